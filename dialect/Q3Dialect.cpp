@@ -1,0 +1,26 @@
+//===- Q3Dialect.cpp - q3 dialect registration ------------------------------===//
+#include "dialect/Q3Dialect.h"
+#include "dialect/Q3Ops.h"
+
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace q3;
+
+#include "dialect/Q3OpsDialect.cpp.inc"
+#include "dialect/Q3OpsEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialect/Q3OpsAttrDefs.cpp.inc"
+
+void Q3Dialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialect/Q3Ops.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialect/Q3OpsAttrDefs.cpp.inc"
+      >();
+}

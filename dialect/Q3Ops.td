@@ -1,0 +1,231 @@
+//===- Q3Ops.td - q3 operations ----------------------------*- tablegen -*-===//
+//
+// Conventions shared by every op:
+//  * activations are static tensors of f32, bf16 or f16, tokens on dim 0;
+//  * weights may also be i8/i4 (weight-only quantisation), which then need
+//    per-row or per-group scales (see q3.linear);
+//  * positions and layer indices are `index` values: they are the only
+//    run-time quantities, every shape is static.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef Q3_OPS_TD
+#define Q3_OPS_TD
+
+include "Q3Dialect.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+class Q3_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Q3_Dialect, mnemonic, traits>;
+
+def Q3_Float : AnyTypeOf<[F32, BF16, F16]>;
+def Q3_Act : StaticShapeTensorOf<[F32, BF16, F16]>;
+def Q3_Weight : StaticShapeTensorOf<[F32, BF16, F16, I8, I<4>]>;
+def Q3_Ids : StaticShapeTensorOf<[I32]>;
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+def Q3_WeightOp : Q3_Op<"weight", [Pure]> {
+  let summary = "a named tensor of the checkpoint";
+  let description = [{
+    `name` is the checkpoint tensor name with two placeholders:
+    `{layer}` is replaced by the value of the `layer` operand (which must be
+    present exactly when the placeholder is), and `{expert}` stacks all
+    experts along a new leading dimension.
+
+    ```mlir
+    %w = q3.weight "model.layers.{layer}.self_attn.q_proj.weight" layer %l
+           : tensor<2048x1024xbf16>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Optional<Index>:$layer);
+  let results = (outs Q3_Weight:$result);
+  let assemblyFormat =
+      "$name (`layer` $layer^)? attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Embedding, normalisation, projections
+//===----------------------------------------------------------------------===//
+
+def Q3_EmbeddingOp : Q3_Op<"embedding", [Pure]> {
+  let summary = "gather rows of the token embedding table";
+  let description = [{
+    `result[t, :] = table[ids[t], :]`, converted to the result element type.
+  }];
+  let arguments = (ins Q3_Weight:$table, Q3_Ids:$ids);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat = "$table `[` $ids `]` attr-dict `:` type($table) `,` "
+                       "type($ids) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Q3_RMSNormOp : Q3_Op<"rms_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "RMSNorm over the last dimension";
+  let description = [{
+    `y = x / sqrt(mean(x^2) + eps) * weight`, the mean over the last
+    dimension; `weight` has the size of that dimension. Used for the block
+    norms ([T, hidden]) and for QK-norm ([T, heads, head_dim]).
+  }];
+  let arguments = (ins Q3_Act:$input, Q3_Weight:$weight, F64Attr:$eps);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat =
+      "$input `,` $weight attr-dict `:` type($input) `,` type($weight)";
+  let hasVerifier = 1;
+}
+
+def Q3_LinearOp : Q3_Op<"linear", [Pure, InferTypeOpAdaptor]> {
+  let summary = "y = x * W^T with W in the Hugging Face [out, in] layout";
+  let description = [{
+    `input` is [..., in], `weight` is [out, in], the result is [..., out]
+    with the input's element type. Integer weights (i8/i4) carry `scales`:
+    [out] for per-row or [out, in / group] for per-group dequantisation.
+  }];
+  let arguments = (ins Q3_Act:$input, Q3_Weight:$weight,
+                       Optional<Q3_Act>:$scales);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat = "$input `,` $weight (`scales` $scales^ `:` "
+                       "type($scales))? attr-dict `:` type($input) `,` "
+                       "type($weight)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def Q3_RopeOp : Q3_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "rotary position embedding";
+  let description = [{
+    `input` is [T, heads, head_dim]; token t sits at position `offset + t`.
+    Frequencies are `theta^(-2i/head_dim)`. `style` says how elements are
+    paired (Qwen3: split halves).
+  }];
+  let arguments = (ins Q3_Act:$input, Index:$offset, F64Attr:$theta,
+                       Q3_RopeStyleAttr:$style);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat =
+      "$input `at` $offset attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Q3_KVWriteOp : Q3_Op<"kv_write", [Pure, AllTypesMatch<["cache", "result"]>]> {
+  let summary = "write a chunk of keys or values into the KV cache";
+  let description = [{
+    `cache` is [layers, kv_heads, capacity, head_dim]; `value` is
+    [T, kv_heads, head_dim]. Row t goes to `cache[layer, :, offset + t, :]`;
+    rows whose position is at or past the capacity are dropped (the padded
+    tail of a prefill chunk).
+  }];
+  let arguments = (ins Q3_Act:$value, Q3_Act:$cache, Index:$layer,
+                       Index:$offset);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat = "$value `into` $cache `[` $layer `]` `at` $offset "
+                       "attr-dict `:` type($value) `,` type($cache)";
+  let hasVerifier = 1;
+}
+
+def Q3_AttentionOp : Q3_Op<"attention", [Pure, AllTypesMatch<["query", "result"]>,
+                                          AllTypesMatch<["keys", "values"]>]> {
+  let summary = "grouped-query causal attention over the KV cache";
+  let description = [{
+    `query` is [T, q_heads, head_dim]; `keys` and `values` are caches
+    [layers, kv_heads, capacity, head_dim] of which layer `layer` is read.
+    Query t (position `offset + t`) attends to cache positions
+    0 .. offset + t, so the current length is `offset + T`. Query head h
+    uses kv head `h / (q_heads / kv_heads)`; scores are scaled by `scale`.
+  }];
+  let arguments = (ins Q3_Act:$query, Q3_Act:$keys, Q3_Act:$values,
+                       Index:$layer, Index:$offset, F64Attr:$scale);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat = "$query `,` $keys `,` $values `[` $layer `]` `at` "
+                       "$offset attr-dict `:` type($query) `,` type($keys)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class Q3_UnaryOp<string mnemonic> : Q3_Op<mnemonic,
+    [Pure, Elementwise, SameOperandsAndResultType]> {
+  let arguments = (ins Q3_Act:$input);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+class Q3_BinaryOp<string mnemonic> : Q3_Op<mnemonic,
+    [Pure, Elementwise, SameOperandsAndResultType]> {
+  let arguments = (ins Q3_Act:$lhs, Q3_Act:$rhs);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs)";
+}
+
+def Q3_SiLUOp : Q3_UnaryOp<"silu"> {
+  let summary = "x * sigmoid(x)";
+}
+def Q3_SwiGLUOp : Q3_BinaryOp<"swiglu"> {
+  let summary = "silu(gate) * up";
+  let arguments = (ins Q3_Act:$gate, Q3_Act:$up);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($gate)";
+}
+def Q3_AddOp : Q3_BinaryOp<"add"> { let summary = "elementwise sum"; }
+def Q3_MulOp : Q3_BinaryOp<"mul"> { let summary = "elementwise product"; }
+
+//===----------------------------------------------------------------------===//
+// Mixture of experts
+//===----------------------------------------------------------------------===//
+
+def Q3_MoERouterOp : Q3_Op<"moe_router", [Pure, InferTypeOpAdaptor]> {
+  let summary = "softmax over experts, top-k, optional renormalisation";
+  let description = [{
+    `logits` is [T, experts]. Per token: softmax over all experts, keep the
+    `top_k` largest probabilities (ties: lower expert index first), and when
+    `norm_topk_prob` divide them by their sum. Results: `weights` [T, k]
+    (the logits' element type) and `experts` [T, k] as i32, in descending
+    order of weight.
+  }];
+  let arguments = (ins Q3_Act:$logits, I64Attr:$top_k, BoolAttr:$norm_topk_prob);
+  let results = (outs Q3_Act:$weights, Q3_Ids:$experts);
+  let assemblyFormat = "$logits attr-dict `:` type($logits)";
+  let hasVerifier = 1;
+}
+
+def Q3_MoEExpertsOp : Q3_Op<"moe_experts", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "selected experts' SwiGLU FFNs, combined by router weight";
+  let description = [{
+    `input` [T, hidden]; `weights`/`experts` [T, k] from q3.moe_router;
+    `gate`, `up` [E, inter, hidden] and `down` [E, hidden, inter] are the
+    stacked expert weights. For each token:
+    `sum_j weights[t,j] * down[e] (silu(gate[e] x) * up[e] x)`, e = experts[t,j].
+  }];
+  let arguments = (ins Q3_Act:$input, Q3_Act:$weights, Q3_Ids:$experts,
+                       Q3_Weight:$gate, Q3_Weight:$up, Q3_Weight:$down);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat = "$input `,` $weights `,` $experts `,` $gate `,` $up `,` "
+                       "$down attr-dict `:` type($input) `,` type($weights) `,` "
+                       "type($experts) `,` type($gate) `,` type($up) `,` "
+                       "type($down)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Sampling helpers
+//===----------------------------------------------------------------------===//
+
+def Q3_ArgmaxOp : Q3_Op<"argmax", [Pure, InferTypeOpAdaptor]> {
+  let summary = "index of the largest element of the last dimension";
+  let description = [{
+    `[..., V] -> [...]` as i32; ties pick the lowest index.
+  }];
+  let arguments = (ins Q3_Act:$input);
+  let results = (outs Q3_Ids:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+#endif // Q3_OPS_TD

