@@ -1,0 +1,238 @@
+//===- GraphBuilder.cpp - emit Qwen3 dense and MoE graphs in q3 -------------===//
+//
+// Follows Hugging Face's Qwen3 / Qwen3-MoE modelling code block by block:
+//   x += o_proj(attention(rope(q_norm(q)), rope(k_norm(k)), v))  with RMSNorm in front
+//   x += mlp(post_attention_layernorm(x))   (SwiGLU, or router + experts)
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/GraphBuilder.h"
+#include "dialect/Q3Ops.h"
+#include "frontend/Error.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace q3c {
+
+void loadQ3Dialects(MLIRContext &ctx) {
+  ctx.loadDialect<q3::Q3Dialect, func::FuncDialect, arith::ArithDialect, scf::SCFDialect,
+                  tensor::TensorDialect>();
+}
+
+namespace {
+
+Type elementType(MLIRContext *ctx, DType t) {
+  switch (t) {
+  case DType::F32: return Float32Type::get(ctx);
+  case DType::BF16: return BFloat16Type::get(ctx);
+  case DType::F16: return Float16Type::get(ctx);
+  }
+  return {};
+}
+
+class ModelBuilder {
+public:
+  ModelBuilder(MLIRContext &ctx, const ModelConfig &c, const GraphOptions &o)
+      : ctx(&ctx), b(&ctx), loc(UnknownLoc::get(&ctx)), c(c), o(o) {
+    f32 = b.getF32Type();
+    i32 = b.getI32Type();
+    cacheType = RankedTensorType::get({c.numLayers, c.numKVHeads, o.maxContext, c.headDim},
+                                      elementType(&ctx, o.cacheDType));
+  }
+
+  OwningOpRef<ModuleOp> build() {
+    OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+    module->getOperation()->setAttr("q3.model", b.getStringAttr(c.architecture));
+    b.setInsertionPointToEnd(module->getBody());
+    buildEntry(*module, "prefill", o.prefillChunk);
+    buildEntry(*module, "decode", 1);
+    return module;
+  }
+
+private:
+  RankedTensorType act(ArrayRef<int64_t> shape) { return RankedTensorType::get(shape, f32); }
+
+  Value weight(const std::string &pattern, ArrayRef<int64_t> shape, Value layer = {}) {
+    DType dt = o.weightDType ? o.weightDType(pattern) : c.torchDtype;
+    auto type = RankedTensorType::get(shape, elementType(ctx, dt));
+    return q3::WeightOp::create(b, loc, type, b.getStringAttr(pattern), layer);
+  }
+
+  Value rmsNorm(Value x, Value w) {
+    return q3::RMSNormOp::create(b, loc, x.getType(), x, w, b.getF64FloatAttr(c.rmsNormEps));
+  }
+
+  Value linear(Value x, Value w) {
+    auto xt = llvm::cast<RankedTensorType>(x.getType());
+    auto wt = llvm::cast<RankedTensorType>(w.getType());
+    SmallVector<int64_t> shape(xt.getShape());
+    shape.back() = wt.getDimSize(0);
+    return q3::LinearOp::create(b, loc, act(shape), x, w, Value());
+  }
+
+  // [T, heads*D] <-> [T, heads, D]
+  Value splitHeads(Value x, int64_t heads) {
+    int64_t T = llvm::cast<RankedTensorType>(x.getType()).getDimSize(0);
+    return tensor::ExpandShapeOp::create(b, loc, act({T, heads, c.headDim}), x,
+                                         ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+  }
+  Value mergeHeads(Value x) {
+    auto t = llvm::cast<RankedTensorType>(x.getType());
+    return tensor::CollapseShapeOp::create(
+        b, loc, act({t.getDimSize(0), t.getDimSize(1) * t.getDimSize(2)}), x,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+  }
+
+  Value rope(Value x, Value pos) {
+    return q3::RopeOp::create(b, loc, x.getType(), x, pos, b.getF64FloatAttr(c.ropeTheta),
+                              q3::RopeStyleAttr::get(ctx, q3::RopeStyle::SplitHalves));
+  }
+
+  std::string layerName(const std::string &suffix) { return "model.layers.{layer}." + suffix; }
+
+  // One decoder layer: (x, k_cache, v_cache, layer, pos) -> (x, k_cache, v_cache).
+  func::FuncOp buildLayer(ModuleOp module, const std::string &name, int64_t T, bool sparse) {
+    const int64_t H = c.hiddenSize, D = c.headDim, Hq = c.numHeads, Hkv = c.numKVHeads;
+    auto x0Type = act({T, H});
+    auto fnType = b.getFunctionType({x0Type, cacheType, cacheType, b.getIndexType(),
+                                     b.getIndexType()},
+                                    {x0Type, cacheType, cacheType});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(module.getBody());
+    auto fn = func::FuncOp::create(b, loc, name, fnType);
+    fn.setPrivate();
+    Block *body = fn.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    Value x = body->getArgument(0), kc = body->getArgument(1), vc = body->getArgument(2),
+          layer = body->getArgument(3), pos = body->getArgument(4);
+
+    // Attention block.
+    Value h = rmsNorm(x, weight(layerName("input_layernorm.weight"), {H}, layer));
+    Value q = linear(h, weight(layerName("self_attn.q_proj.weight"), {Hq * D, H}, layer));
+    Value k = linear(h, weight(layerName("self_attn.k_proj.weight"), {Hkv * D, H}, layer));
+    Value v = linear(h, weight(layerName("self_attn.v_proj.weight"), {Hkv * D, H}, layer));
+    q = rmsNorm(splitHeads(q, Hq), weight(layerName("self_attn.q_norm.weight"), {D}, layer));
+    k = rmsNorm(splitHeads(k, Hkv), weight(layerName("self_attn.k_norm.weight"), {D}, layer));
+    q = rope(q, pos);
+    k = rope(k, pos);
+    kc = q3::KVWriteOp::create(b, loc, cacheType, k, kc, layer, pos);
+    vc = q3::KVWriteOp::create(b, loc, cacheType, splitHeads(v, Hkv), vc, layer, pos);
+    Value attn = q3::AttentionOp::create(b, loc, q.getType(), q, kc, vc, layer, pos,
+                                         b.getF64FloatAttr(1.0 / std::sqrt(double(D))));
+    Value o = linear(mergeHeads(attn), weight(layerName("self_attn.o_proj.weight"), {H, Hq * D}, layer));
+    x = q3::AddOp::create(b, loc, x, o);
+
+    // Feed-forward block.
+    h = rmsNorm(x, weight(layerName("post_attention_layernorm.weight"), {H}, layer));
+    Value ffn;
+    if (sparse) {
+      const int64_t E = c.numExperts, I = c.moeIntermediateSize;
+      Value logits = linear(h, weight(layerName("mlp.gate.weight"), {E, H}, layer));
+      auto router = q3::MoERouterOp::create(b, loc, logits, b.getI64IntegerAttr(c.numExpertsPerTok),
+                                            b.getBoolAttr(c.normTopkProb));
+      ffn = q3::MoEExpertsOp::create(
+          b, loc, h.getType(), h, router.getWeights(), router.getExperts(),
+          weight(layerName("mlp.experts.{expert}.gate_proj.weight"), {E, I, H}, layer),
+          weight(layerName("mlp.experts.{expert}.up_proj.weight"), {E, I, H}, layer),
+          weight(layerName("mlp.experts.{expert}.down_proj.weight"), {E, H, I}, layer));
+    } else {
+      const int64_t I = c.intermediateSize;
+      Value gate = linear(h, weight(layerName("mlp.gate_proj.weight"), {I, H}, layer));
+      Value up = linear(h, weight(layerName("mlp.up_proj.weight"), {I, H}, layer));
+      Value act = q3::SwiGLUOp::create(b, loc, gate, up);
+      ffn = linear(act, weight(layerName("mlp.down_proj.weight"), {H, I}, layer));
+    }
+    x = q3::AddOp::create(b, loc, x, ffn);
+    func::ReturnOp::create(b, loc, ValueRange{x, kc, vc});
+    return fn;
+  }
+
+  void buildEntry(ModuleOp module, const std::string &name, int64_t T) {
+    const int64_t H = c.hiddenSize, V = c.vocabSize, L = c.numLayers;
+    bool anySparse = false, anyDense = false;
+    for (int64_t l = 0; l < L; ++l) (c.isSparseLayer(l) ? anySparse : anyDense) = true;
+    func::FuncOp dense, sparse;
+    if (anyDense) dense = buildLayer(module, name + "_dense_layer", T, false);
+    if (anySparse) sparse = buildLayer(module, name + "_moe_layer", T, true);
+
+    auto tokensType = RankedTensorType::get({T}, i32);
+    auto logitsType = act({T, V});
+    auto fnType = b.getFunctionType({tokensType, b.getIndexType(), cacheType, cacheType},
+                                    {logitsType, cacheType, cacheType});
+    auto fn = func::FuncOp::create(b, loc, name, fnType);
+    OpBuilder::InsertionGuard guard(b);
+    Block *body = fn.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    Value tokens = body->getArgument(0), pos = body->getArgument(1);
+
+    Value embed = weight("model.embed_tokens.weight", {V, H});
+    Value x = q3::EmbeddingOp::create(b, loc, act({T, H}), embed, tokens);
+
+    // Per-layer kind table, only when the model mixes dense and sparse layers.
+    Value kinds;
+    if (anyDense && anySparse) {
+      SmallVector<bool> isSparse;
+      for (int64_t l = 0; l < L; ++l) isSparse.push_back(c.isSparseLayer(l));
+      auto type = RankedTensorType::get({L}, b.getI1Type());
+      kinds = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, ArrayRef<bool>(isSparse)));
+    }
+    Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+    Value cL = arith::ConstantIndexOp::create(b, loc, L);
+    Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+    auto loop = scf::ForOp::create(
+        b, loc, c0, cL, c1, ValueRange{x, body->getArgument(2), body->getArgument(3)},
+        [&](OpBuilder &lb, Location l, Value layer, ValueRange carried) {
+          SmallVector<Value> args{carried[0], carried[1], carried[2], layer, pos};
+          ValueRange results;
+          if (!kinds) {
+            results = func::CallOp::create(lb, l, anySparse ? sparse : dense, args).getResults();
+          } else {
+            Value isSparse = tensor::ExtractOp::create(lb, l, kinds, ValueRange{layer});
+            auto ifOp = scf::IfOp::create(lb, l, TypeRange(carried), isSparse, true);
+            OpBuilder tb = ifOp.getThenBodyBuilder();
+            scf::YieldOp::create(tb, l, func::CallOp::create(tb, l, sparse, args).getResults());
+            OpBuilder eb = ifOp.getElseBodyBuilder();
+            scf::YieldOp::create(eb, l, func::CallOp::create(eb, l, dense, args).getResults());
+            results = ifOp.getResults();
+          }
+          scf::YieldOp::create(lb, l, results);
+        });
+    x = loop.getResult(0);
+    x = rmsNorm(x, weight("model.norm.weight", {H}));
+    std::string head = c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+    Value logits = linear(x, weight(head, {V, H}));
+    func::ReturnOp::create(b, loc, ValueRange{logits, loop.getResult(1), loop.getResult(2)});
+  }
+
+  MLIRContext *ctx;
+  OpBuilder b;
+  Location loc;
+  const ModelConfig &c;
+  const GraphOptions &o;
+  Type f32, i32;
+  RankedTensorType cacheType;
+};
+
+} // namespace
+
+OwningOpRef<ModuleOp> buildModel(MLIRContext &ctx, const ModelConfig &config,
+                                 const GraphOptions &options) {
+  loadQ3Dialects(ctx);
+  if (options.prefillChunk < 1 || options.prefillChunk > options.maxContext)
+    fail("prefill chunk (", options.prefillChunk, ") must be between 1 and the context (",
+         options.maxContext, ")");
+  OwningOpRef<ModuleOp> module = ModelBuilder(ctx, config, options).build();
+  if (failed(verify(*module)))
+    fail("internal error: the q3 graph built for this config does not verify");
+  return module;
+}
+
+} // namespace q3c

@@ -1,0 +1,58 @@
+//===- ModelConfig.h - a Qwen3 config.json, validated ----------*- C++ -*-===//
+#ifndef QWEN3C_FRONTEND_MODELCONFIG_H
+#define QWEN3C_FRONTEND_MODELCONFIG_H
+
+#include "frontend/DType.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace q3c {
+
+struct ModelConfig {
+  std::string architecture; // Qwen3ForCausalLM or Qwen3MoeForCausalLM
+  bool moe = false;
+
+  int64_t hiddenSize = 0;
+  int64_t intermediateSize = 0; // dense FFN width (unused when every layer is sparse)
+  int64_t numLayers = 0;
+  int64_t numHeads = 0;
+  int64_t numKVHeads = 0;
+  int64_t headDim = 0;
+  double rmsNormEps = 1e-6;
+  double ropeTheta = 1e6;
+  int64_t maxPositionEmbeddings = 0;
+  int64_t vocabSize = 0;
+  bool tieWordEmbeddings = false;
+  DType torchDtype = DType::BF16;
+  int64_t bosTokenId = -1;
+  std::vector<int64_t> eosTokenIds;
+
+  // Mixture of experts (Qwen3MoeForCausalLM only).
+  int64_t numExperts = 0;
+  int64_t numExpertsPerTok = 0;
+  int64_t moeIntermediateSize = 0;
+  bool normTopkProb = true;
+  int64_t decoderSparseStep = 1;
+  std::vector<int64_t> mlpOnlyLayers;
+
+  // Hugging Face's rule: a layer is sparse unless listed in mlp_only_layers,
+  // and then only every decoder_sparse_step-th layer (1-based).
+  bool isSparseLayer(int64_t layer) const;
+
+  // Parameters: all of them, and those one token touches (MoE: k experts).
+  int64_t parameterCount() const;
+  int64_t activeParameterCount() const;
+
+  // `source` names the file in error messages.
+  static ModelConfig fromJson(const nlohmann::json &j, const std::string &source);
+  static ModelConfig load(const std::string &path);
+  nlohmann::json toJson() const;
+};
+
+} // namespace q3c
+
+#endif

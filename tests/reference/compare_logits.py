@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Compares two logit dumps (f32 rows of vocab_size) within a tolerance
+relative to the largest reference logit; optionally two --json outputs'
+generated tokens. Prints one line; exits 1 on mismatch."""
+import argparse
+import json
+import sys
+
+import numpy as np
+
+ap = argparse.ArgumentParser()
+ap.add_argument("actual")
+ap.add_argument("reference")
+ap.add_argument("--vocab", type=int, required=True)
+ap.add_argument("--rtol", type=float, default=1e-4, help="max |a-r| / max |r|")
+ap.add_argument("--rows", type=int, help="expected number of rows")
+ap.add_argument("--tokens", nargs=2, metavar=("ACTUAL_JSON", "REFERENCE_JSON"))
+a = ap.parse_args()
+
+x = np.fromfile(a.actual, dtype="<f4")
+r = np.fromfile(a.reference, dtype="<f4")
+if x.size != r.size or x.size % a.vocab:
+    sys.exit(f"FAIL: sizes differ: {x.size} vs {r.size} floats (vocab {a.vocab})")
+rows = x.size // a.vocab
+if a.rows is not None and rows != a.rows:
+    sys.exit(f"FAIL: {rows} rows, expected {a.rows}")
+if not np.all(np.isfinite(x)):
+    sys.exit("FAIL: non-finite logits")
+scale = float(np.abs(r).max())
+err = float(np.abs(x - r).max())
+ok = err <= a.rtol * scale
+msg = f"rows {rows} max|diff| {err:.3g} max|ref| {scale:.3g} ratio {err / scale:.3g} (tol {a.rtol:g})"
+if a.tokens:
+    ta, tr = (json.load(open(p))["generated_tokens"] for p in a.tokens)
+    same = ta == tr
+    ok = ok and same
+    msg += f"; tokens {'identical' if same else 'DIFFER'} ({len(ta)})"
+print(("PASS: " if ok else "FAIL: ") + msg)
+sys.exit(0 if ok else 1)

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Independent Qwen3 / Qwen3-MoE reference in PyTorch.
+
+Written from the Hugging Face model definition (modeling_qwen3.py,
+modeling_qwen3_moe.py), not from qwen3c's IR: it reads config.json and the
+safetensors files itself and runs the whole sequence at once with a causal
+mask (no KV cache), so it shares no code path with the compiler.
+
+Takes the run flags of `qwen3c run-eager`: --tokens, -n (greedy), --dump-logits
+(f32 rows: every position of prompt + generated tokens), --json.
+"""
+import argparse
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+
+DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.uint16}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    base = 8 + n
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        b, end = e["data_offsets"]
+        raw = np.frombuffer(data, dtype=DTYPES[e["dtype"]], count=(end - b) // np.dtype(DTYPES[e["dtype"]]).itemsize,
+                            offset=base + b)
+        if e["dtype"] == "BF16":
+            arr = (raw.astype(np.uint32) << 16).view(np.float32)
+        else:
+            arr = raw.astype(np.float32)
+        out[name] = torch.from_numpy(arr.reshape(e["shape"]).copy())
+    return out
+
+
+def load(ckpt):
+    with open(os.path.join(ckpt, "config.json")) as f:
+        cfg = json.load(f)
+    index = os.path.join(ckpt, "model.safetensors.index.json")
+    weights = {}
+    if os.path.exists(index):
+        with open(index) as f:
+            files = sorted(set(json.load(f)["weight_map"].values()))
+    else:
+        files = ["model.safetensors"]
+    for fn in files:
+        weights.update(read_safetensors(os.path.join(ckpt, fn)))
+    return cfg, weights
+
+
+class Qwen3:
+    def __init__(self, cfg, w):
+        self.cfg, self.w = cfg, w
+        self.H = cfg["hidden_size"]
+        self.nh = cfg["num_attention_heads"]
+        self.nkv = cfg.get("num_key_value_heads", self.nh)
+        self.hd = cfg.get("head_dim") or self.H // self.nh
+        self.eps = cfg.get("rms_norm_eps", 1e-6)
+        self.theta = cfg.get("rope_theta", 10000.0)
+        self.moe = cfg["architectures"][0] == "Qwen3MoeForCausalLM"
+        self.head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else w["lm_head.weight"]
+
+    def sparse(self, layer):
+        c = self.cfg
+        if not self.moe or layer in c.get("mlp_only_layers", []):
+            return False
+        return c.get("num_experts", 0) > 0 and (layer + 1) % c.get("decoder_sparse_step", 1) == 0
+
+    def rmsnorm(self, x, weight):
+        var = x.pow(2).mean(-1, keepdim=True)
+        return weight * (x * torch.rsqrt(var + self.eps))
+
+    def rope(self, n):
+        # Qwen3RotaryEmbedding: f32 inverse frequencies and angles.
+        inv = 1.0 / (self.theta ** (torch.arange(0, self.hd, 2, dtype=torch.int64).float() / self.hd))
+        freqs = torch.arange(n, dtype=torch.float32)[:, None] * inv[None, :]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return emb.cos(), emb.sin()
+
+    @staticmethod
+    def rotate_half(x):
+        x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
+        return torch.cat((-x2, x1), dim=-1)
+
+    def attention(self, x, p, cos, sin):
+        n = x.shape[0]
+        q = (x @ self.w[p + "self_attn.q_proj.weight"].T).view(n, self.nh, self.hd)
+        k = (x @ self.w[p + "self_attn.k_proj.weight"].T).view(n, self.nkv, self.hd)
+        v = (x @ self.w[p + "self_attn.v_proj.weight"].T).view(n, self.nkv, self.hd)
+        q = self.rmsnorm(q, self.w[p + "self_attn.q_norm.weight"]).transpose(0, 1)
+        k = self.rmsnorm(k, self.w[p + "self_attn.k_norm.weight"]).transpose(0, 1)
+        v = v.transpose(0, 1)
+        q = q * cos + self.rotate_half(q) * sin
+        k = k * cos + self.rotate_half(k) * sin
+        group = self.nh // self.nkv
+        k = k.repeat_interleave(group, dim=0)
+        v = v.repeat_interleave(group, dim=0)
+        scores = (q @ k.transpose(1, 2)) * (self.hd ** -0.5)
+        mask = torch.triu(torch.full((n, n), float("-inf")), diagonal=1)
+        probs = torch.softmax(scores + mask, dim=-1, dtype=torch.float32)
+        out = (probs @ v).transpose(0, 1).reshape(n, self.nh * self.hd)
+        return out @ self.w[p + "self_attn.o_proj.weight"].T
+
+    def mlp(self, x, p):
+        g = x @ self.w[p + "mlp.gate_proj.weight"].T
+        u = x @ self.w[p + "mlp.up_proj.weight"].T
+        return (torch.nn.functional.silu(g) * u) @ self.w[p + "mlp.down_proj.weight"].T
+
+    def moe_block(self, x, p):
+        c = self.cfg
+        logits = x @ self.w[p + "mlp.gate.weight"].T
+        probs = torch.softmax(logits, dim=1, dtype=torch.float32)
+        weights, experts = torch.topk(probs, c["num_experts_per_tok"], dim=-1)
+        if c.get("norm_topk_prob", False):
+            weights = weights / weights.sum(dim=-1, keepdim=True)
+        out = torch.zeros_like(x)
+        for t in range(x.shape[0]):
+            for j in range(experts.shape[1]):
+                e = int(experts[t, j])
+                q = p + f"mlp.experts.{e}."
+                xt = x[t:t + 1]
+                h = torch.nn.functional.silu(xt @ self.w[q + "gate_proj.weight"].T) * (xt @ self.w[q + "up_proj.weight"].T)
+                out[t] += weights[t, j] * (h @ self.w[q + "down_proj.weight"].T)[0]
+        return out
+
+    @torch.no_grad()
+    def logits(self, tokens, last_only=False):
+        n = len(tokens)
+        h = self.w["model.embed_tokens.weight"][torch.tensor(tokens, dtype=torch.long)]
+        cos, sin = self.rope(n)
+        for layer in range(self.cfg["num_hidden_layers"]):
+            p = f"model.layers.{layer}."
+            h = h + self.attention(self.rmsnorm(h, self.w[p + "input_layernorm.weight"]), p, cos, sin)
+            x = self.rmsnorm(h, self.w[p + "post_attention_layernorm.weight"])
+            h = h + (self.moe_block(x, p) if self.sparse(layer) else self.mlp(x, p))
+        if last_only:
+            h = h[-1:]
+        return self.rmsnorm(h, self.w["model.norm.weight"]) @ self.head.T
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("checkpoint")
+    ap.add_argument("--tokens", required=True)
+    ap.add_argument("-n", type=int, default=0)
+    ap.add_argument("--dump-logits")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    cfg, w = load(a.checkpoint)
+    model = Qwen3(cfg, w)
+    seq = [int(t) for t in a.tokens.split(",")]
+    prompt = list(seq)
+    for _ in range(a.n):
+        seq.append(int(torch.argmax(model.logits(seq, last_only=True)[-1])))
+    if a.dump_logits:
+        model.logits(seq).numpy().astype("<f4").tofile(a.dump_logits)
+    out = {"engine": "pytorch-reference", "prompt_tokens": prompt, "generated_tokens": seq[len(prompt):]}
+    print(json.dumps(out) if a.json else ",".join(map(str, out["generated_tokens"])))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+//===- Commands.h - the qwen3c driver's subcommands -------------*- C++ -*-===//
+#ifndef QWEN3C_TOOLS_COMMANDS_H
+#define QWEN3C_TOOLS_COMMANDS_H
+
+#include <CLI/CLI.hpp>
+
+namespace q3c {
+
+// Each adds its subcommand to the app; the callback runs it and throws
+// q3c::Error on bad input.
+void addMakeCheckpointCommand(CLI::App &app);
+void addInspectCommand(CLI::App &app);
+void addEmitIRCommand(CLI::App &app);
+void addRunEagerCommand(CLI::App &app);
+
+} // namespace q3c
+
+#endif

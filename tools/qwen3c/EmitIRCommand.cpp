@@ -1,0 +1,50 @@
+//===- EmitIRCommand.cpp - `qwen3c emit-ir`: the q3 graph of a model --------===//
+#include "frontend/AtomicFile.h"
+#include "frontend/Checkpoint.h"
+#include "frontend/Error.h"
+#include "frontend/GraphBuilder.h"
+#include "tools/qwen3c/Commands.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <filesystem>
+#include <iostream>
+
+namespace q3c {
+
+void addEmitIRCommand(CLI::App &app) {
+  struct Opts {
+    std::string input, out, cacheDtype = "f32";
+    int64_t chunk = 64, context = 4096;
+  };
+  auto o = std::make_shared<Opts>();
+  auto *cmd = app.add_subcommand(
+      "emit-ir", "print the q3 graph (prefill and decode) for a checkpoint or a config.json");
+  cmd->add_option("input", o->input, "checkpoint folder or config.json (weights not needed)")->required();
+  cmd->add_option("--chunk", o->chunk, "prefill chunk length")->capture_default_str();
+  cmd->add_option("--max-context", o->context, "KV-cache capacity")->capture_default_str();
+  cmd->add_option("--cache-dtype", o->cacheDtype, "KV-cache element type: f32, bf16, f16")->capture_default_str();
+  cmd->add_option("-o,--output", o->out, "write here instead of stdout");
+  cmd->callback([o] {
+    namespace fs = std::filesystem;
+    std::string configPath = fs::is_directory(o->input) ? (fs::path(o->input) / "config.json").string()
+                                                        : o->input;
+    ModelConfig c = ModelConfig::load(configPath);
+    GraphOptions g;
+    g.prefillChunk = o->chunk;
+    g.maxContext = o->context;
+    auto dt = parseTorchDType(o->cacheDtype);
+    if (!dt) fail("--cache-dtype: '", o->cacheDtype, "' is not f32, bf16 or f16");
+    g.cacheDType = *dt;
+    mlir::MLIRContext ctx;
+    auto module = buildModel(ctx, c, g);
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+    if (o->out.empty()) std::cout << text;
+    else writeFileAtomically(o->out, text);
+  });
+}
+
+} // namespace q3c

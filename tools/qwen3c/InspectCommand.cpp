@@ -1,0 +1,91 @@
+//===- InspectCommand.cpp - `qwen3c inspect`: what a user checks first ------===//
+#include "frontend/Checkpoint.h"
+#include "frontend/TensorInventory.h"
+#include "tools/qwen3c/Commands.h"
+
+#include <cstdio>
+
+namespace q3c {
+namespace {
+
+std::string human(double bytes) {
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) bytes /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f %s", bytes, units[u]);
+  return buf;
+}
+
+std::string count(int64_t n) {
+  char buf[32];
+  if (n >= 1000000000) std::snprintf(buf, sizeof buf, "%.2fB", double(n) / 1e9);
+  else std::snprintf(buf, sizeof buf, "%.2fM", double(n) / 1e6);
+  return buf;
+}
+
+void inspect(const std::string &dir, bool tensors, int64_t context) {
+  Checkpoint ck = Checkpoint::open(dir);
+  const ModelConfig &c = ck.config();
+  std::printf("checkpoint    %s\n", dir.c_str());
+  std::printf("architecture  %s\n", c.architecture.c_str());
+  std::printf("layers        %lld (hidden %lld, head_dim %lld, heads %lld q / %lld kv, GQA group %lld)\n",
+              (long long)c.numLayers, (long long)c.hiddenSize, (long long)c.headDim,
+              (long long)c.numHeads, (long long)c.numKVHeads, (long long)(c.numHeads / c.numKVHeads));
+  if (c.moe) {
+    int64_t sparse = 0;
+    for (int64_t l = 0; l < c.numLayers; ++l) sparse += c.isSparseLayer(l);
+    std::printf("experts       %lld, top-%lld, width %lld, norm_topk_prob %s; %lld sparse / %lld dense layers\n",
+                (long long)c.numExperts, (long long)c.numExpertsPerTok,
+                (long long)c.moeIntermediateSize, c.normTopkProb ? "true" : "false",
+                (long long)sparse, (long long)(c.numLayers - sparse));
+  }
+  if (c.intermediateSize) std::printf("dense FFN     %lld\n", (long long)c.intermediateSize);
+  std::printf("vocabulary    %lld, tied embeddings %s\n", (long long)c.vocabSize,
+              c.tieWordEmbeddings ? "yes" : "no");
+  std::printf("rope_theta    %g, rms_norm_eps %g, max positions %lld\n", c.ropeTheta,
+              c.rmsNormEps, (long long)c.maxPositionEmbeddings);
+  std::printf("parameters    %s total", count(c.parameterCount()).c_str());
+  if (c.moe) std::printf(", %s active per token", count(c.activeParameterCount()).c_str());
+  std::printf("\n");
+  std::printf("files         %zu safetensors, %zu tensors, %s of weights\n", ck.files().size(),
+              ck.tensors().size(), human(double(ck.weightBytes())).c_str());
+  int64_t kvPerToken = 2 * c.numLayers * c.numKVHeads * c.headDim;
+  std::printf("KV cache      %s per token; %s at %lld tokens (bf16), %s (f32)\n",
+              human(double(kvPerToken * 2)).c_str(), human(double(kvPerToken * 2 * context)).c_str(),
+              (long long)context, human(double(kvPerToken * 4 * context)).c_str());
+  std::printf("memory        ~%s to run at %lld tokens with bf16 weights and cache\n",
+              human(double(c.parameterCount() * 2 + kvPerToken * 2 * context)).c_str(),
+              (long long)context);
+  std::printf("tokenizer     %s\n", ck.tokenizerPath() ? ck.tokenizerPath()->c_str() : "(none)");
+  std::map<std::string, std::pair<int, int64_t>> byDtype;
+  for (const auto &[name, v] : ck.tensors()) {
+    auto &e = byDtype[dtypeName(v->dtype)];
+    e.first++;
+    e.second += int64_t(v->nbytes);
+  }
+  for (const auto &[dt, e] : byDtype)
+    std::printf("dtype         %-5s %d tensors, %s\n", dt.c_str(), e.first, human(double(e.second)).c_str());
+  if (tensors) {
+    std::printf("\n%-64s %-5s %s\n", "tensor", "dtype", "shape");
+    for (const auto &spec : expectedTensors(c)) {
+      const TensorView &v = ck.tensor(spec.name);
+      std::printf("%-64s %-5s %s\n", spec.name.c_str(), dtypeName(v.dtype), shapeString(v.shape).c_str());
+    }
+  }
+}
+
+} // namespace
+
+void addInspectCommand(CLI::App &app) {
+  auto dir = std::make_shared<std::string>();
+  auto tensors = std::make_shared<bool>(false);
+  auto context = std::make_shared<int64_t>(4096);
+  auto *cmd = app.add_subcommand("inspect", "architecture, size and tensor inventory of a checkpoint");
+  cmd->add_option("checkpoint", *dir, "Hugging Face checkpoint folder")->required();
+  cmd->add_flag("--tensors", *tensors, "list every tensor with dtype and shape");
+  cmd->add_option("-c,--context", *context, "context length for the memory estimate")->capture_default_str();
+  cmd->callback([=] { inspect(*dir, *tensors, *context); });
+}
+
+} // namespace q3c

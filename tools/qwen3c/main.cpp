@@ -1,0 +1,26 @@
+//===- main.cpp - qwen3c, the Qwen3 ahead-of-time compiler driver -----------===//
+#include "frontend/Error.h"
+#include "tools/qwen3c/Commands.h"
+
+#include <cstdio>
+
+int main(int argc, char **argv) {
+  CLI::App app{"qwen3c: compile Qwen3 checkpoints (dense and MoE) to native executables"};
+  app.require_subcommand(1);
+  q3c::addMakeCheckpointCommand(app);
+  q3c::addInspectCommand(app);
+  q3c::addEmitIRCommand(app);
+  q3c::addRunEagerCommand(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e);
+  } catch (const q3c::Error &e) {
+    std::fprintf(stderr, "qwen3c: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "qwen3c: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
