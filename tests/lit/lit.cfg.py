@@ -13,3 +13,6 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%python", config.python3))
 config.substitutions.append(("%tokenizer_dir", config.tokenizer_dir))
 config.substitutions.append(("%configs", os.path.join(os.path.dirname(os.path.dirname(__file__)), "configs")))
+reference_dir = os.path.join(os.path.dirname(os.path.dirname(__file__)), "reference")
+config.substitutions.append(("%ref", config.python3 + " " + os.path.join(reference_dir, "qwen3_reference.py")))
+config.substitutions.append(("%compare", config.python3 + " " + os.path.join(reference_dir, "compare_logits.py")))
