@@ -31,6 +31,10 @@ std::shared_ptr<const xt::xarray<float>> CheckpointWeights::get(const std::strin
   return arr;
 }
 
+void CheckpointWeights::preload() {
+  for (const auto &[name, view] : ck.tensors()) get(name);
+}
+
 namespace {
 
 std::string shapeOf(ArrayRef<int64_t> s) { return shapeString(std::vector<int64_t>(s.begin(), s.end())); }

@@ -35,6 +35,8 @@ class CheckpointWeights : public WeightSource {
 public:
   explicit CheckpointWeights(const Checkpoint &ck) : ck(ck) {}
   std::shared_ptr<const xt::xarray<float>> get(const std::string &name) override;
+  // Converts every tensor now, so later timings measure compute only.
+  void preload();
 
 private:
   const Checkpoint &ck;

@@ -24,6 +24,7 @@ EagerModel::EagerModel(const std::string &dir, int64_t chunk, int64_t maxContext
   };
   module = buildModel(ctx, ck.config(), options);
   interp = std::make_unique<eager::Interpreter>(*module, weights);
+  weights.preload();
   const ModelConfig &c = ck.config();
   std::vector<size_t> cacheShape{size_t(c.numLayers), size_t(c.numKVHeads), size_t(maxContext),
                                  size_t(c.headDim)};

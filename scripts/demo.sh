@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# README command (a): set up, build, make the default model and generate with it.
+# No weights can be downloaded where qwen3c is developed, so the default model
+# is a random-weight checkpoint with Qwen3-0.6B's exact shapes (bf16); point
+# MODEL at a real downloaded Qwen3 checkpoint folder to use that instead.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/build.sh"
+QWEN3C="$BUILD_DIR/bin/qwen3c"
+MODEL="${MODEL:-$BUILD_DIR/models/qwen3-0.6b-random}"
+if [[ ! -f "$MODEL/config.json" ]]; then
+  "$QWEN3C" make-checkpoint --preset qwen3-0.6b --dtype bf16 --seed 1 -o "$MODEL"
+fi
+"$QWEN3C" inspect "$MODEL"
+# "<|im_start|>user\nHello, world!<|im_end|>" as token ids: the tokenizer is not
+# built yet, so the prompt is given as ids and the output printed as ids.
+TOKENS="151644,872,198,9707,11,1879,0,151645"
+echo
+echo "qwen3c build (the code generator) does not exist yet: running the eager interpreter."
+"$QWEN3C" run-eager "$MODEL" --tokens "$TOKENS" -n 16 --chunk 8
