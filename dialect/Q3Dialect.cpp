@@ -3,6 +3,7 @@
 #include "dialect/Q3Ops.h"
 
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Transforms/InliningUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -14,7 +15,17 @@ using namespace q3;
 #define GET_ATTRDEF_CLASSES
 #include "dialect/Q3OpsAttrDefs.cpp.inc"
 
+namespace {
+// Every q3 op is pure and region-free, so inlining a layer function into the
+// layer loop is always legal.
+struct Q3InlinerInterface : public DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final { return true; }
+};
+} // namespace
+
 void Q3Dialect::initialize() {
+  addInterfaces<Q3InlinerInterface>();
   addOperations<
 #define GET_OP_LIST
 #include "dialect/Q3Ops.cpp.inc"

@@ -50,7 +50,12 @@ public:
 
   OwningOpRef<ModuleOp> build() {
     OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
-    module->getOperation()->setAttr("q3.model", b.getStringAttr(c.architecture));
+    Operation *m = module->getOperation();
+    m->setAttr("q3.model", b.getStringAttr(c.architecture));
+    m->setAttr("q3.num_layers", b.getI64IntegerAttr(c.numLayers));
+    SmallVector<bool> sparse;
+    for (int64_t l = 0; l < c.numLayers; ++l) sparse.push_back(c.isSparseLayer(l));
+    m->setAttr("q3.sparse_layers", b.getDenseBoolArrayAttr(sparse));
     b.setInsertionPointToEnd(module->getBody());
     buildEntry(*module, "prefill", o.prefillChunk);
     buildEntry(*module, "decode", 1);
@@ -109,6 +114,7 @@ private:
     b.setInsertionPointToEnd(module.getBody());
     auto fn = func::FuncOp::create(b, loc, name, fnType);
     fn.setPrivate();
+    fn->setAttr("q3.layer_kind", b.getStringAttr(sparse ? "moe" : "dense"));
     Block *body = fn.addEntryBlock();
     b.setInsertionPointToStart(body);
     Value x = body->getArgument(0), kc = body->getArgument(1), vc = body->getArgument(2),

@@ -5,8 +5,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/Q3Dialect.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -16,9 +18,12 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<q3::Q3Dialect, mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect, mlir::scf::SCFDialect,
-                  mlir::tensor::TensorDialect>();
+  registry.insert<q3::Q3Dialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                  mlir::scf::SCFDialect, mlir::tensor::TensorDialect,
+                  mlir::memref::MemRefDialect, mlir::vector::VectorDialect,
+                  mlir::math::MathDialect>();
+  mlir::func::registerInlinerExtension(registry);
+  q3::registerQ3Passes();
   // Generic clean-up passes our pipelines run between q3 rewrites.
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

@@ -12,6 +12,7 @@ void addMakeCheckpointCommand(CLI::App &app);
 void addInspectCommand(CLI::App &app);
 void addEmitIRCommand(CLI::App &app);
 void addRunEagerCommand(CLI::App &app);
+void addBuildCommand(CLI::App &app);
 
 } // namespace q3c
 

@@ -11,6 +11,7 @@ int main(int argc, char **argv) {
   q3c::addInspectCommand(app);
   q3c::addEmitIRCommand(app);
   q3c::addRunEagerCommand(app);
+  q3c::addBuildCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

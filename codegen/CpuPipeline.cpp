@@ -1,0 +1,146 @@
+//===- CpuPipeline.cpp - q3 to an x86-64 object, in process ------------------===//
+#include "codegen/CpuPipeline.h"
+#include "frontend/AtomicFile.h"
+#include "frontend/Error.h"
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+
+namespace q3c {
+
+LogicalResult runQ3Lowering(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  DialectRegistry registry;
+  func::registerInlinerExtension(registry);
+  ctx->appendDialectRegistry(registry);
+  PassManager pm(ctx);
+  pm.addPass(q3::createPlanWeights());
+  pm.addPass(createInlinerPass());
+  pm.addPass(createSymbolDCEPass());
+  pm.addPass(q3::createLowerToLoops());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(q3::createApproximateMath());
+  return pm.run(module);
+}
+
+LogicalResult runLLVMLowering(ModuleOp module) {
+  PassManager pm(module.getContext());
+  pm.addPass(createSCFToControlFlowPass());
+  ConvertVectorToLLVMPassOptions vectorOptions;
+  vectorOptions.reassociateFPReductions = true; // tree reductions, not 16 serial adds
+  vectorOptions.x86Vector = true;
+  pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  return pm.run(module);
+}
+
+namespace {
+
+std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const CpuTarget &t) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::InitializeNativeTargetAsmParser();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string err;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target) fail("no LLVM target for ", triple.str(), ": ", err);
+  std::string cpu = t.cpu == "host" ? llvm::sys::getHostCPUName().str() : t.cpu;
+  std::string features;
+  if (t.cpu == "host")
+    for (const auto &f : llvm::sys::getHostCPUFeatures())
+      features += (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
+  if (!t.features.empty()) features += (features.empty() ? "" : ",") + t.features;
+  llvm::TargetOptions options;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!tm) fail("cannot create a target machine for cpu '", cpu, "'");
+  return tm;
+}
+
+} // namespace
+
+void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo,
+                const std::string &weightsPath, const CpuTarget &target,
+                const std::string &objectPath) {
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module.getContext()->appendDialectRegistry(registry);
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmContext, "qwen3c_model");
+  if (!llvmModule) fail("internal error: translation to LLVM IR failed");
+  std::unique_ptr<llvm::TargetMachine> tm = makeTargetMachine(target);
+  llvmModule->setDataLayout(tm->createDataLayout());
+  llvmModule->setTargetTriple(tm->getTargetTriple());
+
+  // What the runtime reads: model constants and the weight blob.
+  auto *infoType = llvm::ArrayType::get(llvm::Type::getInt64Ty(llvmContext), modelInfo.size());
+  new llvm::GlobalVariable(*llvmModule, infoType, /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage,
+                           llvm::ConstantDataArray::get(llvmContext, llvm::ArrayRef<int64_t>(modelInfo)),
+                           "qwen3c_model_info");
+  if (!weightsPath.empty()) {
+    if (weightsPath.find('"') != std::string::npos) fail(weightsPath, ": path may not contain '\"'");
+    llvmModule->appendModuleInlineAsm(
+        ".section .lrodata.qwen3c_weights,\"a\",@progbits\n"
+        ".balign 64\n.globl qwen3c_weights\n.type qwen3c_weights,@object\nqwen3c_weights:\n"
+        ".incbin \"" + weightsPath + "\"\n.previous\n");
+  }
+
+  // O3, as clang would run it.
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(tm.get());
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(*llvmModule, mam);
+
+  std::error_code ec;
+  llvm::raw_fd_ostream out(objectPath, ec, llvm::sys::fs::OF_None);
+  if (ec) fail(objectPath, ": cannot write: ", ec.message());
+  llvm::legacy::PassManager codegen;
+  if (tm->addPassesToEmitFile(codegen, out, nullptr, llvm::CodeGenFileType::ObjectFile))
+    fail("internal error: the target cannot emit object files");
+  codegen.run(*llvmModule);
+  out.close();
+  if (out.has_error()) fail(objectPath, ": write failed: ", out.error().message());
+}
+
+} // namespace q3c

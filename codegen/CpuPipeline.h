@@ -1,0 +1,35 @@
+//===- CpuPipeline.h - q3 to an x86-64 object file --------------*- C++ -*-===//
+#ifndef QWEN3C_CODEGEN_CPUPIPELINE_H
+#define QWEN3C_CODEGEN_CPUPIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace q3c {
+
+struct CpuTarget {
+  std::string cpu = "host";  // or an LLVM CPU name (znver4, x86-64-v4, ...)
+  std::string features;      // extra "+avx512f,-foo" on top of the CPU's
+};
+
+// q3 passes: weight planning, inlining the layer functions into the layer
+// loop, lowering every op to loops on memrefs. Leaves q3.weight_plan and
+// q3.arena_bytes on the module. Fails with diagnostics emitted.
+mlir::LogicalResult runQ3Lowering(mlir::ModuleOp module);
+
+// Upstream conversions to the LLVM dialect.
+mlir::LogicalResult runLLVMLowering(mlir::ModuleOp module);
+
+// Translates to LLVM IR, optimises at O3 for the target and writes an object
+// that also defines `qwen3c_model_info` (the given values) and, when
+// weightsPath is not empty, `qwen3c_weights` (the file's bytes, .incbin'd).
+void emitObject(mlir::ModuleOp module, const std::vector<int64_t> &modelInfo,
+                const std::string &weightsPath, const CpuTarget &target,
+                const std::string &objectPath);
+
+} // namespace q3c
+
+#endif

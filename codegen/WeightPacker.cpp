@@ -1,0 +1,88 @@
+//===- WeightPacker.cpp -----------------------------------------------------===//
+#include "codegen/WeightPacker.h"
+#include "frontend/AtomicFile.h"
+#include "frontend/Error.h"
+#include "frontend/TensorInventory.h"
+
+#include <vector>
+
+namespace q3c {
+namespace {
+
+DType dtypeOf(mlir::Type t) {
+  if (t.isF32()) return DType::F32;
+  if (t.isBF16()) return DType::BF16;
+  if (t.isF16()) return DType::F16;
+  fail("the weight packer cannot write element type ", "(integer weights are not supported yet)");
+}
+
+// Appends `v` converted from its checkpoint dtype to `to`.
+void appendConverted(const TensorView &v, DType to, std::vector<uint8_t> &out) {
+  size_t n = size_t(v.numel());
+  size_t start = out.size();
+  out.resize(start + n * dtypeSize(to));
+  if (v.dtype == to) {
+    std::memcpy(out.data() + start, v.data, v.nbytes);
+    return;
+  }
+  std::vector<float> f(n);
+  toF32(v.dtype, v.data, f.data(), n);
+  if (to == DType::F32) {
+    std::memcpy(out.data() + start, f.data(), n * 4);
+    return;
+  }
+  uint16_t *h = reinterpret_cast<uint16_t *>(out.data() + start);
+  for (size_t i = 0; i < n; ++i) h[i] = to == DType::BF16 ? f32ToBf16(f[i]) : f32ToF16(f[i]);
+}
+
+struct Fnv {
+  uint64_t h = 1469598103934665603ull;
+  void add(const uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  }
+};
+
+} // namespace
+
+uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, const std::string &path) {
+  // Instances in offset order, so the file is written front to back.
+  struct Instance { int64_t offset; const q3::WeightSlot *slot; int64_t layer; };
+  std::vector<Instance> order;
+  for (const auto &s : plan.slots)
+    for (size_t l = 0; l < s.offsets.size(); ++l)
+      if (s.offsets[l] >= 0) order.push_back({s.offsets[l], &s, s.perLayer ? int64_t(l) : -1});
+  std::sort(order.begin(), order.end(), [](const Instance &a, const Instance &b) { return a.offset < b.offset; });
+
+  AtomicFile out(path);
+  Fnv fnv;
+  int64_t written = 0;
+  std::vector<uint8_t> bytes;
+  for (const Instance &inst : order) {
+    bytes.assign(size_t(inst.offset - written), 0); // alignment padding
+    DType to = dtypeOf(inst.slot->type.getElementType());
+    std::string name = expandName(inst.slot->pattern, inst.layer);
+    auto shape = inst.slot->type.getShape();
+    if (name.find("{expert}") != std::string::npos) {
+      for (int64_t e = 0; e < shape[0]; ++e) {
+        const TensorView &v = ck.tensor(expandName(name, -1, e));
+        if (v.numel() * shape[0] != inst.slot->type.getNumElements())
+          fail(v.file, ": tensor '", v.name, "' does not fit the compiled shape");
+        appendConverted(v, to, bytes);
+      }
+    } else {
+      const TensorView &v = ck.tensor(name);
+      if (v.numel() != inst.slot->type.getNumElements())
+        fail(v.file, ": tensor '", v.name, "' does not fit the compiled shape");
+      appendConverted(v, to, bytes);
+    }
+    out.write(bytes.data(), bytes.size());
+    fnv.add(bytes.data(), bytes.size());
+    written = inst.offset + inst.slot->bytes();
+  }
+  std::vector<uint8_t> tail(size_t(plan.totalBytes - written), 0);
+  out.write(tail.data(), tail.size());
+  out.commit();
+  return fnv.h;
+}
+
+} // namespace q3c

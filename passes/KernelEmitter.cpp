@@ -1,0 +1,399 @@
+//===- KernelEmitter.cpp - q3 ops as loop nests on memrefs ------------------===//
+//
+// Numerics follow eager/Kernels.cpp (the oracle) op for op: the same
+// reduction formulas, RoPE frequencies from the same f32 expression, softmax
+// with max subtraction, router ties to the lower expert.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/KernelEmitter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+
+namespace q3 {
+
+int64_t vectorWidth(int64_t size) {
+  for (int64_t w : {16, 8, 4, 2})
+    if (size % w == 0) return w;
+  return 1;
+}
+
+namespace {
+MemRefType memrefOf(Value v) { return llvm::cast<MemRefType>(v.getType()); }
+} // namespace
+
+// --- building blocks -------------------------------------------------------
+
+Value KernelEmitter::idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+
+Value KernelEmitter::f32(double v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v)));
+}
+
+Value KernelEmitter::zeros(int64_t width) {
+  auto vt = VectorType::get({width}, b.getF32Type());
+  return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vt, b.getF32FloatAttr(0.0f)));
+}
+
+void KernelEmitter::loop(Value lb, Value ub, int64_t step, const Body &body) {
+  auto forOp = scf::ForOp::create(b, loc, lb, ub, idx(step));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forOp.getBody());
+  body(forOp.getInductionVar());
+}
+
+void KernelEmitter::loop(int64_t lb, int64_t ub, int64_t step, const Body &body) {
+  loop(idx(lb), idx(ub), step, body);
+}
+
+SmallVector<Value> KernelEmitter::loopAcc(Value lb, Value ub, int64_t step, ValueRange init,
+                                          const AccBody &body) {
+  auto forOp = scf::ForOp::create(
+      b, loc, lb, ub, idx(step), init, [&](OpBuilder &nb, Location l, Value iv, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> next = body(iv, acc);
+        scf::YieldOp::create(b, l, next);
+      });
+  return SmallVector<Value>(forOp.getResults());
+}
+
+Value KernelEmitter::loadVec(Value mem, ValueRange indices, int64_t width) {
+  Type et = memrefOf(mem).getElementType();
+  Value v = vector::LoadOp::create(b, loc, VectorType::get({width}, et), mem, indices);
+  if (!et.isF32()) v = arith::ExtFOp::create(b, loc, VectorType::get({width}, b.getF32Type()), v);
+  return v;
+}
+
+void KernelEmitter::storeVec(Value vec, Value mem, ValueRange indices) {
+  Type et = memrefOf(mem).getElementType();
+  auto vt = llvm::cast<VectorType>(vec.getType());
+  if (!et.isF32()) vec = arith::TruncFOp::create(b, loc, VectorType::get(vt.getShape(), et), vec);
+  vector::StoreOp::create(b, loc, vec, mem, indices);
+}
+
+Value KernelEmitter::loadScalar(Value mem, ValueRange indices) {
+  Value v = memref::LoadOp::create(b, loc, mem, indices);
+  if (llvm::isa<FloatType>(v.getType()) && !v.getType().isF32())
+    v = arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+  return v;
+}
+
+void KernelEmitter::storeScalar(Value v, Value mem, ValueRange indices) {
+  Type et = memrefOf(mem).getElementType();
+  if (llvm::isa<FloatType>(et) && !et.isF32()) v = arith::TruncFOp::create(b, loc, et, v);
+  memref::StoreOp::create(b, loc, v, mem, indices);
+}
+
+Value KernelEmitter::dot(Value a, ValueRange aPrefix, Value bm, ValueRange bPrefix, int64_t K) {
+  int64_t vw = vectorWidth(K);
+  auto acc = loopAcc(idx(0), idx(K), vw, {zeros(vw)}, [&](Value k, ValueRange s) {
+    SmallVector<Value> ai(aPrefix.begin(), aPrefix.end()), bi(bPrefix.begin(), bPrefix.end());
+    ai.push_back(k);
+    bi.push_back(k);
+    Value prod = vector::FMAOp::create(b, loc, loadVec(a, ai, vw), loadVec(bm, bi, vw), s[0]);
+    return SmallVector<Value>{prod};
+  });
+  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[0]);
+}
+
+Value KernelEmitter::flatten(Value mem) {
+  auto t = memrefOf(mem);
+  if (t.getRank() == 1) return mem;
+  ReassociationIndices all;
+  for (int64_t i = 0; i < t.getRank(); ++i) all.push_back(i);
+  return memref::CollapseShapeOp::create(b, loc, mem, ArrayRef<ReassociationIndices>{all});
+}
+
+Value KernelEmitter::rows(Value mem) {
+  auto t = memrefOf(mem);
+  if (t.getRank() == 2) return mem;
+  if (t.getRank() == 1)
+    return memref::ExpandShapeOp::create(b, loc, MemRefType::get({1, t.getDimSize(0)}, t.getElementType()),
+                                         mem, ArrayRef<ReassociationIndices>{{0, 1}});
+  ReassociationIndices lead;
+  for (int64_t i = 0; i + 1 < t.getRank(); ++i) lead.push_back(i);
+  return memref::CollapseShapeOp::create(
+      b, loc, mem, ArrayRef<ReassociationIndices>{lead, {t.getRank() - 1}});
+}
+
+Value KernelEmitter::silu(Value x) {
+  Type t = x.getType();
+  Value one = llvm::isa<VectorType>(t)
+                  ? Value(vector::BroadcastOp::create(b, loc, t, f32(1.0)))
+                  : f32(1.0);
+  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+  return arith::DivFOp::create(b, loc, x, arith::AddFOp::create(b, loc, one, e));
+}
+
+Value KernelEmitter::constantTable(StringRef name, ArrayRef<float> values) {
+  auto type = MemRefType::get({int64_t(values.size())}, b.getF32Type());
+  if (!module.lookupSymbol(name)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    auto tensorType = RankedTensorType::get({int64_t(values.size())}, b.getF32Type());
+    memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"), type,
+                             DenseElementsAttr::get(tensorType, values), /*constant=*/true,
+                             /*alignment=*/b.getI64IntegerAttr(64));
+  }
+  return memref::GetGlobalOp::create(b, loc, type, name);
+}
+
+// --- kernels ---------------------------------------------------------------
+
+void KernelEmitter::embedding(Value table, Value ids, Value out) {
+  auto ot = memrefOf(out);
+  int64_t T = ot.getDimSize(0), H = ot.getDimSize(1), vw = vectorWidth(H);
+  loop(0, T, 1, [&](Value t) {
+    Value id = memref::LoadOp::create(b, loc, ids, ValueRange{t});
+    Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
+    loop(0, H, vw, [&](Value h) { storeVec(loadVec(table, {row, h}, vw), out, {t, h}); });
+  });
+}
+
+void KernelEmitter::rmsNorm(Value x, Value w, double eps, Value out) {
+  Value x2 = rows(x), o2 = rows(out);
+  int64_t R = memrefOf(x2).getDimSize(0), N = memrefOf(x2).getDimSize(1), vw = vectorWidth(N);
+  auto vt = VectorType::get({vw}, b.getF32Type());
+  loop(0, R, 1, [&](Value r) {
+    auto acc = loopAcc(idx(0), idx(N), vw, {zeros(vw)}, [&](Value k, ValueRange a) {
+      Value v = loadVec(x2, {r, k}, vw);
+      return SmallVector<Value>{vector::FMAOp::create(b, loc, v, v, a[0])};
+    });
+    Value ss = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[0]);
+    Value mean = arith::DivFOp::create(b, loc, ss, f32(double(N)));
+    Value inv = math::RsqrtOp::create(b, loc, arith::AddFOp::create(b, loc, mean, f32(eps)));
+    Value invv = vector::BroadcastOp::create(b, loc, vt, inv);
+    loop(0, N, vw, [&](Value k) {
+      Value scaled = arith::MulFOp::create(b, loc, loadVec(x2, {r, k}, vw), invv);
+      storeVec(arith::MulFOp::create(b, loc, loadVec(w, {k}, vw), scaled), o2, {r, k});
+    });
+  });
+}
+
+void KernelEmitter::linear(Value x, Value w, Value out) {
+  Value x2 = rows(x), o2 = rows(out);
+  int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1);
+  int64_t N = memrefOf(w).getDimSize(0), vw = vectorWidth(K);
+  int64_t RB = N % 4 == 0 ? 4 : N % 2 == 0 ? 2 : 1;
+  // RB weight rows outermost: they stay in cache while every token uses them,
+  // and give RB independent accumulator chains per token.
+  loop(0, N, RB, [&](Value n0) {
+    SmallVector<Value> n;
+    for (int64_t r = 0; r < RB; ++r) n.push_back(arith::AddIOp::create(b, loc, n0, idx(r)));
+    loop(0, M, 1, [&](Value m) {
+      SmallVector<Value> init(RB, zeros(vw));
+      auto acc = loopAcc(idx(0), idx(K), vw, init, [&](Value k, ValueRange a) {
+        Value xv = loadVec(x2, {m, k}, vw);
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < RB; ++r)
+          next.push_back(vector::FMAOp::create(b, loc, xv, loadVec(w, {n[r], k}, vw), a[r]));
+        return next;
+      });
+      for (int64_t r = 0; r < RB; ++r)
+        storeScalar(vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[r]), o2,
+                    {m, n[r]});
+    });
+  });
+}
+
+void KernelEmitter::rope(Value x, Value offset, double theta, bool splitHalves, Value out) {
+  auto t = memrefOf(x);
+  int64_t T = t.getDimSize(0), heads = t.getDimSize(1), D = t.getDimSize(2), half = D / 2;
+  // Hugging Face's f32 inverse frequencies, computed here exactly as the
+  // interpreter computes them.
+  SmallVector<float> invFreq;
+  for (int64_t i = 0; i < half; ++i)
+    invFreq.push_back(1.0f / std::pow(float(theta), float(2 * i) / float(D)));
+  std::string name = "q3_rope_inv_freq_" + std::to_string(D) + "_" +
+                     std::to_string(int64_t(theta));
+  Value table = constantTable(name, invFreq);
+  loop(0, T, 1, [&](Value tok) {
+    Value posIdx = arith::AddIOp::create(b, loc, offset, tok);
+    Value posI64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), posIdx);
+    Value pos = arith::SIToFPOp::create(b, loc, b.getF32Type(), posI64);
+    loop(0, half, 1, [&](Value i) {
+      Value angle = arith::MulFOp::create(b, loc, pos, memref::LoadOp::create(b, loc, table, ValueRange{i}));
+      Value c = math::CosOp::create(b, loc, angle), s = math::SinOp::create(b, loc, angle);
+      Value ia = i, ib;
+      if (splitHalves) {
+        ib = arith::AddIOp::create(b, loc, i, idx(half));
+      } else {
+        ia = arith::MulIOp::create(b, loc, i, idx(2));
+        ib = arith::AddIOp::create(b, loc, ia, idx(1));
+      }
+      loop(0, heads, 1, [&](Value h) {
+        Value va = loadScalar(x, {tok, h, ia}), vb = loadScalar(x, {tok, h, ib});
+        Value ra = arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, va, c),
+                                         arith::MulFOp::create(b, loc, vb, s));
+        Value rb = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, vb, c),
+                                         arith::MulFOp::create(b, loc, va, s));
+        storeScalar(ra, out, {tok, h, ia});
+        storeScalar(rb, out, {tok, h, ib});
+      });
+    });
+  });
+}
+
+void KernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offset) {
+  auto vt = memrefOf(value);
+  auto ct = memrefOf(cache);
+  int64_t T = vt.getDimSize(0), Hkv = vt.getDimSize(1), D = vt.getDimSize(2);
+  int64_t C = ct.getDimSize(2), vw = vectorWidth(D);
+  loop(0, T, 1, [&](Value t) {
+    Value p = arith::AddIOp::create(b, loc, offset, t);
+    // Rows past the capacity (a padded prefill tail) are dropped.
+    Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, p, idx(C));
+    auto ifOp = scf::IfOp::create(b, loc, inside, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    loop(0, Hkv, 1, [&](Value h) {
+      loop(0, D, vw, [&](Value d) { storeVec(loadVec(value, {t, h, d}, vw), cache, {layer, h, p, d}); });
+    });
+  });
+}
+
+void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offset, double scale,
+                              Value scores, Value out) {
+  auto qt = memrefOf(q);
+  auto kt = memrefOf(k);
+  int64_t T = qt.getDimSize(0), Hq = qt.getDimSize(1), D = qt.getDimSize(2);
+  int64_t Hkv = kt.getDimSize(1), C = kt.getDimSize(2), group = Hq / Hkv, vw = vectorWidth(D);
+  auto vt = VectorType::get({vw}, b.getF32Type());
+  loop(0, T, 1, [&](Value t) {
+    // Causal: query t (position offset + t) sees positions 0 .. offset + t.
+    Value last = arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, offset, t), idx(1));
+    Value n = arith::MinUIOp::create(b, loc, last, idx(C));
+    loop(0, Hq, 1, [&](Value h) {
+      Value kvh = arith::DivUIOp::create(b, loc, h, idx(group));
+      auto mx = loopAcc(idx(0), n, 1, {f32(-std::numeric_limits<double>::infinity())},
+                        [&](Value j, ValueRange a) {
+                          Value s = arith::MulFOp::create(b, loc, dot(q, {t, h}, k, {layer, kvh, j}, D),
+                                                          f32(scale));
+                          storeScalar(s, scores, {j});
+                          return SmallVector<Value>{arith::MaximumFOp::create(b, loc, a[0], s)};
+                        });
+      auto sum = loopAcc(idx(0), n, 1, {f32(0)}, [&](Value j, ValueRange a) {
+        Value e = math::ExpOp::create(
+            b, loc, arith::SubFOp::create(b, loc, loadScalar(scores, {j}), mx[0]));
+        storeScalar(e, scores, {j});
+        return SmallVector<Value>{arith::AddFOp::create(b, loc, a[0], e)};
+      });
+      loop(0, D, vw, [&](Value d) { storeVec(zeros(vw), out, {t, h, d}); });
+      loop(idx(0), n, 1, [&](Value j) {
+        Value p = arith::DivFOp::create(b, loc, loadScalar(scores, {j}), sum[0]);
+        Value pv = vector::BroadcastOp::create(b, loc, vt, p);
+        loop(0, D, vw, [&](Value d) {
+          Value acc = vector::FMAOp::create(b, loc, pv, loadVec(v, {layer, kvh, j, d}, vw),
+                                            loadVec(out, {t, h, d}, vw));
+          storeVec(acc, out, {t, h, d});
+        });
+      });
+    });
+  });
+}
+
+void KernelEmitter::elementwise(Elementwise kind, Value lhs, Value rhs, Value out) {
+  Value l = flatten(lhs), r = rhs ? flatten(rhs) : Value(), o = flatten(out);
+  int64_t N = memrefOf(l).getDimSize(0), vw = vectorWidth(N);
+  loop(0, N, vw, [&](Value i) {
+    Value a = loadVec(l, {i}, vw), res;
+    switch (kind) {
+    case Elementwise::SiLU: res = silu(a); break;
+    case Elementwise::SwiGLU: res = arith::MulFOp::create(b, loc, silu(a), loadVec(r, {i}, vw)); break;
+    case Elementwise::Add: res = arith::AddFOp::create(b, loc, a, loadVec(r, {i}, vw)); break;
+    case Elementwise::Mul: res = arith::MulFOp::create(b, loc, a, loadVec(r, {i}, vw)); break;
+    }
+    storeVec(res, o, {i});
+  });
+}
+
+void KernelEmitter::moeRouter(Value logits, int64_t topK, bool normalise, Value probs,
+                              Value weights, Value experts) {
+  auto lt = memrefOf(logits);
+  int64_t T = lt.getDimSize(0), E = lt.getDimSize(1);
+  loop(0, T, 1, [&](Value t) {
+    auto mx = loopAcc(idx(0), idx(E), 1, {f32(-std::numeric_limits<double>::infinity())},
+                      [&](Value e, ValueRange a) {
+                        return SmallVector<Value>{
+                            arith::MaximumFOp::create(b, loc, a[0], loadScalar(logits, {t, e}))};
+                      });
+    auto sum = loopAcc(idx(0), idx(E), 1, {f32(0)}, [&](Value e, ValueRange a) {
+      Value ex = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, loadScalar(logits, {t, e}), mx[0]));
+      storeScalar(ex, probs, {e});
+      return SmallVector<Value>{arith::AddFOp::create(b, loc, a[0], ex)};
+    });
+    loop(0, E, 1, [&](Value e) {
+      storeScalar(arith::DivFOp::create(b, loc, loadScalar(probs, {e}), sum[0]), probs, {e});
+    });
+    // k rounds of "take the largest remaining"; strict > keeps the lower
+    // expert on ties; a taken expert is marked -1 (probabilities are >= 0).
+    auto kept = loopAcc(idx(0), idx(topK), 1, {f32(0)}, [&](Value j, ValueRange a) {
+      auto best = loopAcc(idx(0), idx(E), 1, {f32(-1.0), idx(0)}, [&](Value e, ValueRange bb) {
+        Value p = loadScalar(probs, {e});
+        Value better = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, p, bb[0]);
+        return SmallVector<Value>{arith::SelectOp::create(b, loc, better, p, bb[0]),
+                                  arith::SelectOp::create(b, loc, better, e, bb[1])};
+      });
+      storeScalar(best[0], weights, {t, j});
+      storeScalar(arith::IndexCastOp::create(b, loc, b.getI32Type(), best[1]), experts, {t, j});
+      storeScalar(f32(-1.0), probs, {best[1]});
+      return SmallVector<Value>{arith::AddFOp::create(b, loc, a[0], best[0])};
+    });
+    if (normalise)
+      loop(0, topK, 1, [&](Value j) {
+        storeScalar(arith::DivFOp::create(b, loc, loadScalar(weights, {t, j}), kept[0]), weights, {t, j});
+      });
+  });
+}
+
+void KernelEmitter::moeExperts(Value x, Value weights, Value experts, Value gate, Value up,
+                               Value down, Value act, Value out) {
+  auto xt = memrefOf(x);
+  int64_t T = xt.getDimSize(0), H = xt.getDimSize(1), K = memrefOf(weights).getDimSize(1);
+  int64_t I = memrefOf(gate).getDimSize(1);
+  Value o = flatten(out);
+  int64_t vwAll = vectorWidth(T * H);
+  loop(0, T * H, vwAll, [&](Value i) { storeVec(zeros(vwAll), o, {i}); });
+  loop(0, T, 1, [&](Value t) {
+    loop(0, K, 1, [&](Value j) {
+      Value e = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                           memref::LoadOp::create(b, loc, experts, ValueRange{t, j}));
+      Value w = loadScalar(weights, {t, j});
+      loop(0, I, 1, [&](Value i) {
+        Value g = dot(x, {t}, gate, {e, i}, H), u = dot(x, {t}, up, {e, i}, H);
+        storeScalar(arith::MulFOp::create(b, loc, silu(g), u), act, {i});
+      });
+      loop(0, H, 1, [&](Value h) {
+        Value d = dot(act, {}, down, {e, h}, I);
+        Value sum = arith::AddFOp::create(b, loc, loadScalar(out, {t, h}), arith::MulFOp::create(b, loc, w, d));
+        storeScalar(sum, out, {t, h});
+      });
+    });
+  });
+}
+
+void KernelEmitter::argmax(Value x, Value out) {
+  Value x2 = rows(x), o = flatten(out);
+  int64_t R = memrefOf(x2).getDimSize(0), N = memrefOf(x2).getDimSize(1);
+  loop(0, R, 1, [&](Value r) {
+    auto best = loopAcc(idx(0), idx(N), 1, {f32(-std::numeric_limits<double>::infinity()), idx(0)},
+                        [&](Value i, ValueRange bb) {
+                          Value v = loadScalar(x2, {r, i});
+                          Value better = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, v, bb[0]);
+                          return SmallVector<Value>{arith::SelectOp::create(b, loc, better, v, bb[0]),
+                                                    arith::SelectOp::create(b, loc, better, i, bb[1])};
+                        });
+    storeScalar(arith::IndexCastOp::create(b, loc, b.getI32Type(), best[1]), o, {r});
+  });
+}
+
+} // namespace q3

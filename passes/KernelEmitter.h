@@ -1,0 +1,75 @@
+//===- KernelEmitter.h - q3 ops as loop nests on memrefs --------*- C++ -*-===//
+//
+// Builds, with MLIR's own builders, the loops that compute each q3 op:
+// scf.for nests over vector<VWxf32> registers (VW = 16 for AVX-512 when the
+// innermost size allows, narrower otherwise), bf16/f16 operands widened in
+// registers, f32 accumulation. This is the first, correctness-first code
+// generator: loop orders are chosen for streaming weights, but there is no
+// VNNI packing or multi-threading yet.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QWEN3C_PASSES_KERNELEMITTER_H
+#define QWEN3C_PASSES_KERNELEMITTER_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <functional>
+
+namespace q3 {
+
+class KernelEmitter {
+public:
+  KernelEmitter(mlir::OpBuilder &b, mlir::Location loc, mlir::ModuleOp module)
+      : b(b), loc(loc), module(module) {}
+
+  // Each writes its result into `out` (memrefs with identity layout).
+  void embedding(mlir::Value table, mlir::Value ids, mlir::Value out);
+  void rmsNorm(mlir::Value x, mlir::Value w, double eps, mlir::Value out);
+  void linear(mlir::Value x, mlir::Value w, mlir::Value out);
+  void rope(mlir::Value x, mlir::Value offset, double theta, bool splitHalves, mlir::Value out);
+  void kvWrite(mlir::Value value, mlir::Value cache, mlir::Value layer, mlir::Value offset);
+  void attention(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer,
+                 mlir::Value offset, double scale, mlir::Value scores, mlir::Value out);
+  enum class Elementwise { SiLU, SwiGLU, Add, Mul };
+  void elementwise(Elementwise kind, mlir::Value lhs, mlir::Value rhs, mlir::Value out);
+  void moeRouter(mlir::Value logits, int64_t topK, bool normalise, mlir::Value probs,
+                 mlir::Value weights, mlir::Value experts);
+  void moeExperts(mlir::Value x, mlir::Value weights, mlir::Value experts, mlir::Value gate,
+                  mlir::Value up, mlir::Value down, mlir::Value act, mlir::Value out);
+  void argmax(mlir::Value x, mlir::Value out);
+
+private:
+  using Body = std::function<void(mlir::Value)>;
+  using AccBody = std::function<llvm::SmallVector<mlir::Value>(mlir::Value, mlir::ValueRange)>;
+
+  mlir::Value idx(int64_t v);
+  mlir::Value f32(double v);
+  mlir::Value zeros(int64_t width);
+  void loop(mlir::Value lb, mlir::Value ub, int64_t step, const Body &body);
+  void loop(int64_t lb, int64_t ub, int64_t step, const Body &body);
+  llvm::SmallVector<mlir::Value> loopAcc(mlir::Value lb, mlir::Value ub, int64_t step,
+                                         mlir::ValueRange init, const AccBody &body);
+  mlir::Value loadVec(mlir::Value mem, mlir::ValueRange indices, int64_t width);
+  void storeVec(mlir::Value vec, mlir::Value mem, mlir::ValueRange indices);
+  mlir::Value loadScalar(mlir::Value mem, mlir::ValueRange indices);
+  void storeScalar(mlir::Value v, mlir::Value mem, mlir::ValueRange indices);
+  // sum_k a[aPrefix..., k] * b[bPrefix..., k] over k < K.
+  mlir::Value dot(mlir::Value a, mlir::ValueRange aPrefix, mlir::Value bm, mlir::ValueRange bPrefix,
+                  int64_t K);
+  mlir::Value flatten(mlir::Value mem);          // any rank -> 1-D view
+  mlir::Value rows(mlir::Value mem);             // any rank -> [rows, last]
+  mlir::Value silu(mlir::Value x);               // scalar or vector f32
+  mlir::Value constantTable(llvm::StringRef name, llvm::ArrayRef<float> values);
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  mlir::ModuleOp module;
+};
+
+// Vector width for an innermost dimension of `size` f32 elements.
+int64_t vectorWidth(int64_t size);
+
+} // namespace q3
+
+#endif

@@ -1,0 +1,381 @@
+//===- LowerToLoops.cpp - q3-lower-to-loops ---------------------------------===//
+//
+// Bufferization and kernel selection in one walk, because the graph's memory
+// story is simple and known: caches are updated in place, logits go to an
+// out-parameter, every other tensor gets its own 64-byte aligned slice of one
+// arena (no reuse yet: sizes are small next to the weights), loop-carried
+// values keep one buffer and are copied into it at the yield when the body
+// produced them elsewhere.
+//
+//===----------------------------------------------------------------------===//
+#include "dialect/Q3Ops.h"
+#include "passes/KernelEmitter.h"
+#include "passes/Passes.h"
+#include "passes/WeightPlan.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace q3 {
+#define GEN_PASS_DEF_LOWERTOLOOPS
+#include "passes/Passes.h.inc"
+
+namespace {
+
+using namespace mlir;
+
+constexpr const char *kOffsetsTable = "q3_weight_offsets";
+
+MemRefType memrefFor(Type t) {
+  auto rt = llvm::cast<RankedTensorType>(t);
+  return MemRefType::get(rt.getShape(), rt.getElementType());
+}
+
+class FunctionLowering {
+public:
+  FunctionLowering(ModuleOp module, const WeightPlan &plan, MemRefType tableType)
+      : module(module), plan(plan), tableType(tableType) {}
+
+  // Lowers `src` into the body of `dst`; returns failure after an error.
+  LogicalResult run(func::FuncOp src, func::FuncOp dst);
+  int64_t arenaBytes() const { return arenaSize; }
+
+private:
+  LogicalResult lowerOps(Block &block, OpBuilder &b);
+  LogicalResult lowerOp(Operation &op, OpBuilder &b);
+  LogicalResult lowerFor(scf::ForOp op, OpBuilder &b);
+  LogicalResult lowerIf(scf::IfOp op, OpBuilder &b);
+  LogicalResult lowerQ3(Operation &op, OpBuilder &b);
+  Value buffer(Value tensor) { return map.lookup(tensor); }
+  Value allocate(OpBuilder &b, Value result);      // a result's buffer (preassigned or arena)
+  Value arenaSlot(OpBuilder &b, MemRefType type);
+  Value weightView(OpBuilder &b, WeightOp op);
+  Value index(OpBuilder &b, int64_t v) { return arith::ConstantIndexOp::create(b, loc(), v); }
+  Location loc() { return UnknownLoc::get(module.getContext()); }
+
+  ModuleOp module;
+  const WeightPlan &plan;
+  MemRefType tableType;
+  Value offsetsTable;
+  int constCounter = 0;
+  Value arena, weights;
+  int64_t arenaSize = 0;
+  IRMapping map;                           // tensors -> buffers, scalars -> scalars
+  llvm::DenseMap<Value, Value> preassigned; // tensors that must land in an out-param
+};
+
+LogicalResult FunctionLowering::run(func::FuncOp src, func::FuncOp dst) {
+  Block &entry = src.getBody().front();
+  Block *body = dst.addEntryBlock();
+  unsigned nIn = entry.getNumArguments();
+  for (unsigned i = 0; i < nIn; ++i) map.map(entry.getArgument(i), body->getArgument(i));
+  weights = body->getArgument(dst.getNumArguments() - 2);
+  arena = body->getArgument(dst.getNumArguments() - 1);
+  // Results: a cache comes back in its own argument's buffer; anything else
+  // (the logits) is written straight into its out-parameter.
+  auto ret = llvm::cast<func::ReturnOp>(entry.getTerminator());
+  unsigned outParam = nIn;
+  SmallVector<std::pair<Value, Value>> copies;
+  for (Value v : ret.getOperands()) {
+    bool isArgCache = false;
+    for (Value a = v; a;) {
+      if (auto ba = llvm::dyn_cast<BlockArgument>(a)) {
+        isArgCache = ba.getOwner() == &entry;
+        break;
+      }
+      if (auto kv = a.getDefiningOp<KVWriteOp>()) a = kv.getCache();
+      else if (auto f = a.getDefiningOp<scf::ForOp>()) a = f.getInitArgs()[llvm::cast<OpResult>(a).getResultNumber()];
+      else break;
+    }
+    if (!isArgCache) preassigned[v] = body->getArgument(outParam++);
+  }
+  OpBuilder b = OpBuilder::atBlockBegin(body);
+  offsetsTable = memref::GetGlobalOp::create(b, loc(), tableType, kOffsetsTable);
+  if (failed(lowerOps(entry, b))) return failure();
+  func::ReturnOp::create(b, loc());
+  return success();
+}
+
+LogicalResult FunctionLowering::lowerOps(Block &block, OpBuilder &b) {
+  for (Operation &op : block.without_terminator())
+    if (failed(lowerOp(op, b))) return failure();
+  return success();
+}
+
+Value FunctionLowering::arenaSlot(OpBuilder &b, MemRefType type) {
+  int64_t bytes = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+  arenaSize = (arenaSize + kWeightAlignment - 1) / kWeightAlignment * kWeightAlignment;
+  Value offset = index(b, arenaSize);
+  arenaSize += bytes;
+  return memref::ViewOp::create(b, loc(), type, arena, offset, ValueRange{});
+}
+
+Value FunctionLowering::allocate(OpBuilder &b, Value result) {
+  if (Value out = preassigned.lookup(result)) {
+    map.map(result, out);
+    return out;
+  }
+  Value slot = arenaSlot(b, memrefFor(result.getType()));
+  map.map(result, slot);
+  return slot;
+}
+
+Value FunctionLowering::weightView(OpBuilder &b, WeightOp op) {
+  auto slotAttr = op->getAttrOfType<IntegerAttr>("q3.slot");
+  const WeightSlot &slot = plan.slots[size_t(slotAttr.getInt())];
+  Value offset;
+  if (!slot.perLayer) {
+    offset = index(b, slot.offsets[0]);
+  } else {
+    // offsets[slot * layers + layer] from the table compiled into the model.
+    Value layer = map.lookup(op.getLayer());
+    Value i = arith::AddIOp::create(b, loc(), index(b, slotAttr.getInt() * plan.numLayers), layer);
+    Value off = memref::LoadOp::create(b, loc(), offsetsTable, ValueRange{i});
+    offset = arith::IndexCastOp::create(b, loc(), b.getIndexType(), off);
+  }
+  return memref::ViewOp::create(b, loc(), memrefFor(op.getResult().getType()), weights, offset,
+                                ValueRange{});
+}
+
+LogicalResult FunctionLowering::lowerOp(Operation &op, OpBuilder &b) {
+  return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+      .Case([&](arith::ConstantOp c) -> LogicalResult {
+        if (auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue())) {
+          // A constant table (the layer-kind table): a private global.
+          std::string name;
+          do name = "q3_const_" + std::to_string(constCounter++);
+          while (module.lookupSymbol(name));
+          auto type = memrefFor(c.getType());
+          {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(module.getBody());
+            memref::GlobalOp::create(b, loc(), name, b.getStringAttr("private"), type, dense, true,
+                                     IntegerAttr());
+          }
+          map.map(c.getResult(), memref::GetGlobalOp::create(b, loc(), type, name));
+          return success();
+        }
+        b.clone(*c, map);
+        return success();
+      })
+      .Case([&](tensor::ExtractOp e) -> LogicalResult {
+        SmallVector<Value> indices;
+        for (Value i : e.getIndices()) indices.push_back(map.lookup(i));
+        map.map(e.getResult(), memref::LoadOp::create(b, loc(), buffer(e.getTensor()), indices));
+        return success();
+      })
+      .Case([&](tensor::ExpandShapeOp r) -> LogicalResult {
+        map.map(r.getResult(), memref::ExpandShapeOp::create(b, loc(), memrefFor(r.getType()),
+                                                             buffer(r.getSrc()),
+                                                             r.getReassociationIndices()));
+        return success();
+      })
+      .Case([&](tensor::CollapseShapeOp r) -> LogicalResult {
+        map.map(r.getResult(), memref::CollapseShapeOp::create(b, loc(), buffer(r.getSrc()),
+                                                               r.getReassociationIndices()));
+        return success();
+      })
+      .Case([&](scf::ForOp f) { return lowerFor(f, b); })
+      .Case([&](scf::IfOp i) { return lowerIf(i, b); })
+      .Case([&](func::CallOp c) -> LogicalResult {
+        return c.emitOpError("calls must be inlined before q3-lower-to-loops");
+      })
+      .Default([&](Operation *o) -> LogicalResult {
+        if (llvm::isa<Q3Dialect>(o->getDialect())) return lowerQ3(*o, b);
+        if (o->getNumRegions() == 0 && llvm::none_of(o->getResultTypes(), [](Type t) {
+              return llvm::isa<TensorType>(t);
+            })) {
+          b.clone(*o, map); // index arithmetic and the like
+          return success();
+        }
+        return o->emitOpError("is not supported by q3-lower-to-loops");
+      });
+}
+
+LogicalResult FunctionLowering::lowerFor(scf::ForOp op, OpBuilder &b) {
+  // Each carried tensor keeps one buffer for the whole loop.
+  SmallVector<Value> carried;
+  for (Value init : op.getInitArgs()) {
+    Value buf = buffer(init);
+    if (!init.hasOneUse()) { // still read after the loop: carry a copy
+      Value copy = arenaSlot(b, llvm::cast<MemRefType>(buf.getType()));
+      memref::CopyOp::create(b, loc(), buf, copy);
+      buf = copy;
+    }
+    carried.push_back(buf);
+  }
+  auto loop = scf::ForOp::create(b, loc(), map.lookup(op.getLowerBound()),
+                                 map.lookup(op.getUpperBound()), map.lookup(op.getStep()));
+  OpBuilder inner = OpBuilder::atBlockBegin(loop.getBody());
+  map.map(op.getInductionVar(), loop.getInductionVar());
+  for (auto [arg, buf] : llvm::zip(op.getRegionIterArgs(), carried)) map.map(arg, buf);
+  if (failed(lowerOps(*op.getBody(), inner))) return failure();
+  auto yield = llvm::cast<scf::YieldOp>(op.getBody()->getTerminator());
+  for (auto [v, buf] : llvm::zip(yield.getOperands(), carried))
+    if (buffer(v) != buf) memref::CopyOp::create(inner, loc(), buffer(v), buf);
+  for (auto [r, buf] : llvm::zip(op.getResults(), carried)) map.map(r, buf);
+  return success();
+}
+
+LogicalResult FunctionLowering::lowerIf(scf::IfOp op, OpBuilder &b) {
+  auto ifOp = scf::IfOp::create(b, loc(), map.lookup(op.getCondition()), /*withElse=*/true);
+  OpBuilder thenB = OpBuilder::atBlockTerminator(ifOp.thenBlock());
+  OpBuilder elseB = OpBuilder::atBlockTerminator(ifOp.elseBlock());
+  if (failed(lowerOps(*op.thenBlock(), thenB)) || failed(lowerOps(*op.elseBlock(), elseB)))
+    return failure();
+  auto thenYield = op.thenYield(), elseYield = op.elseYield();
+  for (unsigned i = 0; i < op.getNumResults(); ++i) {
+    Value tb = buffer(thenYield.getOperand(i)), eb = buffer(elseYield.getOperand(i));
+    if (tb == eb) { // both branches updated the same buffer (a cache)
+      map.map(op.getResult(i), tb);
+      continue;
+    }
+    OpBuilder before(ifOp); // the slot must exist in both branches
+    Value slot = allocate(before, op.getResult(i));
+    memref::CopyOp::create(thenB, loc(), tb, slot);
+    memref::CopyOp::create(elseB, loc(), eb, slot);
+  }
+  return success();
+}
+
+LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
+  KernelEmitter k(b, loc(), module);
+  using EW = KernelEmitter::Elementwise;
+  return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+      .Case([&](WeightOp w) -> LogicalResult {
+        if (!w->hasAttr("q3.slot")) return w.emitOpError("has no q3.slot: run q3-plan-weights first");
+        map.map(w.getResult(), weightView(b, w));
+        return success();
+      })
+      .Case([&](EmbeddingOp e) {
+        k.embedding(buffer(e.getTable()), buffer(e.getIds()), allocate(b, e.getResult()));
+        return success();
+      })
+      .Case([&](RMSNormOp n) {
+        k.rmsNorm(buffer(n.getInput()), buffer(n.getWeight()), n.getEpsAttr().getValueAsDouble(),
+                  allocate(b, n.getResult()));
+        return success();
+      })
+      .Case([&](LinearOp l) -> LogicalResult {
+        if (l.getScales()) return l.emitOpError("quantised weights are not supported by the CPU code generator yet");
+        k.linear(buffer(l.getInput()), buffer(l.getWeight()), allocate(b, l.getResult()));
+        return success();
+      })
+      .Case([&](RopeOp r) {
+        k.rope(buffer(r.getInput()), map.lookup(r.getOffset()), r.getThetaAttr().getValueAsDouble(),
+               r.getStyle() == RopeStyle::SplitHalves, allocate(b, r.getResult()));
+        return success();
+      })
+      .Case([&](KVWriteOp w) {
+        Value cache = buffer(w.getCache());
+        k.kvWrite(buffer(w.getValue()), cache, map.lookup(w.getLayer()), map.lookup(w.getOffset()));
+        map.map(w.getResult(), cache); // in place
+        return success();
+      })
+      .Case([&](AttentionOp a) {
+        auto keys = llvm::cast<RankedTensorType>(a.getKeys().getType());
+        Value scores = arenaSlot(b, MemRefType::get({keys.getDimSize(2)}, b.getF32Type()));
+        k.attention(buffer(a.getQuery()), buffer(a.getKeys()), buffer(a.getValues()),
+                    map.lookup(a.getLayer()), map.lookup(a.getOffset()),
+                    a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()));
+        return success();
+      })
+      .Case([&](SiLUOp s) {
+        k.elementwise(EW::SiLU, buffer(s.getInput()), Value(), allocate(b, s.getResult()));
+        return success();
+      })
+      .Case([&](SwiGLUOp s) {
+        k.elementwise(EW::SwiGLU, buffer(s.getGate()), buffer(s.getUp()), allocate(b, s.getResult()));
+        return success();
+      })
+      .Case([&](AddOp a) {
+        k.elementwise(EW::Add, buffer(a.getLhs()), buffer(a.getRhs()), allocate(b, a.getResult()));
+        return success();
+      })
+      .Case([&](MulOp m) {
+        k.elementwise(EW::Mul, buffer(m.getLhs()), buffer(m.getRhs()), allocate(b, m.getResult()));
+        return success();
+      })
+      .Case([&](MoERouterOp r) {
+        auto logits = llvm::cast<RankedTensorType>(r.getLogits().getType());
+        Value probs = arenaSlot(b, MemRefType::get({logits.getDimSize(1)}, b.getF32Type()));
+        k.moeRouter(buffer(r.getLogits()), r.getTopKAttr().getInt(), r.getNormTopkProb(), probs,
+                    allocate(b, r.getWeights()), allocate(b, r.getExperts()));
+        return success();
+      })
+      .Case([&](MoEExpertsOp m) {
+        auto gate = llvm::cast<RankedTensorType>(m.getGate().getType());
+        Value act = arenaSlot(b, MemRefType::get({gate.getDimSize(1)}, b.getF32Type()));
+        k.moeExperts(buffer(m.getInput()), buffer(m.getWeights()), buffer(m.getExperts()),
+                     buffer(m.getGate()), buffer(m.getUp()), buffer(m.getDown()), act,
+                     allocate(b, m.getResult()));
+        return success();
+      })
+      .Case([&](ArgmaxOp a) -> LogicalResult {
+        if (a.getResult().getType().getRank() == 0)
+          return a.emitOpError("rank-0 argmax is not supported by the CPU code generator yet");
+        k.argmax(buffer(a.getInput()), allocate(b, a.getResult()));
+        return success();
+      })
+      .Default([&](Operation *o) { return o->emitOpError("has no CPU lowering yet"); });
+}
+
+struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto plan = WeightPlan::read(module);
+    if (!plan) {
+      module.emitError("q3-lower-to-loops needs q3.weight_plan: run q3-plan-weights first");
+      return signalPassFailure();
+    }
+    OpBuilder b(module.getContext());
+    Location loc = module.getLoc();
+    // The per-layer weight offsets, compiled into the model.
+    SmallVector<int64_t> table;
+    for (const WeightSlot &s : plan->slots)
+      for (int64_t l = 0; l < plan->numLayers; ++l)
+        table.push_back(s.perLayer ? s.offsets[size_t(l)] : s.offsets[0]);
+    auto tableType = MemRefType::get({int64_t(table.size())}, b.getI64Type());
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(
+        b, loc, kOffsetsTable, b.getStringAttr("private"), tableType,
+        DenseElementsAttr::get(RankedTensorType::get({int64_t(table.size())}, b.getI64Type()),
+                               ArrayRef<int64_t>(table)),
+        true, IntegerAttr());
+
+    int64_t arena = 0;
+    SmallVector<func::FuncOp> entries;
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (fn.isPublic() && !fn.isExternal()) entries.push_back(fn);
+    for (func::FuncOp src : entries) {
+      // (inputs as buffers..., out-params for non-cache results..., weights, arena)
+      SmallVector<Type> inputs;
+      for (Type t : src.getArgumentTypes())
+        inputs.push_back(llvm::isa<RankedTensorType>(t) ? Type(memrefFor(t)) : t);
+      for (Type t : src.getResultTypes()) {
+        bool cache = llvm::cast<RankedTensorType>(t).getRank() == 4 &&
+                     llvm::is_contained(src.getArgumentTypes(), t);
+        if (!cache) inputs.push_back(memrefFor(t));
+      }
+      auto blob = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
+      inputs.push_back(blob);
+      inputs.push_back(blob);
+      b.setInsertionPoint(src);
+      auto dst = func::FuncOp::create(b, loc, (src.getName() + ".lowered").str(),
+                                      b.getFunctionType(inputs, {}));
+      dst->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+      FunctionLowering lowering(module, *plan, tableType);
+      if (failed(lowering.run(src, dst))) return signalPassFailure();
+      arena = std::max(arena, lowering.arenaBytes());
+      std::string name = src.getName().str();
+      src.erase();
+      dst.setName(name);
+    }
+    module->setAttr("q3.arena_bytes", b.getI64IntegerAttr(arena));
+  }
+};
+
+} // namespace
+} // namespace q3

@@ -1,0 +1,42 @@
+//===- Passes.td - qwen3c passes ---------------------------*- tablegen -*-===//
+#ifndef QWEN3C_PASSES_TD
+#define QWEN3C_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def PlanWeights : Pass<"q3-plan-weights", "mlir::ModuleOp"> {
+  let summary = "lay out every q3.weight in the packed weight blob";
+  let description = [{
+    Gives each distinct weight name pattern a slot (`q3.slot` on the op) and
+    every (slot, layer) instance a 64-byte aligned byte offset in one blob,
+    recorded in the module's `q3.weight_plan`. Layers get a weight only if
+    their kind (`q3.layer_kind` of the function using it) needs it. The
+    weight packer writes the blob from the same plan. Run before inlining.
+  }];
+}
+
+def LowerToLoops : Pass<"q3-lower-to-loops", "mlir::ModuleOp"> {
+  let summary = "lower q3 entry points to loops and vectors on memrefs";
+  let description = [{
+    Rewrites each public entry function (layer functions already inlined)
+    into destination-passing form on memrefs: the KV caches are updated in
+    place, logits go to an out-parameter, every other tensor lives at a
+    compiler-assigned offset of one arena (`q3.arena_bytes`), weights are
+    views of the packed blob at the offsets of `q3.weight_plan`. Each q3 op
+    becomes a loop nest built with scf/vector/math ops.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect", "mlir::math::MathDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def ApproximateMath : Pass<"q3-approximate-math", "mlir::ModuleOp"> {
+  let summary = "replace math.exp with a polynomial (no libm call per lane)";
+  let description = [{
+    LLVM scalarises a vector exp into one libm call per lane; MLIR's
+    polynomial approximation keeps it in registers (max rel. error ~1e-7).
+  }];
+  let dependentDialects = ["mlir::vector::VectorDialect", "mlir::arith::ArithDialect"];
+}
+
+#endif

@@ -1,0 +1,82 @@
+//===- PlanWeights.cpp - q3-plan-weights ------------------------------------===//
+#include "dialect/Q3Ops.h"
+#include "passes/Passes.h"
+#include "passes/WeightPlan.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <map>
+#include <set>
+
+namespace q3 {
+#define GEN_PASS_DEF_PLANWEIGHTS
+#include "passes/Passes.h.inc"
+
+namespace {
+
+using namespace mlir;
+
+struct PlanWeightsPass : impl::PlanWeightsBase<PlanWeightsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto layersAttr = module->getAttrOfType<IntegerAttr>("q3.num_layers");
+    auto sparseAttr = module->getAttrOfType<DenseBoolArrayAttr>("q3.sparse_layers");
+    if (!layersAttr) {
+      module.emitError("q3-plan-weights needs the module attribute q3.num_layers");
+      return signalPassFailure();
+    }
+    WeightPlan plan;
+    plan.numLayers = layersAttr.getInt();
+    std::map<std::string, size_t> slotOf;
+    std::map<size_t, std::set<std::string>> kindsOf; // layer kinds using a slot
+    bool failedType = false;
+    module.walk([&](WeightOp w) {
+      std::string pattern = w.getName().str();
+      auto [it, inserted] = slotOf.emplace(pattern, plan.slots.size());
+      if (inserted) {
+        WeightSlot s;
+        s.pattern = pattern;
+        s.type = w.getResult().getType();
+        s.perLayer = w.getLayer() != nullptr;
+        plan.slots.push_back(s);
+      } else if (plan.slots[it->second].type != w.getResult().getType()) {
+        w.emitOpError("weight '") << pattern << "' is used with two types: "
+                                  << plan.slots[it->second].type << " and "
+                                  << w.getResult().getType();
+        failedType = true;
+      }
+      auto fn = w->getParentOfType<func::FuncOp>();
+      auto kind = fn ? fn->getAttrOfType<StringAttr>("q3.layer_kind") : StringAttr();
+      kindsOf[it->second].insert(kind ? kind.str() : "any");
+      w->setAttr("q3.slot", IntegerAttr::get(IntegerType::get(&getContext(), 64),
+                                            int64_t(it->second)));
+    });
+    if (failedType) return signalPassFailure();
+
+    auto layerHas = [&](size_t slot, int64_t layer) {
+      const auto &kinds = kindsOf[slot];
+      if (kinds.count("any")) return true;
+      bool sparse = sparseAttr && layer < int64_t(sparseAttr.size()) && sparseAttr[layer];
+      return kinds.count(sparse ? "moe" : "dense") > 0;
+    };
+    int64_t offset = 0;
+    for (size_t i = 0; i < plan.slots.size(); ++i) {
+      WeightSlot &s = plan.slots[i];
+      int64_t instances = s.perLayer ? plan.numLayers : 1;
+      for (int64_t l = 0; l < instances; ++l) {
+        if (s.perLayer && !layerHas(i, l)) {
+          s.offsets.push_back(-1);
+          continue;
+        }
+        offset = (offset + kWeightAlignment - 1) / kWeightAlignment * kWeightAlignment;
+        s.offsets.push_back(offset);
+        offset += s.bytes();
+      }
+    }
+    plan.totalBytes = offset;
+    plan.attach(module);
+  }
+};
+
+} // namespace
+} // namespace q3

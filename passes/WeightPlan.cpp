@@ -1,0 +1,57 @@
+//===- WeightPlan.cpp -------------------------------------------------------===//
+#include "passes/WeightPlan.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+using namespace mlir;
+
+namespace q3 {
+
+int64_t WeightSlot::bytes() const {
+  int64_t bits = type.getElementTypeBitWidth();
+  return (type.getNumElements() * bits + 7) / 8;
+}
+
+void WeightPlan::attach(ModuleOp module) const {
+  Builder b(module.getContext());
+  SmallVector<Attribute> entries;
+  for (const WeightSlot &s : slots)
+    entries.push_back(b.getDictionaryAttr({
+        b.getNamedAttr("name", b.getStringAttr(s.pattern)),
+        b.getNamedAttr("type", TypeAttr::get(s.type)),
+        b.getNamedAttr("per_layer", b.getBoolAttr(s.perLayer)),
+        b.getNamedAttr("offsets", b.getDenseI64ArrayAttr(s.offsets)),
+    }));
+  module->setAttr("q3.weight_plan", b.getArrayAttr(entries));
+  module->setAttr("q3.weight_bytes", b.getI64IntegerAttr(totalBytes));
+}
+
+std::optional<WeightPlan> WeightPlan::read(ModuleOp module) {
+  auto entries = module->getAttrOfType<ArrayAttr>("q3.weight_plan");
+  auto total = module->getAttrOfType<IntegerAttr>("q3.weight_bytes");
+  auto layers = module->getAttrOfType<IntegerAttr>("q3.num_layers");
+  if (!entries || !total || !layers) return std::nullopt;
+  WeightPlan plan;
+  plan.numLayers = layers.getInt();
+  plan.totalBytes = total.getInt();
+  for (Attribute a : entries) {
+    auto d = llvm::dyn_cast<DictionaryAttr>(a);
+    if (!d) return std::nullopt;
+    auto name = d.getAs<StringAttr>("name");
+    auto type = d.getAs<TypeAttr>("type");
+    auto perLayer = d.getAs<BoolAttr>("per_layer");
+    auto offsets = d.getAs<DenseI64ArrayAttr>("offsets");
+    if (!name || !type || !perLayer || !offsets) return std::nullopt;
+    WeightSlot s;
+    s.pattern = name.str();
+    s.type = llvm::dyn_cast<RankedTensorType>(type.getValue());
+    if (!s.type) return std::nullopt;
+    s.perLayer = perLayer.getValue();
+    s.offsets.assign(offsets.asArrayRef().begin(), offsets.asArrayRef().end());
+    plan.slots.push_back(std::move(s));
+  }
+  return plan;
+}
+
+} // namespace q3

@@ -1,0 +1,80 @@
+//===- CompiledModel.cpp ----------------------------------------------------===//
+#include "runtime/CompiledModel.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace qwen3c_rt {
+using namespace qwen3c_abi;
+
+namespace {
+
+void *allocZeroed(int64_t bytes) {
+  size_t n = (size_t(std::max<int64_t>(bytes, 64)) + 63) / 64 * 64;
+  void *p = std::aligned_alloc(64, n);
+  if (!p) throw RunError("out of memory allocating " + std::to_string(n) + " bytes");
+  std::memset(p, 0, n);
+  return p;
+}
+
+template <int R> MemRef<R> view(void *data, const int64_t (&sizes)[R]) {
+  MemRef<R> m{data, data, 0, {}, {}};
+  int64_t stride = 1;
+  for (int i = R - 1; i >= 0; --i) {
+    m.sizes[i] = sizes[i];
+    m.strides[i] = stride;
+    stride *= sizes[i];
+  }
+  return m;
+}
+
+int64_t cacheElementBytes() { return CompiledModel::info(kCacheDType) == 0 ? 4 : 2; }
+
+} // namespace
+
+CompiledModel::CompiledModel(const uint8_t *weights) : weights(weights) {
+  if (info(kAbiVersion) != kCurrentAbiVersion)
+    throw RunError("model was compiled for runtime ABI " + std::to_string(info(kAbiVersion)) +
+                   ", this runtime speaks " + std::to_string(kCurrentAbiVersion));
+  arena = allocZeroed(info(kArenaBytes));
+  cacheElems = info(kNumLayers) * info(kKVHeads) * info(kContext) * info(kHeadDim);
+  kCache = allocZeroed(cacheElems * cacheElementBytes());
+  vCache = allocZeroed(cacheElems * cacheElementBytes());
+}
+
+CompiledModel::~CompiledModel() {
+  std::free(arena);
+  std::free(kCache);
+  std::free(vCache);
+}
+
+std::vector<float> CompiledModel::forward(const std::vector<int32_t> &tokens, int64_t pos) {
+  const int64_t V = vocab(), n = int64_t(tokens.size()), chunk = info(kPrefillChunk);
+  if (pos + n > maxContext())
+    throw RunError("positions past the compiled context of " + std::to_string(maxContext()));
+  std::vector<float> logits(size_t(n * V));
+  std::vector<int32_t> ids(static_cast<size_t>(chunk));
+  std::vector<float> rows(size_t(chunk * V));
+  int64_t cacheSizes[4] = {info(kNumLayers), info(kKVHeads), info(kContext), info(kHeadDim)};
+  MemRef<4> k = view<4>(kCache, cacheSizes), v = view<4>(vCache, cacheSizes);
+  int64_t weightSizes[1] = {info(kWeightBytes)}, arenaSizes[1] = {info(kArenaBytes)};
+  MemRef<1> w = view<1>(const_cast<uint8_t *>(weights), weightSizes);
+  MemRef<1> a = view<1>(arena, arenaSizes);
+  for (int64_t start = 0; start < n;) {
+    bool decode = n - start == 1;
+    int64_t T = decode ? 1 : chunk, valid = std::min(T, n - start);
+    std::fill(ids.begin(), ids.end(), 0);
+    std::copy_n(tokens.begin() + start, valid, ids.begin());
+    int64_t tokSizes[1] = {T}, logitSizes[2] = {T, V};
+    MemRef<1> t = view<1>(ids.data(), tokSizes);
+    MemRef<2> l = view<2>(rows.data(), logitSizes);
+    if (decode) _mlir_ciface_decode(&t, pos + start, &k, &v, &l, &w, &a);
+    else _mlir_ciface_prefill(&t, pos + start, &k, &v, &l, &w, &a);
+    std::copy_n(rows.begin(), valid * V, logits.begin() + start * V);
+    start += valid;
+  }
+  return logits;
+}
+
+} // namespace qwen3c_rt

@@ -1,0 +1,36 @@
+//===- CompiledModel.h - the generated code as a Backend --------*- C++ -*-===//
+#ifndef QWEN3C_RUNTIME_COMPILEDMODEL_H
+#define QWEN3C_RUNTIME_COMPILEDMODEL_H
+
+#include "runtime/Generate.h"
+#include "runtime/ModelAbi.h"
+
+#include <vector>
+
+namespace qwen3c_rt {
+
+// Owns the context of one compiled model: one arena for activations (its
+// size computed by the compiler), the KV caches up to the compiled maximum
+// context, the weight blob. No model math here: forward() only calls the
+// generated prefill/decode entry points.
+class CompiledModel : public Backend {
+public:
+  explicit CompiledModel(const uint8_t *weights);
+  ~CompiledModel() override;
+
+  const char *name() const override { return "compiled"; }
+  int64_t vocab() const override { return info(qwen3c_abi::kVocab); }
+  int64_t maxContext() const override { return info(qwen3c_abi::kContext); }
+  std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos) override;
+
+  static int64_t info(int field) { return qwen3c_model_info[field]; }
+
+private:
+  const uint8_t *weights;
+  void *arena = nullptr, *kCache = nullptr, *vCache = nullptr;
+  int64_t cacheElems = 0;
+};
+
+} // namespace qwen3c_rt
+
+#endif

@@ -1,0 +1,58 @@
+//===- ModelAbi.h - what a compiled model exports to the runtime -*- C++ -*-===//
+//
+// The contract between codegen (which emits these symbols) and the runtime
+// (which calls them). Entry points take MLIR memref descriptors through the
+// `_mlir_ciface_` wrappers of `llvm.emit_c_interface`.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QWEN3C_RUNTIME_MODELABI_H
+#define QWEN3C_RUNTIME_MODELABI_H
+
+#include <cstdint>
+
+namespace qwen3c_abi {
+
+// Indices into qwen3c_model_info[].
+enum ModelInfo : int {
+  kAbiVersion = 0,
+  kNumLayers,
+  kKVHeads,
+  kContext,      // KV-cache capacity (the compiled maximum context)
+  kHeadDim,
+  kPrefillChunk, // tokens per prefill call
+  kVocab,
+  kArenaBytes,
+  kWeightBytes,
+  kCacheDType,   // 0 f32, 1 bf16, 2 f16
+  kBos,
+  kNumEos,
+  kEos0,         // up to 4 end-of-sequence ids
+  kModelInfoSize = kEos0 + 4,
+};
+constexpr int64_t kCurrentAbiVersion = 1;
+
+template <int Rank> struct MemRef {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[Rank];
+  int64_t strides[Rank];
+};
+
+} // namespace qwen3c_abi
+
+extern "C" {
+extern const int64_t qwen3c_model_info[qwen3c_abi::kModelInfoSize];
+extern const uint8_t qwen3c_weights[];
+
+// (tokens[T], position of tokens[0], k cache, v cache, logits[T, vocab] out,
+//  weight blob, arena)
+void _mlir_ciface_prefill(qwen3c_abi::MemRef<1> *tokens, int64_t pos, qwen3c_abi::MemRef<4> *k,
+                          qwen3c_abi::MemRef<4> *v, qwen3c_abi::MemRef<2> *logits,
+                          qwen3c_abi::MemRef<1> *weights, qwen3c_abi::MemRef<1> *arena);
+void _mlir_ciface_decode(qwen3c_abi::MemRef<1> *tokens, int64_t pos, qwen3c_abi::MemRef<4> *k,
+                         qwen3c_abi::MemRef<4> *v, qwen3c_abi::MemRef<2> *logits,
+                         qwen3c_abi::MemRef<1> *weights, qwen3c_abi::MemRef<1> *arena);
+}
+
+#endif

@@ -1,0 +1,127 @@
+//===- BuildCommand.cpp - `qwen3c build`: checkpoint to executable -----------===//
+#include "codegen/CpuPipeline.h"
+#include "codegen/Linker.h"
+#include "codegen/WeightPacker.h"
+#include "frontend/Checkpoint.h"
+#include "frontend/Error.h"
+#include "frontend/GraphBuilder.h"
+#include "passes/WeightPlan.h"
+#include "runtime/ModelAbi.h"
+#include "tools/qwen3c/Commands.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace q3c {
+namespace {
+
+struct BuildOptions {
+  std::string checkpoint, output, dtype = "bf16", cpu = "host", features;
+  int64_t context = 4096, chunk = 64;
+  bool verbose = false;
+};
+
+// A scratch folder removed on every exit path.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "qwen3c-build-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) fail("cannot create a temporary folder in ", fs::temp_directory_path().string());
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+void build(const BuildOptions &o) {
+  using clock = std::chrono::steady_clock;
+  auto t0 = clock::now();
+  auto dt = parseTorchDType(o.dtype);
+  if (!dt || *dt == DType::F16) fail("--dtype: '", o.dtype, "' is not bf16 or f32");
+  if (fs::is_directory(o.output)) fail(o.output, ": is a folder, not an executable path");
+  Checkpoint ck = Checkpoint::open(o.checkpoint);
+  const ModelConfig &c = ck.config();
+  if (o.context < 1 || o.context > c.maxPositionEmbeddings)
+    fail("--max-context: ", o.context, " is outside 1..", c.maxPositionEmbeddings);
+  if (o.chunk < 1 || o.chunk > o.context) fail("--chunk: must be between 1 and --max-context");
+
+  GraphOptions g;
+  g.prefillChunk = o.chunk;
+  g.maxContext = o.context;
+  g.cacheDType = DType::F32;
+  g.weightDType = [&](const std::string &) { return *dt; };
+  mlir::MLIRContext ctx;
+  // Diagnostics from the passes become one error line.
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
+    diagnostics += d.str() + "\n";
+    return mlir::success();
+  });
+  auto module = buildModel(ctx, c, g);
+  if (mlir::failed(runQ3Lowering(*module))) fail("q3 lowering failed: ", diagnostics);
+  auto plan = q3::WeightPlan::read(*module);
+  auto arena = (*module)->getAttrOfType<mlir::IntegerAttr>("q3.arena_bytes");
+  if (!plan || !arena) fail("internal error: the q3 lowering left no weight plan");
+  if (mlir::failed(runLLVMLowering(*module))) fail("LLVM lowering failed: ", diagnostics);
+  auto t1 = clock::now();
+
+  TempDir tmp;
+  std::string weights = (tmp.path / "weights.bin").string();
+  packWeights(ck, *plan, weights);
+  auto t2 = clock::now();
+
+  using namespace qwen3c_abi;
+  std::vector<int64_t> info(kModelInfoSize, 0);
+  info[kAbiVersion] = kCurrentAbiVersion;
+  info[kNumLayers] = c.numLayers;
+  info[kKVHeads] = c.numKVHeads;
+  info[kContext] = o.context;
+  info[kHeadDim] = c.headDim;
+  info[kPrefillChunk] = o.chunk;
+  info[kVocab] = c.vocabSize;
+  info[kArenaBytes] = arena.getInt();
+  info[kWeightBytes] = plan->totalBytes;
+  info[kCacheDType] = 0;
+  info[kBos] = c.bosTokenId;
+  info[kNumEos] = std::min<int64_t>(4, int64_t(c.eosTokenIds.size()));
+  for (int64_t i = 0; i < info[kNumEos]; ++i) info[kEos0 + i] = c.eosTokenIds[size_t(i)];
+  std::string object = (tmp.path / "model.o").string();
+  emitObject(*module, info, weights, CpuTarget{o.cpu, o.features}, object);
+  auto t3 = clock::now();
+  linkExecutable({object}, o.output);
+  auto t4 = clock::now();
+  if (o.verbose) {
+    auto s = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+    std::fprintf(stderr,
+                 "qwen3c build: lower %.2fs, pack %.2fs (%.1f MiB), codegen %.2fs, link %.2fs; arena %.1f KiB\n",
+                 s(t0, t1), s(t1, t2), double(plan->totalBytes) / (1 << 20), s(t2, t3), s(t3, t4),
+                 double(arena.getInt()) / 1024);
+  }
+}
+
+} // namespace
+
+void addBuildCommand(CLI::App &app) {
+  auto o = std::make_shared<BuildOptions>();
+  auto *cmd = app.add_subcommand("build", "compile a checkpoint into a standalone executable");
+  cmd->add_option("checkpoint", o->checkpoint, "Hugging Face checkpoint folder")->required();
+  cmd->add_option("-o,--output", o->output, "executable to write")->required();
+  cmd->add_option("--dtype", o->dtype, "weight type in the executable: bf16 or f32")->capture_default_str();
+  cmd->add_option("--max-context", o->context, "KV-cache capacity")->capture_default_str();
+  cmd->add_option("--chunk", o->chunk, "prefill chunk length")->capture_default_str();
+  cmd->add_option("--target-cpu", o->cpu, "LLVM CPU name, or host")->capture_default_str();
+  cmd->add_option("--target-features", o->features, "extra LLVM target features (+avx512bf16,...)");
+  cmd->add_flag("-v,--verbose", o->verbose, "print the time of each step");
+  cmd->callback([o] { build(*o); });
+}
+
+} // namespace q3c
