@@ -34,6 +34,11 @@ int64_t cacheElementBytes() { return CompiledModel::info(kCacheDType) == 0 ? 4 :
 } // namespace
 
 CompiledModel::CompiledModel(const uint8_t *weights) : weights(weights) {
+  if (std::getenv("QWEN3C_COPY_WEIGHTS")) { // experiment: anonymous memory
+    void *copy = allocZeroed(info(kWeightBytes));
+    std::memcpy(copy, weights, size_t(info(kWeightBytes)));
+    this->weights = static_cast<const uint8_t *>(copy);
+  }
   if (info(kAbiVersion) != kCurrentAbiVersion)
     throw RunError("model was compiled for runtime ABI " + std::to_string(info(kAbiVersion)) +
                    ", this runtime speaks " + std::to_string(kCurrentAbiVersion));
@@ -54,8 +59,10 @@ std::vector<float> CompiledModel::forward(const std::vector<int32_t> &tokens, in
   if (pos + n > maxContext())
     throw RunError("positions past the compiled context of " + std::to_string(maxContext()));
   std::vector<float> logits(size_t(n * V));
-  std::vector<int32_t> ids(static_cast<size_t>(chunk));
-  std::vector<float> rows(size_t(chunk * V));
+  // Scratch kept across calls: a prefill chunk's worth of rows is 39 MB for a
+  // 151936-word vocabulary, too much to allocate and zero per token.
+  ids.resize(size_t(chunk));
+  if (rows.size() < size_t(chunk * V)) rows.resize(size_t(chunk * V));
   int64_t cacheSizes[4] = {info(kNumLayers), info(kKVHeads), info(kContext), info(kHeadDim)};
   MemRef<4> k = view<4>(kCache, cacheSizes), v = view<4>(vCache, cacheSizes);
   int64_t weightSizes[1] = {info(kWeightBytes)}, arenaSizes[1] = {info(kArenaBytes)};

@@ -29,6 +29,8 @@ private:
   const uint8_t *weights;
   void *arena = nullptr, *kCache = nullptr, *vCache = nullptr;
   int64_t cacheElems = 0;
+  std::vector<int32_t> ids;
+  std::vector<float> rows;
 };
 
 } // namespace qwen3c_rt
