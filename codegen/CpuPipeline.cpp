@@ -34,6 +34,7 @@ LogicalResult runQ3Lowering(ModuleOp module) {
   func::registerInlinerExtension(registry);
   ctx->appendDialectRegistry(registry);
   PassManager pm(ctx);
+  pm.addPass(q3::createChooseWeightLayouts());
   pm.addPass(q3::createPlanWeights());
   pm.addPass(createInlinerPass());
   pm.addPass(createSymbolDCEPass());

@@ -4,6 +4,8 @@
 #include "frontend/Error.h"
 #include "frontend/TensorInventory.h"
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace q3c {
@@ -33,6 +35,16 @@ void appendConverted(const TensorView &v, DType to, std::vector<uint8_t> &out) {
   }
   uint16_t *h = reinterpret_cast<uint16_t *>(out.data() + start);
   for (size_t i = 0; i < n; ++i) h[i] = to == DType::BF16 ? f32ToBf16(f[i]) : f32ToF16(f[i]);
+}
+
+// Row-major [N, K] -> Wp[n / 16][k][n % 16], in place.
+void toK16(uint8_t *data, int64_t N, int64_t K, size_t elem) {
+  std::vector<uint8_t> src(data, data + size_t(N * K) * elem);
+  for (int64_t nb = 0; nb < N / 16; ++nb)
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t r = 0; r < 16; ++r)
+        std::memcpy(data + (size_t((nb * K + k) * 16 + r)) * elem,
+                    src.data() + size_t((nb * 16 + r) * K + k) * elem, elem);
 }
 
 struct Fnv {
@@ -73,7 +85,9 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, const std
       const TensorView &v = ck.tensor(name);
       if (v.numel() != inst.slot->type.getNumElements())
         fail(v.file, ": tensor '", v.name, "' does not fit the compiled shape");
+      size_t start = bytes.size();
       appendConverted(v, to, bytes);
+      if (inst.slot->layout == "k16") toK16(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
     }
     out.write(bytes.data(), bytes.size());
     fnv.add(bytes.data(), bytes.size());

@@ -152,10 +152,17 @@ Value KernelEmitter::constantTable(StringRef name, ArrayRef<float> values) {
 void KernelEmitter::embedding(Value table, Value ids, Value out) {
   auto ot = memrefOf(out);
   int64_t T = ot.getDimSize(0), H = ot.getDimSize(1), vw = vectorWidth(H);
+  bool packed = memrefOf(table).getRank() == 3; // k16: shared with a tied LM head
   loop(0, T, 1, [&](Value t) {
     Value id = memref::LoadOp::create(b, loc, ids, ValueRange{t});
     Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
-    loop(0, H, vw, [&](Value h) { storeVec(loadVec(table, {row, h}, vw), out, {t, h}); });
+    if (!packed) {
+      loop(0, H, vw, [&](Value h) { storeVec(loadVec(table, {row, h}, vw), out, {t, h}); });
+      return;
+    }
+    Value block = arith::DivUIOp::create(b, loc, row, idx(16));
+    Value lane = arith::RemUIOp::create(b, loc, row, idx(16));
+    loop(0, H, 1, [&](Value h) { storeScalar(loadScalar(table, {block, h, lane}), out, {t, h}); });
   });
 }
 
@@ -180,6 +187,7 @@ void KernelEmitter::rmsNorm(Value x, Value w, double eps, Value out) {
 }
 
 void KernelEmitter::linear(Value x, Value w, Value out) {
+  if (memrefOf(w).getRank() == 3) return linearK16(x, w, out);
   Value x2 = rows(x), o2 = rows(out);
   int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1);
   int64_t N = memrefOf(w).getDimSize(0), vw = vectorWidth(K);
@@ -201,6 +209,36 @@ void KernelEmitter::linear(Value x, Value w, Value out) {
       for (int64_t r = 0; r < RB; ++r)
         storeScalar(vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[r]), o2,
                     {m, n[r]});
+    });
+  });
+}
+
+// Wp[n / 16][k][n % 16]: per 16-row block one contiguous stream; each k
+// broadcasts x[m, k] and accumulates 16 outputs in one register, so the
+// result is stored as a vector with no horizontal reduction. RB blocks in
+// flight give RB independent FMA chains.
+void KernelEmitter::linearK16(Value x, Value wp, Value out) {
+  Value x2 = rows(x), o2 = rows(out);
+  int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1);
+  int64_t NB = memrefOf(wp).getDimSize(0);
+  int64_t RB = NB % 4 == 0 ? 4 : NB % 2 == 0 ? 2 : 1;
+  auto vt = VectorType::get({16}, b.getF32Type());
+  loop(0, NB, RB, [&](Value nb0) {
+    SmallVector<Value> nb, col;
+    for (int64_t r = 0; r < RB; ++r) {
+      nb.push_back(arith::AddIOp::create(b, loc, nb0, idx(r)));
+      col.push_back(arith::MulIOp::create(b, loc, nb.back(), idx(16)));
+    }
+    loop(0, M, 1, [&](Value m) {
+      SmallVector<Value> init(RB, zeros(16));
+      auto acc = loopAcc(idx(0), idx(K), 1, init, [&](Value k, ValueRange a) {
+        Value xb = vector::BroadcastOp::create(b, loc, vt, loadScalar(x2, {m, k}));
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < RB; ++r)
+          next.push_back(vector::FMAOp::create(b, loc, loadVec(wp, {nb[r], k, idx(0)}, 16), xb, a[r]));
+        return next;
+      });
+      for (int64_t r = 0; r < RB; ++r) storeVec(acc[r], o2, {m, col[r]});
     });
   });
 }

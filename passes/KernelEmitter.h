@@ -61,6 +61,7 @@ private:
   mlir::Value rows(mlir::Value mem);             // any rank -> [rows, last]
   mlir::Value silu(mlir::Value x);               // scalar or vector f32
   mlir::Value constantTable(llvm::StringRef name, llvm::ArrayRef<float> values);
+  void linearK16(mlir::Value x, mlir::Value wp, mlir::Value out);
 
   mlir::OpBuilder &b;
   mlir::Location loc;

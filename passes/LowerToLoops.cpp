@@ -135,8 +135,10 @@ Value FunctionLowering::weightView(OpBuilder &b, WeightOp op) {
     Value off = memref::LoadOp::create(b, loc(), offsetsTable, ValueRange{i});
     offset = arith::IndexCastOp::create(b, loc(), b.getIndexType(), off);
   }
-  return memref::ViewOp::create(b, loc(), memrefFor(op.getResult().getType()), weights, offset,
-                                ValueRange{});
+  MemRefType type = memrefFor(op.getResult().getType());
+  if (slot.layout == "k16") // Wp[n / 16][k][n % 16]
+    type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1), 16}, type.getElementType());
+  return memref::ViewOp::create(b, loc(), type, weights, offset, ValueRange{});
 }
 
 LogicalResult FunctionLowering::lowerOp(Operation &op, OpBuilder &b) {

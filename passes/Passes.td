@@ -15,6 +15,19 @@ def PlanWeights : Pass<"q3-plan-weights", "mlir::ModuleOp"> {
   }];
 }
 
+def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
+  let summary = "strategy: pick the packed layout each weight is stored in";
+  let description = [{
+    Marks a 2-D weight read only by q3.linear (as its weight) or
+    q3.embedding (as its table), with rows a multiple of 16, with
+    `q3.layout = "k16"`: blocks of 16 rows stored column by column,
+    Wp[n / 16][k][n % 16], so a matrix-vector product streams one contiguous
+    block and writes 16 outputs per vector register with no horizontal
+    reduction. Everything else keeps the checkpoint's row layout. Writing the
+    attribute by hand pins a layout in a lit test.
+  }];
+}
+
 def LowerToLoops : Pass<"q3-lower-to-loops", "mlir::ModuleOp"> {
   let summary = "lower q3 entry points to loops and vectors on memrefs";
   let description = [{

@@ -32,13 +32,20 @@ struct PlanWeightsPass : impl::PlanWeightsBase<PlanWeightsPass> {
     bool failedType = false;
     module.walk([&](WeightOp w) {
       std::string pattern = w.getName().str();
+      auto layoutAttr = w->getAttrOfType<StringAttr>("q3.layout");
+      std::string layout = layoutAttr ? layoutAttr.str() : "row";
       auto [it, inserted] = slotOf.emplace(pattern, plan.slots.size());
       if (inserted) {
         WeightSlot s;
         s.pattern = pattern;
         s.type = w.getResult().getType();
         s.perLayer = w.getLayer() != nullptr;
+        s.layout = layout;
         plan.slots.push_back(s);
+      } else if (plan.slots[it->second].layout != layout) {
+        w.emitOpError("weight '") << pattern << "' is wanted in two layouts: "
+                                  << plan.slots[it->second].layout << " and " << layout;
+        failedType = true;
       } else if (plan.slots[it->second].type != w.getResult().getType()) {
         w.emitOpError("weight '") << pattern << "' is used with two types: "
                                   << plan.slots[it->second].type << " and "

@@ -21,6 +21,7 @@ void WeightPlan::attach(ModuleOp module) const {
         b.getNamedAttr("name", b.getStringAttr(s.pattern)),
         b.getNamedAttr("type", TypeAttr::get(s.type)),
         b.getNamedAttr("per_layer", b.getBoolAttr(s.perLayer)),
+        b.getNamedAttr("layout", b.getStringAttr(s.layout)),
         b.getNamedAttr("offsets", b.getDenseI64ArrayAttr(s.offsets)),
     }));
   module->setAttr("q3.weight_plan", b.getArrayAttr(entries));
@@ -42,9 +43,11 @@ std::optional<WeightPlan> WeightPlan::read(ModuleOp module) {
     auto type = d.getAs<TypeAttr>("type");
     auto perLayer = d.getAs<BoolAttr>("per_layer");
     auto offsets = d.getAs<DenseI64ArrayAttr>("offsets");
-    if (!name || !type || !perLayer || !offsets) return std::nullopt;
+    auto layout = d.getAs<StringAttr>("layout");
+    if (!name || !type || !perLayer || !offsets || !layout) return std::nullopt;
     WeightSlot s;
     s.pattern = name.str();
+    s.layout = layout.str();
     s.type = llvm::dyn_cast<RankedTensorType>(type.getValue());
     if (!s.type) return std::nullopt;
     s.perLayer = perLayer.getValue();

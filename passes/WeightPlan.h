@@ -18,6 +18,7 @@ struct WeightSlot {
   std::string pattern;
   mlir::RankedTensorType type;
   bool perLayer = false;
+  std::string layout = "row"; // or "k16": Wp[n / 16][k][n % 16]
   std::vector<int64_t> offsets;
   int64_t bytes() const;
 };

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <sys/mman.h>
 
 namespace qwen3c_rt {
 using namespace qwen3c_abi;
@@ -34,10 +35,19 @@ int64_t cacheElementBytes() { return CompiledModel::info(kCacheDType) == 0 ? 4 :
 } // namespace
 
 CompiledModel::CompiledModel(const uint8_t *weights) : weights(weights) {
-  if (std::getenv("QWEN3C_COPY_WEIGHTS")) { // experiment: anonymous memory
-    void *copy = allocZeroed(info(kWeightBytes));
-    std::memcpy(copy, weights, size_t(info(kWeightBytes)));
+  // Weights read in place from the executable's file mapping stream at half
+  // the speed of anonymous memory on transparent huge pages (measured on the
+  // 0.6B shape: 11.5 against 21.6 tokens/s), so they are copied once at
+  // start-up unless QWEN3C_WEIGHTS_IN_PLACE is set (saves the memory).
+  if (!std::getenv("QWEN3C_WEIGHTS_IN_PLACE")) {
+    size_t bytes = size_t(info(kWeightBytes));
+    constexpr size_t huge = size_t(2) << 20;
+    void *copy = std::aligned_alloc(huge, (bytes + huge - 1) / huge * huge);
+    if (!copy) throw RunError("out of memory copying " + std::to_string(bytes) + " bytes of weights");
+    madvise(copy, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE);
+    std::memcpy(copy, weights, bytes);
     this->weights = static_cast<const uint8_t *>(copy);
+    ownsWeights = true;
   }
   if (info(kAbiVersion) != kCurrentAbiVersion)
     throw RunError("model was compiled for runtime ABI " + std::to_string(info(kAbiVersion)) +
@@ -49,6 +59,7 @@ CompiledModel::CompiledModel(const uint8_t *weights) : weights(weights) {
 }
 
 CompiledModel::~CompiledModel() {
+  if (ownsWeights) std::free(const_cast<uint8_t *>(weights));
   std::free(arena);
   std::free(kCache);
   std::free(vCache);

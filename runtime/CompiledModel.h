@@ -27,6 +27,7 @@ public:
 
 private:
   const uint8_t *weights;
+  bool ownsWeights = false;
   void *arena = nullptr, *kCache = nullptr, *vCache = nullptr;
   int64_t cacheElems = 0;
   std::vector<int32_t> ids;
