@@ -91,8 +91,7 @@ std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const CpuTarget &t) {
 
 } // namespace
 
-void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo,
-                const std::string &weightsPath, const CpuTarget &target,
+void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const CpuTarget &target,
                 const std::string &objectPath) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
@@ -112,14 +111,6 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo,
                            llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantDataArray::get(llvmContext, llvm::ArrayRef<int64_t>(modelInfo)),
                            "qwen3c_model_info");
-  if (!weightsPath.empty()) {
-    if (weightsPath.find('"') != std::string::npos) fail(weightsPath, ": path may not contain '\"'");
-    llvmModule->appendModuleInlineAsm(
-        ".section .lrodata.qwen3c_weights,\"a\",@progbits\n"
-        ".balign 64\n.globl qwen3c_weights\n.type qwen3c_weights,@object\nqwen3c_weights:\n"
-        ".incbin \"" + weightsPath + "\"\n.previous\n");
-  }
-
   // O3, as clang would run it.
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;

@@ -24,11 +24,10 @@ mlir::LogicalResult runQ3Lowering(mlir::ModuleOp module);
 mlir::LogicalResult runLLVMLowering(mlir::ModuleOp module);
 
 // Translates to LLVM IR, optimises at O3 for the target and writes an object
-// that also defines `qwen3c_model_info` (the given values) and, when
-// weightsPath is not empty, `qwen3c_weights` (the file's bytes, .incbin'd).
+// that also defines `qwen3c_model_info` (the given values). The weights are
+// added by the linker (see Linker.h), so they never pass through memory here.
 void emitObject(mlir::ModuleOp module, const std::vector<int64_t> &modelInfo,
-                const std::string &weightsPath, const CpuTarget &target,
-                const std::string &objectPath);
+                const CpuTarget &target, const std::string &objectPath);
 
 } // namespace q3c
 

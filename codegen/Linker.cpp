@@ -2,6 +2,7 @@
 #include "codegen/Linker.h"
 #include "frontend/Error.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -18,19 +19,39 @@ std::string runtimeLibrary() {
   return QWEN3C_RUNTIME_LIB;
 }
 
-void linkExecutable(const std::vector<std::string> &inputs, const std::string &output) {
+void linkExecutable(const std::vector<std::string> &inputs, const std::string &weightsBlob,
+                    const std::string &output) {
   std::string driver = std::getenv("QWEN3C_LINKER") ? std::getenv("QWEN3C_LINKER") : "clang++-22";
-  std::string tmp = output + ".tmp." + std::to_string(getpid());
+  std::string absOutput = std::filesystem::absolute(output).string();
+  std::string tmp = absOutput + ".tmp." + std::to_string(getpid());
   std::vector<std::string> args{driver, "-o", tmp};
   args.insert(args.end(), inputs.begin(), inputs.end());
+  if (!weightsBlob.empty()) {
+    // ld names the symbols after the path; run from the blob's folder so the
+    // name is fixed, and alias it to the one the runtime expects.
+    std::string name = std::filesystem::path(weightsBlob).filename().string();
+    std::string mangled = "_binary_";
+    for (char ch : name) mangled += std::isalnum((unsigned char)ch) ? ch : '_';
+    args.push_back("-Wl,--defsym=qwen3c_weights=" + mangled + "_start");
+    args.push_back("-Wl,--format=binary");
+    args.push_back("-Wl," + name);
+    args.push_back("-Wl,--format=default");
+  }
   args.push_back(runtimeLibrary());
   args.push_back("-lm");
   std::vector<char *> argv;
   for (auto &a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Output and inputs as absolute paths: the linker runs in the blob's folder.
+  std::string cwd = weightsBlob.empty() ? std::string(".")
+                                        : std::filesystem::path(weightsBlob).parent_path().string();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   pid_t pid;
-  if (posix_spawnp(&pid, driver.c_str(), nullptr, nullptr, argv.data(), environ) != 0)
-    fail("cannot run the linker '", driver, "' (set QWEN3C_LINKER)");
+  int rc = posix_spawnp(&pid, driver.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) fail("cannot run the linker '", driver, "' (set QWEN3C_LINKER)");
   int status = 0;
   waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -39,7 +60,7 @@ void linkExecutable(const std::vector<std::string> &inputs, const std::string &o
          WIFEXITED(status) ? WEXITSTATUS(status) : -1, ")");
   }
   std::error_code ec;
-  std::filesystem::rename(tmp, output, ec);
+  std::filesystem::rename(tmp, absOutput, ec);
   if (ec) {
     std::remove(tmp.c_str());
     fail(output, ": cannot write: ", ec.message());

@@ -95,9 +95,9 @@ void build(const BuildOptions &o) {
   info[kNumEos] = std::min<int64_t>(4, int64_t(c.eosTokenIds.size()));
   for (int64_t i = 0; i < info[kNumEos]; ++i) info[kEos0 + i] = c.eosTokenIds[size_t(i)];
   std::string object = (tmp.path / "model.o").string();
-  emitObject(*module, info, weights, CpuTarget{o.cpu, o.features}, object);
+  emitObject(*module, info, CpuTarget{o.cpu, o.features}, object);
   auto t3 = clock::now();
-  linkExecutable({object}, o.output);
+  linkExecutable({object}, weights, o.output);
   auto t4 = clock::now();
   if (o.verbose) {
     auto s = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
