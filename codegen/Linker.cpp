@@ -36,6 +36,7 @@ void linkExecutable(const std::vector<std::string> &inputs, const std::string &w
     args.push_back("-Wl,--format=binary");
     args.push_back("-Wl," + name);
     args.push_back("-Wl,--format=default");
+    args.push_back("-Wl,-z,noexecstack"); // raw input carries no GNU-stack note
   }
   args.push_back(runtimeLibrary());
   args.push_back("-lm");

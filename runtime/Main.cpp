@@ -18,6 +18,7 @@ const char *kUsage =
     "  -t, --threads N      threads\n"
     "  --dump-logits FILE   write f32 logits, one row of vocab_size per evaluated position\n"
     "  --json               print one JSON object with tokens and timings\n"
+    "  --info               print the compiled model's constants as JSON\n"
     "  -h, --help           this text\n";
 
 int64_t toInt(const char *flag, const char *v) {
@@ -67,6 +68,17 @@ int main(int argc, char **argv) {
         o.dumpLogits = value();
       } else if (a == "--json") {
         o.json = true;
+      } else if (a == "--info") {
+        using namespace qwen3c_abi;
+        const int64_t *m = qwen3c_model_info;
+        std::printf("{\"layers\":%lld,\"kv_heads\":%lld,\"head_dim\":%lld,\"max_context\":%lld,"
+                    "\"prefill_chunk\":%lld,\"vocab\":%lld,\"arena_bytes\":%lld,"
+                    "\"weight_bytes\":%lld,\"decode_weight_bytes\":%lld}\n",
+                    (long long)m[kNumLayers], (long long)m[kKVHeads], (long long)m[kHeadDim],
+                    (long long)m[kContext], (long long)m[kPrefillChunk], (long long)m[kVocab],
+                    (long long)m[kArenaBytes], (long long)m[kWeightBytes],
+                    (long long)m[kDecodeWeightBytes]);
+        return 0;
       } else {
         throw RunError("unknown option '" + a + "' (see --help)");
       }

@@ -27,9 +27,10 @@ enum ModelInfo : int {
   kBos,
   kNumEos,
   kEos0,         // up to 4 end-of-sequence ids
-  kModelInfoSize = kEos0 + 4,
+  kDecodeWeightBytes = kEos0 + 4, // weight bytes one decode step reads
+  kModelInfoSize,
 };
-constexpr int64_t kCurrentAbiVersion = 1;
+constexpr int64_t kCurrentAbiVersion = 2;
 
 template <int Rank> struct MemRef {
   void *allocated;

@@ -14,9 +14,13 @@ if [[ ! -f "$MODEL/config.json" ]]; then
   "$QWEN3C" make-checkpoint --preset qwen3-0.6b --dtype bf16 --seed 1 -o "$MODEL"
 fi
 "$QWEN3C" inspect "$MODEL"
-# "<|im_start|>user\nHello, world!<|im_end|>" as token ids: the tokenizer is not
-# built yet, so the prompt is given as ids and the output printed as ids.
+EXE="$BUILD_DIR/models/$(basename "$MODEL").exe"
+echo
+echo "== qwen3c build $MODEL -o $EXE"
+"$QWEN3C" build "$MODEL" -o "$EXE" -v
+# "<|im_start|>user\nHello, world!<|im_end|>" as token ids: the tokenizer is
+# not built yet, so the prompt is given as ids and the output printed as ids.
 TOKENS="151644,872,198,9707,11,1879,0,151645"
 echo
-echo "qwen3c build (the code generator) does not exist yet: running the eager interpreter."
-"$QWEN3C" run-eager "$MODEL" --tokens "$TOKENS" -n 16 --chunk 8
+echo "== $EXE --tokens $TOKENS -n 32"
+"$EXE" --tokens "$TOKENS" -n 32
