@@ -54,6 +54,15 @@ void KernelEmitter::loop(int64_t lb, int64_t ub, int64_t step, const Body &body)
   loop(idx(lb), idx(ub), step, body);
 }
 
+void KernelEmitter::parallelLoop(int64_t lb, int64_t ub, int64_t step, const Body &body) {
+  if ((ub - lb) / step < 2) return loop(lb, ub, step, body);
+  auto par = scf::ParallelOp::create(b, loc, ValueRange{idx(lb)}, ValueRange{idx(ub)},
+                                     ValueRange{idx(step)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(par.getBody());
+  body(par.getInductionVars()[0]);
+}
+
 SmallVector<Value> KernelEmitter::loopAcc(Value lb, Value ub, int64_t step, ValueRange init,
                                           const AccBody &body) {
   auto forOp = scf::ForOp::create(
@@ -194,7 +203,7 @@ void KernelEmitter::linear(Value x, Value w, Value out) {
   int64_t RB = N % 4 == 0 ? 4 : N % 2 == 0 ? 2 : 1;
   // RB weight rows outermost: they stay in cache while every token uses them,
   // and give RB independent accumulator chains per token.
-  loop(0, N, RB, [&](Value n0) {
+  parallelLoop(0, N, RB, [&](Value n0) {
     SmallVector<Value> n;
     for (int64_t r = 0; r < RB; ++r) n.push_back(arith::AddIOp::create(b, loc, n0, idx(r)));
     loop(0, M, 1, [&](Value m) {
@@ -223,7 +232,7 @@ void KernelEmitter::linearK16(Value x, Value wp, Value out) {
   int64_t NB = memrefOf(wp).getDimSize(0);
   int64_t RB = NB % 4 == 0 ? 4 : NB % 2 == 0 ? 2 : 1;
   auto vt = VectorType::get({16}, b.getF32Type());
-  loop(0, NB, RB, [&](Value nb0) {
+  parallelLoop(0, NB, RB, [&](Value nb0) {
     SmallVector<Value> nb, col;
     for (int64_t r = 0; r < RB; ++r) {
       nb.push_back(arith::AddIOp::create(b, loc, nb0, idx(r)));
@@ -310,24 +319,24 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
     // Causal: query t (position offset + t) sees positions 0 .. offset + t.
     Value last = arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, offset, t), idx(1));
     Value n = arith::MinUIOp::create(b, loc, last, idx(C));
-    loop(0, Hq, 1, [&](Value h) {
+    parallelLoop(0, Hq, 1, [&](Value h) {
       Value kvh = arith::DivUIOp::create(b, loc, h, idx(group));
       auto mx = loopAcc(idx(0), n, 1, {f32(-std::numeric_limits<double>::infinity())},
                         [&](Value j, ValueRange a) {
                           Value s = arith::MulFOp::create(b, loc, dot(q, {t, h}, k, {layer, kvh, j}, D),
                                                           f32(scale));
-                          storeScalar(s, scores, {j});
+                          storeScalar(s, scores, {h, j});
                           return SmallVector<Value>{arith::MaximumFOp::create(b, loc, a[0], s)};
                         });
       auto sum = loopAcc(idx(0), n, 1, {f32(0)}, [&](Value j, ValueRange a) {
         Value e = math::ExpOp::create(
-            b, loc, arith::SubFOp::create(b, loc, loadScalar(scores, {j}), mx[0]));
-        storeScalar(e, scores, {j});
+            b, loc, arith::SubFOp::create(b, loc, loadScalar(scores, {h, j}), mx[0]));
+        storeScalar(e, scores, {h, j});
         return SmallVector<Value>{arith::AddFOp::create(b, loc, a[0], e)};
       });
       loop(0, D, vw, [&](Value d) { storeVec(zeros(vw), out, {t, h, d}); });
       loop(idx(0), n, 1, [&](Value j) {
-        Value p = arith::DivFOp::create(b, loc, loadScalar(scores, {j}), sum[0]);
+        Value p = arith::DivFOp::create(b, loc, loadScalar(scores, {h, j}), sum[0]);
         Value pv = vector::BroadcastOp::create(b, loc, vt, p);
         loop(0, D, vw, [&](Value d) {
           Value acc = vector::FMAOp::create(b, loc, pv, loadVec(v, {layer, kvh, j, d}, vw),
@@ -406,11 +415,11 @@ void KernelEmitter::moeExperts(Value x, Value weights, Value experts, Value gate
       Value e = arith::IndexCastOp::create(b, loc, b.getIndexType(),
                                            memref::LoadOp::create(b, loc, experts, ValueRange{t, j}));
       Value w = loadScalar(weights, {t, j});
-      loop(0, I, 1, [&](Value i) {
+      parallelLoop(0, I, 1, [&](Value i) {
         Value g = dot(x, {t}, gate, {e, i}, H), u = dot(x, {t}, up, {e, i}, H);
         storeScalar(arith::MulFOp::create(b, loc, silu(g), u), act, {i});
       });
-      loop(0, H, 1, [&](Value h) {
+      parallelLoop(0, H, 1, [&](Value h) {
         Value d = dot(act, {}, down, {e, h}, I);
         Value sum = arith::AddFOp::create(b, loc, loadScalar(out, {t, h}), arith::MulFOp::create(b, loc, w, d));
         storeScalar(sum, out, {t, h});

@@ -48,6 +48,8 @@ private:
   mlir::Value zeros(int64_t width);
   void loop(mlir::Value lb, mlir::Value ub, int64_t step, const Body &body);
   void loop(int64_t lb, int64_t ub, int64_t step, const Body &body);
+  // An scf.parallel: iterations split over the runtime's threads.
+  void parallelLoop(int64_t lb, int64_t ub, int64_t step, const Body &body);
   llvm::SmallVector<mlir::Value> loopAcc(mlir::Value lb, mlir::Value ub, int64_t step,
                                          mlir::ValueRange init, const AccBody &body);
   mlir::Value loadVec(mlir::Value mem, mlir::ValueRange indices, int64_t width);

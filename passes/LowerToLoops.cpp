@@ -278,7 +278,10 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
       })
       .Case([&](AttentionOp a) {
         auto keys = llvm::cast<RankedTensorType>(a.getKeys().getType());
-        Value scores = arenaSlot(b, MemRefType::get({keys.getDimSize(2)}, b.getF32Type()));
+        auto query = llvm::cast<RankedTensorType>(a.getQuery().getType());
+        // One row of scores per query head: heads run in parallel.
+        Value scores = arenaSlot(b, MemRefType::get({query.getDimSize(1), keys.getDimSize(2)},
+                                                    b.getF32Type()));
         k.attention(buffer(a.getQuery()), buffer(a.getKeys()), buffer(a.getValues()),
                     map.lookup(a.getLayer()), map.lookup(a.getOffset()),
                     a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()));

@@ -1,10 +1,14 @@
 //===- Main.cpp - main() of every compiled model ----------------------------===//
 #include "runtime/CompiledModel.h"
+#include "runtime/ThreadPool.h"
+
+#include <thread>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <string>
 
 namespace {
@@ -15,7 +19,7 @@ const char *kUsage =
     "  -n, --n-predict N    tokens to generate (0: evaluate the prompt only)\n"
     "  --temp T             temperature (only 0, greedy, for now)\n"
     "  -c, --ctx-size N     context (at most the compiled maximum)\n"
-    "  -t, --threads N      threads\n"
+    "  -t, --threads N      threads (default: all cores)\n"
     "  --dump-logits FILE   write f32 logits, one row of vocab_size per evaluated position\n"
     "  --json               print one JSON object with tokens and timings\n"
     "  --info               print the compiled model's constants as JSON\n"
@@ -43,6 +47,7 @@ int main(int argc, char **argv) {
   using qwen3c_rt::RunError;
   try {
     qwen3c_rt::RunOptions o;
+    o.threads = std::max(1u, std::thread::hardware_concurrency());
     bool haveTokens = false;
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
@@ -84,6 +89,8 @@ int main(int argc, char **argv) {
       }
     }
     if (!haveTokens) throw RunError("--tokens is required (see --help)");
+    if (o.threads < 1) throw RunError("-t: must be at least 1, got " + std::to_string(o.threads));
+    qwen3c_rt::setThreads(int(o.threads));
     qwen3c_rt::CompiledModel model(qwen3c_weights);
     qwen3c_rt::generate(o, model);
   } catch (const std::exception &e) {
