@@ -39,7 +39,10 @@ public:
     workers.clear();
     stop.store(false);
     count = n;
-    for (int i = 1; i < n; ++i) workers.emplace_back([this, i] { work(i); });
+    // Workers start from the current generation: one read in the new thread
+    // could already see the first region posted and wait for the next.
+    uint64_t start = generation.load();
+    for (int i = 1; i < n; ++i) workers.emplace_back([this, i, start] { work(i, start); });
   }
   int size() const { return count; }
 
@@ -90,10 +93,9 @@ private:
     }
   }
 
-  void work(int id) {
+  void work(int id, uint64_t seen) {
     tlThread = id;
     tlInRegion = true;
-    uint64_t seen = generation.load();
     while (true) {
       // Spin briefly (regions come every few microseconds while decoding),
       // then sleep so an idle model does not burn a core.
