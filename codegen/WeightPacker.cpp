@@ -3,6 +3,7 @@
 #include "frontend/AtomicFile.h"
 #include "frontend/Error.h"
 #include "frontend/TensorInventory.h"
+#include "runtime/WeightsFile.h"
 
 #include <algorithm>
 #include <cstring>
@@ -47,16 +48,10 @@ void toK16(uint8_t *data, int64_t N, int64_t K, size_t elem) {
                     src.data() + size_t((nb * 16 + r) * K + k) * elem, elem);
 }
 
-struct Fnv {
-  uint64_t h = 1469598103934665603ull;
-  void add(const uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  }
-};
 
 } // namespace
 
-uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, const std::string &path) {
+uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFile &out) {
   // Instances in offset order, so the file is written front to back.
   struct Instance { int64_t offset; const q3::WeightSlot *slot; int64_t layer; };
   std::vector<Instance> order;
@@ -65,8 +60,7 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, const std
       if (s.offsets[l] >= 0) order.push_back({s.offsets[l], &s, s.perLayer ? int64_t(l) : -1});
   std::sort(order.begin(), order.end(), [](const Instance &a, const Instance &b) { return a.offset < b.offset; });
 
-  AtomicFile out(path);
-  Fnv fnv;
+  qwen3c_abi::Checksum fnv;
   int64_t written = 0;
   std::vector<uint8_t> bytes;
   for (const Instance &inst : order) {
@@ -95,8 +89,8 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, const std
   }
   std::vector<uint8_t> tail(size_t(plan.totalBytes - written), 0);
   out.write(tail.data(), tail.size());
-  out.commit();
-  return fnv.h;
+  fnv.add(tail.data(), tail.size());
+  return fnv.value();
 }
 
 } // namespace q3c

@@ -9,10 +9,13 @@
 
 namespace q3c {
 
-// Writes every weight instance of the plan at its offset, converted to the
-// element type the plan gives it (f32/bf16/f16; experts stacked), streaming
-// one tensor at a time. Returns an FNV-1a checksum of the blob.
-uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, const std::string &path);
+class AtomicFile;
+
+// Appends every weight instance of the plan to `out` at its offset (relative
+// to where the blob starts), converted to the element type and layout the
+// plan gives it, streaming one tensor at a time. Returns the blob checksum
+// (qwen3c_abi::Checksum).
+uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFile &out);
 
 } // namespace q3c
 

@@ -34,6 +34,18 @@ void AtomicFile::write(const void *data, size_t n) {
   }
 }
 
+void AtomicFile::writeAt(size_t offset, const void *data, size_t n) {
+  const char *p = static_cast<const char *>(data);
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd_, p, n, off_t(offset));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) fail(path_, ": write failed: ", std::strerror(w < 0 ? errno : ENOSPC));
+    p += w;
+    offset += size_t(w);
+    n -= size_t(w);
+  }
+}
+
 void AtomicFile::commit() {
   if (::close(fd_) != 0) {
     fd_ = -1;

@@ -21,6 +21,7 @@ public:
 
   void write(const void *data, size_t n);
   void write(const std::string &s) { write(s.data(), s.size()); }
+  void writeAt(size_t offset, const void *data, size_t n); // overwrite earlier bytes
   void commit(); // fsync-free flush, close, rename over `path`
 
 private:

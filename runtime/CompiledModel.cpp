@@ -1,10 +1,16 @@
 //===- CompiledModel.cpp ----------------------------------------------------===//
 #include "runtime/CompiledModel.h"
+#include "runtime/WeightsFile.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <cerrno>
+#include <fcntl.h>
+#include <string>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace qwen3c_rt {
 using namespace qwen3c_abi;
@@ -32,26 +38,86 @@ template <int R> MemRef<R> view(void *data, const int64_t (&sizes)[R]) {
 
 int64_t cacheElementBytes() { return CompiledModel::info(kCacheDType) == 0 ? 4 : 2; }
 
+uint8_t *allocHuge(size_t bytes) {
+  constexpr size_t huge = size_t(2) << 20;
+  size_t rounded = (std::max<size_t>(bytes, 1) + huge - 1) / huge * huge;
+  void *p = std::aligned_alloc(huge, rounded);
+  if (!p) throw RunError("out of memory allocating " + std::to_string(bytes) + " bytes of weights");
+  madvise(p, rounded, MADV_HUGEPAGE);
+  return static_cast<uint8_t *>(p);
+}
+
+std::string defaultSidecar() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw RunError("cannot find this executable's path: pass --weights FILE");
+  return std::string(buf, size_t(n)) + ".weights";
+}
+
+// Reads a sidecar weight file straight into huge-page memory, checking that
+// it is whole and belongs to this executable.
+uint8_t *loadSidecar(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw RunError(path + ": cannot open the weight file: " + std::strerror(errno) +
+                   " (this model was built with --weights sidecar; pass --weights FILE)");
+  struct Closer { int fd; ~Closer() { ::close(fd); } } closer{fd};
+  WeightsHeader h{};
+  struct stat st;
+  fstat(fd, &st);
+  const uint64_t want = uint64_t(CompiledModel::info(kWeightBytes));
+  if (::pread(fd, &h, sizeof h, 0) != ssize_t(sizeof h) || std::memcmp(h.magic, kWeightsMagic, 8) != 0)
+    throw RunError(path + ": not a qwen3c weight file");
+  if (h.modelId != uint64_t(CompiledModel::info(kModelId)) ||
+      h.checksum != uint64_t(CompiledModel::info(kWeightsChecksum)) || h.blobBytes != want)
+    throw RunError(path + ": the weights of another model or build (model id " + std::to_string(h.modelId) +
+                   ", this executable expects " + std::to_string(uint64_t(CompiledModel::info(kModelId))) + ")");
+  if (uint64_t(st.st_size) < kWeightsHeaderBytes + want)
+    throw RunError(path + ": truncated: " + std::to_string(st.st_size) + " bytes, expected " +
+                   std::to_string(kWeightsHeaderBytes + want));
+  uint8_t *buf = allocHuge(size_t(want));
+  Checksum sum;
+  bool verify = std::getenv("QWEN3C_VERIFY_WEIGHTS") != nullptr;
+  for (uint64_t done = 0; done < want;) {
+    ssize_t r = ::pread(fd, buf + done, size_t(std::min<uint64_t>(want - done, 64u << 20)),
+                        off_t(kWeightsHeaderBytes + done));
+    if (r <= 0) {
+      std::free(buf);
+      throw RunError(path + ": read failed: " + (r < 0 ? std::strerror(errno) : "unexpected end of file"));
+    }
+    if (verify) sum.add(buf + done, size_t(r));
+    done += uint64_t(r);
+  }
+  if (verify && sum.value() != h.checksum) {
+    std::free(buf);
+    throw RunError(path + ": checksum mismatch: the file is corrupt");
+  }
+  return buf;
+}
+
 } // namespace
 
-CompiledModel::CompiledModel(const uint8_t *weights) : weights(weights) {
-  // Weights read in place from the executable's file mapping stream at half
-  // the speed of anonymous memory on transparent huge pages (measured on the
-  // 0.6B shape: 11.5 against 21.6 tokens/s), so they are copied once at
-  // start-up unless QWEN3C_WEIGHTS_IN_PLACE is set (saves the memory).
-  if (!std::getenv("QWEN3C_WEIGHTS_IN_PLACE")) {
-    size_t bytes = size_t(info(kWeightBytes));
-    constexpr size_t huge = size_t(2) << 20;
-    void *copy = std::aligned_alloc(huge, (bytes + huge - 1) / huge * huge);
-    if (!copy) throw RunError("out of memory copying " + std::to_string(bytes) + " bytes of weights");
-    madvise(copy, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE);
-    std::memcpy(copy, weights, bytes);
-    this->weights = static_cast<const uint8_t *>(copy);
-    ownsWeights = true;
-  }
+CompiledModel::CompiledModel(const std::string &weightsPath) {
   if (info(kAbiVersion) != kCurrentAbiVersion)
     throw RunError("model was compiled for runtime ABI " + std::to_string(info(kAbiVersion)) +
                    ", this runtime speaks " + std::to_string(kCurrentAbiVersion));
+  if (info(kWeightsMode) == 1) {
+    weights = loadSidecar(weightsPath.empty() ? defaultSidecar() : weightsPath);
+    ownsWeights = true;
+  } else if (!weightsPath.empty()) {
+    throw RunError("--weights: this model's weights are embedded in the executable");
+  } else if (std::getenv("QWEN3C_WEIGHTS_IN_PLACE")) {
+    weights = qwen3c_weights;
+  } else {
+    // Weights read in place from the executable's file mapping stream at
+    // half the speed of anonymous memory on transparent huge pages (0.6B
+    // shape: 11.5 against 21.6 tokens/s), so they are copied once.
+    size_t bytes = size_t(info(kWeightBytes));
+    uint8_t *copy = allocHuge(bytes);
+    std::memcpy(copy, qwen3c_weights, bytes);
+    weights = copy;
+    ownsWeights = true;
+  }
   arena = allocZeroed(info(kArenaBytes));
   cacheElems = info(kNumLayers) * info(kKVHeads) * info(kContext) * info(kHeadDim);
   kCache = allocZeroed(cacheElems * cacheElementBytes());

@@ -5,6 +5,7 @@
 #include "runtime/Generate.h"
 #include "runtime/ModelAbi.h"
 
+#include <string>
 #include <vector>
 
 namespace qwen3c_rt {
@@ -15,7 +16,9 @@ namespace qwen3c_rt {
 // generated prefill/decode entry points.
 class CompiledModel : public Backend {
 public:
-  explicit CompiledModel(const uint8_t *weights);
+  // Weights: embedded in the executable, or read from a sidecar file
+  // (weightsPath, by default the executable's path + ".weights").
+  explicit CompiledModel(const std::string &weightsPath);
   ~CompiledModel() override;
 
   const char *name() const override { return "compiled"; }
@@ -26,7 +29,7 @@ public:
   static int64_t info(int field) { return qwen3c_model_info[field]; }
 
 private:
-  const uint8_t *weights;
+  const uint8_t *weights = nullptr;
   bool ownsWeights = false;
   void *arena = nullptr, *kCache = nullptr, *vCache = nullptr;
   int64_t cacheElems = 0;

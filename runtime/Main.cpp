@@ -23,6 +23,7 @@ const char *kUsage =
     "  --dump-logits FILE   write f32 logits, one row of vocab_size per evaluated position\n"
     "  --json               print one JSON object with tokens and timings\n"
     "  --info               print the compiled model's constants as JSON\n"
+    "  --weights FILE       sidecar weight file (default: this executable's path + .weights)\n"
     "  -h, --help           this text\n";
 
 int64_t toInt(const char *flag, const char *v) {
@@ -49,6 +50,7 @@ int main(int argc, char **argv) {
     qwen3c_rt::RunOptions o;
     o.threads = std::max(1u, std::thread::hardware_concurrency());
     bool haveTokens = false;
+    std::string weightsPath;
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
       auto value = [&]() -> const char * {
@@ -71,6 +73,8 @@ int main(int argc, char **argv) {
         o.threads = toInt("-t", value());
       } else if (a == "--dump-logits") {
         o.dumpLogits = value();
+      } else if (a == "--weights") {
+        weightsPath = value();
       } else if (a == "--json") {
         o.json = true;
       } else if (a == "--info") {
@@ -91,7 +95,7 @@ int main(int argc, char **argv) {
     if (!haveTokens) throw RunError("--tokens is required (see --help)");
     if (o.threads < 1) throw RunError("-t: must be at least 1, got " + std::to_string(o.threads));
     qwen3c_rt::setThreads(int(o.threads));
-    qwen3c_rt::CompiledModel model(qwen3c_weights);
+    qwen3c_rt::CompiledModel model(weightsPath);
     qwen3c_rt::generate(o, model);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "%s: error: %s\n", argv[0], e.what());

@@ -28,9 +28,12 @@ enum ModelInfo : int {
   kNumEos,
   kEos0,         // up to 4 end-of-sequence ids
   kDecodeWeightBytes = kEos0 + 4, // weight bytes one decode step reads
+  kWeightsMode,       // 0: embedded (qwen3c_weights), 1: sidecar file
+  kWeightsChecksum,   // of the blob (sidecar mode)
+  kModelId,
   kModelInfoSize,
 };
-constexpr int64_t kCurrentAbiVersion = 2;
+constexpr int64_t kCurrentAbiVersion = 3;
 
 template <int Rank> struct MemRef {
   void *allocated;
@@ -44,7 +47,8 @@ template <int Rank> struct MemRef {
 
 extern "C" {
 extern const int64_t qwen3c_model_info[qwen3c_abi::kModelInfoSize];
-extern const uint8_t qwen3c_weights[];
+// Defined by the linker in embed mode only.
+extern const uint8_t qwen3c_weights[] __attribute__((weak));
 
 // (tokens[T], position of tokens[0], k cache, v cache, logits[T, vocab] out,
 //  weight blob, arena)

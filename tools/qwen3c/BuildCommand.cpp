@@ -6,13 +6,16 @@
 #include "frontend/Error.h"
 #include "frontend/GraphBuilder.h"
 #include "passes/WeightPlan.h"
+#include "frontend/AtomicFile.h"
 #include "runtime/ModelAbi.h"
+#include "runtime/WeightsFile.h"
 #include "tools/qwen3c/Commands.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <unistd.h>
@@ -23,7 +26,7 @@ namespace q3c {
 namespace {
 
 struct BuildOptions {
-  std::string checkpoint, output, dtype = "bf16", cpu = "host", features;
+  std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "embed";
   int64_t context = 4096, chunk = 64;
   bool verbose = false;
 };
@@ -48,6 +51,8 @@ void build(const BuildOptions &o) {
   auto dt = parseTorchDType(o.dtype);
   if (!dt || *dt == DType::F16) fail("--dtype: '", o.dtype, "' is not bf16 or f32");
   if (fs::is_directory(o.output)) fail(o.output, ": is a folder, not an executable path");
+  if (o.weights != "embed" && o.weights != "sidecar") fail("--weights: '", o.weights, "' is not embed or sidecar");
+  const bool sidecar = o.weights == "sidecar";
   Checkpoint ck = Checkpoint::open(o.checkpoint);
   const ModelConfig &c = ck.config();
   if (o.context < 1 || o.context > c.maxPositionEmbeddings)
@@ -74,9 +79,31 @@ void build(const BuildOptions &o) {
   if (mlir::failed(runLLVMLowering(*module))) fail("LLVM lowering failed: ", diagnostics);
   auto t1 = clock::now();
 
+  // The blob: a temporary that the linker embeds, or the sidecar file
+  // (header first, committed only once the executable is linked).
   TempDir tmp;
-  std::string weights = (tmp.path / "weights.bin").string();
-  packWeights(ck, *plan, weights);
+  std::string blobPath = sidecar ? o.output + ".weights" : (tmp.path / "weights.bin").string();
+  AtomicFile blob(blobPath);
+  if (sidecar) {
+    std::vector<char> zeros(qwen3c_abi::kWeightsHeaderBytes, 0);
+    blob.write(zeros.data(), zeros.size());
+  }
+  uint64_t checksum = packWeights(ck, *plan, blob);
+  // The model id: the config, the compiled shapes and the weights themselves.
+  qwen3c_abi::Checksum id;
+  std::string identity = c.toJson().dump() + std::to_string(o.context) + "/" + std::to_string(o.chunk) +
+                         "/" + o.dtype + "/" + std::to_string(checksum);
+  id.add(identity.data(), identity.size());
+  if (sidecar) {
+    qwen3c_abi::WeightsHeader h{};
+    std::memcpy(h.magic, qwen3c_abi::kWeightsMagic, 8);
+    h.blobBytes = uint64_t(plan->totalBytes);
+    h.checksum = checksum;
+    h.modelId = id.value();
+    blob.writeAt(0, &h, sizeof h);
+  } else {
+    blob.commit();
+  }
   auto t2 = clock::now();
 
   using namespace qwen3c_abi;
@@ -107,10 +134,21 @@ void build(const BuildOptions &o) {
     decodeBytes += bytes;
   }
   info[kDecodeWeightBytes] = int64_t(decodeBytes);
+  info[kWeightsMode] = sidecar ? 1 : 0;
+  info[kWeightsChecksum] = int64_t(checksum);
+  info[kModelId] = int64_t(id.value());
   std::string object = (tmp.path / "model.o").string();
   emitObject(*module, info, CpuTarget{o.cpu, o.features}, object);
   auto t3 = clock::now();
-  linkExecutable({object}, weights, o.output);
+  linkExecutable({object}, sidecar ? "" : blobPath, o.output);
+  if (sidecar) {
+    try {
+      blob.commit();
+    } catch (...) {
+      fs::remove(o.output); // an executable without its weights is no use
+      throw;
+    }
+  }
   auto t4 = clock::now();
   if (o.verbose) {
     auto s = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
@@ -133,6 +171,9 @@ void addBuildCommand(CLI::App &app) {
   cmd->add_option("--chunk", o->chunk, "prefill chunk length")->capture_default_str();
   cmd->add_option("--target-cpu", o->cpu, "LLVM CPU name, or host")->capture_default_str();
   cmd->add_option("--target-features", o->features, "extra LLVM target features (+avx512bf16,...)");
+  cmd->add_option("--weights", o->weights,
+                  "embed: weights inside the executable; sidecar: in EXE.weights, read at start-up")
+      ->capture_default_str();
   cmd->add_flag("-v,--verbose", o->verbose, "print the time of each step");
   cmd->callback([o] { build(*o); });
 }
