@@ -1,5 +1,6 @@
 //===- Generate.cpp ---------------------------------------------------------===//
 #include "runtime/Generate.h"
+#include "runtime/TokenDecoder.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -49,6 +50,23 @@ private:
 };
 
 int32_t argmaxRow(const float *row, int64_t n) { return int32_t(std::max_element(row, row + n) - row); }
+
+std::string jsonString(const std::string &s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
 
 std::string jsonList(const std::vector<int32_t> &v) {
   std::string s = "[";
@@ -121,12 +139,14 @@ void generate(const RunOptions &o, Backend &backend) {
   double genS = std::chrono::duration<double>(t2 - t1).count();
   double promptTps = promptS > 0 ? double(prompt.size()) / promptS : 0;
   double genTps = genS > 0 && o.n > 0 ? double(o.n) / genS : 0;
-  if (o.json)
-    std::printf("{\"engine\":\"%s\",\"prompt_tokens\":%s,\"generated_tokens\":%s,"
+  if (o.json) {
+    std::string text = o.decoder ? ",\"text\":" + jsonString(o.decoder->decode(generated)) : "";
+    std::printf("{\"engine\":\"%s\",\"prompt_tokens\":%s,\"generated_tokens\":%s%s,"
                 "\"timings\":{\"prompt_tokens_per_s\":%.3f,\"generation_tokens_per_s\":%.3f,"
                 "\"prompt_s\":%.6f,\"generation_s\":%.6f}}\n",
-                backend.name(), jsonList(prompt).c_str(), jsonList(generated).c_str(), promptTps,
-                genTps, promptS, genS);
+                backend.name(), jsonList(prompt).c_str(), jsonList(generated).c_str(), text.c_str(),
+                promptTps, genTps, promptS, genS);
+  }
   std::fprintf(stderr, "prompt: %zu tokens, %.2f tokens/s; generation: %lld tokens, %.2f tokens/s\n",
                prompt.size(), promptTps, (long long)o.n, genTps);
 }

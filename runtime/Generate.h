@@ -15,6 +15,8 @@
 
 namespace qwen3c_rt {
 
+class TokenDecoder;
+
 struct RunError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -27,6 +29,7 @@ struct RunOptions {
   bool json = false;
   int64_t threads = 1;
   int64_t context = 0;     // 0: the backend's maximum
+  const TokenDecoder *decoder = nullptr; // when set, --json carries "text"
 };
 
 // Something that evaluates tokens at positions pos.. and returns one row of

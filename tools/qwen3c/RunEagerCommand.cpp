@@ -6,10 +6,13 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/Error.h"
 #include "runtime/Generate.h"
+#include "runtime/TokenDecoder.h"
 #include "tools/qwen3c/Commands.h"
 #include "tools/qwen3c/EagerModel.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <optional>
 
 namespace q3c {
 namespace {
@@ -59,6 +62,12 @@ void addRunEagerCommand(CLI::App &app) {
     // Validate the flags before paying for loading the weights.
     qwen3c_rt::parseTokens(o->run.tokens, probe.vocabSize);
     EagerBackend backend(o->checkpoint, std::min(o->chunk, context), context);
+    std::optional<qwen3c_rt::TokenDecoder> decoder;
+    std::string tokenizer = o->checkpoint + "/tokenizer.json";
+    if (std::filesystem::exists(tokenizer)) {
+      decoder = qwen3c_rt::TokenDecoder::fromFile(tokenizer);
+      o->run.decoder = &*decoder;
+    }
     qwen3c_rt::generate(o->run, backend);
   });
 }
