@@ -7,7 +7,7 @@ set -euo pipefail
 APT_PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22 libomp-22-dev
   cmake ninja-build ccache git
-  nlohmann-json3-dev libxtensor-dev libxsimd-dev libcli11-dev libpcre2-dev
+  nlohmann-json3-dev libxtensor-dev libxsimd-dev libcli11-dev libpcre2-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-torch
   nodejs

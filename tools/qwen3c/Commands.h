@@ -13,6 +13,7 @@ void addInspectCommand(CLI::App &app);
 void addEmitIRCommand(CLI::App &app);
 void addRunEagerCommand(CLI::App &app);
 void addBuildCommand(CLI::App &app);
+void addTokenizeCommand(CLI::App &app);
 
 } // namespace q3c
 

@@ -12,6 +12,7 @@ int main(int argc, char **argv) {
   q3c::addEmitIRCommand(app);
   q3c::addRunEagerCommand(app);
   q3c::addBuildCommand(app);
+  q3c::addTokenizeCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
