@@ -19,33 +19,41 @@ std::string runtimeLibrary() {
   return QWEN3C_RUNTIME_LIB;
 }
 
-void linkExecutable(const std::vector<std::string> &inputs, const std::string &weightsBlob,
+void linkExecutable(const std::vector<std::string> &inputs, const std::vector<EmbeddedBlob> &blobs,
                     const std::string &output) {
   std::string driver = std::getenv("QWEN3C_LINKER") ? std::getenv("QWEN3C_LINKER") : "clang++-22";
   std::string absOutput = std::filesystem::absolute(output).string();
   std::string tmp = absOutput + ".tmp." + std::to_string(getpid());
   std::vector<std::string> args{driver, "-o", tmp};
   args.insert(args.end(), inputs.begin(), inputs.end());
-  if (!weightsBlob.empty()) {
-    // ld names the symbols after the path; run from the blob's folder so the
-    // name is fixed, and alias it to the one the runtime expects.
-    std::string name = std::filesystem::path(weightsBlob).filename().string();
+  // ld names binary inputs' symbols after their paths; the link runs in the
+  // blobs' folder so the names are fixed, then aliases them.
+  for (const auto &blob : blobs) {
+    std::string name = std::filesystem::path(blob.path).filename().string();
     std::string mangled = "_binary_";
     for (char ch : name) mangled += std::isalnum((unsigned char)ch) ? ch : '_';
-    args.push_back("-Wl,--defsym=qwen3c_weights=" + mangled + "_start");
+    args.push_back("-Wl,--defsym=" + blob.symbol + "=" + mangled + "_start");
+    args.push_back("-Wl,--defsym=" + blob.symbol + "_end=" + mangled + "_end");
     args.push_back("-Wl,--format=binary");
     args.push_back("-Wl," + name);
     args.push_back("-Wl,--format=default");
-    args.push_back("-Wl,-z,noexecstack"); // raw input carries no GNU-stack note
   }
+  if (!blobs.empty()) args.push_back("-Wl,-z,noexecstack"); // raw input carries no GNU-stack note
   args.push_back(runtimeLibrary());
+  std::string deps = std::getenv("QWEN3C_RUNTIME_DEPS") ? std::getenv("QWEN3C_RUNTIME_DEPS") : QWEN3C_RUNTIME_DEPS;
+  for (size_t start = 0; start < deps.size();) {
+    size_t end = deps.find('|', start);
+    if (end == std::string::npos) end = deps.size();
+    if (end > start) args.push_back(deps.substr(start, end - start));
+    start = end + 1;
+  }
   args.push_back("-lm");
   std::vector<char *> argv;
   for (auto &a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   // Output and inputs as absolute paths: the linker runs in the blob's folder.
-  std::string cwd = weightsBlob.empty() ? std::string(".")
-                                        : std::filesystem::path(weightsBlob).parent_path().string();
+  std::string cwd = blobs.empty() ? std::string(".")
+                                  : std::filesystem::path(blobs[0].path).parent_path().string();
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());

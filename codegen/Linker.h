@@ -7,12 +7,17 @@
 
 namespace q3c {
 
-// Links objects and the runtime archive into `output` with the system
-// compiler driver (clang++-22 by default, QWEN3C_LINKER overrides). When
-// `weightsBlob` is given, the linker embeds the file as raw bytes (ld's
-// binary input format) under the symbol `qwen3c_weights`. Writes a temporary
-// and renames it, so a failed link leaves nothing behind.
-void linkExecutable(const std::vector<std::string> &inputs, const std::string &weightsBlob,
+// A file the linker embeds as raw bytes (ld's binary input format), defining
+// `symbol` at its first byte and `symbol`_end after its last.
+struct EmbeddedBlob {
+  std::string path;   // all blobs must sit in one folder
+  std::string symbol;
+};
+
+// Links objects, blobs and the runtime archive into `output` with the system
+// compiler driver (clang++-22 by default, QWEN3C_LINKER overrides). Writes a
+// temporary and renames it, so a failed link leaves nothing behind.
+void linkExecutable(const std::vector<std::string> &inputs, const std::vector<EmbeddedBlob> &blobs,
                     const std::string &output);
 
 // Where the runtime archive is (QWEN3C_RUNTIME_LIB overrides).

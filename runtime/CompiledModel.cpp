@@ -131,6 +131,12 @@ CompiledModel::~CompiledModel() {
   std::free(vCache);
 }
 
+std::vector<int32_t> CompiledModel::eosIds() const {
+  std::vector<int32_t> ids;
+  for (int64_t i = 0; i < info(kNumEos); ++i) ids.push_back(int32_t(info(kEos0 + int(i))));
+  return ids;
+}
+
 std::vector<float> CompiledModel::forward(const std::vector<int32_t> &tokens, int64_t pos) {
   const int64_t V = vocab(), n = int64_t(tokens.size()), chunk = info(kPrefillChunk);
   if (pos + n > maxContext())

@@ -1,13 +1,18 @@
 //===- Generate.cpp ---------------------------------------------------------===//
 #include "runtime/Generate.h"
-#include "runtime/TokenDecoder.h"
+#include "runtime/ChatTemplate.h"
+#include "runtime/Tokenizer.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iostream>
 #include <memory>
+#include <random>
+#include <sstream>
 #include <unistd.h>
 
 namespace qwen3c_rt {
@@ -49,7 +54,37 @@ private:
   FILE *f = nullptr;
 };
 
-int32_t argmaxRow(const float *row, int64_t n) { return int32_t(std::max_element(row, row + n) - row); }
+// Prints decoded bytes as they come, holding back an incomplete UTF-8
+// character until its last byte arrives.
+class TextStream {
+public:
+  void add(const std::string &bytes) {
+    pending += bytes;
+    size_t cut = pending.size();
+    // Back up over a trailing incomplete sequence (at most 3 bytes).
+    for (size_t back = 1; back <= 3 && back <= pending.size(); ++back) {
+      unsigned char c = (unsigned char)pending[pending.size() - back];
+      if ((c & 0xC0) == 0x80) continue;
+      size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+      if (need > back) cut = pending.size() - back;
+      break;
+    }
+    emit(pending.substr(0, cut));
+    pending.erase(0, cut);
+  }
+  void finish() {
+    emit(pending);
+    pending.clear();
+  }
+
+private:
+  static void emit(const std::string &s) {
+    std::string t = utf8Lossy(s);
+    std::fwrite(t.data(), 1, t.size(), stdout);
+    std::fflush(stdout);
+  }
+  std::string pending;
+};
 
 std::string jsonString(const std::string &s) {
   std::string out = "\"";
@@ -74,7 +109,136 @@ std::string jsonList(const std::vector<int32_t> &v) {
   return s + "]";
 }
 
+int64_t toInt(const std::string &flag, const std::string &v) {
+  char *end = nullptr;
+  errno = 0;
+  long long x = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end || errno == ERANGE) fail(flag, ": '", v, "' is not an integer");
+  return x;
+}
+
+double toDouble(const std::string &flag, const std::string &v) {
+  char *end = nullptr;
+  double x = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end || !std::isfinite(x)) fail(flag, ": '", v, "' is not a number");
+  return x;
+}
+
+std::string readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, ": cannot open: ", std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 } // namespace
+
+const char *kRunFlagsHelp =
+    "prompt:\n"
+    "  -p, --prompt TEXT      the user's message (rendered with the chat template)\n"
+    "  -f, --file FILE        read the prompt from a file\n"
+    "  --system TEXT          a system message\n"
+    "  --no-think             disable thinking (the template's empty <think> block)\n"
+    "  --raw                  no chat template: the prompt text as is\n"
+    "  --tokens ID,ID,...     the prompt as token ids (prints ids, not text)\n"
+    "  --chat                 interactive multi-turn chat on stdin (KV cache kept)\n"
+    "generation:\n"
+    "  -n, --n-predict N      tokens to generate (default: until EOS or the context is full;\n"
+    "                         0: evaluate the prompt only)\n"
+    "  -c, --ctx-size N       context (at most the compiled maximum)\n"
+    "  --temp T               temperature (0: greedy; default 0.6)\n"
+    "  --top-k K              (default 20, 0: off)\n"
+    "  --top-p P              (default 0.95, 1: off)\n"
+    "  --min-p P              (default 0, off)\n"
+    "  --repeat-penalty R     (default 1, off) over the last 64 tokens\n"
+    "  --seed S               random seed (default: random); same seed, same tokens\n"
+    "  --stop TEXT            stop when the output contains TEXT (repeatable)\n"
+    "  --ignore-eos           do not stop at end-of-sequence tokens (benchmarks)\n"
+    "output:\n"
+    "  --json                 one JSON object: tokens, text, timings\n"
+    "  --dump-logits FILE     f32 logits, one row of vocab_size per evaluated position\n"
+    "  -t, --threads N        threads (default: all cores)\n"
+    "  -h, --help             this text\n";
+
+RunOptions parseRunFlags(const std::vector<std::string> &args, RunOptions o, const char *program) {
+  bool haveSeed = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string &a = args[i];
+    auto value = [&]() -> const std::string & {
+      if (i + 1 >= args.size()) fail(a, ": needs a value");
+      return args[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::printf("usage: %s [options]\n%s", program, kRunFlagsHelp);
+      std::exit(0);
+    } else if (a == "--tokens") {
+      o.tokens = value();
+      o.haveTokens = true;
+    } else if (a == "-p" || a == "--prompt") {
+      o.prompt = value();
+      o.havePrompt = true;
+    } else if (a == "-f" || a == "--file") {
+      o.prompt = readFile(value());
+      o.havePrompt = true;
+    } else if (a == "--system") {
+      o.system = value();
+    } else if (a == "--no-think") {
+      o.noThink = true;
+    } else if (a == "--raw") {
+      o.raw = true;
+    } else if (a == "--chat") {
+      o.chat = true;
+    } else if (a == "-n" || a == "--n-predict") {
+      o.n = toInt("-n", value());
+      if (o.n < 0) fail("-n: must be 0 or more, got ", std::to_string(o.n));
+    } else if (a == "-c" || a == "--ctx-size") {
+      o.context = toInt("-c", value());
+      if (o.context < 1) fail("-c: must be at least 1, got ", std::to_string(o.context));
+    } else if (a == "--temp") {
+      o.sampling.temp = toDouble("--temp", value());
+      if (o.sampling.temp < 0) fail("--temp: must be 0 or more");
+    } else if (a == "--top-k") {
+      o.sampling.topK = toInt("--top-k", value());
+      if (o.sampling.topK < 0) fail("--top-k: must be 0 or more");
+    } else if (a == "--top-p") {
+      o.sampling.topP = toDouble("--top-p", value());
+      if (o.sampling.topP <= 0 || o.sampling.topP > 1) fail("--top-p: must be in (0, 1]");
+    } else if (a == "--min-p") {
+      o.sampling.minP = toDouble("--min-p", value());
+      if (o.sampling.minP < 0 || o.sampling.minP > 1) fail("--min-p: must be in [0, 1]");
+    } else if (a == "--repeat-penalty") {
+      o.sampling.repeatPenalty = toDouble("--repeat-penalty", value());
+      if (o.sampling.repeatPenalty <= 0) fail("--repeat-penalty: must be positive");
+    } else if (a == "--seed") {
+      o.sampling.seed = uint64_t(toInt("--seed", value()));
+      haveSeed = true;
+    } else if (a == "--stop") {
+      o.stops.push_back(value());
+      if (o.stops.back().empty()) fail("--stop: must not be empty");
+    } else if (a == "--ignore-eos") {
+      o.ignoreEos = true;
+    } else if (a == "--json") {
+      o.json = true;
+    } else if (a == "--dump-logits") {
+      o.dumpLogits = value();
+    } else if (a == "-t" || a == "--threads") {
+      o.threads = toInt("-t", value());
+      if (o.threads < 1) fail("-t: must be at least 1, got ", std::to_string(o.threads));
+    } else if (a == "--weights") {
+      o.weights = value();
+    } else {
+      fail("unknown option '", a, "' (see --help)");
+    }
+  }
+  if (!haveSeed) o.sampling.seed = std::random_device{}();
+  int sources = int(o.haveTokens) + int(o.havePrompt);
+  if (sources > 1) fail("give only one of --tokens and -p/-f");
+  if (sources == 0 && !o.chat) fail("no prompt: give -p TEXT, -f FILE, --tokens IDS or --chat (see --help)");
+  if (o.chat && (o.json || o.haveTokens || o.raw || !o.dumpLogits.empty()))
+    fail("--chat cannot be combined with --json, --tokens, --raw or --dump-logits");
+  return o;
+}
 
 std::vector<int32_t> parseTokens(const std::string &s, int64_t vocab) {
   std::vector<int32_t> out;
@@ -96,59 +260,159 @@ std::vector<int32_t> parseTokens(const std::string &s, int64_t vocab) {
   return out;
 }
 
-void generate(const RunOptions &o, Backend &backend) {
-  if (o.n < 0) fail("-n: must be 0 or more, got ", std::to_string(o.n));
-  if (o.temp != 0) fail("--temp: only greedy decoding (--temp 0) is implemented so far");
-  if (o.threads < 1) fail("-t: must be at least 1");
-  int64_t context = o.context ? o.context : backend.maxContext();
-  if (context < 1 || context > backend.maxContext())
-    fail("-c: ", std::to_string(context), " is outside 1..", std::to_string(backend.maxContext()),
-         " (the compiled maximum context)");
-  const int64_t V = backend.vocab();
-  std::vector<int32_t> prompt = parseTokens(o.tokens, V);
-  if (int64_t(prompt.size()) + o.n > context)
-    fail("prompt of ", std::to_string(prompt.size()), " tokens plus -n ", std::to_string(o.n),
-         " exceeds the context of ", std::to_string(context));
+namespace {
 
+struct Session {
+  const RunOptions &o;
+  Backend &backend;
+  const Tokenizer *tok;
+  int64_t context, V;
+  Sampler sampler;
+  std::vector<int32_t> eos;
+  std::vector<int32_t> history; // everything in the KV cache
   std::unique_ptr<AtomicOutput> dump;
-  if (!o.dumpLogits.empty()) dump = std::make_unique<AtomicOutput>(o.dumpLogits);
+
+  Session(const RunOptions &o, Backend &b, const Tokenizer *t)
+      : o(o), backend(b), tok(t), V(b.vocab()), sampler(o.sampling) {
+    context = o.context ? o.context : b.maxContext();
+    if (context > b.maxContext())
+      fail("-c: ", std::to_string(context), " is outside 1..", std::to_string(b.maxContext()),
+           " (the compiled maximum context)");
+    if (!o.ignoreEos) {
+      // The checkpoint's EOS ids, and both chat-turn ends: an instruct model
+      // closes a turn with <|im_end|>, a base model with <|endoftext|>.
+      eos = b.eosIds();
+      if (t)
+        for (const char *name : {"<|im_end|>", "<|endoftext|>"})
+          if (int32_t id = t->addedTokenId(name); id >= 0 && id < V) eos.push_back(id);
+    }
+    if (!o.dumpLogits.empty()) dump = std::make_unique<AtomicOutput>(o.dumpLogits);
+  }
+
+  std::vector<float> eval(const std::vector<int32_t> &ids) {
+    if (int64_t(history.size() + ids.size()) > context)
+      fail("the conversation (", std::to_string(history.size() + ids.size()), " tokens) exceeds the context of ",
+           std::to_string(context));
+    std::vector<float> logits = backend.forward(ids, int64_t(history.size()));
+    history.insert(history.end(), ids.begin(), ids.end());
+    if (dump) dump->write(logits.data(), logits.size());
+    return logits;
+  }
+
+  // Samples up to `limit` tokens after `last` logits; each kept token is
+  // evaluated, so the cache (and any dump) covers it. Stops at EOS (not
+  // evaluated, not returned) or a stop string.
+  std::vector<int32_t> generate(std::vector<float> last, int64_t limit, bool printText, bool printIds,
+                                bool *stoppedAtEos = nullptr) {
+    std::vector<int32_t> out;
+    std::string text;
+    TextStream stream;
+    if (stoppedAtEos) *stoppedAtEos = false;
+    for (int64_t i = 0; i < limit; ++i) {
+      int32_t next = sampler.sample(last.data() + last.size() - size_t(V), V, history);
+      if (std::find(eos.begin(), eos.end(), next) != eos.end()) {
+        if (stoppedAtEos) *stoppedAtEos = true;
+        break;
+      }
+      out.push_back(next);
+      if (printIds) {
+        std::printf("%s%d", out.size() > 1 ? "," : "", next);
+        std::fflush(stdout);
+      }
+      bool stop = false;
+      if (tok && (printText || !o.stops.empty())) {
+        const std::string &piece = tok->tokenDecoder().bytes(next);
+        if (printText) stream.add(piece);
+        text += piece;
+        for (const auto &s : o.stops) stop |= text.find(s) != std::string::npos;
+      }
+      last = eval({next});
+      if (stop) break;
+    }
+    if (printText) stream.finish();
+    if (printIds && !out.empty()) std::printf("\n");
+    return out;
+  }
+};
+
+void runChat(Session &s) {
+  if (!s.tok) fail("--chat needs a tokenizer");
+  std::string pending; // text to feed before the next user turn
+  if (!s.o.system.empty()) pending = renderQwen3Chat({{"system", s.o.system}}, false, true);
+  std::string first = s.o.havePrompt ? s.o.prompt : "";
+  std::string line;
+  bool useFirst = s.o.havePrompt;
+  while (true) {
+    if (useFirst) {
+      line = first;
+      useFirst = false;
+    } else {
+      std::fprintf(stderr, "\n> ");
+      if (!std::getline(std::cin, line)) break;
+      if (line.empty()) continue;
+    }
+    std::string turn = pending + "<|im_start|>user\n" + line + "<|im_end|>\n<|im_start|>assistant\n";
+    if (s.o.noThink) turn += "<think>\n\n</think>\n\n";
+    std::vector<float> logits = s.eval(s.tok->encode(turn));
+    int64_t room = s.context - int64_t(s.history.size());
+    int64_t limit = s.o.n >= 0 ? std::min(s.o.n, room) : room;
+    s.generate(logits, limit, true, false);
+    std::printf("\n");
+    // The turn's <|im_end|> was sampled, not evaluated: it opens the next turn.
+    pending = "<|im_end|>\n";
+    if (int64_t(s.history.size()) >= s.context) fail("the context of ", std::to_string(s.context), " is full");
+  }
+}
+
+} // namespace
+
+void generate(const RunOptions &o, Backend &backend, const Tokenizer *tok) {
+  Session s(o, backend, tok);
+  if (o.chat) return runChat(s);
+
+  std::vector<int32_t> prompt;
+  if (o.haveTokens) {
+    prompt = parseTokens(o.tokens, s.V);
+  } else {
+    if (!tok) fail("this model has no tokenizer: give the prompt as --tokens");
+    std::string text = o.raw ? o.prompt
+                             : renderQwen3Chat(o.system.empty() ? std::vector<ChatMessage>{{"user", o.prompt}}
+                                                                : std::vector<ChatMessage>{{"system", o.system}, {"user", o.prompt}},
+                                               true, !o.noThink);
+    prompt = tok->encode(text);
+    if (prompt.empty()) fail("the prompt is empty");
+  }
+  if (int64_t(prompt.size()) > s.context)
+    fail("the prompt (", std::to_string(prompt.size()), " tokens) is longer than the context of ", std::to_string(s.context));
+  if (o.n >= 0 && int64_t(prompt.size()) + o.n > s.context)
+    fail("prompt of ", std::to_string(prompt.size()), " tokens plus -n ", std::to_string(o.n),
+         " exceeds the context of ", std::to_string(s.context));
+  int64_t limit = o.n >= 0 ? o.n : s.context - int64_t(prompt.size());
+
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
-  std::vector<float> logits = backend.forward(prompt, 0);
+  std::vector<float> logits = s.eval(prompt);
   auto t1 = clock::now();
-  if (dump) dump->write(logits.data(), logits.size());
-
-  // Each generated token is evaluated too, so the dump has one row per
-  // position of prompt + generated tokens.
-  std::vector<int32_t> generated;
-  int32_t next = argmaxRow(logits.data() + (prompt.size() - 1) * size_t(V), V);
-  for (int64_t i = 0; i < o.n; ++i) {
-    generated.push_back(next);
-    if (!o.json) {
-      std::printf("%d%s", next, i + 1 < o.n ? "," : "\n");
-      std::fflush(stdout);
-    }
-    std::vector<float> row = backend.forward({next}, int64_t(prompt.size()) + i);
-    if (dump) dump->write(row.data(), row.size());
-    next = argmaxRow(row.data(), V);
-  }
+  bool textOut = !o.haveTokens && !o.json;
+  std::vector<int32_t> generated = s.generate(logits, limit, textOut, o.haveTokens && !o.json);
   auto t2 = clock::now();
-  if (dump) dump->commit();
+  if (textOut) std::printf("\n");
+  if (s.dump) s.dump->commit();
 
   double promptS = std::chrono::duration<double>(t1 - t0).count();
   double genS = std::chrono::duration<double>(t2 - t1).count();
   double promptTps = promptS > 0 ? double(prompt.size()) / promptS : 0;
-  double genTps = genS > 0 && o.n > 0 ? double(o.n) / genS : 0;
+  double genTps = genS > 0 && !generated.empty() ? double(generated.size()) / genS : 0;
   if (o.json) {
-    std::string text = o.decoder ? ",\"text\":" + jsonString(o.decoder->decode(generated)) : "";
+    std::string text = tok ? ",\"text\":" + jsonString(tok->decode(generated)) : "";
     std::printf("{\"engine\":\"%s\",\"prompt_tokens\":%s,\"generated_tokens\":%s%s,"
                 "\"timings\":{\"prompt_tokens_per_s\":%.3f,\"generation_tokens_per_s\":%.3f,"
                 "\"prompt_s\":%.6f,\"generation_s\":%.6f}}\n",
                 backend.name(), jsonList(prompt).c_str(), jsonList(generated).c_str(), text.c_str(),
                 promptTps, genTps, promptS, genS);
   }
-  std::fprintf(stderr, "prompt: %zu tokens, %.2f tokens/s; generation: %lld tokens, %.2f tokens/s\n",
-               prompt.size(), promptTps, (long long)o.n, genTps);
+  std::fprintf(stderr, "prompt: %zu tokens, %.2f tokens/s; generation: %zu tokens, %.2f tokens/s\n",
+               prompt.size(), promptTps, generated.size(), genTps);
 }
 
 } // namespace qwen3c_rt

@@ -1,12 +1,15 @@
 //===- Generate.h - the run loop shared by compiled models and run-eager -*- C++ -*-===//
 //
-// Prompt evaluation, greedy continuation, logit dumps and the JSON report:
-// the same code drives a compiled model and the eager interpreter, so their
-// outputs can be compared byte for byte.
+// Flags, prompt (token ids, raw text or the chat template), sampling, EOS and
+// stop strings, streaming output, logit dumps, the JSON report and the
+// interactive chat: the same code drives a compiled model and the eager
+// interpreter, so their outputs compare byte for byte.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QWEN3C_RUNTIME_GENERATE_H
 #define QWEN3C_RUNTIME_GENERATE_H
+
+#include "runtime/Sampler.h"
 
 #include <cstdint>
 #include <stdexcept>
@@ -15,21 +18,26 @@
 
 namespace qwen3c_rt {
 
-class TokenDecoder;
+class Tokenizer;
 
 struct RunError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
 struct RunOptions {
-  std::string tokens;      // "1,2,3"
-  int64_t n = 0;           // tokens to generate
-  double temp = 0;         // only 0 (greedy) for now
-  std::string dumpLogits;  // f32 rows, one per evaluated position
+  std::string tokens;          // --tokens 1,2,3 (ids in, ids out)
+  std::string prompt;          // -p, or the contents of -f
+  bool haveTokens = false, havePrompt = false;
+  std::string system;          // --system
+  bool noThink = false, raw = false, chat = false, ignoreEos = false;
+  int64_t n = -1;              // -n; -1: until EOS or the context is full
+  SamplerOptions sampling;
+  std::vector<std::string> stops; // --stop (repeatable)
+  std::string dumpLogits;
   bool json = false;
   int64_t threads = 1;
-  int64_t context = 0;     // 0: the backend's maximum
-  const TokenDecoder *decoder = nullptr; // when set, --json carries "text"
+  int64_t context = 0;         // -c; 0: the backend's maximum
+  std::string weights;         // --weights (compiled models)
 };
 
 // Something that evaluates tokens at positions pos.. and returns one row of
@@ -40,13 +48,19 @@ public:
   virtual const char *name() const = 0;
   virtual int64_t vocab() const = 0;
   virtual int64_t maxContext() const = 0;
+  virtual std::vector<int32_t> eosIds() const = 0;
   virtual std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos) = 0;
 };
+
+// Parses the run flags (argv[first..]); `defaults` carries the caller's
+// defaults (threads). Prints --help and exits on -h. Throws RunError.
+RunOptions parseRunFlags(const std::vector<std::string> &args, RunOptions defaults, const char *program);
+extern const char *kRunFlagsHelp;
 
 std::vector<int32_t> parseTokens(const std::string &s, int64_t vocab);
 
 // Validates the options against the backend, runs, prints. Throws RunError.
-void generate(const RunOptions &options, Backend &backend);
+void generate(const RunOptions &options, Backend &backend, const Tokenizer *tokenizer);
 
 } // namespace qwen3c_rt
 

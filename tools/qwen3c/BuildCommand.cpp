@@ -140,7 +140,14 @@ void build(const BuildOptions &o) {
   std::string object = (tmp.path / "model.o").string();
   emitObject(*module, info, CpuTarget{o.cpu, o.features}, object);
   auto t3 = clock::now();
-  linkExecutable({object}, sidecar ? "" : blobPath, o.output);
+  std::vector<EmbeddedBlob> blobs;
+  if (!sidecar) blobs.push_back({blobPath, "qwen3c_weights"});
+  if (auto tj = ck.tokenizerPath()) { // the tokenizer travels inside the executable
+    std::string copy = (tmp.path / "tokenizer.json").string();
+    fs::copy_file(*tj, copy);
+    blobs.push_back({copy, "qwen3c_tokenizer_json"});
+  }
+  linkExecutable({object}, blobs, o.output);
   if (sidecar) {
     try {
       blob.commit();

@@ -6,13 +6,12 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/Error.h"
 #include "runtime/Generate.h"
-#include "runtime/TokenDecoder.h"
+#include "runtime/Tokenizer.h"
 #include "tools/qwen3c/Commands.h"
 #include "tools/qwen3c/EagerModel.h"
 
 #include <algorithm>
 #include <filesystem>
-#include <optional>
 
 namespace q3c {
 namespace {
@@ -23,6 +22,9 @@ public:
   const char *name() const override { return "eager"; }
   int64_t vocab() const override { return model.config().vocabSize; }
   int64_t maxContext() const override { return model.maxContext(); }
+  std::vector<int32_t> eosIds() const override {
+    return std::vector<int32_t>(model.config().eosTokenIds.begin(), model.config().eosTokenIds.end());
+  }
   std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos) override {
     return model.forward(tokens, pos);
   }
@@ -33,42 +35,36 @@ private:
 
 struct Options {
   std::string checkpoint;
-  qwen3c_rt::RunOptions run;
-  int64_t chunk = 64;
+  int64_t chunk = 64, capacity = 0;
 };
 
 } // namespace
 
 void addRunEagerCommand(CLI::App &app) {
   auto o = std::make_shared<Options>();
-  auto *cmd = app.add_subcommand("run-eager", "run a checkpoint with the eager q3 interpreter");
+  auto *cmd = app.add_subcommand(
+      "run-eager", "run a checkpoint with the eager q3 interpreter; takes a compiled model's run flags");
   cmd->add_option("checkpoint", o->checkpoint, "Hugging Face checkpoint folder")->required();
-  cmd->add_option("--tokens", o->run.tokens, "prompt as comma-separated token ids")->required();
-  cmd->add_option("-n,--n-predict", o->run.n, "tokens to generate (0: evaluate the prompt only)")
-      ->capture_default_str();
-  cmd->add_option("--temp", o->run.temp, "temperature (only 0, greedy, for now)")->capture_default_str();
-  cmd->add_option("--dump-logits", o->run.dumpLogits,
-                  "write f32 logits, one row of vocab_size per evaluated position");
-  cmd->add_flag("--json", o->run.json, "print one JSON object with tokens and timings");
   cmd->add_option("--chunk", o->chunk, "prefill chunk length")->capture_default_str();
-  cmd->add_option("-c,--max-context", o->run.context, "context (default min(4096, max positions))");
-  cmd->add_option("-t,--threads", o->run.threads, "threads (the interpreter uses one)")->capture_default_str();
-  cmd->callback([o] {
+  cmd->add_option("--max-context", o->capacity, "KV-cache capacity (default min(4096, max positions))");
+  cmd->allow_extras();
+  cmd->footer(std::string("run flags (as a compiled model's):\n") + qwen3c_rt::kRunFlagsHelp);
+  cmd->callback([o, cmd] {
     if (o->chunk < 1) fail("--chunk: must be at least 1");
     ModelConfig probe = ModelConfig::load(o->checkpoint + "/config.json");
-    int64_t context = o->run.context ? o->run.context : std::min<int64_t>(4096, probe.maxPositionEmbeddings);
-    if (context < 1 || context > probe.maxPositionEmbeddings)
-      fail("-c: ", context, " is outside 1..", probe.maxPositionEmbeddings, " (max_position_embeddings)");
+    int64_t capacity = o->capacity ? o->capacity : std::min<int64_t>(4096, probe.maxPositionEmbeddings);
+    if (capacity < 1 || capacity > probe.maxPositionEmbeddings)
+      fail("--max-context: ", capacity, " is outside 1..", probe.maxPositionEmbeddings, " (max_position_embeddings)");
+    qwen3c_rt::RunOptions defaults;
+    defaults.threads = 1;
     // Validate the flags before paying for loading the weights.
-    qwen3c_rt::parseTokens(o->run.tokens, probe.vocabSize);
-    EagerBackend backend(o->checkpoint, std::min(o->chunk, context), context);
-    std::optional<qwen3c_rt::TokenDecoder> decoder;
-    std::string tokenizer = o->checkpoint + "/tokenizer.json";
-    if (std::filesystem::exists(tokenizer)) {
-      decoder = qwen3c_rt::TokenDecoder::fromFile(tokenizer);
-      o->run.decoder = &*decoder;
-    }
-    qwen3c_rt::generate(o->run, backend);
+    qwen3c_rt::RunOptions run = qwen3c_rt::parseRunFlags(cmd->remaining(), defaults, "qwen3c run-eager");
+    if (run.haveTokens) qwen3c_rt::parseTokens(run.tokens, probe.vocabSize);
+    std::unique_ptr<qwen3c_rt::Tokenizer> tokenizer;
+    std::string tj = o->checkpoint + "/tokenizer.json";
+    if (std::filesystem::exists(tj)) tokenizer = qwen3c_rt::Tokenizer::fromFile(tj);
+    EagerBackend backend(o->checkpoint, std::min(o->chunk, capacity), capacity);
+    qwen3c_rt::generate(run, backend, tokenizer.get());
   });
 }
 
