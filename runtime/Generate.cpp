@@ -54,36 +54,18 @@ private:
   FILE *f = nullptr;
 };
 
-// Prints decoded bytes as they come, holding back an incomplete UTF-8
-// character until its last byte arrives.
+// Prints decoded bytes as they come (Utf8Stream holds back partial characters).
 class TextStream {
 public:
-  void add(const std::string &bytes) {
-    pending += bytes;
-    size_t cut = pending.size();
-    // Back up over a trailing incomplete sequence (at most 3 bytes).
-    for (size_t back = 1; back <= 3 && back <= pending.size(); ++back) {
-      unsigned char c = (unsigned char)pending[pending.size() - back];
-      if ((c & 0xC0) == 0x80) continue;
-      size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-      if (need > back) cut = pending.size() - back;
-      break;
-    }
-    emit(pending.substr(0, cut));
-    pending.erase(0, cut);
-  }
-  void finish() {
-    emit(pending);
-    pending.clear();
-  }
+  void add(const std::string &bytes) { emit(stream.add(bytes)); }
+  void finish() { emit(stream.finish()); }
 
 private:
-  static void emit(const std::string &s) {
-    std::string t = utf8Lossy(s);
+  static void emit(const std::string &t) {
     std::fwrite(t.data(), 1, t.size(), stdout);
     std::fflush(stdout);
   }
-  std::string pending;
+  Utf8Stream stream;
 };
 
 std::string jsonString(const std::string &s) {

@@ -71,6 +71,28 @@ std::string utf8Lossy(const std::string &b) {
   return out;
 }
 
+std::string Utf8Stream::add(const std::string &bytes) {
+  pending += bytes;
+  size_t cut = pending.size();
+  // Back up over a trailing incomplete sequence (at most 3 bytes).
+  for (size_t back = 1; back <= 3 && back <= pending.size(); ++back) {
+    unsigned char c = (unsigned char)pending[pending.size() - back];
+    if ((c & 0xC0) == 0x80) continue;
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (need > back) cut = pending.size() - back;
+    break;
+  }
+  std::string out = utf8Lossy(pending.substr(0, cut));
+  pending.erase(0, cut);
+  return out;
+}
+
+std::string Utf8Stream::finish() {
+  std::string out = utf8Lossy(pending);
+  pending.clear();
+  return out;
+}
+
 TokenDecoder TokenDecoder::fromJson(const std::string &text, const std::string &source) {
   nlohmann::json j;
   try {
@@ -78,6 +100,10 @@ TokenDecoder TokenDecoder::fromJson(const std::string &text, const std::string &
   } catch (const nlohmann::json::parse_error &e) {
     throw RunError(source + ": malformed JSON: " + e.what());
   }
+  return fromParsed(j, source);
+}
+
+TokenDecoder TokenDecoder::fromParsed(const nlohmann::json &j, const std::string &source) {
   if (!j.contains("model") || !j["model"].contains("vocab") || !j["model"]["vocab"].is_object())
     throw RunError(source + ": no model.vocab: not a BPE tokenizer.json");
   static const std::vector<int> inverse = unicodeToByte();

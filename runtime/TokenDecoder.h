@@ -9,6 +9,8 @@
 #ifndef QWEN3C_RUNTIME_TOKENDECODER_H
 #define QWEN3C_RUNTIME_TOKENDECODER_H
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +22,8 @@ public:
   // Parses tokenizer.json text; throws RunError naming `source` when it is
   // not a byte-level BPE tokenizer file.
   static TokenDecoder fromJson(const std::string &json, const std::string &source);
+  // From an already parsed tokenizer.json (a nlohmann::json).
+  static TokenDecoder fromParsed(const nlohmann::json &j, const std::string &source);
   static TokenDecoder fromFile(const std::string &path);
 
   // The raw bytes of one token (may be part of a UTF-8 character).
@@ -34,6 +38,18 @@ private:
 
 // Replaces each invalid UTF-8 sequence by U+FFFD.
 std::string utf8Lossy(const std::string &bytes);
+
+// Streams token bytes as text: add() returns what can be printed now,
+// holding back a character whose bytes have not all arrived (a character can
+// span several tokens); finish() returns the rest.
+class Utf8Stream {
+public:
+  std::string add(const std::string &bytes);
+  std::string finish();
+
+private:
+  std::string pending;
+};
 
 } // namespace qwen3c_rt
 

@@ -76,7 +76,7 @@ std::unique_ptr<Tokenizer> Tokenizer::fromJson(const std::string &text, const st
     throw RunError(source + ": malformed JSON: " + e.what());
   }
   std::unique_ptr<Tokenizer> t(new Tokenizer());
-  t->decoder = TokenDecoder::fromJson(text, source);
+  t->decoder = TokenDecoder::fromParsed(j, source);
   const auto &model = j["model"];
   if (model.value("type", "") != "BPE") throw RunError(source + ": model.type is not BPE");
   for (auto it = model["vocab"].begin(); it != model["vocab"].end(); ++it)

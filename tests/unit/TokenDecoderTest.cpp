@@ -38,3 +38,12 @@ TEST(TokenDecoder, RejectsNonTokenizerJson) {
   EXPECT_THROW(TokenDecoder::fromJson("{\"model\": {}}", "x.json"), qwen3c_rt::RunError);
   EXPECT_THROW(TokenDecoder::fromJson("{", "x.json"), qwen3c_rt::RunError);
 }
+
+TEST(TokenDecoder, StreamingHoldsBackSplitCharacters) {
+  qwen3c_rt::Utf8Stream s;
+  EXPECT_EQ(s.add("a\xE4"), "a");        // first byte of 你
+  EXPECT_EQ(s.add("\xBD"), "");
+  EXPECT_EQ(s.add("\xA0" "b"), "\xE4\xBD\xA0" "b");
+  EXPECT_EQ(s.add("\xF0\x9F"), "");     // half an emoji at the end
+  EXPECT_EQ(s.finish(), "\xEF\xBF\xBD");
+}
