@@ -18,9 +18,6 @@ EXE="$BUILD_DIR/models/$(basename "$MODEL").exe"
 echo
 echo "== qwen3c build $MODEL -o $EXE"
 "$QWEN3C" build "$MODEL" -o "$EXE" -v
-# "<|im_start|>user\nHello, world!<|im_end|>" as token ids: the tokenizer is
-# not built yet, so the prompt is given as ids and the output printed as ids.
-TOKENS="151644,872,198,9707,11,1879,0,151645"
 echo
-echo "== $EXE --tokens $TOKENS -n 32"
-"$EXE" --tokens "$TOKENS" -n 32
+echo "== $EXE -p \"Why is the sky blue?\" -n 48   (random weights: expect word salad)"
+"$EXE" -p "Why is the sky blue?" -n 48 --seed 1
