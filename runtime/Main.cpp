@@ -20,17 +20,16 @@ int main(int argc, char **argv) {
                   (long long)m[kNumLayers], (long long)m[kKVHeads], (long long)m[kHeadDim],
                   (long long)m[kContext], (long long)m[kPrefillChunk], (long long)m[kVocab],
                   (long long)m[kArenaBytes], (long long)m[kWeightBytes], (long long)m[kDecodeWeightBytes],
-                  qwen3c_tokenizer_json ? "true" : "false");
+                  qwen3c_tokenizer ? "true" : "false");
       return 0;
     }
     qwen3c_rt::RunOptions defaults;
     defaults.threads = std::max(1u, std::thread::hardware_concurrency());
     qwen3c_rt::RunOptions o = qwen3c_rt::parseRunFlags(args, defaults, argv[0]);
     std::unique_ptr<qwen3c_rt::Tokenizer> tokenizer;
-    if (qwen3c_tokenizer_json)
-      tokenizer = qwen3c_rt::Tokenizer::fromJson(
-          std::string(qwen3c_tokenizer_json, size_t(qwen3c_tokenizer_json_end - qwen3c_tokenizer_json)),
-          "embedded tokenizer.json");
+    if (qwen3c_tokenizer)
+      tokenizer = qwen3c_rt::Tokenizer::fromBinary(qwen3c_tokenizer, size_t(qwen3c_tokenizer_end - qwen3c_tokenizer),
+                                                   "embedded tokenizer");
     qwen3c_rt::setThreads(int(o.threads));
     qwen3c_rt::CompiledModel model(o.weights);
     qwen3c_rt::generate(o, model, tokenizer.get());

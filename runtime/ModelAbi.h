@@ -49,9 +49,9 @@ extern "C" {
 extern const int64_t qwen3c_model_info[qwen3c_abi::kModelInfoSize];
 // Defined by the linker in embed mode only.
 extern const uint8_t qwen3c_weights[] __attribute__((weak));
-// The checkpoint's tokenizer.json, when it had one.
-extern const char qwen3c_tokenizer_json[] __attribute__((weak));
-extern const char qwen3c_tokenizer_json_end[] __attribute__((weak));
+// The checkpoint's tokenizer (Tokenizer::serialize), when it had one.
+extern const char qwen3c_tokenizer[] __attribute__((weak));
+extern const char qwen3c_tokenizer_end[] __attribute__((weak));
 
 // (tokens[T], position of tokens[0], k cache, v cache, logits[T, vocab] out,
 //  weight blob, arena)

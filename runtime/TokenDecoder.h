@@ -25,6 +25,11 @@ public:
   // From an already parsed tokenizer.json (a nlohmann::json).
   static TokenDecoder fromParsed(const nlohmann::json &j, const std::string &source);
   static TokenDecoder fromFile(const std::string &path);
+  static TokenDecoder fromPieces(std::vector<std::string> pieces) {
+    TokenDecoder d;
+    d.pieces = std::move(pieces);
+    return d;
+  }
 
   // The raw bytes of one token (may be part of a UTF-8 character).
   const std::string &bytes(int32_t id) const;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -94,21 +95,102 @@ std::unique_ptr<Tokenizer> Tokenizer::fromJson(const std::string &text, const st
     for (const auto &a : j["added_tokens"]) t->added.emplace_back(a["content"].get<std::string>(), a["id"].get<int32_t>());
   std::sort(t->added.begin(), t->added.end(),
             [](const auto &a, const auto &b) { return a.first.size() > b.first.size(); });
-  // GPT-2's bytes_to_unicode.
+  t->initByteMap();
+  std::string pattern = findSplitPattern(j["pre_tokenizer"]);
+  if (pattern.empty()) throw RunError(source + ": no Split pre-tokenizer regex");
+  t->compileSplit(pattern, source);
+  return t;
+}
+
+void Tokenizer::initByteMap() { // GPT-2's bytes_to_unicode
   int extra = 0;
   for (int b = 0; b < 256; ++b) {
     bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-    t->byteChar[b] = utf8(uint32_t(printable ? b : 256 + extra++));
+    byteChar[b] = utf8(uint32_t(printable ? b : 256 + extra++));
   }
-  std::string pattern = findSplitPattern(j["pre_tokenizer"]);
-  if (pattern.empty()) throw RunError(source + ": no Split pre-tokenizer regex");
+}
+
+void Tokenizer::compileSplit(const std::string &pattern, const std::string &source) {
   int err;
   PCRE2_SIZE offset;
-  t->split = std::make_unique<Regex>();
-  t->split->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.c_str()), pattern.size(),
-                                 PCRE2_UTF | PCRE2_UCP, &err, &offset, nullptr);
-  if (!t->split->code) throw RunError(source + ": the split regex does not compile at offset " + std::to_string(offset));
-  pcre2_jit_compile(t->split->code, PCRE2_JIT_COMPLETE); // falls back to the interpreter if unavailable
+  splitPattern = pattern;
+  split = std::make_unique<Regex>();
+  split->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.c_str()), pattern.size(),
+                              PCRE2_UTF | PCRE2_UCP, &err, &offset, nullptr);
+  if (!split->code) throw RunError(source + ": the split regex does not compile at offset " + std::to_string(offset));
+  pcre2_jit_compile(split->code, PCRE2_JIT_COMPLETE); // falls back to the interpreter if unavailable
+}
+
+// Binary form: "Q3TOK001", then u32-length-prefixed strings:
+// pattern; vocab count, (id, byte-level string)*; merge count, "left right"* in
+// rank order; added count, (id, content)*; decoder count, raw bytes* by id.
+namespace {
+void putU32(std::string &o, uint32_t v) { o.append(reinterpret_cast<const char *>(&v), 4); }
+void putStr(std::string &o, const std::string &s) {
+  putU32(o, uint32_t(s.size()));
+  o += s;
+}
+struct Reader {
+  const char *p, *end;
+  const std::string &source;
+  uint32_t u32() {
+    if (end - p < 4) throw RunError(source + ": truncated tokenizer data");
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    p += 4;
+    return v;
+  }
+  std::string str() {
+    uint32_t n = u32();
+    if (uint32_t(end - p) < n) throw RunError(source + ": truncated tokenizer data");
+    std::string s(p, n);
+    p += n;
+    return s;
+  }
+};
+} // namespace
+
+std::string Tokenizer::serialize() const {
+  std::string o = "Q3TOK001";
+  putStr(o, splitPattern);
+  putU32(o, uint32_t(vocab.size()));
+  for (const auto &[s, id] : vocab) putU32(o, uint32_t(id)), putStr(o, s);
+  std::vector<const std::string *> byRank(ranks.size());
+  for (const auto &[s, r] : ranks) byRank[size_t(r)] = &s;
+  putU32(o, uint32_t(byRank.size()));
+  for (const std::string *s : byRank) putStr(o, *s);
+  putU32(o, uint32_t(added.size()));
+  for (const auto &[c, id] : added) putU32(o, uint32_t(id)), putStr(o, c);
+  putU32(o, uint32_t(decoder.size()));
+  for (size_t i = 0; i < decoder.size(); ++i) putStr(o, decoder.bytes(int32_t(i)));
+  return o;
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::fromBinary(const char *data, size_t size, const std::string &source) {
+  if (size < 8 || std::memcmp(data, "Q3TOK001", 8) != 0) throw RunError(source + ": not qwen3c tokenizer data");
+  Reader r{data + 8, data + size, source};
+  std::unique_ptr<Tokenizer> t(new Tokenizer());
+  std::string pattern = r.str();
+  uint32_t n = r.u32();
+  t->vocab.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    int32_t id = int32_t(r.u32());
+    t->vocab.emplace(r.str(), id);
+  }
+  n = r.u32();
+  t->ranks.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) t->ranks.emplace(r.str(), int32_t(i));
+  n = r.u32();
+  for (uint32_t i = 0; i < n; ++i) {
+    int32_t id = int32_t(r.u32());
+    t->added.emplace_back(r.str(), id);
+  }
+  n = r.u32();
+  std::vector<std::string> pieces(n);
+  for (uint32_t i = 0; i < n; ++i) pieces[i] = r.str();
+  t->decoder = TokenDecoder::fromPieces(std::move(pieces));
+  t->initByteMap();
+  t->compileSplit(pattern, source);
   return t;
 }
 

@@ -23,6 +23,10 @@ class Tokenizer {
 public:
   static std::unique_ptr<Tokenizer> fromJson(const std::string &json, const std::string &source);
   static std::unique_ptr<Tokenizer> fromFile(const std::string &path);
+  // A compact binary form (what `qwen3c build` embeds): loads ~10x faster
+  // than tokenizer.json because nothing is parsed.
+  std::string serialize() const;
+  static std::unique_ptr<Tokenizer> fromBinary(const char *data, size_t size, const std::string &source);
   ~Tokenizer();
 
   // Throws RunError on invalid UTF-8 (naming the byte offset).
@@ -36,6 +40,8 @@ private:
   Tokenizer() = default;
   void encodePiece(const std::string &piece, std::vector<int32_t> &out) const;
   void encodeOrdinary(const std::string &text, std::vector<int32_t> &out) const;
+  void initByteMap();
+  void compileSplit(const std::string &pattern, const std::string &source);
 
   TokenDecoder decoder;
   std::unordered_map<std::string, int32_t> vocab;   // byte-level string -> id
@@ -44,6 +50,7 @@ private:
   std::string byteChar[256];                        // byte -> its unicode stand-in (UTF-8)
   struct Regex;
   std::unique_ptr<Regex> split;
+  std::string splitPattern;
   mutable std::unordered_map<std::string, std::vector<int32_t>> cache;
 };
 

@@ -66,3 +66,15 @@ TEST(Tokenizer, AddedTokens) {
   EXPECT_EQ(qwen3().addedTokenId("<think>"), 151667);
   EXPECT_EQ(qwen3().addedTokenId("<nope>"), -1);
 }
+
+TEST(Tokenizer, BinaryFormRoundTrips) {
+  std::string bin = qwen3().serialize();
+  auto t = Tokenizer::fromBinary(bin.data(), bin.size(), "test");
+  for (const auto &entry : golden()) {
+    std::string text = entry["text"].get<std::string>();
+    EXPECT_EQ(t->encode(text), qwen3().encode(text)) << text;
+    EXPECT_EQ(t->decode(t->encode(text)), qwen3().decode(qwen3().encode(text)));
+  }
+  EXPECT_THROW(Tokenizer::fromBinary(bin.data(), 100, "test"), qwen3c_rt::RunError);
+  EXPECT_THROW(Tokenizer::fromBinary("nope", 4, "test"), qwen3c_rt::RunError);
+}
