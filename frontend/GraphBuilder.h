@@ -14,7 +14,7 @@
 namespace q3c {
 
 struct GraphOptions {
-  int64_t prefillChunk = 64;  // tokens per prefill call (the tail is padded)
+  int64_t prefillChunk = 16;  // tokens per prefill call (the tail is padded)
   int64_t maxContext = 4096;  // KV-cache capacity
   DType cacheDType = DType::F32;
   // Element type of each weight, asked with the tensor name pattern

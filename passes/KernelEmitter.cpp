@@ -104,14 +104,24 @@ void KernelEmitter::storeScalar(Value v, Value mem, ValueRange indices) {
 
 Value KernelEmitter::dot(Value a, ValueRange aPrefix, Value bm, ValueRange bPrefix, int64_t K) {
   int64_t vw = vectorWidth(K);
-  auto acc = loopAcc(idx(0), idx(K), vw, {zeros(vw)}, [&](Value k, ValueRange s) {
-    SmallVector<Value> ai(aPrefix.begin(), aPrefix.end()), bi(bPrefix.begin(), bPrefix.end());
-    ai.push_back(k);
-    bi.push_back(k);
-    Value prod = vector::FMAOp::create(b, loc, loadVec(a, ai, vw), loadVec(bm, bi, vw), s[0]);
-    return SmallVector<Value>{prod};
+  // U independent accumulators hide the FMA latency (a single chain runs at
+  // a quarter of the throughput); their sum is reduced once at the end.
+  int64_t U = (K / vw) % 4 == 0 ? 4 : (K / vw) % 2 == 0 ? 2 : 1;
+  SmallVector<Value> init(U, zeros(vw));
+  auto acc = loopAcc(idx(0), idx(K), vw * U, init, [&](Value k, ValueRange s) {
+    SmallVector<Value> next;
+    for (int64_t u = 0; u < U; ++u) {
+      Value ku = u ? Value(arith::AddIOp::create(b, loc, k, idx(u * vw))) : k;
+      SmallVector<Value> ai(aPrefix.begin(), aPrefix.end()), bi(bPrefix.begin(), bPrefix.end());
+      ai.push_back(ku);
+      bi.push_back(ku);
+      next.push_back(vector::FMAOp::create(b, loc, loadVec(a, ai, vw), loadVec(bm, bi, vw), s[u]));
+    }
+    return next;
   });
-  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[0]);
+  Value sum = acc[0];
+  for (int64_t u = 1; u < U; ++u) sum = arith::AddFOp::create(b, loc, sum, acc[u]);
+  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
 }
 
 Value KernelEmitter::flatten(Value mem) {
@@ -334,16 +344,18 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
         storeScalar(e, scores, {h, j});
         return SmallVector<Value>{arith::AddFOp::create(b, loc, a[0], e)};
       });
-      loop(0, D, vw, [&](Value d) { storeVec(zeros(vw), out, {t, h, d}); });
-      loop(idx(0), n, 1, [&](Value j) {
+      // The output row lives in D / vw registers across all positions.
+      int64_t nv = D / vw;
+      SmallVector<Value> init(nv, zeros(vw));
+      auto acc = loopAcc(idx(0), n, 1, init, [&](Value j, ValueRange a) {
         Value p = arith::DivFOp::create(b, loc, loadScalar(scores, {h, j}), sum[0]);
         Value pv = vector::BroadcastOp::create(b, loc, vt, p);
-        loop(0, D, vw, [&](Value d) {
-          Value acc = vector::FMAOp::create(b, loc, pv, loadVec(v, {layer, kvh, j, d}, vw),
-                                            loadVec(out, {t, h, d}, vw));
-          storeVec(acc, out, {t, h, d});
-        });
+        SmallVector<Value> next;
+        for (int64_t c = 0; c < nv; ++c)
+          next.push_back(vector::FMAOp::create(b, loc, pv, loadVec(v, {layer, kvh, j, idx(c * vw)}, vw), a[c]));
+        return next;
       });
+      for (int64_t c = 0; c < nv; ++c) storeVec(acc[c], out, {t, h, idx(c * vw)});
     });
   });
 }

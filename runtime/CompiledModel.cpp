@@ -120,8 +120,12 @@ CompiledModel::CompiledModel(const std::string &weightsPath) {
   }
   arena = allocZeroed(info(kArenaBytes));
   cacheElems = info(kNumLayers) * info(kKVHeads) * info(kContext) * info(kHeadDim);
-  kCache = allocZeroed(cacheElems * cacheElementBytes());
-  vCache = allocZeroed(cacheElems * cacheElementBytes());
+  // Huge pages here too: attention streams the cache (at 1000 positions of
+  // the 0.6B shape: 5.6 tokens/s on 4 KiB pages).
+  kCache = allocHuge(size_t(cacheElems * cacheElementBytes()));
+  vCache = allocHuge(size_t(cacheElems * cacheElementBytes()));
+  std::memset(kCache, 0, size_t(cacheElems * cacheElementBytes()));
+  std::memset(vCache, 0, size_t(cacheElems * cacheElementBytes()));
 }
 
 CompiledModel::~CompiledModel() {

@@ -16,7 +16,7 @@ namespace q3c {
 void addEmitIRCommand(CLI::App &app) {
   struct Opts {
     std::string input, out, cacheDtype = "f32";
-    int64_t chunk = 64, context = 4096;
+    int64_t chunk = 16, context = 4096;
   };
   auto o = std::make_shared<Opts>();
   auto *cmd = app.add_subcommand(

@@ -35,7 +35,7 @@ private:
 
 struct Options {
   std::string checkpoint;
-  int64_t chunk = 64, capacity = 0;
+  int64_t chunk = 16, capacity = 0;
 };
 
 } // namespace
