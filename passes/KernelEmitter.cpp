@@ -318,44 +318,80 @@ void KernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offset)
   });
 }
 
+// Per query token, work items are blocks of `gb` query heads that share a
+// kv head (GQA), so each K and V row is loaded once per block, not once per
+// head. Query rows and the output rows stay in registers (gb * D / vw of
+// them, at most 24 zmm); softmax is exact (max pass, exp-sum pass, PV pass).
 void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offset, double scale,
                               Value scores, Value out) {
   auto qt = memrefOf(q);
   auto kt = memrefOf(k);
   int64_t T = qt.getDimSize(0), Hq = qt.getDimSize(1), D = qt.getDimSize(2);
-  int64_t Hkv = kt.getDimSize(1), C = kt.getDimSize(2), group = Hq / Hkv, vw = vectorWidth(D);
+  int64_t Hkv = kt.getDimSize(1), C = kt.getDimSize(2), G = Hq / Hkv, vw = vectorWidth(D);
+  int64_t nv = D / vw, gb = 1;
+  for (int64_t c = 1; c <= G; ++c)
+    if (G % c == 0 && c * nv <= 24) gb = c;
+  int64_t blocks = G / gb;
   auto vt = VectorType::get({vw}, b.getF32Type());
   loop(0, T, 1, [&](Value t) {
     // Causal: query t (position offset + t) sees positions 0 .. offset + t.
     Value last = arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, offset, t), idx(1));
     Value n = arith::MinUIOp::create(b, loc, last, idx(C));
-    parallelLoop(0, Hq, 1, [&](Value h) {
-      Value kvh = arith::DivUIOp::create(b, loc, h, idx(group));
-      auto mx = loopAcc(idx(0), n, 1, {f32(-std::numeric_limits<double>::infinity())},
-                        [&](Value j, ValueRange a) {
-                          Value s = arith::MulFOp::create(b, loc, dot(q, {t, h}, k, {layer, kvh, j}, D),
-                                                          f32(scale));
-                          storeScalar(s, scores, {h, j});
-                          return SmallVector<Value>{arith::MaximumFOp::create(b, loc, a[0], s)};
-                        });
-      auto sum = loopAcc(idx(0), n, 1, {f32(0)}, [&](Value j, ValueRange a) {
-        Value e = math::ExpOp::create(
-            b, loc, arith::SubFOp::create(b, loc, loadScalar(scores, {h, j}), mx[0]));
-        storeScalar(e, scores, {h, j});
-        return SmallVector<Value>{arith::AddFOp::create(b, loc, a[0], e)};
-      });
-      // The output row lives in D / vw registers across all positions.
-      int64_t nv = D / vw;
-      SmallVector<Value> init(nv, zeros(vw));
-      auto acc = loopAcc(idx(0), n, 1, init, [&](Value j, ValueRange a) {
-        Value p = arith::DivFOp::create(b, loc, loadScalar(scores, {h, j}), sum[0]);
-        Value pv = vector::BroadcastOp::create(b, loc, vt, p);
+    parallelLoop(0, Hkv * blocks, 1, [&](Value item) {
+      Value kvh = arith::DivUIOp::create(b, loc, item, idx(blocks));
+      Value h0 = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, kvh, idx(G)),
+          arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, item, idx(blocks)), idx(gb)));
+      SmallVector<Value> heads, qreg; // qreg[g * nv + c]
+      for (int64_t g = 0; g < gb; ++g) {
+        heads.push_back(arith::AddIOp::create(b, loc, h0, idx(g)));
+        for (int64_t c = 0; c < nv; ++c) qreg.push_back(loadVec(q, {t, heads[g], idx(c * vw)}, vw));
+      }
+      // Scores and their running maxima.
+      SmallVector<Value> minusInf(gb, f32(-std::numeric_limits<double>::infinity()));
+      auto mx = loopAcc(idx(0), n, 1, minusInf, [&](Value j, ValueRange a) {
+        SmallVector<Value> acc(gb, zeros(vw));
+        for (int64_t c = 0; c < nv; ++c) {
+          Value kv = loadVec(k, {layer, kvh, j, idx(c * vw)}, vw);
+          for (int64_t g = 0; g < gb; ++g) acc[g] = vector::FMAOp::create(b, loc, qreg[g * nv + c], kv, acc[g]);
+        }
         SmallVector<Value> next;
-        for (int64_t c = 0; c < nv; ++c)
-          next.push_back(vector::FMAOp::create(b, loc, pv, loadVec(v, {layer, kvh, j, idx(c * vw)}, vw), a[c]));
+        for (int64_t g = 0; g < gb; ++g) {
+          Value s = arith::MulFOp::create(
+              b, loc, vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[g]), f32(scale));
+          storeScalar(s, scores, {heads[g], j});
+          next.push_back(arith::MaximumFOp::create(b, loc, a[g], s));
+        }
         return next;
       });
-      for (int64_t c = 0; c < nv; ++c) storeVec(acc[c], out, {t, h, idx(c * vw)});
+      SmallVector<Value> zero(gb, f32(0));
+      auto sum = loopAcc(idx(0), n, 1, zero, [&](Value j, ValueRange a) {
+        SmallVector<Value> next;
+        for (int64_t g = 0; g < gb; ++g) {
+          Value e = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, loadScalar(scores, {heads[g], j}), mx[g]));
+          storeScalar(e, scores, {heads[g], j});
+          next.push_back(arith::AddFOp::create(b, loc, a[g], e));
+        }
+        return next;
+      });
+      // Output rows in registers across all positions; each V row loaded once.
+      SmallVector<Value> init(gb * nv, zeros(vw));
+      auto acc = loopAcc(idx(0), n, 1, init, [&](Value j, ValueRange a) {
+        SmallVector<Value> pv;
+        for (int64_t g = 0; g < gb; ++g)
+          pv.push_back(vector::BroadcastOp::create(
+              b, loc, vt, arith::DivFOp::create(b, loc, loadScalar(scores, {heads[g], j}), sum[g])));
+        SmallVector<Value> next(a.begin(), a.end());
+        for (int64_t c = 0; c < nv; ++c) {
+          Value vv = loadVec(v, {layer, kvh, j, idx(c * vw)}, vw);
+          for (int64_t g = 0; g < gb; ++g)
+            next[g * nv + c] = vector::FMAOp::create(b, loc, pv[g], vv, a[g * nv + c]);
+        }
+        return next;
+      });
+      for (int64_t g = 0; g < gb; ++g)
+        for (int64_t c = 0; c < nv; ++c) storeVec(acc[g * nv + c], out, {t, heads[g], idx(c * vw)});
     });
   });
 }
