@@ -9,3 +9,14 @@ echo "== lit =="
 /usr/lib/llvm-22/bin/lit -v "$BUILD_DIR/tests/lit"
 echo "== ctest =="
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)"
+echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
+ASAN_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
+if [[ ! -f "$ASAN_DIR/build.ninja" ]]; then
+  cmake -G Ninja -S "$ROOT" -B "$ASAN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+    -DQWEN3C_TOKENIZER_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}/tokenizer-qwen3-3.7.2" > /dev/null
+fi
+cmake --build "$ASAN_DIR" --target qwen3c-unit-tests -j "$(nproc)"
+ASAN_OPTIONS=detect_leaks=1 "$ASAN_DIR/bin/qwen3c-unit-tests" --gtest_brief=1
