@@ -11,6 +11,7 @@ echo "== ctest =="
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)"
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
 ASAN_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
+export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=1
 if [[ ! -f "$ASAN_DIR/build.ninja" ]]; then
   cmake -G Ninja -S "$ROOT" -B "$ASAN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
