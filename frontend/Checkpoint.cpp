@@ -29,7 +29,7 @@ Checkpoint Checkpoint::open(const std::string &dir) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error &e) {
+    } catch (const nlohmann::json::exception &e) {
       fail(indexPath, ": malformed JSON: ", e.what());
     }
     if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())

@@ -187,7 +187,7 @@ void makeCheckpoint(const MakeCheckpointOptions &o) {
   for (const auto &[key, value] : o.overrides) {
     try {
       j[key] = nlohmann::json::parse(value);
-    } catch (const nlohmann::json::parse_error &) {
+    } catch (const nlohmann::json::exception &) {
       j[key] = value; // a bare string
     }
   }

@@ -4,6 +4,8 @@
 #include "frontend/TensorInventory.h"
 
 #include <algorithm>
+#include <climits>
+#include <cmath>
 #include <fstream>
 
 namespace q3c {
@@ -23,9 +25,12 @@ public:
   int64_t integer(const char *key, int64_t dflt) const {
     return has(key) ? integerValue(j.at(key), key) : dflt;
   }
+  // Sizes: positive, and small enough that products of a few of them (tensor
+  // element counts) cannot overflow 64 bits.
   int64_t positive(const char *key) const {
     int64_t v = integer(key);
     if (v <= 0) fail(source, ": '", key, "' must be positive, got ", v);
+    if (v > (int64_t(1) << 24)) fail(source, ": '", key, "' = ", v, " is implausibly large");
     return v;
   }
   double number(const char *key, double dflt) const {
@@ -61,9 +66,13 @@ public:
 
 private:
   int64_t integerValue(const nlohmann::json &v, const char *key) const {
+    if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX))
+      fail(source, ": '", key, "' is out of range: ", v.dump());
     if (v.is_number_integer()) return v.get<int64_t>();
-    if (v.is_number_float() && v.get<double>() == double(int64_t(v.get<double>())))
-      return int64_t(v.get<double>()); // 1e6-style integers
+    if (v.is_number_float()) { // 1e6-style integers
+      double d = v.get<double>();
+      if (std::isfinite(d) && std::fabs(d) < 9.0e18 && d == std::floor(d)) return int64_t(d);
+    }
     fail(source, ": '", key, "' must be an integer, got ", v.dump());
   }
 
@@ -173,7 +182,7 @@ ModelConfig ModelConfig::load(const std::string &path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error &e) {
+  } catch (const nlohmann::json::exception &e) {
     fail(path, ": malformed JSON: ", e.what());
   }
   return fromJson(j, path);

@@ -29,7 +29,7 @@ std::map<std::string, TensorView> parseSafeTensorsHeader(const std::string &file
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(header, header + headerSize);
-  } catch (const nlohmann::json::parse_error &e) {
+  } catch (const nlohmann::json::exception &e) {
     fail(file, ": malformed safetensors header: ", e.what());
   }
   if (!j.is_object()) fail(file, ": safetensors header is not a JSON object");

@@ -97,10 +97,14 @@ TokenDecoder TokenDecoder::fromJson(const std::string &text, const std::string &
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error &e) {
+  } catch (const nlohmann::json::exception &e) {
     throw RunError(source + ": malformed JSON: " + e.what());
   }
-  return fromParsed(j, source);
+  try {
+    return fromParsed(j, source);
+  } catch (const nlohmann::json::exception &e) { // a key of the wrong type
+    throw RunError(source + ": malformed tokenizer.json: " + e.what());
+  }
 }
 
 TokenDecoder TokenDecoder::fromParsed(const nlohmann::json &j, const std::string &source) {

@@ -70,10 +70,18 @@ void checkUtf8(const std::string &s, const std::string &what) {
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::fromJson(const std::string &text, const std::string &source) {
+  try {
+    return fromJsonUnchecked(text, source);
+  } catch (const nlohmann::json::exception &e) { // a key of the wrong type
+    throw RunError(source + ": malformed tokenizer.json: " + e.what());
+  }
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::fromJsonUnchecked(const std::string &text, const std::string &source) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error &e) {
+  } catch (const nlohmann::json::exception &e) {
     throw RunError(source + ": malformed JSON: " + e.what());
   }
   std::unique_ptr<Tokenizer> t(new Tokenizer());

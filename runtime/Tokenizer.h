@@ -38,6 +38,7 @@ public:
 
 private:
   Tokenizer() = default;
+  static std::unique_ptr<Tokenizer> fromJsonUnchecked(const std::string &json, const std::string &source);
   void encodePiece(const std::string &piece, std::vector<int32_t> &out) const;
   void encodeOrdinary(const std::string &text, std::vector<int32_t> &out) const;
   void initByteMap();

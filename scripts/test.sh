@@ -21,3 +21,5 @@ if [[ ! -f "$ASAN_DIR/build.ninja" ]]; then
 fi
 cmake --build "$ASAN_DIR" --target qwen3c-unit-tests -j "$(nproc)"
 ASAN_OPTIONS=detect_leaks=1 "$ASAN_DIR/bin/qwen3c-unit-tests" --gtest_brief=1
+echo "== fuzzers (fixed seed, bounded runs) =="
+"$ROOT/scripts/fuzz.sh" --runs "${FUZZ_RUNS:-100000}"

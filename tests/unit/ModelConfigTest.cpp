@@ -46,6 +46,11 @@ TEST(ModelConfig, DefaultsAndErrors) {
   EXPECT_EQ(c.eosTokenIds, (std::vector<int64_t>{1, 2}));
   j["hidden_size"] = "64";
   EXPECT_THROW(ModelConfig::fromJson(j, "c.json"), Error);
+  // Found by fuzz-Config: a float too large for int64 was converted (UB).
+  j["hidden_size"] = 1.77e41;
+  EXPECT_THROW(ModelConfig::fromJson(j, "c.json"), Error);
+  j["hidden_size"] = int64_t(1) << 40; // products of such sizes overflow
+  EXPECT_THROW(ModelConfig::fromJson(j, "c.json"), Error);
   j["hidden_size"] = 64;
   j["head_dim"] = 15;
   try {

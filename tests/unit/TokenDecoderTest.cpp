@@ -1,6 +1,7 @@
 // Decoding with the real Qwen3 tokenizer.json (ids read off its vocabulary).
 #include "runtime/Generate.h"
 #include "runtime/TokenDecoder.h"
+#include "runtime/Tokenizer.h"
 
 #include <gtest/gtest.h>
 
@@ -37,6 +38,8 @@ TEST(TokenDecoder, InvalidUtf8BecomesReplacementCharacter) {
 TEST(TokenDecoder, RejectsNonTokenizerJson) {
   EXPECT_THROW(TokenDecoder::fromJson("{\"model\": {}}", "x.json"), qwen3c_rt::RunError);
   EXPECT_THROW(TokenDecoder::fromJson("{", "x.json"), qwen3c_rt::RunError);
+  EXPECT_THROW(TokenDecoder::fromJson(R"({"model": {"vocab": {"a": "x"}}})", "x.json"), qwen3c_rt::RunError);
+  EXPECT_THROW(qwen3c_rt::Tokenizer::fromJson(R"({"model": {"type": 3}})", "x.json"), qwen3c_rt::RunError);
 }
 
 TEST(TokenDecoder, StreamingHoldsBackSplitCharacters) {
