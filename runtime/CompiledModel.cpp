@@ -142,33 +142,24 @@ std::vector<int32_t> CompiledModel::eosIds() const {
 }
 
 std::vector<float> CompiledModel::forward(const std::vector<int32_t> &tokens, int64_t pos) {
-  const int64_t V = vocab(), n = int64_t(tokens.size()), chunk = info(kPrefillChunk);
-  if (pos + n > maxContext())
-    throw RunError("positions past the compiled context of " + std::to_string(maxContext()));
-  std::vector<float> logits(size_t(n * V));
+  const int64_t V = vocab(), chunk = info(kPrefillChunk);
   // Scratch kept across calls: a prefill chunk's worth of rows is 39 MB for a
   // 151936-word vocabulary, too much to allocate and zero per token.
-  ids.resize(size_t(chunk));
   if (rows.size() < size_t(chunk * V)) rows.resize(size_t(chunk * V));
   int64_t cacheSizes[4] = {info(kNumLayers), info(kKVHeads), info(kContext), info(kHeadDim)};
   MemRef<4> k = view<4>(kCache, cacheSizes), v = view<4>(vCache, cacheSizes);
   int64_t weightSizes[1] = {info(kWeightBytes)}, arenaSizes[1] = {info(kArenaBytes)};
   MemRef<1> w = view<1>(const_cast<uint8_t *>(weights), weightSizes);
   MemRef<1> a = view<1>(arena, arenaSizes);
-  for (int64_t start = 0; start < n;) {
-    bool decode = n - start == 1;
-    int64_t T = decode ? 1 : chunk, valid = std::min(T, n - start);
-    std::fill(ids.begin(), ids.end(), 0);
-    std::copy_n(tokens.begin() + start, valid, ids.begin());
-    int64_t tokSizes[1] = {T}, logitSizes[2] = {T, V};
-    MemRef<1> t = view<1>(ids.data(), tokSizes);
-    MemRef<2> l = view<2>(rows.data(), logitSizes);
-    if (decode) _mlir_ciface_decode(&t, pos + start, &k, &v, &l, &w, &a);
-    else _mlir_ciface_prefill(&t, pos + start, &k, &v, &l, &w, &a);
-    std::copy_n(rows.begin(), valid * V, logits.begin() + start * V);
-    start += valid;
-  }
-  return logits;
+  return evaluateInChunks(tokens, pos, chunk, V, maxContext(),
+                          [&](const std::vector<int32_t> &ids, int64_t position, bool decode) {
+                            int64_t tokSizes[1] = {int64_t(ids.size())}, logitSizes[2] = {int64_t(ids.size()), V};
+                            MemRef<1> t = view<1>(const_cast<int32_t *>(ids.data()), tokSizes);
+                            MemRef<2> l = view<2>(rows.data(), logitSizes);
+                            if (decode) _mlir_ciface_decode(&t, position, &k, &v, &l, &w, &a);
+                            else _mlir_ciface_prefill(&t, position, &k, &v, &l, &w, &a);
+                            return static_cast<const float *>(rows.data());
+                          });
 }
 
 } // namespace qwen3c_rt

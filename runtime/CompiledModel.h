@@ -34,7 +34,6 @@ private:
   bool ownsWeights = false;
   void *arena = nullptr, *kCache = nullptr, *vCache = nullptr;
   int64_t cacheElems = 0;
-  std::vector<int32_t> ids;
   std::vector<float> rows;
 };
 

@@ -242,6 +242,26 @@ std::vector<int32_t> parseTokens(const std::string &s, int64_t vocab) {
   return out;
 }
 
+std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t pos, int64_t chunk,
+                                    int64_t vocab, int64_t context, const ChunkCall &call) {
+  const int64_t n = int64_t(tokens.size());
+  if (pos + n > context)
+    fail("positions ", std::to_string(pos), "..", std::to_string(pos + n - 1), " exceed the context of ",
+         std::to_string(context));
+  std::vector<float> logits(size_t(n * vocab));
+  std::vector<int32_t> ids;
+  for (int64_t start = 0; start < n;) {
+    bool decode = n - start == 1;
+    int64_t T = decode ? 1 : chunk, valid = std::min(T, n - start);
+    ids.assign(size_t(T), 0);
+    std::copy_n(tokens.begin() + start, valid, ids.begin());
+    const float *rows = call(ids, pos + start, decode);
+    std::copy_n(rows, valid * vocab, logits.begin() + start * vocab);
+    start += valid;
+  }
+  return logits;
+}
+
 namespace {
 
 struct Session {

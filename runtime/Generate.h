@@ -12,6 +12,7 @@
 #include "runtime/Sampler.h"
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -58,6 +59,15 @@ RunOptions parseRunFlags(const std::vector<std::string> &args, RunOptions defaul
 extern const char *kRunFlagsHelp;
 
 std::vector<int32_t> parseTokens(const std::string &s, int64_t vocab);
+
+// The schedule of a compiled graph's static shapes, for evaluating `tokens` at
+// positions pos..: prefill calls of `chunk` tokens (the tail padded with id
+// 0), or one decode call when a single token remains. call(ids, position,
+// decode) evaluates ids.size() tokens and returns their rows of `vocab`
+// logits; the rows of real tokens are gathered and returned.
+using ChunkCall = std::function<const float *(const std::vector<int32_t> &ids, int64_t position, bool decode)>;
+std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t pos, int64_t chunk,
+                                    int64_t vocab, int64_t context, const ChunkCall &call);
 
 // Validates the options against the backend, runs, prints. Throws RunError.
 void generate(const RunOptions &options, Backend &backend, const Tokenizer *tokenizer);

@@ -2,6 +2,9 @@
 #include "tools/qwen3c/EagerModel.h"
 #include "frontend/Error.h"
 #include "frontend/TensorInventory.h"
+#include "runtime/Generate.h"
+
+#include <xtensor/xadapt.hpp>
 
 #include <algorithm>
 
@@ -33,29 +36,21 @@ EagerModel::EagerModel(const std::string &dir, int64_t chunk, int64_t maxContext
 }
 
 std::vector<float> EagerModel::forward(const std::vector<int32_t> &tokens, int64_t pos) {
-  const int64_t V = ck.config().vocabSize, n = int64_t(tokens.size());
-  if (pos + n > options.maxContext)
-    fail("positions ", pos, "..", pos + n - 1, " exceed the context of ", options.maxContext);
-  std::vector<float> logits;
-  logits.reserve(size_t(n * V));
-  for (int64_t start = 0; start < n;) {
-    bool decode = n - start == 1;
-    int64_t T = decode ? 1 : options.prefillChunk, valid = std::min(T, n - start);
-    xt::xarray<int32_t> ids = xt::zeros<int32_t>({size_t(T)});
-    std::copy_n(tokens.begin() + start, valid, ids.begin());
-    std::vector<eager::RtValue> args;
-    args.push_back(eager::Tensor::ints(std::move(ids)));
-    args.push_back(int64_t(pos + start));
-    args.push_back(std::move(kCache));
-    args.push_back(std::move(vCache));
-    auto results = interp->call(decode ? "decode" : "prefill", std::move(args));
-    const auto &out = *std::get<eager::Tensor>(results[0]).f;
-    logits.insert(logits.end(), out.data(), out.data() + valid * V);
-    kCache = std::get<eager::Tensor>(std::move(results[1]));
-    vCache = std::get<eager::Tensor>(std::move(results[2]));
-    start += valid;
-  }
-  return logits;
+  eager::Tensor out;
+  return qwen3c_rt::evaluateInChunks(
+      tokens, pos, options.prefillChunk, ck.config().vocabSize, options.maxContext,
+      [&](const std::vector<int32_t> &ids, int64_t position, bool decode) {
+        std::vector<eager::RtValue> args;
+        args.push_back(eager::Tensor::ints(xt::adapt(ids, {ids.size()})));
+        args.push_back(position);
+        args.push_back(std::move(kCache));
+        args.push_back(std::move(vCache));
+        auto results = interp->call(decode ? "decode" : "prefill", std::move(args));
+        out = std::get<eager::Tensor>(std::move(results[0]));
+        kCache = std::get<eager::Tensor>(std::move(results[1]));
+        vCache = std::get<eager::Tensor>(std::move(results[2]));
+        return static_cast<const float *>(out.f->data());
+      });
 }
 
 } // namespace q3c
