@@ -138,7 +138,11 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const Cp
     fail("internal error: the target cannot emit object files");
   codegen.run(*llvmModule);
   out.close();
-  if (out.has_error()) fail(objectPath, ": write failed: ", out.error().message());
+  if (out.has_error()) {
+    std::string why = out.error().message();
+    out.clear_error(); // else the stream's destructor aborts the process
+    fail(objectPath, ": write failed: ", why);
+  }
 }
 
 } // namespace q3c

@@ -1,5 +1,6 @@
 //===- Linker.cpp -----------------------------------------------------------===//
 #include "codegen/Linker.h"
+#include "frontend/SignalCleanup.h"
 #include "frontend/Error.h"
 
 #include <cctype>
@@ -24,6 +25,7 @@ void linkExecutable(const std::vector<std::string> &inputs, const std::vector<Em
   std::string driver = std::getenv("QWEN3C_LINKER") ? std::getenv("QWEN3C_LINKER") : "clang++-22";
   std::string absOutput = std::filesystem::absolute(output).string();
   std::string tmp = absOutput + ".tmp." + std::to_string(getpid());
+  RemoveOnSignal tmpOnSignal(tmp);
   std::vector<std::string> args{driver, "-o", tmp};
   args.insert(args.end(), inputs.begin(), inputs.end());
   // ld names binary inputs' symbols after their paths; the link runs in the

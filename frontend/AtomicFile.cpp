@@ -12,6 +12,7 @@ namespace q3c {
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   tmp_ = path_ + ".tmp." + std::to_string(::getpid());
+  onSignal_ = std::make_unique<RemoveOnSignal>(tmp_);
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) fail(path_, ": cannot write: ", std::strerror(errno));
 }
@@ -58,6 +59,7 @@ void AtomicFile::commit() {
     ::unlink(tmp_.c_str());
     fail(path_, ": cannot rename into place: ", std::strerror(err));
   }
+  onSignal_.reset();
 }
 
 void writeFileAtomically(const std::string &path, const std::string &contents) {

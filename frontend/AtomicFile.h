@@ -7,7 +7,10 @@
 #ifndef QWEN3C_FRONTEND_ATOMICFILE_H
 #define QWEN3C_FRONTEND_ATOMICFILE_H
 
+#include "frontend/SignalCleanup.h"
+
 #include <cstddef>
+#include <memory>
 #include <string>
 
 namespace q3c {
@@ -27,6 +30,7 @@ public:
 private:
   std::string path_, tmp_;
   int fd_ = -1;
+  std::unique_ptr<RemoveOnSignal> onSignal_;
 };
 
 // Whole-file convenience.

@@ -13,6 +13,30 @@ namespace fs = std::filesystem;
 
 namespace q3c {
 
+ShardIndex parseShardIndex(const std::string &path, const std::string &text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception &e) {
+    fail(path, ": malformed JSON: ", e.what());
+  }
+  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+    fail(path, ": missing 'weight_map' object");
+  ShardIndex index;
+  std::set<std::string> seen;
+  for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+    if (!it.value().is_string())
+      fail(path, ": weight_map entry '", it.key(), "' is not a file name");
+    std::string f = it.value().get<std::string>();
+    if (f.empty() || f.find_first_of(std::string("/\\\0", 3)) != std::string::npos || f == "." || f == "..")
+      fail(path, ": weight_map entry '", it.key(), "' names a bad file '", f, "'");
+    index.tensorToFile[it.key()] = f;
+    if (seen.insert(f).second) index.files.push_back(f);
+  }
+  if (index.files.empty()) fail(path, ": weight_map is empty");
+  return index;
+}
+
 Checkpoint Checkpoint::open(const std::string &dir) {
   Checkpoint ck;
   ck.dir_ = dir;
@@ -25,25 +49,12 @@ Checkpoint Checkpoint::open(const std::string &dir) {
   fs::path index = fs::path(dir) / "model.safetensors.index.json";
   std::string indexPath = index.string();
   if (fs::exists(index)) {
-    std::ifstream in(index);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception &e) {
-      fail(indexPath, ": malformed JSON: ", e.what());
-    }
-    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
-      fail(indexPath, ": missing 'weight_map' object");
-    std::set<std::string> seen;
-    for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
-      if (!it.value().is_string())
-        fail(indexPath, ": weight_map entry '", it.key(), "' is not a file name");
-      std::string f = it.value().get<std::string>();
-      if (f.empty() || f.find('/') != std::string::npos || f == "." || f == "..")
-        fail(indexPath, ": weight_map entry '", it.key(), "' names a bad file '", f, "'");
-      indexMap[it.key()] = f;
-      if (seen.insert(f).second) fileNames.push_back(f);
-    }
+    std::ifstream in(index, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in && !in.eof()) fail(indexPath, ": cannot read");
+    ShardIndex parsed = parseShardIndex(indexPath, text);
+    indexMap = std::move(parsed.tensorToFile);
+    fileNames = std::move(parsed.files);
   } else if (fs::exists(fs::path(dir) / "model.safetensors")) {
     fileNames.push_back("model.safetensors");
   } else {

@@ -13,6 +13,14 @@
 
 namespace q3c {
 
+// model.safetensors.index.json: which file holds each tensor. File names must
+// be plain names in the checkpoint folder (no '/', '.', '..').
+struct ShardIndex {
+  std::map<std::string, std::string> tensorToFile;
+  std::vector<std::string> files; // in first-mention order
+};
+ShardIndex parseShardIndex(const std::string &path, const std::string &text);
+
 // config.json plus one or more mapped safetensors files, checked against the
 // tensor inventory the config implies.
 class Checkpoint {

@@ -159,9 +159,11 @@ RunOptions parseRunFlags(const std::vector<std::string> &args, RunOptions o, con
       o.haveTokens = true;
     } else if (a == "-p" || a == "--prompt") {
       o.prompt = value();
+      o.promptSource = "-p";
       o.havePrompt = true;
     } else if (a == "-f" || a == "--file") {
-      o.prompt = readFile(value());
+      o.promptSource = value();
+      o.prompt = readFile(o.promptSource);
       o.havePrompt = true;
     } else if (a == "--system") {
       o.system = value();
@@ -340,6 +342,8 @@ struct Session {
 void runChat(Session &s) {
   if (!s.tok) fail("--chat needs a tokenizer");
   std::string pending; // text to feed before the next user turn
+  checkUtf8(s.o.system, "--system");
+  if (s.o.havePrompt) checkUtf8(s.o.prompt, s.o.promptSource);
   if (!s.o.system.empty()) pending = renderQwen3Chat({{"system", s.o.system}}, false, true);
   std::string first = s.o.havePrompt ? s.o.prompt : "";
   std::string line;
@@ -352,6 +356,12 @@ void runChat(Session &s) {
       std::fprintf(stderr, "\n> ");
       if (!std::getline(std::cin, line)) break;
       if (line.empty()) continue;
+      try { // a bad line is refused; the conversation goes on
+        checkUtf8(line, "input");
+      } catch (const RunError &e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        continue;
+      }
     }
     std::string turn = pending + "<|im_start|>user\n" + line + "<|im_end|>\n<|im_start|>assistant\n";
     if (s.o.noThink) turn += "<think>\n\n</think>\n\n";
@@ -377,6 +387,9 @@ void generate(const RunOptions &o, Backend &backend, const Tokenizer *tok) {
     prompt = parseTokens(o.tokens, s.V);
   } else {
     if (!tok) fail("this model has no tokenizer: give the prompt as --tokens");
+    // Checked before templating, so the byte offset is the user's.
+    checkUtf8(o.prompt, o.promptSource);
+    checkUtf8(o.system, "--system");
     std::string text = o.raw ? o.prompt
                              : renderQwen3Chat(o.system.empty() ? std::vector<ChatMessage>{{"user", o.prompt}}
                                                                 : std::vector<ChatMessage>{{"system", o.system}, {"user", o.prompt}},

@@ -28,6 +28,7 @@ struct RunError : std::runtime_error {
 struct RunOptions {
   std::string tokens;          // --tokens 1,2,3 (ids in, ids out)
   std::string prompt;          // -p, or the contents of -f
+  std::string promptSource = "-p"; // for messages: "-p" or the -f path
   bool haveTokens = false, havePrompt = false;
   std::string system;          // --system
   bool noThink = false, raw = false, chat = false, ignoreEos = false;

@@ -99,8 +99,18 @@ std::unique_ptr<Tokenizer> Tokenizer::fromJsonUnchecked(const std::string &text,
     else throw RunError(source + ": malformed merge " + m.dump());
     t->ranks.emplace(std::move(key), rank++);
   }
-  if (j.contains("added_tokens"))
-    for (const auto &a : j["added_tokens"]) t->added.emplace_back(a["content"].get<std::string>(), a["id"].get<int32_t>());
+  if (j.contains("added_tokens")) {
+    if (!j["added_tokens"].is_array()) throw RunError(source + ": added_tokens is not a list");
+    for (const auto &a : j["added_tokens"]) {
+      // at(), not []: a const json's [] on a missing key is undefined behaviour.
+      if (!a.is_object() || !a.contains("content") || !a.at("content").is_string() || !a.contains("id") ||
+          !a.at("id").is_number_integer())
+        throw RunError(source + ": added token " + a.dump() + " lacks a string content or an integer id");
+      int64_t id = a.at("id").get<int64_t>();
+      if (id < 0 || id > INT32_MAX) throw RunError(source + ": added token id " + std::to_string(id) + " out of range");
+      t->added.emplace_back(a.at("content").get<std::string>(), int32_t(id));
+    }
+  }
   std::sort(t->added.begin(), t->added.end(),
             [](const auto &a, const auto &b) { return a.first.size() > b.first.size(); });
   t->initByteMap();
@@ -257,7 +267,11 @@ void Tokenizer::encodeOrdinary(const std::string &raw, std::vector<int32_t> &out
   if (n < 0) throw RunError(std::string("tokenizer: ") + utf8proc_errmsg(n));
   std::string text(reinterpret_cast<char *>(nfc), size_t(n));
   std::free(nfc);
-  pcre2_match_data *md = pcre2_match_data_create_from_pattern(split->code, nullptr);
+  // Owned so a piece missing from the vocabulary (RunError) does not leak it.
+  std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data *)> owner(
+      pcre2_match_data_create_from_pattern(split->code, nullptr), pcre2_match_data_free);
+  pcre2_match_data *md = owner.get();
+  if (!md) throw std::bad_alloc();
   PCRE2_SIZE pos = 0;
   while (pos < text.size()) {
     int rc = pcre2_match(split->code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos,
@@ -276,7 +290,6 @@ void Tokenizer::encodeOrdinary(const std::string &raw, std::vector<int32_t> &out
     encodePiece(text.substr(start, end - start), out);
     pos = end;
   }
-  pcre2_match_data_free(md);
 }
 
 std::vector<int32_t> Tokenizer::encode(const std::string &text) const {

@@ -44,13 +44,23 @@ TEST(ModelConfig, DefaultsAndErrors) {
   EXPECT_EQ(c.headDim, 16);
   EXPECT_EQ(c.numKVHeads, 4);
   EXPECT_EQ(c.eosTokenIds, (std::vector<int64_t>{1, 2}));
+  auto message = [&] {
+    try {
+      ModelConfig::fromJson(j, "c.json");
+    } catch (const Error &e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
   j["hidden_size"] = "64";
-  EXPECT_THROW(ModelConfig::fromJson(j, "c.json"), Error);
+  EXPECT_EQ(message(), "c.json: 'hidden_size' must be an integer, got \"64\"");
   // Found by fuzz-Config: a float too large for int64 was converted (UB).
   j["hidden_size"] = 1.77e41;
-  EXPECT_THROW(ModelConfig::fromJson(j, "c.json"), Error);
+  EXPECT_EQ(message(), "c.json: 'hidden_size' must be an integer, got 1.77e+41");
   j["hidden_size"] = int64_t(1) << 40; // products of such sizes overflow
-  EXPECT_THROW(ModelConfig::fromJson(j, "c.json"), Error);
+  EXPECT_EQ(message(), "c.json: 'hidden_size' = 1099511627776 is implausibly large");
+  j["hidden_size"] = 0;
+  EXPECT_EQ(message(), "c.json: 'hidden_size' must be positive, got 0");
   j["hidden_size"] = 64;
   j["head_dim"] = 15;
   try {

@@ -16,9 +16,10 @@
 #include "mlir/IR/MLIRContext.h"
 
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <optional>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -35,13 +36,22 @@ struct BuildOptions {
   bool verbose = false;
 };
 
-// A scratch folder removed on every exit path.
+// A scratch folder removed on every exit path, signals included (its files
+// are named through file() so the signal handler knows them).
 struct TempDir {
   fs::path path;
+  std::unique_ptr<RemoveOnSignal> onSignal;
+  std::vector<std::unique_ptr<RemoveOnSignal>> files;
   TempDir() {
     std::string tmpl = (fs::temp_directory_path() / "qwen3c-build-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) fail("cannot create a temporary folder in ", fs::temp_directory_path().string());
     path = tmpl;
+    onSignal = std::make_unique<RemoveOnSignal>(path.string(), /*isFolder=*/true);
+  }
+  std::string file(const std::string &name) {
+    std::string p = (path / name).string();
+    files.push_back(std::make_unique<RemoveOnSignal>(p));
+    return p;
   }
   ~TempDir() {
     std::error_code ec;
@@ -86,7 +96,7 @@ void build(const BuildOptions &o) {
   // The blob: a temporary that the linker embeds, or the sidecar file
   // (header first, committed only once the executable is linked).
   TempDir tmp;
-  std::string blobPath = sidecar ? o.output + ".weights" : (tmp.path / "weights.bin").string();
+  std::string blobPath = sidecar ? o.output + ".weights" : tmp.file("weights.bin");
   AtomicFile blob(blobPath);
   if (sidecar) {
     std::vector<char> zeros(qwen3c_abi::kWeightsHeaderBytes, 0);
@@ -141,7 +151,7 @@ void build(const BuildOptions &o) {
   info[kWeightsMode] = sidecar ? 1 : 0;
   info[kWeightsChecksum] = int64_t(checksum);
   info[kModelId] = int64_t(id.value());
-  std::string object = (tmp.path / "model.o").string();
+  std::string object = tmp.file("model.o");
   emitObject(*module, info, CpuTarget{o.cpu, o.features}, object);
   auto t3 = clock::now();
   std::vector<EmbeddedBlob> blobs;
@@ -150,10 +160,14 @@ void build(const BuildOptions &o) {
     // The tokenizer travels inside the executable, checked now and stored in
     // its binary form (loads in a fraction of tokenizer.json's parse time).
     auto tokenizer = qwen3c_rt::Tokenizer::fromFile(*tj);
-    std::string bin = (tmp.path / "tokenizer.bin").string();
+    std::string bin = tmp.file("tokenizer.bin");
     writeFileAtomically(bin, tokenizer->serialize());
     blobs.push_back({bin, "qwen3c_tokenizer"});
   }
+  // Between the link and the sidecar's commit the executable exists without
+  // its weights: a signal there removes it.
+  std::optional<RemoveOnSignal> executableOnSignal;
+  executableOnSignal.emplace(fs::absolute(o.output).string());
   linkExecutable({object}, blobs, o.output);
   if (sidecar) {
     try {
@@ -164,6 +178,7 @@ void build(const BuildOptions &o) {
     }
   }
   auto t4 = clock::now();
+  executableOnSignal.reset();
   if (o.verbose) {
     auto s = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
     std::fprintf(stderr,

@@ -1,10 +1,12 @@
 //===- main.cpp - qwen3c, the Qwen3 ahead-of-time compiler driver -----------===//
 #include "frontend/Error.h"
+#include "frontend/SignalCleanup.h"
 #include "tools/qwen3c/Commands.h"
 
 #include <cstdio>
 
 int main(int argc, char **argv) {
+  q3c::installSignalCleanup();
   CLI::App app{"qwen3c: compile Qwen3 checkpoints (dense and MoE) to native executables"};
   app.require_subcommand(1);
   q3c::addMakeCheckpointCommand(app);
