@@ -16,4 +16,5 @@ config.substitutions.append(("%configs", os.path.join(os.path.dirname(os.path.di
 reference_dir = os.path.join(os.path.dirname(os.path.dirname(__file__)), "reference")
 config.substitutions.append(("%ref", config.python3 + " " + os.path.join(reference_dir, "qwen3_reference.py")))
 config.substitutions.append(("%limited", config.python3 + " " + os.path.join(os.path.dirname(__file__), "Inputs", "run_limited.py")))
+config.substitutions.append(("%check_gguf", config.python3 + " " + os.path.join(reference_dir, "check_gguf.py")))
 config.substitutions.append(("%compare", config.python3 + " " + os.path.join(reference_dir, "compare_logits.py")))

@@ -14,6 +14,12 @@ void addEmitIRCommand(CLI::App &app);
 void addRunEagerCommand(CLI::App &app);
 void addBuildCommand(CLI::App &app);
 void addTokenizeCommand(CLI::App &app);
+void addBenchCommand(CLI::App &app);
+void addExportGgufCommand(CLI::App &app);
+
+// The command line qwen3c was started with, for reports.
+std::string commandLine();
+void setCommandLine(int argc, char **argv);
 
 } // namespace q3c
 

@@ -5,6 +5,21 @@
 
 #include <cstdio>
 
+namespace {
+std::string gCommandLine;
+} // namespace
+
+std::string q3c::commandLine() { return gCommandLine; }
+
+void q3c::setCommandLine(int argc, char **argv) {
+  gCommandLine = "qwen3c";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    bool plain = !a.empty() && a.find_first_of(" \t'\"$\\") == std::string::npos;
+    gCommandLine += " " + (plain ? a : "'" + a + "'");
+  }
+}
+
 int main(int argc, char **argv) {
   q3c::installSignalCleanup();
   CLI::App app{"qwen3c: compile Qwen3 checkpoints (dense and MoE) to native executables"};
@@ -15,6 +30,9 @@ int main(int argc, char **argv) {
   q3c::addRunEagerCommand(app);
   q3c::addBuildCommand(app);
   q3c::addTokenizeCommand(app);
+  q3c::addBenchCommand(app);
+  q3c::addExportGgufCommand(app);
+  q3c::setCommandLine(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -1,0 +1,106 @@
+//===- MachineLimits.cpp ----------------------------------------------------===//
+#include "bench/MachineLimits.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <sys/mman.h>
+#include <thread>
+#include <vector>
+
+namespace qwen3c_bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+// Runs fn(t) on `threads` threads at once; returns the wall time.
+template <typename Fn> double timeParallel(int threads, Fn fn) {
+  std::vector<std::thread> pool;
+  auto t0 = Clock::now();
+  for (int t = 1; t < threads; ++t) pool.emplace_back(fn, t);
+  fn(0);
+  for (auto &th : pool) th.join();
+  return seconds(t0, Clock::now());
+}
+
+__attribute__((target("avx512f"))) float streamSum(const float *p, size_t n, size_t streams) {
+  // S streams through S equal parts: the prefetchers reward several in flight.
+  __m512 acc[16];
+  for (auto &a : acc) a = _mm512_setzero_ps();
+  size_t part = n / 16 / streams;
+  for (size_t i = 0; i < part; ++i)
+    for (size_t s = 0; s < streams; ++s) acc[s] = _mm512_add_ps(acc[s], _mm512_load_ps(p + (s * part + i) * 16));
+  __m512 r = acc[0];
+  for (size_t s = 1; s < streams; ++s) r = _mm512_add_ps(r, acc[s]);
+  return _mm512_reduce_add_ps(r);
+}
+
+__attribute__((target("avx512f"))) float fmaLoop(long iters) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(float(i));
+  const __m512 a = _mm512_set1_ps(0.999f), b = _mm512_set1_ps(1e-3f);
+  for (long it = 0; it < iters; ++it)
+    for (auto &x : acc) x = _mm512_fmadd_ps(x, a, b);
+  __m512 r = acc[0];
+  for (int i = 1; i < 12; ++i) r = _mm512_add_ps(r, acc[i]);
+  return _mm512_reduce_add_ps(r);
+}
+
+__attribute__((target("avx512f,avx512bf16"))) float bf16Loop(long iters) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(float(i));
+  const __m512bh a = (__m512bh)_mm512_set1_epi16(0x3f80), b = (__m512bh)_mm512_set1_epi16(0x3a83);
+  for (long it = 0; it < iters; ++it)
+    for (auto &x : acc) x = _mm512_dpbf16_ps(x, a, b);
+  __m512 r = acc[0];
+  for (int i = 1; i < 12; ++i) r = _mm512_add_ps(r, acc[i]);
+  return _mm512_reduce_add_ps(r);
+}
+
+volatile float sink;
+
+} // namespace
+
+double readBandwidthGBs(int threads, size_t bytes) {
+  constexpr size_t huge = size_t(2) << 20;
+  threads = std::max(1, threads);
+  size_t per = (bytes / size_t(threads) + huge - 1) / huge * huge;
+  std::vector<float *> parts(static_cast<size_t>(threads), nullptr);
+  for (auto &p : parts) {
+    p = static_cast<float *>(std::aligned_alloc(huge, per));
+    if (!p) return 0;
+    madvise(p, per, MADV_HUGEPAGE);
+  }
+  // Each thread touches its own part first (first-touch placement).
+  timeParallel(threads, [&](int t) { std::memset(parts[size_t(t)], 1, per); });
+  double best = 0;
+  for (size_t streams : {1, 4, 8, 16})
+    for (int rep = 0; rep < 3; ++rep) {
+      double s = timeParallel(threads, [&](int t) { sink = streamSum(parts[size_t(t)], per / 4, streams); });
+      best = std::max(best, double(per) * threads / s / 1e9);
+    }
+  for (auto *p : parts) std::free(p);
+  return best;
+}
+
+double peakGflops(int threads, Arith kind) {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx512f")) return 0;
+  if (kind == Arith::Bf16Dot && !__builtin_cpu_supports("avx512bf16")) return 0;
+  // Per iteration: 12 instructions x 16 lanes x (FMA: 2 flops; dpbf16: 2 pairs x 2).
+  const double flopsPerIter = 12.0 * 16 * (kind == Arith::F32Fma ? 2 : 4);
+  const long iters = 20'000'000;
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    double s = timeParallel(threads, [&](int) { sink = kind == Arith::F32Fma ? fmaLoop(iters) : bf16Loop(iters); });
+    best = std::max(best, flopsPerIter * double(iters) * threads / s / 1e9);
+  }
+  return best;
+}
+
+} // namespace qwen3c_bench

@@ -1,0 +1,27 @@
+//===- MachineLimits.h - what the hardware allows, measured ------*- C++ -*-===//
+//
+// The denominators of the bench's rooflines, measured on the machine at hand:
+// read bandwidth from memory (decode streams every weight once per token) and
+// peak arithmetic (prefill is compute bound): f32 FMA and AVX-512 BF16 dot
+// products (vdpbf16ps), each with enough independent accumulators to hide
+// latency. All use 1..N threads, each on its own data.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QWEN3C_BENCH_MACHINELIMITS_H
+#define QWEN3C_BENCH_MACHINELIMITS_H
+
+#include <cstddef>
+
+namespace qwen3c_bench {
+
+// Best of several passes, GB/s, over `bytes` (rounded up to 2 MiB) split
+// among `threads`, with 512-bit loads.
+double readBandwidthGBs(int threads, size_t bytes = size_t(1) << 30);
+
+enum class Arith { F32Fma, Bf16Dot };
+// GFLOP/s (a multiply-add counts 2); 0 when the CPU lacks the instructions.
+double peakGflops(int threads, Arith kind);
+
+} // namespace qwen3c_bench
+
+#endif

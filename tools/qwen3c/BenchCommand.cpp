@@ -1,0 +1,483 @@
+//===- BenchCommand.cpp - `qwen3c bench`: compiled against eager engines ----===//
+//
+// llama-bench's tests (pp: prefill of N prompt tokens, tg: decode of N tokens)
+// for several engines on one checkpoint, in one run: the compiled executable
+// (bf16 and f32 weights, built here or reused), the eager interpreter, PyTorch
+// eager (bench/pytorch_bench.py) and llama.cpp's llama-bench when present.
+// Engines that run one process per sample alternate within each repetition,
+// so drift on a noisy machine spreads over all of them. Beside every row: the
+// machine's limit, measured in the same run (bandwidth for decode, peak
+// arithmetic for prefill).
+//
+//===----------------------------------------------------------------------===//
+#include "bench/BenchReport.h"
+#include "bench/MachineLimits.h"
+#include "frontend/AtomicFile.h"
+#include "frontend/Error.h"
+#include "frontend/ModelConfig.h"
+#include "frontend/TensorInventory.h"
+#include "tools/qwen3c/Commands.h"
+#include "tools/qwen3c/GgufWriter.h"
+#include "tools/qwen3c/Subprocess.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using qwen3c_bench::Measurement;
+
+namespace q3c {
+namespace {
+
+struct BenchOptions {
+  std::string checkpoint, workDir, out = "qwen3c-bench", llamaBench, python = "/usr/bin/python3";
+  std::string pytorchScript = QWEN3C_PYTORCH_BENCH;
+  std::string engines = "qwen3c-bf16,qwen3c-f32,eager,pytorch,llama.cpp";
+  std::string threads = "1,all", pp = "64,512", tg = "128";
+  int reps = 3;
+  double maxSeconds = 30;
+  bool rebuild = false;
+};
+
+std::vector<std::string> splitList(const std::string &s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::vector<int> parseCounts(const std::string &flag, const std::string &s, bool allowAll) {
+  std::vector<int> out;
+  for (const auto &item : splitList(s)) {
+    int v = 0;
+    if (allowAll && item == "all") v = int(std::max(1u, std::thread::hardware_concurrency()));
+    else {
+      try {
+        size_t used = 0;
+        v = std::stoi(item, &used);
+        if (used != item.size()) v = 0;
+      } catch (const std::exception &) {
+        v = 0;
+      }
+    }
+    if (v < 1) fail(flag, ": '", item, "' is not a positive count");
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  }
+  if (out.empty()) fail(flag, ": empty list");
+  return out;
+}
+
+std::string tokenList(const std::vector<int32_t> &ids) {
+  std::string s;
+  for (int32_t id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+  return s;
+}
+
+std::string printf1(const char *f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+// Weight elements streamed per decoded token (experts at k of E, an untied
+// embedding table not at all: one row), and linear FLOPs per token.
+struct ModelCost {
+  double decodeElements = 0, linearFlops = 0, attentionFlopsPerPosition = 0;
+};
+
+ModelCost modelCost(const ModelConfig &c) {
+  ModelCost m;
+  for (const auto &t : expectedTensors(c)) {
+    double n = double(t.numel());
+    if (t.name.find(".experts.") != std::string::npos) n *= double(c.numExpertsPerTok) / double(c.numExperts);
+    bool embedding = t.name == "model.embed_tokens.weight";
+    if (embedding && !c.tieWordEmbeddings) continue;
+    m.decodeElements += n;
+    if (t.shape.size() == 2 && (!embedding || c.tieWordEmbeddings)) m.linearFlops += 2 * n;
+  }
+  // QK^T and PV: 2 x 2 x heads x head_dim per layer per earlier position.
+  m.attentionFlopsPerPosition = 4.0 * double(c.numLayers * c.numHeads * c.headDim);
+  return m;
+}
+
+// What each engine is and how its samples are taken.
+struct Engine {
+  std::string id, label;
+  int bytesPerWeight = 2;       // in memory while running: the roofline's numerator
+  bool bf16Arithmetic = true;   // which peak its prefill is compared with
+  bool multiThreaded = true;
+  std::vector<std::string> command; // prefix; --tokens ... appended (process engines)
+  std::string absent;               // why it cannot run here
+};
+
+double jsonRate(const ProcessResult &r, const char *key) {
+  size_t start = r.out.rfind("{\"engine\"");
+  if (start == std::string::npos) return -1;
+  try {
+    auto j = nlohmann::json::parse(r.out.substr(start));
+    return j.at("timings").at(key).get<double>();
+  } catch (const nlohmann::json::exception &) {
+    return -1;
+  }
+}
+
+std::string fileStamp(const std::string &dir) {
+  std::ostringstream s;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto &e : fs::directory_iterator(dir, ec)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto &f : files)
+    s << f.filename().string() << " " << fs::file_size(f, ec) << " "
+      << fs::last_write_time(f, ec).time_since_epoch().count() << "\n";
+  return s.str();
+}
+
+// Builds (or reuses) the compiled model for one weight dtype.
+std::string compiledModel(const BenchOptions &o, const std::string &dtype, int64_t context) {
+  std::string exe = (fs::path(o.workDir) / ("qwen3c-" + dtype)).string();
+  std::string self = selfExecutable();
+  std::error_code ec;
+  std::string stamp = "qwen3c " + std::to_string(fs::file_size(self, ec)) + " " +
+                      std::to_string(fs::last_write_time(self, ec).time_since_epoch().count()) + "\n" +
+                      fs::absolute(o.checkpoint).string() + "\n" + fileStamp(o.checkpoint) + dtype + " " +
+                      std::to_string(context) + "\n";
+  std::string stampPath = exe + ".stamp";
+  std::ifstream in(stampPath);
+  std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!o.rebuild && old == stamp && fs::exists(exe)) {
+    std::fprintf(stderr, "bench: reusing %s\n", exe.c_str());
+    return exe;
+  }
+  std::fprintf(stderr, "bench: building %s\n", exe.c_str());
+  auto r = runProcess({self, "build", o.checkpoint, "-o", exe, "--dtype", dtype, "--max-context",
+                       std::to_string(context)});
+  if (r.status != 0) fail("bench: building the ", dtype, " model failed: ", r.lastErrorLine());
+  writeFileAtomically(stampPath, stamp);
+  return exe;
+}
+
+struct Cell {
+  Measurement m;
+  const Engine *engine = nullptr;
+  int tokens = 0; // N of ppN / tgN
+  bool prefill = true;
+  double spent = 0; // seconds of samples so far
+  bool done = false;
+};
+
+// One sample of a process engine; returns tokens/s or sets the cell's note.
+void sampleOnce(Cell &cell, const std::vector<int32_t> &prompt) {
+  std::vector<std::string> argv = cell.engine->command;
+  std::vector<int32_t> ids(prompt.begin(), prompt.begin() + (cell.prefill ? cell.tokens : 1));
+  argv.insert(argv.end(), {"--tokens", tokenList(ids), "-n", std::to_string(cell.prefill ? 0 : cell.tokens),
+                           "--temp", "0", "--ignore-eos", "--json", "-t", std::to_string(cell.m.threads)});
+  auto t0 = std::chrono::steady_clock::now();
+  ProcessResult r = runProcess(argv);
+  cell.spent += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double rate = r.status == 0 ? jsonRate(r, cell.prefill ? "prompt_tokens_per_s" : "generation_tokens_per_s") : -1;
+  if (rate <= 0) {
+    cell.m.note = "failed: " + r.lastErrorLine();
+    cell.done = true;
+    return;
+  }
+  cell.m.samples.push_back(rate);
+}
+
+void runPytorch(const BenchOptions &o, const Engine &e, std::vector<Cell *> cells, int threads) {
+  if (cells.empty()) return;
+  std::string pp, tg;
+  for (Cell *c : cells) (c->prefill ? pp : tg) += (c->prefill ? pp : tg).empty() ? std::to_string(c->tokens)
+                                                                                  : "," + std::to_string(c->tokens);
+  std::fprintf(stderr, "bench: %s, %d thread(s)\n", e.label.c_str(), threads);
+  ProcessResult r = runProcess({o.python, o.pytorchScript, o.checkpoint, "--dtype", "bf16", "--threads",
+                                std::to_string(threads), "--pp", pp, "--tg", tg, "--reps", std::to_string(o.reps),
+                                "--max-seconds", printf1("%g", o.maxSeconds)});
+  nlohmann::json j;
+  try {
+    if (r.status == 0) j = nlohmann::json::parse(r.out);
+  } catch (const nlohmann::json::exception &) {
+  }
+  for (Cell *c : cells) {
+    if (j.contains("samples") && j["samples"].contains(c->m.test))
+      c->m.samples = j["samples"][c->m.test].get<std::vector<double>>();
+    else
+      c->m.note = "failed: " + r.lastErrorLine();
+  }
+}
+
+void runLlamaBench(const BenchOptions &o, const Engine &e, std::vector<Cell *> cells, const std::string &gguf) {
+  std::set<int> pps, tgs, threads;
+  for (Cell *c : cells) {
+    (c->prefill ? pps : tgs).insert(c->tokens);
+    threads.insert(c->m.threads);
+  }
+  auto joined = [](const std::set<int> &s) {
+    std::string r;
+    for (int v : s) r += (r.empty() ? "" : ",") + std::to_string(v);
+    return r.empty() ? std::string("0") : r;
+  };
+  std::fprintf(stderr, "bench: %s\n", e.label.c_str());
+  ProcessResult r = runProcess({o.llamaBench, "-m", gguf, "-p", joined(pps), "-n", joined(tgs), "-t", joined(threads),
+                                "-r", std::to_string(o.reps), "-o", "json"});
+  nlohmann::json j;
+  try {
+    if (r.status == 0) j = nlohmann::json::parse(r.out);
+  } catch (const nlohmann::json::exception &) {
+  }
+  for (Cell *c : cells) {
+    for (const auto &row : j)
+      if (row.value("n_threads", 0) == c->m.threads && row.value("n_prompt", 0) == (c->prefill ? c->tokens : 0) &&
+          row.value("n_gen", 0) == (c->prefill ? 0 : c->tokens) && row.contains("samples_ts"))
+        c->m.samples = row["samples_ts"].get<std::vector<double>>();
+    if (c->m.samples.empty()) c->m.note = "failed: " + r.lastErrorLine();
+  }
+}
+
+std::string cpuName() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown CPU";
+}
+
+std::string findOnPath(const std::string &name) {
+  const char *path = std::getenv("PATH");
+  std::stringstream ss(path ? path : "");
+  for (std::string dir; std::getline(ss, dir, ':');) {
+    fs::path p = fs::path(dir) / name;
+    if (::access(p.c_str(), X_OK) == 0) return p.string();
+  }
+  return "";
+}
+
+void bench(const BenchOptions &o, const std::string &commandLine) {
+  ModelConfig config = ModelConfig::load((fs::path(o.checkpoint) / "config.json").string());
+  std::vector<int> threads = parseCounts("--threads", o.threads, true);
+  std::vector<int> pps = o.pp.empty() ? std::vector<int>{} : parseCounts("--pp", o.pp, false);
+  std::vector<int> tgs = o.tg.empty() ? std::vector<int>{} : parseCounts("--tg", o.tg, false);
+  if (o.reps < 1) fail("--reps: must be at least 1");
+  int64_t context = 16;
+  for (int n : pps) context = std::max<int64_t>(context, n);
+  for (int n : tgs) context = std::max<int64_t>(context, n + 1);
+  if (context > config.maxPositionEmbeddings) fail("bench: ", context, " positions exceed max_position_embeddings");
+  fs::create_directories(o.workDir);
+
+  // Engines, in the order of the table.
+  std::vector<Engine> engines;
+  for (const auto &id : splitList(o.engines)) {
+    Engine e;
+    e.id = id;
+    if (id == "qwen3c-bf16" || id == "qwen3c-f32") {
+      std::string dtype = id.substr(7);
+      e.label = "qwen3c " + dtype;
+      e.bytesPerWeight = dtype == "bf16" ? 2 : 4;
+      e.bf16Arithmetic = false; // bf16 weights, f32 FMA arithmetic (no vdpbf16ps kernels yet)
+      e.command = {compiledModel(o, dtype, context)};
+    } else if (id == "eager") {
+      e.label = "qwen3c eager interpreter";
+      e.bytesPerWeight = 4;
+      e.bf16Arithmetic = false;
+      e.multiThreaded = false;
+      e.command = {selfExecutable(), "run-eager", o.checkpoint, "--max-context", std::to_string(context)};
+    } else if (id == "pytorch") {
+      e.label = "pytorch bf16";
+      if (runProcess({o.python, "-c", "import torch"}).status != 0)
+        e.absent = "absent: " + o.python + " cannot import torch (apt install python3-torch)";
+      else if (!fs::exists(o.pytorchScript))
+        e.absent = "absent: " + o.pytorchScript + " not found (--pytorch-script)";
+    } else if (id == "llama.cpp") {
+      e.label = "llama.cpp bf16";
+      std::string found = o.llamaBench.empty() ? findOnPath("llama-bench") : o.llamaBench;
+      if (found.empty()) e.absent = "absent: llama-bench not on PATH (--llama-bench FILE; bench/build-llama-bench.sh)";
+      e.command = {found};
+    } else {
+      fail("--engines: unknown engine '", id, "' (qwen3c-bf16, qwen3c-f32, eager, pytorch, llama.cpp)");
+    }
+    engines.push_back(e);
+  }
+
+  // The machine's limits, measured now.
+  qwen3c_bench::Report report;
+  report.model = o.checkpoint;
+  report.command = commandLine;
+  std::time_t now = std::time(nullptr);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  report.date = date;
+  report.machine.cpu = cpuName();
+  report.machine.cores = int(std::thread::hardware_concurrency());
+  std::map<int, size_t> limitIndex;
+  for (int t : threads) {
+    std::fprintf(stderr, "bench: measuring bandwidth and peak arithmetic, %d thread(s)\n", t);
+    limitIndex[t] = report.machine.threads.size();
+    report.machine.threads.push_back(t);
+    report.machine.bandwidthGBs.push_back(qwen3c_bench::readBandwidthGBs(t));
+    report.machine.f32Gflops.push_back(qwen3c_bench::peakGflops(t, qwen3c_bench::Arith::F32Fma));
+    report.machine.bf16Gflops.push_back(qwen3c_bench::peakGflops(t, qwen3c_bench::Arith::Bf16Dot));
+  }
+  ModelCost cost = modelCost(config);
+
+  // Cells: test-major so each measurement's engines sit together.
+  std::vector<Cell> cells;
+  auto addCells = [&](const std::vector<int> &sizes, bool prefill) {
+    for (int n : sizes)
+      for (int t : threads)
+        for (const auto &e : engines) {
+          Cell c;
+          c.engine = &e;
+          c.tokens = n;
+          c.prefill = prefill;
+          c.m.engine = e.label;
+          c.m.test = (prefill ? "pp" : "tg") + std::to_string(n);
+          c.m.threads = t;
+          const auto &mc = report.machine;
+          size_t li = limitIndex[t];
+          if (prefill) {
+            double flops = cost.linearFlops + cost.attentionFlopsPerPosition * n / 2;
+            double peak = e.bf16Arithmetic ? mc.bf16Gflops[li] : mc.f32Gflops[li];
+            c.m.limit = peak * 1e9 / flops;
+            c.m.limitBasis = printf1("%.0f", peak) + (e.bf16Arithmetic ? " GFLOP/s bf16 / " : " GFLOP/s f32 / ") +
+                             printf1("%.2f", flops / 1e9) + " GFLOP";
+          } else {
+            double bytes = cost.decodeElements * e.bytesPerWeight;
+            c.m.limit = mc.bandwidthGBs[li] * 1e9 / bytes;
+            c.m.limitBasis = printf1("%.1f", mc.bandwidthGBs[li]) + " GB/s / " + printf1("%.2f", bytes / 1e9) + " GB";
+          }
+          if (!e.absent.empty()) {
+            c.m.note = e.absent;
+            c.done = true;
+          } else if (!e.multiThreaded && t != 1) {
+            c.m.note = "single-threaded engine";
+            c.done = true;
+          }
+          cells.push_back(c);
+        }
+  };
+  addCells(pps, true);
+  addCells(tgs, false);
+
+  // A fixed prompt of ids below the special tokens.
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int32_t> pick(0, int32_t(std::min<int64_t>(config.vocabSize, 151643)) - 1);
+  std::vector<int32_t> prompt(size_t(std::max<int64_t>(context, 1)));
+  for (auto &id : prompt) id = pick(rng);
+
+  // Process engines: warm-up once per (engine, threads), then repetitions
+  // alternating over engines.
+  for (const auto &e : engines) {
+    if (!e.absent.empty() || e.command.empty() || e.id == "pytorch" || e.id == "llama.cpp") continue;
+    for (int t : threads) {
+      if (!e.multiThreaded && t != 1) continue;
+      std::fprintf(stderr, "bench: warming up %s, %d thread(s)\n", e.label.c_str(), t);
+      Cell warm;
+      warm.engine = &e;
+      warm.tokens = 8;
+      warm.m.threads = t;
+      sampleOnce(warm, prompt);
+    }
+  }
+  for (int rep = 0; rep < o.reps; ++rep) {
+    for (auto &c : cells) {
+      if (c.done || c.engine->id == "pytorch" || c.engine->id == "llama.cpp") continue;
+      // Skip what would take far too long, predicted from the engine's
+      // prefill rate at a shorter prompt.
+      if (c.m.samples.empty() && c.prefill)
+        for (const auto &other : cells)
+          if (other.engine == c.engine && other.prefill && other.m.threads == c.m.threads && !other.m.samples.empty() &&
+              other.tokens < c.tokens) {
+            double predicted = c.tokens / other.m.median();
+            if (predicted > 2 * o.maxSeconds) {
+              c.m.note = "skipped: about " + printf1("%.0f", predicted) + " s per run (--max-seconds " +
+                         printf1("%g", o.maxSeconds) + ")";
+              c.done = true;
+            }
+          }
+      if (c.done) continue;
+      std::fprintf(stderr, "bench: %s %s, %d thread(s), run %d\n", c.m.engine.c_str(), c.m.test.c_str(), c.m.threads,
+                   rep + 1);
+      sampleOnce(c, prompt);
+      if (c.spent > o.maxSeconds) c.done = true;
+    }
+  }
+  for (const auto &e : engines) {
+    if (!e.absent.empty()) continue;
+    if (e.id == "pytorch") {
+      for (int t : threads) {
+        std::vector<Cell *> mine;
+        for (auto &c : cells)
+          if (c.engine == &e && c.m.threads == t) mine.push_back(&c);
+        runPytorch(o, e, mine, t);
+      }
+    } else if (e.id == "llama.cpp") {
+      std::string gguf = (fs::path(o.workDir) / "model-bf16.gguf").string();
+      std::vector<Cell *> mine;
+      for (auto &c : cells)
+        if (c.engine == &e) mine.push_back(&c);
+      try {
+        if (!fs::exists(gguf) || o.rebuild) writeGguf(o.checkpoint, gguf, GgufType::BF16);
+        runLlamaBench(o, e, mine, gguf);
+      } catch (const Error &err) {
+        for (Cell *c : mine) c->m.note = std::string("failed: ") + err.what();
+      }
+    }
+  }
+
+  for (const auto &c : cells) report.rows.push_back(c.m);
+  report.notes.push_back("qwen3c's kernels compute in f32 (bf16 weights are widened on load), so its prefill is "
+                         "compared with the f32 FMA peak; PyTorch and llama.cpp use bf16 dot products.");
+  report.notes.push_back("Decode limit: read bandwidth / weight bytes per token (k of E experts; an untied "
+                         "embedding reads one row). Prefill limit: peak / (2 x active linear weights + attention).");
+  std::string md = "# qwen3c bench: " + o.checkpoint + " (" + report.date + ")\n\n" +
+                   qwen3c_bench::renderMarkdown(report) + "\nCommand: `" + commandLine + "`\n";
+  std::fputs(md.c_str(), stdout);
+  writeFileAtomically(o.out + ".md", md);
+  writeFileAtomically(o.out + ".json", qwen3c_bench::toJson(report).dump(2) + "\n");
+  writeFileAtomically(o.out + ".svg", qwen3c_bench::renderSvg(report));
+  std::fprintf(stderr, "bench: wrote %s.md, %s.json, %s.svg\n", o.out.c_str(), o.out.c_str(), o.out.c_str());
+}
+
+} // namespace
+
+void addBenchCommand(CLI::App &app) {
+  auto o = std::make_shared<BenchOptions>();
+  auto *cmd = app.add_subcommand("bench", "prefill and decode tokens/s of the compiled model beside eager engines, "
+                                          "with the machine's limits");
+  cmd->add_option("checkpoint", o->checkpoint, "Hugging Face checkpoint folder")->required();
+  cmd->add_option("--engines", o->engines, "comma list: qwen3c-bf16, qwen3c-f32, eager, pytorch, llama.cpp")
+      ->capture_default_str();
+  cmd->add_option("--threads", o->threads, "comma list of thread counts ('all' = every core)")->capture_default_str();
+  cmd->add_option("--pp", o->pp, "prefill tests: prompt lengths")->capture_default_str();
+  cmd->add_option("--tg", o->tg, "decode tests: generated tokens")->capture_default_str();
+  cmd->add_option("-r,--reps", o->reps, "repetitions per measurement")->capture_default_str();
+  cmd->add_option("--max-seconds", o->maxSeconds,
+                  "stop repeating a measurement after this long; skip one predicted to take twice as long")
+      ->capture_default_str();
+  cmd->add_option("--work-dir", o->workDir, "where compiled models and the GGUF file are kept (default: "
+                                            "CHECKPOINT.bench)");
+  cmd->add_option("-o,--out", o->out, "output prefix: PREFIX.md, PREFIX.json, PREFIX.svg")->capture_default_str();
+  cmd->add_option("--llama-bench", o->llamaBench, "llama.cpp's llama-bench (default: from PATH)");
+  cmd->add_option("--python", o->python, "python with torch for the PyTorch engine")->capture_default_str();
+  cmd->add_option("--pytorch-script", o->pytorchScript, "the PyTorch engine")->capture_default_str();
+  cmd->add_flag("--rebuild", o->rebuild, "rebuild compiled models even when up to date");
+  cmd->callback([o] {
+    BenchOptions opts = *o;
+    if (opts.workDir.empty()) opts.workDir = fs::path(opts.checkpoint).lexically_normal().string() + ".bench";
+    bench(opts, commandLine());
+  });
+}
+
+} // namespace q3c

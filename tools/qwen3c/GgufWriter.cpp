@@ -1,0 +1,265 @@
+//===- GgufWriter.cpp -------------------------------------------------------===//
+#include "tools/qwen3c/GgufWriter.h"
+#include "frontend/AtomicFile.h"
+#include "frontend/Checkpoint.h"
+#include "frontend/DType.h"
+#include "frontend/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+namespace q3c {
+namespace {
+
+// GGUF value types and ggml tensor types (ggml.h, gguf.h).
+enum : uint32_t { kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7, kString = 8, kArray = 9 };
+constexpr uint32_t kGgmlF32 = 0, kGgmlBf16 = 30;
+constexpr uint64_t kAlign = 32;
+
+class Buffer {
+public:
+  std::string bytes;
+  template <typename T> void raw(T v) { bytes.append(reinterpret_cast<const char *>(&v), sizeof v); }
+  void str(const std::string &s) {
+    raw<uint64_t>(s.size());
+    bytes += s;
+  }
+};
+
+// The metadata section, counting its entries.
+class Metadata {
+public:
+  Buffer buf;
+  uint64_t count = 0;
+  void key(const std::string &k, uint32_t type) {
+    buf.str(k);
+    buf.raw(type);
+    ++count;
+  }
+  void u32(const std::string &k, int64_t v) {
+    key(k, kU32);
+    buf.raw<uint32_t>(uint32_t(v));
+  }
+  void f32(const std::string &k, double v) {
+    key(k, kF32);
+    buf.raw<float>(float(v));
+  }
+  void boolean(const std::string &k, bool v) {
+    key(k, kBool);
+    buf.raw<uint8_t>(v);
+  }
+  void str(const std::string &k, const std::string &v) {
+    key(k, kString);
+    buf.str(v);
+  }
+  void strings(const std::string &k, const std::vector<std::string> &v) {
+    key(k, kArray);
+    buf.raw(kString);
+    buf.raw<uint64_t>(v.size());
+    for (const auto &s : v) buf.str(s);
+  }
+  void i32s(const std::string &k, const std::vector<int32_t> &v) {
+    key(k, kArray);
+    buf.raw(kI32);
+    buf.raw<uint64_t>(v.size());
+    for (int32_t x : v) buf.raw(x);
+  }
+};
+
+// One GGUF tensor: its llama.cpp name and shape (ggml order: innermost
+// first) and the checkpoint tensors it is made of (several for stacked
+// experts, concatenated along the outermost dimension).
+struct GgufTensor {
+  std::string name;
+  std::vector<uint64_t> ne;
+  std::vector<const TensorView *> parts;
+  uint64_t offset = 0;
+  uint64_t elements() const {
+    uint64_t n = 1;
+    for (uint64_t d : ne) n *= d;
+    return n;
+  }
+};
+
+void addTokenizer(Metadata &md, const Checkpoint &ck) {
+  auto path = ck.tokenizerPath();
+  if (!path) fail(ck.dir(), ": no tokenizer.json (llama.cpp needs the vocabulary)");
+  std::ifstream in(*path);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception &e) {
+    fail(*path, ": malformed JSON: ", e.what());
+  }
+  const int64_t V = ck.config().vocabSize;
+  std::vector<std::string> tokens(static_cast<size_t>(V));
+  std::vector<int32_t> types(size_t(V), 5); // unused, until named below
+  for (int64_t i = 0; i < V; ++i) tokens[size_t(i)] = "[PAD" + std::to_string(i) + "]";
+  try {
+    for (auto it = j.at("model").at("vocab").begin(); it != j.at("model").at("vocab").end(); ++it) {
+      int64_t id = it.value().get<int64_t>();
+      if (id >= 0 && id < V) tokens[size_t(id)] = it.key(), types[size_t(id)] = 1;
+    }
+    if (j.contains("added_tokens"))
+      for (const auto &a : j.at("added_tokens")) {
+        int64_t id = a.at("id").get<int64_t>();
+        if (id >= 0 && id < V)
+          tokens[size_t(id)] = a.at("content").get<std::string>(), types[size_t(id)] = a.value("special", false) ? 3 : 4;
+      }
+    // Merges whose parts are in the (possibly truncated) vocabulary.
+    std::set<std::string> known(tokens.begin(), tokens.end());
+    std::vector<std::string> merges;
+    for (const auto &m : j.at("model").at("merges")) {
+      std::string a, b;
+      if (m.is_string()) {
+        std::string s = m.get<std::string>();
+        size_t sp = s.find(' ');
+        if (sp == std::string::npos) continue;
+        a = s.substr(0, sp), b = s.substr(sp + 1);
+      } else {
+        a = m.at(0).get<std::string>(), b = m.at(1).get<std::string>();
+      }
+      if (known.count(a) && known.count(b) && known.count(a + b)) merges.push_back(a + " " + b);
+    }
+    md.str("tokenizer.ggml.model", "gpt2");
+    md.str("tokenizer.ggml.pre", "qwen2");
+    md.strings("tokenizer.ggml.tokens", tokens);
+    md.i32s("tokenizer.ggml.token_type", types);
+    md.strings("tokenizer.ggml.merges", merges);
+  } catch (const nlohmann::json::exception &e) {
+    fail(*path, ": unexpected layout: ", e.what());
+  }
+  const auto &c = ck.config();
+  int64_t eos = c.eosTokenIds.empty() ? 0 : c.eosTokenIds[0];
+  md.u32("tokenizer.ggml.eos_token_id", eos);
+  md.u32("tokenizer.ggml.padding_token_id", eos);
+  md.u32("tokenizer.ggml.bos_token_id", c.bosTokenId >= 0 ? c.bosTokenId : eos);
+  md.boolean("tokenizer.ggml.add_bos_token", false);
+}
+
+} // namespace
+
+void writeGguf(const std::string &checkpointDir, const std::string &outPath, GgufType type) {
+  Checkpoint ck = Checkpoint::open(checkpointDir);
+  const ModelConfig &c = ck.config();
+  const bool moe = c.numExperts > 0 && c.architecture == "Qwen3MoeForCausalLM";
+  const std::string arch = moe ? "qwen3moe" : "qwen3";
+
+  Metadata md;
+  md.str("general.architecture", arch);
+  md.str("general.name", checkpointDir);
+  md.u32("general.alignment", kAlign);
+  md.u32("general.file_type", type == GgufType::BF16 ? 32 : 0);
+  md.u32(arch + ".block_count", c.numLayers);
+  md.u32(arch + ".context_length", c.maxPositionEmbeddings);
+  md.u32(arch + ".embedding_length", c.hiddenSize);
+  md.u32(arch + ".feed_forward_length", c.intermediateSize);
+  md.u32(arch + ".attention.head_count", c.numHeads);
+  md.u32(arch + ".attention.head_count_kv", c.numKVHeads);
+  md.u32(arch + ".attention.key_length", c.headDim);
+  md.u32(arch + ".attention.value_length", c.headDim);
+  md.f32(arch + ".rope.freq_base", c.ropeTheta);
+  md.f32(arch + ".attention.layer_norm_rms_epsilon", c.rmsNormEps);
+  if (moe) {
+    md.u32(arch + ".expert_count", c.numExperts);
+    md.u32(arch + ".expert_used_count", c.numExpertsPerTok);
+    md.u32(arch + ".expert_feed_forward_length", c.moeIntermediateSize);
+  }
+  addTokenizer(md, ck);
+
+  // Tensors under llama.cpp's names; ggml shapes are the reverse of ours.
+  std::vector<GgufTensor> tensors;
+  auto add = [&](const std::string &name, const std::vector<std::string> &parts) {
+    GgufTensor t;
+    t.name = name;
+    for (const auto &p : parts) t.parts.push_back(&ck.tensor(p));
+    const auto &shape = t.parts[0]->shape;
+    t.ne.assign(shape.rbegin(), shape.rend());
+    if (parts.size() > 1) t.ne.push_back(parts.size());
+    tensors.push_back(t);
+  };
+  add("token_embd.weight", {"model.embed_tokens.weight"});
+  add("output_norm.weight", {"model.norm.weight"});
+  if (!c.tieWordEmbeddings) add("output.weight", {"lm_head.weight"});
+  for (int64_t l = 0; l < c.numLayers; ++l) {
+    std::string p = "model.layers." + std::to_string(l) + ".", b = "blk." + std::to_string(l) + ".";
+    add(b + "attn_norm.weight", {p + "input_layernorm.weight"});
+    add(b + "attn_q.weight", {p + "self_attn.q_proj.weight"});
+    add(b + "attn_k.weight", {p + "self_attn.k_proj.weight"});
+    add(b + "attn_v.weight", {p + "self_attn.v_proj.weight"});
+    add(b + "attn_output.weight", {p + "self_attn.o_proj.weight"});
+    add(b + "attn_q_norm.weight", {p + "self_attn.q_norm.weight"});
+    add(b + "attn_k_norm.weight", {p + "self_attn.k_norm.weight"});
+    add(b + "ffn_norm.weight", {p + "post_attention_layernorm.weight"});
+    if (c.isSparseLayer(l)) {
+      add(b + "ffn_gate_inp.weight", {p + "mlp.gate.weight"});
+      for (const char *proj : {"gate", "up", "down"}) {
+        std::vector<std::string> experts;
+        for (int64_t e = 0; e < c.numExperts; ++e)
+          experts.push_back(p + "mlp.experts." + std::to_string(e) + "." + proj + "_proj.weight");
+        add(b + "ffn_" + proj + "_exps.weight", experts);
+      }
+    } else {
+      for (const char *proj : {"gate", "up", "down"})
+        add(b + "ffn_" + std::string(proj) + ".weight", {p + "mlp." + proj + "_proj.weight"});
+    }
+  }
+
+  // Header: norms and other 1-D tensors stay f32, as llama.cpp's converter
+  // keeps them.
+  Buffer info;
+  uint64_t offset = 0;
+  std::vector<uint32_t> types;
+  for (auto &t : tensors) {
+    uint32_t ggml = type == GgufType::BF16 && t.ne.size() > 1 ? kGgmlBf16 : kGgmlF32;
+    types.push_back(ggml);
+    t.offset = offset;
+    offset += (t.elements() * (ggml == kGgmlBf16 ? 2 : 4) + kAlign - 1) / kAlign * kAlign;
+    info.str(t.name);
+    info.raw<uint32_t>(uint32_t(t.ne.size()));
+    for (uint64_t d : t.ne) info.raw<uint64_t>(d);
+    info.raw(ggml);
+    info.raw<uint64_t>(t.offset);
+  }
+  Buffer head;
+  head.bytes = "GGUF";
+  head.raw<uint32_t>(3);
+  head.raw<uint64_t>(tensors.size());
+  head.raw<uint64_t>(md.count);
+  head.bytes += md.buf.bytes + info.bytes;
+  head.bytes.resize((head.bytes.size() + kAlign - 1) / kAlign * kAlign, '\0');
+
+  AtomicFile out(outPath);
+  out.write(head.bytes);
+  std::vector<char> chunk;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const auto &t = tensors[i];
+    size_t written = 0;
+    for (const TensorView *v : t.parts) {
+      const size_t n = size_t(v->numel());
+      chunk.resize(n * (types[i] == kGgmlBf16 ? 2 : 4));
+      if (types[i] == kGgmlBf16 && v->dtype == DType::BF16) {
+        std::memcpy(chunk.data(), v->data, chunk.size());
+      } else {
+        std::vector<float> f = v->toF32();
+        if (types[i] == kGgmlF32) {
+          std::memcpy(chunk.data(), f.data(), chunk.size());
+        } else {
+          auto *dst = reinterpret_cast<uint16_t *>(chunk.data());
+          for (size_t k = 0; k < n; ++k) dst[k] = f32ToBf16(f[k]);
+        }
+      }
+      out.write(chunk.data(), chunk.size());
+      written += chunk.size();
+    }
+    size_t pad = (written + kAlign - 1) / kAlign * kAlign - written;
+    static const char zeros[kAlign] = {};
+    out.write(zeros, pad);
+  }
+  out.commit();
+}
+
+} // namespace q3c
