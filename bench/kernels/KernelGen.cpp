@@ -1,0 +1,197 @@
+//===- KernelGen.cpp - single q3 ops at real model shapes, compiled ---------===//
+//
+//   qwen3c-kernelgen OUT.o OUT.h
+//
+// Writes one q3 function per kernel the microbenchmarks time (linear at decode
+// and prefill shapes, decode attention at several KV lengths, a whole MoE
+// block at decode), compiles them with the very pipeline `qwen3c build` uses
+// (weight layouts, lowering to loops, LLVM O3 for the host) into OUT.o, and
+// writes OUT.h: a table with each kernel's C entry point, shapes, weight blob
+// layout and the bytes and FLOPs one call moves, so the benchmark can report
+// GB/s and GFLOP/s. Shapes are Qwen3-0.6B's and Qwen3-30B-A3B's.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/CpuPipeline.h"
+#include "dialect/Q3Dialect.h"
+#include "passes/WeightPlan.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+enum class Kind { Linear, Attention, MoE };
+
+struct Kernel {
+  Kind kind = Kind::Linear;
+  std::string name, shape;                  // C identifier, human shape
+  int64_t m = 0, k = 0, n = 0;              // linear: [m,k] x [n,k]^T
+  int64_t heads = 0, kvHeads = 0, dim = 0, context = 0, position = 0; // attention
+  int64_t hidden = 0, experts = 0, topK = 0, inter = 0;               // MoE
+};
+
+std::string t(std::initializer_list<int64_t> dims, const char *elem) {
+  std::string s = "tensor<";
+  for (int64_t d : dims) s += std::to_string(d) + "x";
+  return s + elem + ">";
+}
+
+std::string mlirFor(const Kernel &k) {
+  std::ostringstream o;
+  switch (k.kind) {
+  case Kind::Linear:
+    o << "func.func @" << k.name << "(%x: " << t({k.m, k.k}, "f32") << ") -> " << t({k.m, k.n}, "f32") << " {\n"
+      << "  %w = q3.weight \"" << k.name << ".weight\" : " << t({k.n, k.k}, "bf16") << "\n"
+      << "  %y = q3.linear %x, %w : " << t({k.m, k.k}, "f32") << ", " << t({k.n, k.k}, "bf16") << "\n"
+      << "  return %y : " << t({k.m, k.n}, "f32") << "\n}\n";
+    break;
+  case Kind::Attention: {
+    std::string q = t({1, k.heads, k.dim}, "f32"), cache = t({1, k.kvHeads, k.context, k.dim}, "f32");
+    o << "func.func @" << k.name << "(%q: " << q << ", %k: " << cache << ", %v: " << cache << ", %pos: index) -> "
+      << q << " {\n"
+      << "  %l = arith.constant 0 : index\n"
+      << "  %o = q3.attention %q, %k, %v[%l] at %pos {scale = " << 1.0 / std::sqrt(double(k.dim)) << " : f64} : " << q
+      << ", " << cache << "\n"
+      << "  return %o : " << q << "\n}\n";
+    break;
+  }
+  case Kind::MoE: {
+    std::string x = t({1, k.hidden}, "f32");
+    o << "func.func @" << k.name << "(%x: " << x << ") -> " << x << " {\n"
+      << "  %r = q3.weight \"" << k.name << ".gate.weight\" : " << t({k.experts, k.hidden}, "bf16") << "\n"
+      << "  %logits = q3.linear %x, %r : " << x << ", " << t({k.experts, k.hidden}, "bf16") << "\n"
+      << "  %w, %e = q3.moe_router %logits {norm_topk_prob = true, top_k = " << k.topK
+      << " : i64} : " << t({1, k.experts}, "f32") << "\n"
+      << "  %g = q3.weight \"" << k.name << ".experts.{expert}.gate_proj.weight\" : "
+      << t({k.experts, k.inter, k.hidden}, "bf16") << "\n"
+      << "  %u = q3.weight \"" << k.name << ".experts.{expert}.up_proj.weight\" : "
+      << t({k.experts, k.inter, k.hidden}, "bf16") << "\n"
+      << "  %d = q3.weight \"" << k.name << ".experts.{expert}.down_proj.weight\" : "
+      << t({k.experts, k.hidden, k.inter}, "bf16") << "\n"
+      << "  %y = q3.moe_experts %x, %w, %e, %g, %u, %d : " << x << ", " << t({1, k.topK}, "f32") << ", "
+      << t({1, k.topK}, "i32") << ", " << t({k.experts, k.inter, k.hidden}, "bf16") << ", "
+      << t({k.experts, k.inter, k.hidden}, "bf16") << ", " << t({k.experts, k.hidden, k.inter}, "bf16") << "\n"
+      << "  return %y : " << x << "\n}\n";
+    break;
+  }
+  }
+  return o.str();
+}
+
+std::vector<Kernel> kernels() {
+  std::vector<Kernel> ks;
+  auto linear = [&](const std::string &model, const std::string &what, int64_t m, int64_t k, int64_t n) {
+    Kernel x;
+    x.kind = Kind::Linear;
+    x.name = "linear_" + model + "_" + what + "_m" + std::to_string(m);
+    x.shape = model + " " + what + " [" + std::to_string(m) + "x" + std::to_string(k) + "] x [" + std::to_string(n) +
+              "x" + std::to_string(k) + "]^T";
+    x.m = m, x.k = k, x.n = n;
+    ks.push_back(x);
+  };
+  // Qwen3-0.6B: hidden 1024, 16 heads / 8 KV heads of 128, intermediate 3072.
+  for (int64_t m : {1, 64, 512}) {
+    linear("q06b", "q_proj", m, 1024, 2048);
+    linear("q06b", "gate_proj", m, 1024, 3072);
+    linear("q06b", "down_proj", m, 3072, 1024);
+  }
+  linear("q06b", "lm_head", 1, 1024, 151936);
+  // Qwen3-30B-A3B: hidden 2048, 32 heads / 4 KV heads of 128.
+  linear("q30b", "q_proj", 1, 2048, 4096);
+  linear("q30b", "q_proj", 64, 2048, 4096);
+  for (int64_t len : {128, 1024, 4096}) {
+    Kernel a;
+    a.kind = Kind::Attention;
+    a.name = "attention_q06b_kv" + std::to_string(len);
+    a.shape = "q06b decode, 16 heads / 8 KV heads x 128, " + std::to_string(len) + " positions";
+    a.heads = 16, a.kvHeads = 8, a.dim = 128, a.context = 4096, a.position = len - 1;
+    ks.push_back(a);
+  }
+  Kernel moe;
+  moe.kind = Kind::MoE;
+  moe.name = "moe_q30b_decode";
+  moe.shape = "q30b MoE block at decode: router 2048->128, top 8, experts 768 wide";
+  moe.hidden = 2048, moe.experts = 128, moe.topK = 8, moe.inter = 768;
+  ks.push_back(moe);
+  return ks;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s OUT.o OUT.h\n", argv[0]);
+    return 2;
+  }
+  std::vector<Kernel> ks = kernels();
+  std::string text = "module attributes {q3.num_layers = 1 : i64} {\n";
+  for (const auto &k : ks) text += mlirFor(k);
+  text += "}\n";
+
+  mlir::MLIRContext ctx;
+  ctx.loadDialect<q3::Q3Dialect, mlir::func::FuncDialect, mlir::arith::ArithDialect>();
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(text, &ctx);
+  if (!module) {
+    std::fprintf(stderr, "qwen3c-kernelgen: the kernel module does not parse:\n%s", text.c_str());
+    return 1;
+  }
+  if (mlir::failed(q3c::runQ3Lowering(*module))) return 1;
+  auto plan = q3::WeightPlan::read(*module);
+  auto arena = (*module)->getAttrOfType<mlir::IntegerAttr>("q3.arena_bytes");
+  if (!plan || !arena) {
+    std::fprintf(stderr, "qwen3c-kernelgen: no weight plan\n");
+    return 1;
+  }
+  if (mlir::failed(q3c::runLLVMLowering(*module))) return 1;
+  q3c::emitObject(*module, std::vector<int64_t>(64, 0), q3c::CpuTarget{"host", ""}, argv[1]);
+
+  // The header: entry points and a table the benchmark iterates over.
+  std::ofstream h(argv[2]);
+  h << "// Generated by qwen3c-kernelgen: do not edit.\n#pragma once\n#include \"runtime/ModelAbi.h\"\n\n"
+    << "namespace qwen3c_kernels {\n"
+    << "constexpr long long kWeightBytes = " << plan->totalBytes << ", kArenaBytes = " << arena.getInt() << ";\n"
+    << "enum class Kind { Linear, Attention, MoE };\n"
+    << "struct Kernel {\n  const char *name, *shape;\n  Kind kind;\n"
+    << "  long long m, k, n, heads, kvHeads, dim, context, position, hidden, experts, topK, inter;\n"
+    << "  long long weightOffsets[4]; // linear: w; MoE: router, gate, up, down\n"
+    << "  void *entry;\n};\n}\n\nusing qwen3c_abi::MemRef;\nextern \"C\" {\n";
+  for (const auto &k : ks) {
+    h << "void _mlir_ciface_" << k.name;
+    if (k.kind == Kind::Attention)
+      h << "(MemRef<3> *q, MemRef<4> *k, MemRef<4> *v, long long pos, MemRef<3> *out, ";
+    else
+      h << "(MemRef<2> *x, MemRef<2> *out, ";
+    h << "MemRef<1> *weights, MemRef<1> *arena);\n";
+  }
+  h << "}\n\nnamespace qwen3c_kernels {\ninline const Kernel kKernels[] = {\n";
+  auto offsetOf = [&](const std::string &name) -> long long {
+    for (const auto &slot : plan->slots)
+      if (slot.pattern == name) return slot.offsets.empty() ? -1 : slot.offsets[0];
+    return -1;
+  };
+  for (const auto &k : ks) {
+    std::vector<long long> offs;
+    if (k.kind == Kind::Linear) offs = {offsetOf(k.name + ".weight")};
+    if (k.kind == Kind::MoE)
+      offs = {offsetOf(k.name + ".gate.weight"), offsetOf(k.name + ".experts.{expert}.gate_proj.weight"),
+              offsetOf(k.name + ".experts.{expert}.up_proj.weight"),
+              offsetOf(k.name + ".experts.{expert}.down_proj.weight")};
+    offs.resize(4, -1);
+    h << "  {\"" << k.name << "\", \"" << k.shape << "\", Kind::"
+      << (k.kind == Kind::Linear ? "Linear" : k.kind == Kind::Attention ? "Attention" : "MoE") << ", " << k.m << ", "
+      << k.k << ", " << k.n << ", " << k.heads << ", " << k.kvHeads << ", " << k.dim << ", " << k.context << ", "
+      << k.position << ", " << k.hidden << ", " << k.experts << ", " << k.topK << ", " << k.inter << ", {" << offs[0]
+      << ", " << offs[1] << ", " << offs[2] << ", " << offs[3] << "}, reinterpret_cast<void *>(&_mlir_ciface_"
+      << k.name << ")},\n";
+  }
+  h << "};\n} // namespace qwen3c_kernels\n";
+  return h ? 0 : 1;
+}
