@@ -28,6 +28,24 @@
 using namespace mlir;
 
 namespace q3c {
+namespace {
+
+IRDump gDump;
+
+void applyIRDump(PassManager &pm) {
+  if (gDump.after.empty()) return;
+  // Module-scope printing needs a single-threaded pass manager.
+  pm.getContext()->disableMultithreading();
+  std::string after = gDump.after;
+  pm.enableIRPrintingToFileTree([](Pass *, Operation *) { return false; },
+                                [after](Pass *p, Operation *) { return after == "all" || p->getArgument() == after; },
+                                /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+                                /*printAfterOnlyOnFailure=*/false, gDump.dir);
+}
+
+} // namespace
+
+void setIRDump(const IRDump &dump) { gDump = dump; }
 
 LogicalResult runQ3Lowering(ModuleOp module) {
   MLIRContext *ctx = module.getContext();
@@ -46,6 +64,7 @@ LogicalResult runQ3Lowering(ModuleOp module) {
   // scf.parallel -> omp; the runtime implements the kmpc calls it becomes.
   pm.addPass(createConvertSCFToOpenMPPass());
   pm.addPass(createCanonicalizerPass()); // inlines the memref.alloca_scope it adds
+  applyIRDump(pm);
   return pm.run(module);
 }
 
@@ -67,6 +86,7 @@ LogicalResult runLLVMLowering(ModuleOp module) {
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  applyIRDump(pm);
   return pm.run(module);
 }
 

@@ -15,6 +15,14 @@ struct CpuTarget {
   std::string features;      // extra "+avx512f,-foo" on top of the CPU's
 };
 
+// Where `qwen3c build --dump-ir-after` writes the IR: after the pass whose
+// argument is `after` ("all": after every pass), one file per pass in a tree
+// under `dir` (MLIR's file-tree printer: DIR/<op>/<index>_<pass>.mlir).
+struct IRDump {
+  std::string after, dir;
+};
+void setIRDump(const IRDump &dump);
+
 // q3 passes: weight planning, inlining the layer functions into the layer
 // loop, lowering every op to loops on memrefs. Leaves q3.weight_plan and
 // q3.arena_bytes on the module. Fails with diagnostics emitted.

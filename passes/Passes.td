@@ -52,4 +52,18 @@ def ApproximateMath : Pass<"q3-approximate-math", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::arith::ArithDialect"];
 }
 
+def FusionReport : Pass<"q3-fusion-report", "mlir::ModuleOp"> {
+  let summary = "print kernels, activation and weight bytes and FLOPs per layer and token";
+  let description = [{
+    An analysis that leaves the IR unchanged: for each layer function (by
+    `q3.layer_kind`) and each entry function's ops outside the layer loop,
+    per token, the number of q3 kernels and the bytes and FLOPs they move,
+    computed from the operand and result types by passes/CostModel. Run it
+    before and after a fusion pass to see what the fusion buys. Attention is
+    costed at KV position `position`.
+  }];
+  let options = [Option<"position", "position", "int64_t", "0",
+                        "KV-cache position the attention costs are taken at">];
+}
+
 #endif

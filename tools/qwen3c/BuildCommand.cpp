@@ -5,6 +5,7 @@
 #include "frontend/Checkpoint.h"
 #include "frontend/Error.h"
 #include "frontend/GraphBuilder.h"
+#include "passes/CostModel.h"
 #include "passes/WeightPlan.h"
 #include "frontend/AtomicFile.h"
 #include "runtime/ModelAbi.h"
@@ -33,7 +34,9 @@ struct BuildOptions {
   // token (0.6B: 50 against 52 tokens/s at 100 tokens) and a short prompt pays
   // for all of it (8 tokens: 7.8 against 29 tokens/s).
   int64_t context = 4096, chunk = 16;
-  bool verbose = false;
+  bool verbose = false, fusionReport = false;
+  int64_t reportPosition = 1024;
+  std::string dumpAfter, dumpDir = "qwen3c-ir";
 };
 
 // A scratch folder removed on every exit path, signals included (its files
@@ -86,6 +89,11 @@ void build(const BuildOptions &o) {
     return mlir::success();
   });
   auto module = buildModel(ctx, c, g);
+  if (o.fusionReport) // before any pass: each fusion level will print its own beside this one
+    std::printf("Fusion report (%s, no fusion passes exist yet), per token:\n\n%s\n", o.checkpoint.c_str(),
+                q3::renderCostReport(*module, std::min(o.reportPosition, o.context - o.chunk)).c_str());
+  if (!o.dumpAfter.empty()) fs::create_directories(o.dumpDir);
+  setIRDump({o.dumpAfter, o.dumpDir});
   if (mlir::failed(runQ3Lowering(*module))) fail("q3 lowering failed: ", diagnostics);
   auto plan = q3::WeightPlan::read(*module);
   auto arena = (*module)->getAttrOfType<mlir::IntegerAttr>("q3.arena_bytes");
@@ -216,6 +224,13 @@ void addBuildCommand(CLI::App &app) {
                   "auto: embed up to 1.5 GiB")
       ->capture_default_str();
   cmd->add_flag("-v,--verbose", o->verbose, "print the time of each step");
+  cmd->add_flag("--fusion-report", o->fusionReport,
+                "print kernels, activation/weight bytes and FLOPs per layer and token (from the IR)");
+  cmd->add_option("--report-position", o->reportPosition, "KV position the report's attention costs are taken at")
+      ->capture_default_str();
+  cmd->add_option("--dump-ir-after", o->dumpAfter, "write the IR after this pass (its flag, e.g. q3-lower-to-loops) "
+                                                   "or after every pass ('all')");
+  cmd->add_option("--dump-dir", o->dumpDir, "where --dump-ir-after writes")->capture_default_str();
   cmd->callback([o] { build(*o); });
 }
 

@@ -1,0 +1,170 @@
+//===- CostModel.cpp --------------------------------------------------------===//
+#include "passes/CostModel.h"
+#include "dialect/Q3Ops.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+using namespace mlir;
+
+namespace q3 {
+namespace {
+
+double bytesOf(Type t) {
+  auto r = llvm::dyn_cast<RankedTensorType>(t);
+  if (!r) return 0;
+  double bits = r.getElementType().getIntOrFloatBitWidth();
+  return double(r.getNumElements()) * bits / 8;
+}
+
+double elementsOf(Type t) {
+  auto r = llvm::dyn_cast<RankedTensorType>(t);
+  return r ? double(r.getNumElements()) : 0;
+}
+
+bool isWeight(Value v) { return v.getDefiningOp() && llvm::isa<WeightOp>(v.getDefiningOp()); }
+
+// Reads of the non-weight tensor operands, writes of every result.
+Cost streamed(Operation *op) {
+  Cost c;
+  c.kernels = 1;
+  for (Value v : op->getOperands())
+    if (isWeight(v)) c.weightRead += bytesOf(v.getType());
+    else c.activationRead += bytesOf(v.getType());
+  for (Value r : op->getResults()) c.activationWritten += bytesOf(r.getType());
+  return c;
+}
+
+} // namespace
+
+Cost costOf(Operation *op, int64_t position) {
+  if (llvm::isa<WeightOp>(op) || op->getDialect() == nullptr || op->getDialect()->getNamespace() != "q3") return {};
+  llvm::StringRef name = op->getName().stripDialect();
+  if (name == "linear") {
+    Cost c = streamed(op);
+    auto x = llvm::cast<RankedTensorType>(op->getOperand(0).getType());
+    auto w = llvm::cast<RankedTensorType>(op->getOperand(1).getType());
+    c.flops = 2.0 * double(x.getNumElements() / x.getShape().back()) * double(w.getDimSize(0)) * double(w.getDimSize(1));
+    return c;
+  }
+  if (name == "embedding") { // reads T rows of the table, not the table
+    Cost c;
+    c.kernels = 1;
+    auto table = llvm::cast<RankedTensorType>(op->getOperand(0).getType());
+    double rows = elementsOf(op->getOperand(1).getType());
+    c.weightRead = rows * double(table.getDimSize(1)) * table.getElementType().getIntOrFloatBitWidth() / 8;
+    c.activationRead = bytesOf(op->getOperand(1).getType());
+    c.activationWritten = bytesOf(op->getResult(0).getType());
+    return c;
+  }
+  if (name == "kv_write") { // the value in, the same bytes into the cache
+    Cost c;
+    c.kernels = 1;
+    c.activationRead = c.activationWritten = bytesOf(op->getOperand(0).getType());
+    return c;
+  }
+  if (name == "attention") {
+    auto q = llvm::cast<RankedTensorType>(op->getOperand(0).getType());    // [T, H, D]
+    auto keys = llvm::cast<RankedTensorType>(op->getOperand(1).getType()); // [L, KV, C, D]
+    double T = double(q.getDimSize(0)), H = double(q.getDimSize(1)), D = double(q.getDimSize(2));
+    double KV = double(keys.getDimSize(1)), es = keys.getElementType().getIntOrFloatBitWidth() / 8.0;
+    double positions = 0; // sum over the chunk's tokens of the positions each attends to
+    for (int64_t t = 0; t < q.getDimSize(0); ++t) positions += double(position + t + 1);
+    Cost c;
+    c.kernels = 1;
+    c.activationRead = bytesOf(q) + 2 * KV * positions * D * es + 2 * H * positions * 4;
+    c.activationWritten = bytesOf(op->getResult(0).getType()) + H * positions * 4;
+    c.flops = 4 * H * D * positions + 5 * H * positions;
+    (void)T;
+    return c;
+  }
+  if (name == "moe_experts") {
+    // Per token and selected expert: gate and up ([I, H]), SwiGLU, down.
+    auto x = llvm::cast<RankedTensorType>(op->getOperand(0).getType());   // [T, H]
+    auto sel = llvm::cast<RankedTensorType>(op->getOperand(1).getType()); // [T, k]
+    auto gate = llvm::cast<RankedTensorType>(op->getOperand(3).getType()); // [E, I, H]
+    double T = double(x.getDimSize(0)), k = double(sel.getDimSize(1)), H = double(x.getDimSize(1));
+    double I = double(gate.getDimSize(1)), es = gate.getElementType().getIntOrFloatBitWidth() / 8.0;
+    Cost c;
+    c.kernels = 1;
+    c.weightRead = T * k * 3 * I * H * es;
+    c.activationRead = bytesOf(x) * k + bytesOf(op->getOperand(1).getType()) + bytesOf(op->getOperand(2).getType()) +
+                       T * k * I * 4;        // the SwiGLU vector read back by down
+    c.activationWritten = T * k * I * 4 + bytesOf(op->getResult(0).getType()) * k; // accumulated per expert
+    c.flops = T * k * (6 * I * H + 4 * I + 2 * H);
+    return c;
+  }
+  Cost c = streamed(op);
+  double n = op->getNumResults() ? elementsOf(op->getResult(0).getType()) : 0;
+  if (name == "rms_norm") c.flops = 4 * n;
+  else if (name == "rope") c.flops = 6 * n;
+  else if (name == "silu" || name == "swiglu") c.flops = 5 * n;
+  else if (name == "moe_router") c.flops = 6 * elementsOf(op->getOperand(0).getType());
+  else c.flops = n;
+  return c;
+}
+
+std::vector<CostRow> costReport(ModuleOp module, int64_t position) {
+  std::vector<CostRow> rows;
+  auto layersAttr = module->getAttrOfType<IntegerAttr>("q3.num_layers");
+  auto sparseAttr = module->getAttrOfType<DenseBoolArrayAttr>("q3.sparse_layers");
+  int64_t numLayers = layersAttr ? layersAttr.getInt() : 1, sparse = 0;
+  if (sparseAttr)
+    for (bool s : sparseAttr.asArrayRef()) sparse += s;
+  auto tokensOf = [](func::FuncOp f) -> int64_t {
+    if (f.getNumArguments() == 0) return 1;
+    auto t = llvm::dyn_cast<RankedTensorType>(f.getArgumentTypes()[0]);
+    return t && t.getRank() >= 1 ? std::max<int64_t>(1, t.getDimSize(0)) : 1;
+  };
+  for (auto f : module.getOps<func::FuncOp>()) {
+    if (f.isExternal()) continue;
+    CostRow row;
+    row.function = f.getSymName().str();
+    row.tokens = tokensOf(f);
+    auto kind = f->getAttrOfType<StringAttr>("q3.layer_kind");
+    row.kind = kind ? kind.str() : "head";
+    row.layers = !kind ? 1 : row.kind == "moe" ? sparse : numLayers - sparse;
+    Cost total;
+    f.walk([&](Operation *op) {
+      // A head's layer loop is costed through the layer functions.
+      if (!kind && op->getParentOfType<scf::ForOp>()) return;
+      total += costOf(op, position);
+    });
+    row.perToken = total.scaled(1.0 / double(row.tokens));
+    if (kind || total.kernels > 0) rows.push_back(row);
+  }
+  return rows;
+}
+
+std::string renderCostReport(ModuleOp module, int64_t position) {
+  auto rows = costReport(module, position);
+  std::ostringstream o;
+  auto num = [](double v, const char *f = "%.0f") {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return std::string(buf);
+  };
+  o << "| function | per token of | layers | kernels | activations read (B) | activations written (B) | "
+       "weights read (B) | FLOPs |\n|---|---|---:|---:|---:|---:|---:|---:|\n";
+  std::map<std::string, Cost> perEntry; // prefix ("decode", "prefill") -> whole pass per token
+  for (const auto &r : rows) {
+    o << "| " << r.function << " | " << r.tokens << " tokens | " << r.layers << " | " << num(r.perToken.kernels, "%.2f")
+      << " | " << num(r.perToken.activationRead) << " | " << num(r.perToken.activationWritten) << " | "
+      << num(r.perToken.weightRead) << " | " << num(r.perToken.flops) << " |\n";
+    std::string entry = r.function.substr(0, r.function.find('_'));
+    perEntry[entry] += r.perToken.scaled(double(r.layers));
+  }
+  o << "\nWhole forward pass per token at KV position " << position << ":\n\n"
+    << "| entry | kernels | activations read (B) | activations written (B) | weights read (B) | FLOPs |\n"
+    << "|---|---:|---:|---:|---:|---:|\n";
+  for (const auto &[entry, c] : perEntry)
+    o << "| " << entry << " | " << num(c.kernels, "%.2f") << " | " << num(c.activationRead) << " | "
+      << num(c.activationWritten) << " | " << num(c.weightRead) << " | " << num(c.flops) << " |\n";
+  return o.str();
+}
+
+} // namespace q3
