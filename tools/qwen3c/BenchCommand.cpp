@@ -51,6 +51,24 @@ struct BenchOptions {
   bool rebuild = false;
 };
 
+const auto gStart = std::chrono::steady_clock::now();
+
+double elapsed() { return std::chrono::duration<double>(std::chrono::steady_clock::now() - gStart).count(); }
+
+// Progress on stderr, with seconds since the bench started.
+template <typename... Args> void progress(const char *format, Args... args) {
+  std::fprintf(stderr, "bench [%5.0fs]: ", elapsed());
+  std::fprintf(stderr, format, args...);
+}
+
+// Wall time spent on each engine (builds, start-up, warm-up included).
+std::map<std::string, double> gEngineSeconds;
+struct EngineTimer {
+  std::string engine;
+  double start = elapsed();
+  ~EngineTimer() { gEngineSeconds[engine] += elapsed() - start; }
+};
+
 std::vector<std::string> splitList(const std::string &s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -159,10 +177,10 @@ std::string compiledModel(const BenchOptions &o, const std::string &dtype, int64
   std::ifstream in(stampPath);
   std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!o.rebuild && old == stamp && fs::exists(exe)) {
-    std::fprintf(stderr, "bench: reusing %s\n", exe.c_str());
+    progress("reusing %s\n", exe.c_str());
     return exe;
   }
-  std::fprintf(stderr, "bench: building %s\n", exe.c_str());
+  progress("building %s\n", exe.c_str());
   auto r = runProcess({self, "build", o.checkpoint, "-o", exe, "--dtype", dtype, "--max-context",
                        std::to_string(context)});
   if (r.status != 0) fail("bench: building the ", dtype, " model failed: ", r.lastErrorLine());
@@ -202,7 +220,7 @@ void runPytorch(const BenchOptions &o, const Engine &e, std::vector<Cell *> cell
   std::string pp, tg;
   for (Cell *c : cells) (c->prefill ? pp : tg) += (c->prefill ? pp : tg).empty() ? std::to_string(c->tokens)
                                                                                   : "," + std::to_string(c->tokens);
-  std::fprintf(stderr, "bench: %s, %d thread(s)\n", e.label.c_str(), threads);
+  progress("%s, %d thread(s)\n", e.label.c_str(), threads);
   ProcessResult r = runProcess({o.python, o.pytorchScript, o.checkpoint, "--dtype", "bf16", "--threads",
                                 std::to_string(threads), "--pp", pp, "--tg", tg, "--reps", std::to_string(o.reps),
                                 "--max-seconds", printf1("%g", o.maxSeconds)});
@@ -230,7 +248,7 @@ void runLlamaBench(const BenchOptions &o, const Engine &e, std::vector<Cell *> c
     for (int v : s) r += (r.empty() ? "" : ",") + std::to_string(v);
     return r.empty() ? std::string("0") : r;
   };
-  std::fprintf(stderr, "bench: %s\n", e.label.c_str());
+  progress("%s\n", e.label.c_str());
   ProcessResult r = runProcess({o.llamaBench, "-m", gguf, "-p", joined(pps), "-n", joined(tgs), "-t", joined(threads),
                                 "-r", std::to_string(o.reps), "-o", "json"});
   nlohmann::json j;
@@ -286,6 +304,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       e.label = "qwen3c " + dtype;
       e.bytesPerWeight = dtype == "bf16" ? 2 : 4;
       e.bf16Arithmetic = false; // bf16 weights, f32 FMA arithmetic (no vdpbf16ps kernels yet)
+      EngineTimer timer{e.label};
       e.command = {compiledModel(o, dtype, context)};
     } else if (id == "eager") {
       e.label = "qwen3c eager interpreter";
@@ -326,7 +345,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
   std::map<int, size_t> limitIndex;
   auto measureLimits = [&](const char *when) {
     for (int t : threads) {
-      std::fprintf(stderr, "bench: measuring bandwidth and peak arithmetic %s, %d thread(s)\n", when, t);
+      progress("measuring bandwidth and peak arithmetic %s, %d thread(s)\n", when, t);
       if (!limitIndex.count(t)) {
         limitIndex[t] = report.machine.threads.size();
         report.machine.threads.push_back(t);
@@ -382,11 +401,12 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
     if (!e.absent.empty() || e.command.empty() || e.id == "pytorch" || e.id == "llama.cpp") continue;
     for (int t : threads) {
       if (!e.multiThreaded && t != 1) continue;
-      std::fprintf(stderr, "bench: warming up %s, %d thread(s)\n", e.label.c_str(), t);
+      progress("warming up %s, %d thread(s)\n", e.label.c_str(), t);
       Cell warm;
       warm.engine = &e;
       warm.tokens = 8;
       warm.m.threads = t;
+      EngineTimer timer{e.label};
       sampleOnce(warm, prompt);
     }
   }
@@ -407,9 +427,12 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
             }
           }
       if (c.done) continue;
-      std::fprintf(stderr, "bench: %s %s, %d thread(s), run %d\n", c.m.engine.c_str(), c.m.test.c_str(), c.m.threads,
+      progress("%s %s, %d thread(s), run %d\n", c.m.engine.c_str(), c.m.test.c_str(), c.m.threads,
                    rep + 1);
-      sampleOnce(c, prompt);
+      {
+        EngineTimer timer{c.m.engine};
+        sampleOnce(c, prompt);
+      }
       if (c.spent > o.maxSeconds) c.done = true;
     }
   }
@@ -420,6 +443,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
         std::vector<Cell *> mine;
         for (auto &c : cells)
           if (c.engine == &e && c.m.threads == t) mine.push_back(&c);
+        EngineTimer timer{e.label};
         runPytorch(o, e, mine, t);
       }
     } else if (e.id == "llama.cpp") {
@@ -429,6 +453,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
         if (c.engine == &e) mine.push_back(&c);
       try {
         if (!fs::exists(gguf) || o.rebuild) writeGguf(o.checkpoint, gguf, GgufType::BF16);
+        EngineTimer timer{e.label};
         runLlamaBench(o, e, mine, gguf);
       } catch (const Error &err) {
         for (Cell *c : mine) c->m.note = std::string("failed: ") + err.what();
@@ -458,6 +483,12 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
                          "compared with the f32 FMA peak; PyTorch and llama.cpp use bf16 dot products.");
   report.notes.push_back("Decode limit: read bandwidth / weight bytes per token (k of E experts; an untied "
                          "embedding reads one row). Prefill limit: peak / (2 x active linear weights + attention).");
+  std::string times;
+  for (const auto &e : engines)
+    if (gEngineSeconds.count(e.label))
+      times += (times.empty() ? "" : ", ") + e.label + " " + printf1("%.0f s", gEngineSeconds[e.label]);
+  report.notes.push_back("Wall time per engine (builds, start-up and warm-up included): " + times + "; whole bench " +
+                         printf1("%.0f s", elapsed()) + ".");
   if (cost.decodeElements * 2 < 64e6)
     report.notes.push_back("The weights (" + printf1("%.3g", cost.decodeElements * 2 / 1e6) +
                            " MB in bf16) fit in the CPU caches: decode is not bound by memory bandwidth here, so "
@@ -468,7 +499,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
   writeFileAtomically(o.out + ".md", md);
   writeFileAtomically(o.out + ".json", qwen3c_bench::toJson(report).dump(2) + "\n");
   writeFileAtomically(o.out + ".svg", qwen3c_bench::renderSvg(report));
-  std::fprintf(stderr, "bench: wrote %s.md, %s.json, %s.svg\n", o.out.c_str(), o.out.c_str(), o.out.c_str());
+  progress("wrote %s.md, %s.json, %s.svg\n", o.out.c_str(), o.out.c_str(), o.out.c_str());
 }
 
 } // namespace

@@ -19,6 +19,10 @@ namespace q3c {
 class EagerModel {
 public:
   EagerModel(const std::string &checkpointDir, int64_t chunk, int64_t maxContext);
+  // Runs the q3 module in `irPath` (for instance the output of a pass) with
+  // the checkpoint's weights instead of building one: the differential
+  // harness for passes. Chunk and context come from its @prefill signature.
+  EagerModel(const std::string &checkpointDir, const std::string &irPath);
 
   const ModelConfig &config() const { return ck.config(); }
   int64_t maxContext() const { return options.maxContext; }
@@ -29,6 +33,7 @@ public:
   std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos);
 
 private:
+  void start(); // interpreter, weights, KV caches
   Checkpoint ck;
   GraphOptions options;
   mlir::MLIRContext ctx;

@@ -19,6 +19,7 @@ namespace {
 class EagerBackend : public qwen3c_rt::Backend {
 public:
   EagerBackend(const std::string &dir, int64_t chunk, int64_t context) : model(dir, chunk, context) {}
+  EagerBackend(const std::string &dir, const std::string &ir) : model(dir, ir) {}
   const char *name() const override { return "eager"; }
   int64_t vocab() const override { return model.config().vocabSize; }
   int64_t maxContext() const override { return model.maxContext(); }
@@ -34,7 +35,7 @@ private:
 };
 
 struct Options {
-  std::string checkpoint;
+  std::string checkpoint, ir;
   int64_t chunk = 16, capacity = 0;
 };
 
@@ -47,6 +48,8 @@ void addRunEagerCommand(CLI::App &app) {
   cmd->add_option("checkpoint", o->checkpoint, "Hugging Face checkpoint folder")->required();
   cmd->add_option("--chunk", o->chunk, "prefill chunk length")->capture_default_str();
   cmd->add_option("--max-context", o->capacity, "KV-cache capacity (default min(4096, max positions))");
+  cmd->add_option("--ir", o->ir, "run this q3 module (e.g. after a pass) instead of building one; its @prefill "
+                                 "fixes the chunk and context");
   cmd->allow_extras();
   cmd->footer(std::string("run flags (as a compiled model's):\n") + qwen3c_rt::kRunFlagsHelp);
   cmd->callback([o, cmd] {
@@ -63,8 +66,10 @@ void addRunEagerCommand(CLI::App &app) {
     std::unique_ptr<qwen3c_rt::Tokenizer> tokenizer;
     std::string tj = o->checkpoint + "/tokenizer.json";
     if (std::filesystem::exists(tj)) tokenizer = qwen3c_rt::Tokenizer::fromFile(tj);
-    EagerBackend backend(o->checkpoint, std::min(o->chunk, capacity), capacity);
-    qwen3c_rt::generate(run, backend, tokenizer.get());
+    std::unique_ptr<EagerBackend> backend =
+        o->ir.empty() ? std::make_unique<EagerBackend>(o->checkpoint, std::min(o->chunk, capacity), capacity)
+                      : std::make_unique<EagerBackend>(o->checkpoint, o->ir);
+    qwen3c_rt::generate(run, *backend, tokenizer.get());
   });
 }
 
