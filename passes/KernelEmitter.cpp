@@ -235,12 +235,16 @@ void KernelEmitter::linear(Value x, Value w, Value out) {
 // Wp[n / 16][k][n % 16]: per 16-row block one contiguous stream; each k
 // broadcasts x[m, k] and accumulates 16 outputs in one register, so the
 // result is stored as a vector with no horizontal reduction. RB blocks in
-// flight give RB independent FMA chains.
+// flight give RB independent FMA chains. With several rows (prefill) a
+// register tile of MB rows x RB blocks reuses each weight vector MB times and
+// each broadcast RB times (16 accumulators for 4 x 4). Every output still
+// sums over k in order, so the results are bit-identical to one row at a time.
 void KernelEmitter::linearK16(Value x, Value wp, Value out) {
   Value x2 = rows(x), o2 = rows(out);
   int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1);
   int64_t NB = memrefOf(wp).getDimSize(0);
   int64_t RB = NB % 4 == 0 ? 4 : NB % 2 == 0 ? 2 : 1;
+  int64_t MB = M >= 4 ? 4 : 1;
   auto vt = VectorType::get({16}, b.getF32Type());
   parallelLoop(0, NB, RB, [&](Value nb0) {
     SmallVector<Value> nb, col;
@@ -248,17 +252,29 @@ void KernelEmitter::linearK16(Value x, Value wp, Value out) {
       nb.push_back(arith::AddIOp::create(b, loc, nb0, idx(r)));
       col.push_back(arith::MulIOp::create(b, loc, nb.back(), idx(16)));
     }
-    loop(0, M, 1, [&](Value m) {
-      SmallVector<Value> init(RB, zeros(16));
+    // Rows m0 .. m0 + rows - 1 against the RB blocks.
+    auto tile = [&](Value m0, int64_t rows) {
+      SmallVector<Value> ms;
+      for (int64_t i = 0; i < rows; ++i) ms.push_back(i ? arith::AddIOp::create(b, loc, m0, idx(i)) : m0);
+      SmallVector<Value> init(RB * rows, zeros(16));
       auto acc = loopAcc(idx(0), idx(K), 1, init, [&](Value k, ValueRange a) {
-        Value xb = vector::BroadcastOp::create(b, loc, vt, loadScalar(x2, {m, k}));
-        SmallVector<Value> next;
-        for (int64_t r = 0; r < RB; ++r)
-          next.push_back(vector::FMAOp::create(b, loc, loadVec(wp, {nb[r], k, idx(0)}, 16), xb, a[r]));
+        SmallVector<Value> xb;
+        for (int64_t i = 0; i < rows; ++i)
+          xb.push_back(vector::BroadcastOp::create(b, loc, vt, loadScalar(x2, {ms[i], k})));
+        SmallVector<Value> next(a.begin(), a.end());
+        for (int64_t r = 0; r < RB; ++r) {
+          Value wv = loadVec(wp, {nb[r], k, idx(0)}, 16);
+          for (int64_t i = 0; i < rows; ++i)
+            next[r * rows + i] = vector::FMAOp::create(b, loc, wv, xb[i], a[r * rows + i]);
+        }
         return next;
       });
-      for (int64_t r = 0; r < RB; ++r) storeVec(acc[r], o2, {m, col[r]});
-    });
+      for (int64_t r = 0; r < RB; ++r)
+        for (int64_t i = 0; i < rows; ++i) storeVec(acc[r * rows + i], o2, {ms[i], col[r]});
+    };
+    int64_t tiled = M / MB * MB;
+    if (tiled > 0) loop(0, tiled, MB, [&](Value m0) { tile(m0, MB); });
+    if (tiled < M) loop(tiled, M, 1, [&](Value m) { tile(m, 1); });
   });
 }
 
