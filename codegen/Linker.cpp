@@ -4,6 +4,7 @@
 #include "frontend/Error.h"
 
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -63,8 +64,11 @@ void linkExecutable(const std::vector<std::string> &inputs, const std::vector<Em
   int rc = posix_spawnp(&pid, driver.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) fail("cannot run the linker '", driver, "' (set QWEN3C_LINKER)");
+  setChildToStop(pid);
   int status = 0;
-  waitpid(pid, &status, 0);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  setChildToStop(0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::remove(tmp.c_str());
     fail("linking ", output, " failed (", driver, " exited with ",

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstring>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace q3c {
@@ -17,8 +18,13 @@ struct Slot {
   char path[kPathMax];
 };
 Slot slots[kSlots];
+std::atomic<int> child{0};
 
 void cleanupAndReraise(int sig) {
+  if (int pid = child.load(); pid > 0) { // kill and waitpid are async-signal-safe
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
   for (int pass = 0; pass < 2; ++pass) // files first, so their folders are empty
     for (auto &s : slots) {
       int st = s.state.load();
@@ -30,6 +36,8 @@ void cleanupAndReraise(int sig) {
 }
 
 } // namespace
+
+void setChildToStop(int pid) { child.store(pid); }
 
 void installSignalCleanup() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {

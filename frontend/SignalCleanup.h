@@ -17,6 +17,11 @@ namespace q3c {
 
 void installSignalCleanup();
 
+// A child process (the linker) that must die before the temporaries go: a
+// signal sent to qwen3c alone (kill PID, a supervisor) does not reach it, and
+// it would write its output after the cleanup. 0: none.
+void setChildToStop(int pid);
+
 // RAII registration; a path is forgotten when its guard goes away.
 class RemoveOnSignal {
 public:
