@@ -262,6 +262,10 @@ void KernelEmitter::linearK16(Value x, Value wp, Value out) {
         for (int64_t i = 0; i < rows; ++i)
           xb.push_back(vector::BroadcastOp::create(b, loc, vt, loadScalar(x2, {ms[i], k})));
         SmallVector<Value> next(a.begin(), a.end());
+        if (M == 1) // decode streams each block once: ask for it 2 KiB ahead
+          for (int64_t r = 0; r < RB; ++r)
+            memref::PrefetchOp::create(b, loc, wp, ValueRange{nb[r], arith::AddIOp::create(b, loc, k, idx(64)), idx(0)},
+                                       /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
         for (int64_t r = 0; r < RB; ++r) {
           Value wv = loadVec(wp, {nb[r], k, idx(0)}, 16);
           for (int64_t i = 0; i < rows; ++i)
