@@ -10,12 +10,6 @@
 namespace qwen3c_bench {
 namespace {
 
-std::string fmt(const char *f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 std::string escapeXml(const std::string &s) {
   std::string out;
   for (char c : s) {
@@ -29,6 +23,12 @@ std::string escapeXml(const std::string &s) {
 }
 
 } // namespace
+
+std::string formatNumber(const char *format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
 
 double Measurement::median() const {
   if (samples.empty()) return 0;
@@ -50,10 +50,10 @@ std::string renderMarkdown(const Report &r) {
       o << "- | " << m.note << " | | |\n";
       continue;
     }
-    o << fmt("%.2f", m.median()) << " | " << fmt("%.2f", m.lowest()) << "-" << fmt("%.2f", m.highest()) << ", "
+    o << formatNumber("%.2f", m.median()) << " | " << formatNumber("%.2f", m.lowest()) << "-" << formatNumber("%.2f", m.highest()) << ", "
       << m.samples.size() << " | ";
     if (m.limit > 0)
-      o << fmt("%.1f", m.limit) << " (" << m.limitBasis << ") | " << fmt("%.0f%%", 100 * m.median() / m.limit);
+      o << formatNumber("%.1f", m.limit) << " (" << m.limitBasis << ") | " << formatNumber("%.0f%%", 100 * m.median() / m.limit);
     else
       o << " | ";
     o << " |\n";
@@ -62,8 +62,8 @@ std::string renderMarkdown(const Report &r) {
   o << "\nMachine: " << mc.cpu << ", " << mc.cores << " cores.";
   for (size_t i = 0; i < mc.threads.size(); ++i)
     o << " " << mc.threads[i] << " thread" << (mc.threads[i] > 1 ? "s" : "") << ": read "
-      << fmt("%.1f", mc.bandwidthGBs[i]) << " GB/s, f32 FMA " << fmt("%.0f", mc.f32Gflops[i]) << " GFLOP/s, bf16 dot "
-      << fmt("%.0f", mc.bf16Gflops[i]) << " GFLOP/s.";
+      << formatNumber("%.1f", mc.bandwidthGBs[i]) << " GB/s, f32 FMA " << formatNumber("%.0f", mc.f32Gflops[i]) << " GFLOP/s, bf16 dot "
+      << formatNumber("%.0f", mc.bf16Gflops[i]) << " GFLOP/s.";
   o << "\n";
   for (const auto &n : r.notes) o << "\n- " << n;
   if (!r.notes.empty()) o << "\n";
@@ -131,7 +131,7 @@ std::string renderSvg(const Report &r) {
     double v = std::pow(10.0, d);
     o << "<line x1=\"" << left << "\" x2=\"" << width - 10 << "\" y1=\"" << y(v) << "\" y2=\"" << y(v)
       << "\" stroke=\"#ddd\"/><text x=\"" << left - 6 << "\" y=\"" << y(v) + 4 << "\" text-anchor=\"end\">"
-      << fmt("%g", v) << "</text>\n";
+      << formatNumber("%g", v) << "</text>\n";
   }
   for (size_t g = 0; g < groups.size(); ++g) {
     int x0 = left + int(g) * groupW + gap / 2;
@@ -142,7 +142,7 @@ std::string renderSvg(const Report &r) {
       o << "<rect x=\"" << x0 + int(e) * bar << "\" y=\"" << yv << "\" width=\"" << bar - 2 << "\" height=\""
         << topPad + plotH - yv << "\" fill=\"" << colors[e % 7] << "\"><title>"
         << escapeXml(engines[e] + " " + groups[g].first + " t" + std::to_string(groups[g].second) + ": " +
-                     fmt("%.2f", it->second) + " tokens/s")
+                     formatNumber("%.2f", it->second) + " tokens/s")
         << "</title></rect>\n";
     }
     o << "<text x=\"" << x0 + int(engines.size()) * bar / 2 << "\" y=\"" << topPad + plotH + 16

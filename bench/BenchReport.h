@@ -47,6 +47,8 @@ struct Report {
 };
 
 std::string renderMarkdown(const Report &r);
+// printf of one number ("%.1f") into a string: the report's numbers and labels.
+std::string formatNumber(const char *format, double v);
 nlohmann::json toJson(const Report &r);
 std::string renderSvg(const Report &r);
 

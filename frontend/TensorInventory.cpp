@@ -56,4 +56,15 @@ std::vector<TensorSpec> expectedTensors(const ModelConfig &c) {
   return out;
 }
 
+double decodeWeightElements(const ModelConfig &c) {
+  double n = 0;
+  for (const auto &t : expectedTensors(c)) {
+    if (t.name == "model.embed_tokens.weight" && !c.tieWordEmbeddings) continue;
+    double e = double(t.numel());
+    if (t.name.find(".experts.") != std::string::npos) e *= double(c.numExpertsPerTok) / double(c.numExperts);
+    n += e;
+  }
+  return n;
+}
+
 } // namespace q3c

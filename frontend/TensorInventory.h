@@ -27,6 +27,11 @@ struct TensorSpec {
 
 std::vector<TensorSpec> expectedTensors(const ModelConfig &config);
 
+// Weight elements one decode step reads: every weight, but only k of E
+// experts, and none of an embedding table that is not also the LM head (one
+// row of it, negligible). Times the element size: the decode roofline's bytes.
+double decodeWeightElements(const ModelConfig &config);
+
 // "model.layers.{layer}.x" with layer 3 -> "model.layers.3.x"; likewise {expert}.
 std::string expandName(const std::string &pattern, int64_t layer, int64_t expert = -1);
 

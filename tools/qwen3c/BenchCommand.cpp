@@ -98,34 +98,28 @@ std::vector<int> parseCounts(const std::string &flag, const std::string &s, bool
   return out;
 }
 
-std::string tokenList(const std::vector<int32_t> &ids) {
+// "1,2,3": token ids for --tokens, sizes for the PyTorch and llama.cpp flags.
+template <typename Ints> std::string joinComma(const Ints &values) {
   std::string s;
-  for (int32_t id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+  for (auto v : values) s += (s.empty() ? "" : ",") + std::to_string(v);
   return s;
 }
 
-std::string printf1(const char *f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
+using qwen3c_bench::formatNumber;
 
-// Weight elements streamed per decoded token (experts at k of E, an untied
-// embedding table not at all: one row), and linear FLOPs per token.
+// Weight elements streamed per decoded token, and linear FLOPs per token:
+// 2 per matrix element read (the norms' vectors are the only 1-D weights).
 struct ModelCost {
   double decodeElements = 0, linearFlops = 0, attentionFlopsPerPosition = 0;
 };
 
 ModelCost modelCost(const ModelConfig &c) {
   ModelCost m;
-  for (const auto &t : expectedTensors(c)) {
-    double n = double(t.numel());
-    if (t.name.find(".experts.") != std::string::npos) n *= double(c.numExpertsPerTok) / double(c.numExperts);
-    bool embedding = t.name == "model.embed_tokens.weight";
-    if (embedding && !c.tieWordEmbeddings) continue;
-    m.decodeElements += n;
-    if (t.shape.size() == 2 && (!embedding || c.tieWordEmbeddings)) m.linearFlops += 2 * n;
-  }
+  m.decodeElements = decodeWeightElements(c);
+  double vectors = 0;
+  for (const auto &t : expectedTensors(c))
+    if (t.shape.size() == 1) vectors += double(t.numel());
+  m.linearFlops = 2 * (m.decodeElements - vectors);
   // QK^T and PV: 2 x 2 x heads x head_dim per layer per earlier position.
   m.attentionFlopsPerPosition = 4.0 * double(c.numLayers * c.numHeads * c.headDim);
   return m;
@@ -137,6 +131,7 @@ struct Engine {
   int bytesPerWeight = 2;       // in memory while running: the roofline's numerator
   bool bf16Arithmetic = true;   // which peak its prefill is compared with
   bool multiThreaded = true;
+  bool processPerSample = false;    // one run of `command` per sample (qwen3c and eager)
   std::vector<std::string> command; // prefix; --tokens ... appended (process engines)
   std::string absent;               // why it cannot run here
 };
@@ -201,7 +196,7 @@ struct Cell {
 void sampleOnce(Cell &cell, const std::vector<int32_t> &prompt) {
   std::vector<std::string> argv = cell.engine->command;
   std::vector<int32_t> ids(prompt.begin(), prompt.begin() + (cell.prefill ? cell.tokens : 1));
-  argv.insert(argv.end(), {"--tokens", tokenList(ids), "-n", std::to_string(cell.prefill ? 0 : cell.tokens),
+  argv.insert(argv.end(), {"--tokens", joinComma(ids), "-n", std::to_string(cell.prefill ? 0 : cell.tokens),
                            "--temp", "0", "--ignore-eos", "--json", "-t", std::to_string(cell.m.threads)});
   auto t0 = std::chrono::steady_clock::now();
   ProcessResult r = runProcess(argv);
@@ -217,13 +212,12 @@ void sampleOnce(Cell &cell, const std::vector<int32_t> &prompt) {
 
 void runPytorch(const BenchOptions &o, const Engine &e, std::vector<Cell *> cells, int threads) {
   if (cells.empty()) return;
-  std::string pp, tg;
-  for (Cell *c : cells) (c->prefill ? pp : tg) += (c->prefill ? pp : tg).empty() ? std::to_string(c->tokens)
-                                                                                  : "," + std::to_string(c->tokens);
+  std::vector<int> pps, tgs;
+  for (Cell *c : cells) (c->prefill ? pps : tgs).push_back(c->tokens);
   progress("%s, %d thread(s)\n", e.label.c_str(), threads);
   ProcessResult r = runProcess({o.python, o.pytorchScript, o.checkpoint, "--dtype", "bf16", "--threads",
-                                std::to_string(threads), "--pp", pp, "--tg", tg, "--reps", std::to_string(o.reps),
-                                "--max-seconds", printf1("%g", o.maxSeconds)});
+                                std::to_string(threads), "--pp", joinComma(pps), "--tg", joinComma(tgs), "--reps", std::to_string(o.reps),
+                                "--max-seconds", formatNumber("%g", o.maxSeconds)});
   nlohmann::json j;
   try {
     if (r.status == 0) j = nlohmann::json::parse(r.out);
@@ -243,11 +237,7 @@ void runLlamaBench(const BenchOptions &o, const Engine &e, std::vector<Cell *> c
     (c->prefill ? pps : tgs).insert(c->tokens);
     threads.insert(c->m.threads);
   }
-  auto joined = [](const std::set<int> &s) {
-    std::string r;
-    for (int v : s) r += (r.empty() ? "" : ",") + std::to_string(v);
-    return r.empty() ? std::string("0") : r;
-  };
+  auto joined = [](const std::set<int> &s) { return s.empty() ? std::string("0") : joinComma(s); };
   progress("%s\n", e.label.c_str());
   ProcessResult r = runProcess({o.llamaBench, "-m", gguf, "-p", joined(pps), "-n", joined(tgs), "-t", joined(threads),
                                 "-r", std::to_string(o.reps), "-o", "json"});
@@ -304,6 +294,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       e.label = "qwen3c " + dtype;
       e.bytesPerWeight = dtype == "bf16" ? 2 : 4;
       e.bf16Arithmetic = false; // bf16 weights, f32 FMA arithmetic (no vdpbf16ps kernels yet)
+      e.processPerSample = true;
       EngineTimer timer{e.label};
       e.command = {compiledModel(o, dtype, context)};
     } else if (id == "eager") {
@@ -311,6 +302,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       e.bytesPerWeight = 4;
       e.bf16Arithmetic = false;
       e.multiThreaded = false;
+      e.processPerSample = true;
       e.command = {selfExecutable(), "run-eager", o.checkpoint, "--max-context", std::to_string(context)};
     } else if (id == "pytorch") {
       e.label = "pytorch bf16";
@@ -398,7 +390,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
   // Process engines: warm-up once per (engine, threads), then repetitions
   // alternating over engines.
   for (const auto &e : engines) {
-    if (!e.absent.empty() || e.command.empty() || e.id == "pytorch" || e.id == "llama.cpp") continue;
+    if (!e.absent.empty() || !e.processPerSample) continue;
     for (int t : threads) {
       if (!e.multiThreaded && t != 1) continue;
       progress("warming up %s, %d thread(s)\n", e.label.c_str(), t);
@@ -412,7 +404,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
   }
   for (int rep = 0; rep < o.reps; ++rep) {
     for (auto &c : cells) {
-      if (c.done || c.engine->id == "pytorch" || c.engine->id == "llama.cpp") continue;
+      if (c.done || !c.engine->processPerSample) continue;
       // Skip what would take far too long, predicted from the engine's
       // prefill rate at a shorter prompt.
       if (c.m.samples.empty() && c.prefill)
@@ -421,8 +413,8 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
               other.tokens < c.tokens) {
             double predicted = c.tokens / other.m.median();
             if (predicted > 2 * o.maxSeconds) {
-              c.m.note = "skipped: about " + printf1("%.0f", predicted) + " s per run (--max-seconds " +
-                         printf1("%g", o.maxSeconds) + ")";
+              c.m.note = "skipped: about " + formatNumber("%.0f", predicted) + " s per run (--max-seconds " +
+                         formatNumber("%g", o.maxSeconds) + ")";
               c.done = true;
             }
           }
@@ -470,12 +462,12 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       double flops = cost.linearFlops + cost.attentionFlopsPerPosition * c.tokens / 2;
       double peak = e.bf16Arithmetic ? mc.bf16Gflops[li] : mc.f32Gflops[li];
       c.m.limit = peak * 1e9 / flops;
-      c.m.limitBasis = printf1("%.0f", peak) + (e.bf16Arithmetic ? " GFLOP/s bf16 / " : " GFLOP/s f32 / ") +
-                       printf1("%.3g", flops / 1e9) + " GFLOP";
+      c.m.limitBasis = formatNumber("%.0f", peak) + (e.bf16Arithmetic ? " GFLOP/s bf16 / " : " GFLOP/s f32 / ") +
+                       formatNumber("%.3g", flops / 1e9) + " GFLOP";
     } else {
       double bytes = cost.decodeElements * e.bytesPerWeight;
       c.m.limit = mc.bandwidthGBs[li] * 1e9 / bytes;
-      c.m.limitBasis = printf1("%.1f", mc.bandwidthGBs[li]) + " GB/s / " + printf1("%.3g", bytes / 1e9) + " GB";
+      c.m.limitBasis = formatNumber("%.1f", mc.bandwidthGBs[li]) + " GB/s / " + formatNumber("%.3g", bytes / 1e9) + " GB";
     }
     report.rows.push_back(c.m);
   }
@@ -486,11 +478,11 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
   std::string times;
   for (const auto &e : engines)
     if (gEngineSeconds.count(e.label))
-      times += (times.empty() ? "" : ", ") + e.label + " " + printf1("%.0f s", gEngineSeconds[e.label]);
+      times += (times.empty() ? "" : ", ") + e.label + " " + formatNumber("%.0f s", gEngineSeconds[e.label]);
   report.notes.push_back("Wall time per engine (builds, start-up and warm-up included): " + times + "; whole bench " +
-                         printf1("%.0f s", elapsed()) + ".");
+                         formatNumber("%.0f s", elapsed()) + ".");
   if (cost.decodeElements * 2 < 64e6)
-    report.notes.push_back("The weights (" + printf1("%.3g", cost.decodeElements * 2 / 1e6) +
+    report.notes.push_back("The weights (" + formatNumber("%.3g", cost.decodeElements * 2 / 1e6) +
                            " MB in bf16) fit in the CPU caches: decode is not bound by memory bandwidth here, so "
                            "'% of limit' can pass 100%.");
   std::string md = "# qwen3c bench: " + o.checkpoint + " (" + report.date + ")\n\n" +

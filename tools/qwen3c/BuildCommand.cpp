@@ -5,6 +5,7 @@
 #include "frontend/Checkpoint.h"
 #include "frontend/Error.h"
 #include "frontend/GraphBuilder.h"
+#include "frontend/TensorInventory.h"
 #include "passes/CostModel.h"
 #include "passes/WeightPlan.h"
 #include "frontend/AtomicFile.h"
@@ -154,19 +155,7 @@ void build(const BuildOptions &o) {
   info[kBos] = c.bosTokenId;
   info[kNumEos] = std::min<int64_t>(4, int64_t(c.eosTokenIds.size()));
   for (int64_t i = 0; i < info[kNumEos]; ++i) info[kEos0 + i] = c.eosTokenIds[size_t(i)];
-  // Bytes one decode step streams: all weights, but only k of E experts, and
-  // only one row of an embedding table that is not also the LM head.
-  double decodeBytes = 0;
-  for (const auto &slot : plan->slots) {
-    int64_t instances = 0;
-    for (int64_t off : slot.offsets) instances += off >= 0;
-    double bytes = double(slot.bytes()) * double(instances);
-    if (slot.pattern.find("{expert}") != std::string::npos)
-      bytes *= double(c.numExpertsPerTok) / double(c.numExperts);
-    if (slot.pattern == "model.embed_tokens.weight" && !c.tieWordEmbeddings) bytes = 0;
-    decodeBytes += bytes;
-  }
-  info[kDecodeWeightBytes] = int64_t(decodeBytes);
+  info[kDecodeWeightBytes] = int64_t(decodeWeightElements(c) * double(dtypeSize(*dt)));
   info[kWeightsMode] = sidecar ? 1 : 0;
   info[kWeightsChecksum] = int64_t(checksum);
   info[kModelId] = int64_t(id.value());
