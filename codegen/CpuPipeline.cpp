@@ -2,6 +2,7 @@
 #include "codegen/CpuPipeline.h"
 #include "frontend/AtomicFile.h"
 #include "frontend/Error.h"
+#include "passes/FusionPipeline.h"
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -47,12 +48,19 @@ void applyIRDump(PassManager &pm) {
 
 void setIRDump(const IRDump &dump) { gDump = dump; }
 
-LogicalResult runQ3Lowering(ModuleOp module) {
+LogicalResult runFusion(ModuleOp module, const std::vector<std::string> &fusionPasses) {
+  PassManager pm(module.getContext());
+  q3::addFusionPasses(pm, fusionPasses);
+  return pm.run(module);
+}
+
+LogicalResult runQ3Lowering(ModuleOp module, const std::vector<std::string> &fusionPasses) {
   MLIRContext *ctx = module.getContext();
   DialectRegistry registry;
   func::registerInlinerExtension(registry);
   ctx->appendDialectRegistry(registry);
   PassManager pm(ctx);
+  q3::addFusionPasses(pm, fusionPasses);
   pm.addPass(q3::createChooseWeightLayouts());
   pm.addPass(q3::createPlanWeights());
   pm.addPass(createInlinerPass());

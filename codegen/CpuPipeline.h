@@ -23,10 +23,13 @@ struct IRDump {
 };
 void setIRDump(const IRDump &dump);
 
-// q3 passes: weight planning, inlining the layer functions into the layer
+// q3 passes: the fusion passes named (see passes/FusionPipeline.h), weight planning, inlining the layer functions into the layer
 // loop, lowering every op to loops on memrefs. Leaves q3.weight_plan and
 // q3.arena_bytes on the module. Fails with diagnostics emitted.
-mlir::LogicalResult runQ3Lowering(mlir::ModuleOp module);
+mlir::LogicalResult runQ3Lowering(mlir::ModuleOp module, const std::vector<std::string> &fusionPasses);
+
+// Only the fusion passes (for reports and graph pictures of a fusion level).
+mlir::LogicalResult runFusion(mlir::ModuleOp module, const std::vector<std::string> &fusionPasses);
 
 // Upstream conversions to the LLVM dialect.
 mlir::LogicalResult runLLVMLowering(mlir::ModuleOp module);

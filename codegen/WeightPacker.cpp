@@ -49,6 +49,17 @@ void toK16(uint8_t *data, int64_t N, int64_t K, size_t elem) {
 }
 
 
+// [gate; up] rows -> gate block j, up block j, ... (16-row blocks), in place.
+void interleaveGateUp(uint8_t *data, int64_t N, int64_t K, size_t elem) {
+  std::vector<uint8_t> src(data, data + size_t(N * K) * elem);
+  size_t block = size_t(16 * K) * elem;
+  int64_t half = N / 2 / 16;
+  for (int64_t j = 0; j < half; ++j) {
+    std::memcpy(data + size_t(2 * j) * block, src.data() + size_t(j) * block, block);
+    std::memcpy(data + size_t(2 * j + 1) * block, src.data() + size_t(half + j) * block, block);
+  }
+}
+
 } // namespace
 
 uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFile &out) {
@@ -76,12 +87,24 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
         appendConverted(v, to, bytes);
       }
     } else {
-      const TensorView &v = ck.tensor(name);
-      if (v.numel() != inst.slot->type.getNumElements())
-        fail(v.file, ": tensor '", v.name, "' does not fit the compiled shape");
+      // One tensor, or the parts of a stack, rows in order.
+      std::vector<std::string> names;
+      for (const auto &p : inst.slot->parts) names.push_back(expandName(p, inst.layer));
+      if (names.empty()) names.push_back(name);
       size_t start = bytes.size();
-      appendConverted(v, to, bytes);
-      if (inst.slot->layout == "k16") toK16(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
+      int64_t rows = 0;
+      for (const auto &n : names) {
+        const TensorView &v = ck.tensor(n);
+        int64_t perRow = inst.slot->type.getNumElements() / shape[0];
+        if (v.numel() % perRow != 0 || rows + v.numel() / perRow > shape[0])
+          fail(v.file, ": tensor '", v.name, "' does not fit the compiled shape");
+        rows += v.numel() / perRow;
+        appendConverted(v, to, bytes);
+      }
+      if (rows != shape[0]) fail(ck.tensor(names[0]).file, ": tensor '", names[0], "' does not fit the compiled shape");
+      if (inst.slot->layout == "k16-gated") interleaveGateUp(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
+      if (inst.slot->layout == "k16" || inst.slot->layout == "k16-gated")
+        toK16(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
     }
     out.write(bytes.data(), bytes.size());
     fnv.add(bytes.data(), bytes.size());

@@ -104,6 +104,34 @@ LogicalResult RMSNormOp::verify() {
 // q3.linear
 //===----------------------------------------------------------------------===//
 
+// The optional `norm` of the linear family: a [in] vector and its eps.
+static LogicalResult verifyNormOnLoad(Operation *op, Value norm, FloatAttr eps, int64_t in) {
+  if (!norm) {
+    if (eps) return op->emitOpError("norm_eps is set but there is no norm weight");
+    return success();
+  }
+  auto nt = tensorOf(norm);
+  if (nt.getRank() != 1 || nt.getDimSize(0) != in)
+    return op->emitOpError("norm weight ") << shapeStr(nt) << " must be [" << in << "]";
+  if (!isFloat(nt.getElementType()))
+    return op->emitOpError("norm weight must be a float tensor");
+  if (!eps || !(eps.getValueAsDouble() > 0.0))
+    return op->emitOpError("a norm needs a positive norm_eps");
+  return success();
+}
+
+// Input [..., in] against a float weight [rows, in].
+static LogicalResult verifyProduct(Operation *op, RankedTensorType input, RankedTensorType weight) {
+  if (weight.getRank() != 2)
+    return op->emitOpError("weight must be [out, in], got ") << shapeStr(weight);
+  if (input.getRank() < 1 || input.getShape().back() != weight.getDimSize(1))
+    return op->emitOpError("weight in-features (")
+           << weight.getDimSize(1) << ") must equal the input's last dimension";
+  if (!isFloat(weight.getElementType()))
+    return op->emitOpError("quantised weights are not supported by fused linears");
+  return success();
+}
+
 LogicalResult LinearOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &results) {
@@ -144,6 +172,81 @@ LogicalResult LinearOp::verify() {
              << shapeStr(st) << " must be [" << out << "] (per row) or ["
              << out << "x" << "G] with G dividing " << in << " (per group)";
   }
+  return success();
+}
+
+LogicalResult LinearSwiGLUOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &results) {
+  auto input = tensorOf(adaptor.getInput());
+  auto weight = tensorOf(adaptor.getWeight());
+  if (weight.getRank() != 2 || weight.getDimSize(0) % 2 != 0)
+    return emitOptionalError(loc, "'q3.linear_swiglu' op weight must be [2 * inter, in], got ",
+                             shapeStr(weight));
+  if (input.getRank() < 1)
+    return emitOptionalError(loc, "'q3.linear_swiglu' op input must have rank >= 1");
+  SmallVector<int64_t> shape(input.getShape());
+  shape.back() = weight.getDimSize(0) / 2;
+  results.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+LogicalResult LinearSwiGLUOp::verify() {
+  auto input = tensorOf(getInput());
+  if (failed(verifyProduct(*this, input, tensorOf(getWeight()))))
+    return failure();
+  return verifyNormOnLoad(*this, getNorm(), getNormEpsAttr(), input.getShape().back());
+}
+
+LogicalResult LinearSplitOp::verify() {
+  auto input = tensorOf(getInput());
+  auto weight = tensorOf(getWeight());
+  if (failed(verifyProduct(*this, input, weight)))
+    return failure();
+  if (getResults().empty())
+    return emitOpError("needs at least one result");
+  int64_t rows = 0;
+  for (Value r : getResults()) {
+    auto rt = tensorOf(r);
+    if (rt.getRank() != input.getRank() || rt.getElementType() != input.getElementType() ||
+        rt.getShape().drop_back() != input.getShape().drop_back())
+      return emitOpError("result ") << rt << " must be the input's shape but for the last dimension";
+    rows += rt.getShape().back();
+  }
+  if (rows != weight.getDimSize(0))
+    return emitOpError("results' last dimensions sum to ")
+           << rows << ", but the weight has " << weight.getDimSize(0) << " rows";
+  return verifyNormOnLoad(*this, getNorm(), getNormEpsAttr(), input.getShape().back());
+}
+
+LogicalResult ConcatOp::verify() {
+  auto result = tensorOf(getResult());
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  int64_t rows = 0;
+  for (Value v : getInputs()) {
+    auto t = tensorOf(v);
+    if (t.getRank() != result.getRank() || t.getElementType() != result.getElementType() ||
+        t.getShape().drop_front() != result.getShape().drop_front())
+      return emitOpError("input ") << shapeStr(t) << " does not stack into " << shapeStr(result);
+    rows += t.getDimSize(0);
+  }
+  if (rows != result.getDimSize(0))
+    return emitOpError("inputs have ") << rows << " rows, the result " << result.getDimSize(0);
+  return success();
+}
+
+LogicalResult LinearResidualOp::verify() {
+  auto input = tensorOf(getInput());
+  auto weight = tensorOf(getWeight());
+  if (failed(verifyProduct(*this, input, weight)))
+    return failure();
+  SmallVector<int64_t> shape(input.getShape());
+  shape.back() = weight.getDimSize(0);
+  auto result = tensorOf(getResult());
+  if (result.getShape() != ArrayRef<int64_t>(shape) || result.getElementType() != input.getElementType())
+    return emitOpError("result ") << result << " must be the input's shape with " << weight.getDimSize(0)
+                                  << " features";
   return success();
 }
 
@@ -196,6 +299,45 @@ LogicalResult KVWriteOp::verify() {
     return emitOpError("chunk of ")
            << value.getDimSize(0) << " tokens exceeds the cache capacity ("
            << cache.getDimSize(2) << ")";
+  return success();
+}
+
+// QK-norm + RoPE on [T, heads, head_dim].
+static LogicalResult verifyNormRope(Operation *op, RankedTensorType input, RankedTensorType norm,
+                                    double eps, double theta) {
+  if (input.getRank() != 3)
+    return op->emitOpError("input must be [tokens, heads, head_dim], got ") << shapeStr(input);
+  int64_t D = input.getDimSize(2);
+  if (D % 2 != 0)
+    return op->emitOpError("head_dim (") << D << ") must be even";
+  if (norm.getRank() != 1 || norm.getDimSize(0) != D)
+    return op->emitOpError("norm weight ") << shapeStr(norm) << " must be [" << D << "]";
+  if (!(eps > 0.0))
+    return op->emitOpError("eps must be positive");
+  if (!(theta > 1.0))
+    return op->emitOpError("theta must be greater than 1, got ") << theta;
+  return success();
+}
+
+LogicalResult NormRopeOp::verify() {
+  return verifyNormRope(*this, tensorOf(getInput()), tensorOf(getNorm()),
+                        getEpsAttr().getValueAsDouble(), getThetaAttr().getValueAsDouble());
+}
+
+LogicalResult NormRopeWriteOp::verify() {
+  auto input = tensorOf(getInput());
+  if (failed(verifyNormRope(*this, input, tensorOf(getNorm()), getEpsAttr().getValueAsDouble(),
+                            getThetaAttr().getValueAsDouble())))
+    return failure();
+  auto cache = tensorOf(getCache());
+  if (failed(verifyCache(*this, "cache", cache)))
+    return failure();
+  if (input.getDimSize(1) != cache.getDimSize(1) || input.getDimSize(2) != cache.getDimSize(3))
+    return emitOpError("input heads x head_dim (")
+           << input.getDimSize(1) << "x" << input.getDimSize(2) << ") must match the cache's ("
+           << cache.getDimSize(1) << "x" << cache.getDimSize(3) << ")";
+  if (input.getDimSize(0) > cache.getDimSize(2))
+    return emitOpError("chunk of ") << input.getDimSize(0) << " tokens exceeds the cache capacity";
   return success();
 }
 

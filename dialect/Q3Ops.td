@@ -94,6 +94,71 @@ def Q3_LinearOp : Q3_Op<"linear", [Pure, InferTypeOpAdaptor]> {
   let hasVerifier = 1;
 }
 
+// The fused linears below are written by the q3-fuse-* passes, never by the
+// frontend. Their optional `norm %g {norm_eps}` normalises each input row on
+// load, as `q3.rms_norm %input, %g {eps = norm_eps}` would before the
+// product, so the normalised rows are never written to memory.
+
+def Q3_LinearResidualOp : Q3_Op<"linear_residual", [Pure, AllTypesMatch<["residual", "result"]>]> {
+  let summary = "x * W^T + residual, the add as the kernel's epilogue";
+  let description = [{
+    `q3.linear` followed by `q3.add` of `residual`: the product is added to
+    the residual stream as it leaves the registers.
+  }];
+  let arguments = (ins Q3_Act:$input, Q3_Weight:$weight, Q3_Act:$residual);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat = "$input `,` $weight `,` $residual attr-dict `:` type($input) `,` "
+                       "type($weight) `,` type($residual)";
+  let hasVerifier = 1;
+}
+
+def Q3_LinearSwiGLUOp : Q3_Op<"linear_swiglu", [Pure, InferTypeOpAdaptor]> {
+  let summary = "silu(x * Wg^T) * (x * Wu^T) from one weight [Wg; Wu]";
+  let description = [{
+    The gate and up projections of a SwiGLU FFN as one product: `weight` is
+    [2 * inter, in], the gate rows first, then the up rows (a `q3.concat` of
+    the two checkpoint weights); the result is [..., inter]. The SwiGLU is
+    the kernel's epilogue, so neither half is written to memory. `norm`
+    normalises the input rows on load, as in q3.linear.
+  }];
+  let arguments = (ins Q3_Act:$input, Q3_Weight:$weight, Optional<Q3_Weight>:$norm,
+                       OptionalAttr<F64Attr>:$norm_eps);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat = "$input `,` $weight (`norm` $norm^ `:` type($norm))? attr-dict "
+                       "`:` type($input) `,` type($weight)";
+  let hasVerifier = 1;
+}
+
+def Q3_LinearSplitOp : Q3_Op<"linear_split", [Pure]> {
+  let summary = "sibling projections of one input as one product, split by rows";
+  let description = [{
+    `weight` is the row concatenation of several [out_i, in] weights (a
+    `q3.concat`); result i is [..., out_i] and holds x * W_i^T. One kernel
+    reads the input once and streams all the weights (QKV). `norm`
+    normalises the input rows on load, as in q3.linear.
+  }];
+  let arguments = (ins Q3_Act:$input, Q3_Weight:$weight, Optional<Q3_Weight>:$norm,
+                       OptionalAttr<F64Attr>:$norm_eps);
+  let results = (outs Variadic<Q3_Act>:$results);
+  let assemblyFormat = "$input `,` $weight (`norm` $norm^ `:` type($norm))? attr-dict "
+                       "`:` type($input) `,` type($weight) `->` type($results)";
+  let hasVerifier = 1;
+}
+
+def Q3_ConcatOp : Q3_Op<"concat", [Pure]> {
+  let summary = "weights stacked along dimension 0";
+  let description = [{
+    Made by the sibling fusions so one product can stream several
+    checkpoint weights: the inputs (q3.weight results) share every
+    dimension but the first and their element type. The weight planner
+    packs the concatenation as one weight.
+  }];
+  let arguments = (ins Variadic<Q3_Weight>:$inputs);
+  let results = (outs Q3_Weight:$result);
+  let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Attention
 //===----------------------------------------------------------------------===//
@@ -129,6 +194,34 @@ def Q3_KVWriteOp : Q3_Op<"kv_write", [Pure, AllTypesMatch<["cache", "result"]>]>
   let hasVerifier = 1;
 }
 
+def Q3_NormRopeOp : Q3_Op<"norm_rope", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "QK-norm and rotary embedding as one kernel";
+  let description = [{
+    `q3.rms_norm` over head_dim with `norm` (eps `eps`), then `q3.rope` at
+    `offset`, in one pass over `input` [T, heads, head_dim].
+  }];
+  let arguments = (ins Q3_Act:$input, Q3_Weight:$norm, Index:$offset,
+                       F64Attr:$eps, F64Attr:$theta, Q3_RopeStyleAttr:$style);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat = "$input `,` $norm `at` $offset attr-dict `:` type($input) `,` type($norm)";
+  let hasVerifier = 1;
+}
+
+def Q3_NormRopeWriteOp : Q3_Op<"norm_rope_write", [Pure, AllTypesMatch<["cache", "result"]>]> {
+  let summary = "QK-norm, rotary embedding and the KV-cache write as one kernel";
+  let description = [{
+    q3.norm_rope whose rows go straight into `cache[layer]` at `offset`, as
+    q3.kv_write would write them; the result is the updated cache, so the
+    rotated keys never exist in memory outside it.
+  }];
+  let arguments = (ins Q3_Act:$input, Q3_Weight:$norm, Q3_Act:$cache, Index:$layer,
+                       Index:$offset, F64Attr:$eps, F64Attr:$theta, Q3_RopeStyleAttr:$style);
+  let results = (outs Q3_Act:$result);
+  let assemblyFormat = "$input `,` $norm `into` $cache `[` $layer `]` `at` $offset attr-dict "
+                       "`:` type($input) `,` type($norm) `,` type($cache)";
+  let hasVerifier = 1;
+}
+
 def Q3_AttentionOp : Q3_Op<"attention", [Pure, AllTypesMatch<["query", "result"]>,
                                           AllTypesMatch<["keys", "values"]>]> {
   let summary = "grouped-query causal attention over the KV cache";
@@ -138,9 +231,12 @@ def Q3_AttentionOp : Q3_Op<"attention", [Pure, AllTypesMatch<["query", "result"]
     Query t (position `offset + t`) attends to cache positions
     0 .. offset + t, so the current length is `offset + T`. Query head h
     uses kv head `h / (q_heads / kv_heads)`; scores are scaled by `scale`.
+    With `online_softmax` (set by q3-fuse-attention-softmax) the kernel
+    keeps a running maximum and sum instead of materialising score rows.
   }];
   let arguments = (ins Q3_Act:$query, Q3_Act:$keys, Q3_Act:$values,
-                       Index:$layer, Index:$offset, F64Attr:$scale);
+                       Index:$layer, Index:$offset, F64Attr:$scale,
+                       UnitAttr:$online_softmax);
   let results = (outs Q3_Act:$result);
   let assemblyFormat = "$query `,` $keys `,` $values `[` $layer `]` `at` "
                        "$offset attr-dict `:` type($query) `,` type($keys)";

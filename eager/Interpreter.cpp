@@ -15,6 +15,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <xtensor/xadapt.hpp>
+#include <xtensor/xstrided_view.hpp>
 
 using namespace mlir;
 
@@ -223,6 +224,62 @@ struct Interpreter::Impl {
           if (l.getScales()) fail("eager: quantised q3.linear is not supported yet");
           setFloats(env, l.getResult(), linear(floats(env, l.getInput()), floats(env, l.getWeight())));
         })
+        // The fused ops are defined as the unfused ops they replace, so the
+        // interpreter runs them by composition: the differential tests then
+        // compare a pass's output with its input on the same arithmetic.
+        .Case([&](q3::LinearResidualOp l) {
+          setFloats(env, l.getResult(),
+                    linear(floats(env, l.getInput()), floats(env, l.getWeight())) +
+                        floats(env, l.getResidual()));
+        })
+        .Case([&](q3::LinearSwiGLUOp l) {
+          xt::xarray<float> y = linear(normOnLoad(env, l.getInput(), l.getNorm(), l.getNormEpsAttr()),
+                                       floats(env, l.getWeight()));
+          size_t I = y.shape().back() / 2;
+          xt::xarray<float> gate = xt::strided_view(y, {xt::ellipsis(), xt::range(0, I)});
+          xt::xarray<float> up = xt::strided_view(y, {xt::ellipsis(), xt::range(I, 2 * I)});
+          setFloats(env, l.getResult(), swiglu(gate, up));
+        })
+        .Case([&](q3::LinearSplitOp l) {
+          xt::xarray<float> y = linear(normOnLoad(env, l.getInput(), l.getNorm(), l.getNormEpsAttr()),
+                                       floats(env, l.getWeight()));
+          size_t start = 0;
+          for (Value r : l.getResults()) {
+            size_t n = size_t(llvm::cast<RankedTensorType>(r.getType()).getShape().back());
+            setFloats(env, r, xt::strided_view(y, {xt::ellipsis(), xt::range(start, start + n)}));
+            start += n;
+          }
+        })
+        .Case([&](q3::ConcatOp c) {
+          auto shape = staticShape(c.getResult().getType());
+          auto arr = std::make_shared<xt::xarray<float>>(shape);
+          size_t at = 0;
+          for (Value v : c.getInputs()) {
+            xt::xarray<float> part = floats(env, v);
+            std::copy_n(part.data(), part.size(), arr->data() + at);
+            at += part.size();
+          }
+          env[c.getResult()] = Tensor{arr, nullptr};
+        })
+        .Case([&](q3::NormRopeOp r) {
+          xt::xarray<float> normed = rmsNorm(floats(env, r.getInput()), floats(env, r.getNorm()),
+                                             r.getEpsAttr().getValueAsDouble());
+          setFloats(env, r.getResult(),
+                    rope(normed, scalar(env, r.getOffset()), r.getThetaAttr().getValueAsDouble(),
+                         r.getStyle() == q3::RopeStyle::SplitHalves));
+        })
+        .Case([&](q3::NormRopeWriteOp w) {
+          xt::xarray<float> normed = rmsNorm(floats(env, w.getInput()), floats(env, w.getNorm()),
+                                             w.getEpsAttr().getValueAsDouble());
+          xt::xarray<float> value = rope(normed, scalar(env, w.getOffset()), w.getThetaAttr().getValueAsDouble(),
+                                         w.getStyle() == q3::RopeStyle::SplitHalves);
+          roundTo(w.getInput().getType(), value); // what q3.rope's result would hold
+          Tensor cache = std::get<Tensor>(take(env, w->getOpOperand(2)));
+          if (cache.f.use_count() != 1) cache = Tensor::floats(*cache.f);
+          roundTo(w.getCache().getType(), value);
+          kvWrite(*cache.f, value, scalar(env, w.getLayer()), scalar(env, w.getOffset()));
+          env[w.getResult()] = std::move(cache);
+        })
         .Case([&](q3::RopeOp r) {
           setFloats(env, r.getResult(),
                     rope(floats(env, r.getInput()), scalar(env, r.getOffset()),
@@ -275,6 +332,15 @@ struct Interpreter::Impl {
         .Default([&](Operation *o) {
           fail("eager: unsupported op '", o->getName().getStringRef().str(), "'");
         });
+  }
+
+  // The input of a fused linear, normalised first when it has a norm.
+  xt::xarray<float> normOnLoad(Env &env, Value input, Value norm, FloatAttr eps) {
+    xt::xarray<float> x = floats(env, input);
+    if (!norm) return x;
+    xt::xarray<float> n = rmsNorm(x, floats(env, norm), eps.getValueAsDouble());
+    roundTo(input.getType(), n); // what q3.rms_norm's result would hold
+    return n;
   }
 
   // Expands {layer}, stacks {expert}, checks the shape the IR declares.

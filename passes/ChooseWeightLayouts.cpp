@@ -10,24 +10,41 @@ namespace {
 
 using namespace mlir;
 
-bool packable(WeightOp w) {
-  auto t = w.getResult().getType();
-  if (t.getRank() != 2 || t.getDimSize(0) % 16 != 0 || !llvm::isa<FloatType>(t.getElementType()))
-    return false;
-  for (OpOperand &use : w.getResult().getUses()) {
+// Rows of each product's output part: a k16 block must not straddle two.
+bool partsAligned(LinearSplitOp l) {
+  return llvm::all_of(l.getResults(), [](Value r) {
+    return llvm::cast<RankedTensorType>(r.getType()).getShape().back() % 16 == 0;
+  });
+}
+
+// The packed layout a weight (a q3.weight or a stacked q3.concat) is read
+// best in, or "" to keep the checkpoint's rows.
+StringRef chooseLayout(Value w) {
+  auto t = llvm::cast<RankedTensorType>(w.getType());
+  if (t.getRank() != 2 || t.getDimSize(0) % 16 != 0 || !llvm::isa<FloatType>(t.getElementType()) || w.use_empty())
+    return "";
+  StringRef layout;
+  for (OpOperand &use : w.getUses()) {
     Operation *user = use.getOwner();
-    bool linearWeight = llvm::isa<LinearOp>(user) && use.getOperandNumber() == 1;
-    bool embeddingTable = llvm::isa<EmbeddingOp>(user) && use.getOperandNumber() == 0;
-    if (!linearWeight && !embeddingTable) return false;
+    StringRef wanted;
+    if (use.getOperandNumber() == 1 && llvm::isa<LinearOp, LinearResidualOp>(user)) wanted = "k16";
+    else if (use.getOperandNumber() == 0 && llvm::isa<EmbeddingOp>(user)) wanted = "k16";
+    else if (auto s = llvm::dyn_cast<LinearSplitOp>(user); s && use.getOperandNumber() == 1 && partsAligned(s))
+      wanted = "k16";
+    else if (llvm::isa<LinearSwiGLUOp>(user) && use.getOperandNumber() == 1 && t.getDimSize(0) % 32 == 0)
+      wanted = "k16-gated";
+    if (wanted.empty() || (!layout.empty() && layout != wanted)) return "";
+    layout = wanted;
   }
-  return true;
+  return layout;
 }
 
 struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayoutsPass> {
   void runOnOperation() override {
-    getOperation().walk([&](WeightOp w) {
-      if (!w->hasAttr("q3.layout") && packable(w))
-        w->setAttr("q3.layout", StringAttr::get(&getContext(), "k16"));
+    getOperation().walk([&](Operation *op) {
+      if (!llvm::isa<WeightOp, ConcatOp>(op) || op->hasAttr("q3.layout")) return;
+      StringRef layout = chooseLayout(op->getResult(0));
+      if (!layout.empty()) op->setAttr("q3.layout", StringAttr::get(&getContext(), layout));
     });
   }
 };

@@ -26,7 +26,14 @@ double elementsOf(Type t) {
   return r ? double(r.getNumElements()) : 0;
 }
 
-bool isWeight(Value v) { return v.getDefiningOp() && llvm::isa<WeightOp>(v.getDefiningOp()); }
+bool isWeight(Value v) { return v.getDefiningOp() && llvm::isa<WeightOp, ConcatOp>(v.getDefiningOp()); }
+
+// 2 M N K for an input [..., K] (M rows) against a weight [N, K].
+double productFlops(Value input, Value weight) {
+  auto x = llvm::cast<RankedTensorType>(input.getType());
+  auto w = llvm::cast<RankedTensorType>(weight.getType());
+  return 2.0 * double(x.getNumElements() / x.getShape().back()) * double(w.getDimSize(0)) * double(w.getDimSize(1));
+}
 
 // Reads of the non-weight tensor operands, writes of every result.
 Cost streamed(Operation *op) {
@@ -42,13 +49,38 @@ Cost streamed(Operation *op) {
 } // namespace
 
 Cost costOf(Operation *op, int64_t position) {
-  if (llvm::isa<WeightOp>(op) || op->getDialect() == nullptr || op->getDialect()->getNamespace() != "q3") return {};
+  if (llvm::isa<WeightOp, ConcatOp>(op) || op->getDialect() == nullptr || op->getDialect()->getNamespace() != "q3") return {};
   llvm::StringRef name = op->getName().stripDialect();
   if (name == "linear") {
     Cost c = streamed(op);
     auto x = llvm::cast<RankedTensorType>(op->getOperand(0).getType());
     auto w = llvm::cast<RankedTensorType>(op->getOperand(1).getType());
     c.flops = 2.0 * double(x.getNumElements() / x.getShape().back()) * double(w.getDimSize(0)) * double(w.getDimSize(1));
+    return c;
+  }
+  // Fused linears: the input read once, only the final result written; a
+  // folded norm adds its 4 FLOPs per input element (and reads its weight).
+  if (name == "linear_residual" || name == "linear_split" || name == "linear_swiglu") {
+    Cost c = streamed(op);
+    c.flops = productFlops(op->getOperand(0), op->getOperand(1));
+    double out = 0;
+    for (Value r : op->getResults()) out += elementsOf(r.getType());
+    if (name == "linear_residual") c.flops += out;
+    if (name == "linear_swiglu") c.flops += 5 * out;
+    if (op->getNumOperands() > 2 && name != "linear_residual") c.flops += 4 * elementsOf(op->getOperand(0).getType());
+    return c;
+  }
+  if (name == "norm_rope") {
+    Cost c = streamed(op);
+    c.flops = 10 * elementsOf(op->getResult(0).getType());
+    return c;
+  }
+  if (name == "norm_rope_write") { // like kv_write: the rows in, the same bytes into the cache
+    Cost c;
+    c.kernels = 1;
+    c.weightRead = bytesOf(op->getOperand(1).getType());
+    c.activationRead = c.activationWritten = bytesOf(op->getOperand(0).getType());
+    c.flops = 10 * elementsOf(op->getOperand(0).getType());
     return c;
   }
   if (name == "embedding") { // reads T rows of the table, not the table
@@ -76,9 +108,17 @@ Cost costOf(Operation *op, int64_t position) {
     for (int64_t t = 0; t < q.getDimSize(0); ++t) positions += double(position + t + 1);
     Cost c;
     c.kernels = 1;
-    c.activationRead = bytesOf(q) + 2 * KV * positions * D * es + 2 * H * positions * 4;
-    c.activationWritten = bytesOf(op->getResult(0).getType()) + H * positions * 4;
-    c.flops = 4 * H * D * positions + 5 * H * positions;
+    c.activationRead = bytesOf(q) + 2 * KV * positions * D * es;
+    c.activationWritten = bytesOf(op->getResult(0).getType());
+    if (op->hasAttr("online_softmax")) {
+      // No score rows; each position rescales the output accumulators (D
+      // multiplies) and updates the running maximum and sum.
+      c.flops = 5 * H * D * positions + 7 * H * positions;
+    } else {
+      c.activationRead += 2 * H * positions * 4;
+      c.activationWritten += H * positions * 4;
+      c.flops = 4 * H * D * positions + 5 * H * positions;
+    }
     (void)T;
     return c;
   }
@@ -138,6 +178,41 @@ std::vector<CostRow> costReport(ModuleOp module, int64_t position) {
     if (kind || total.kernels > 0) rows.push_back(row);
   }
   return rows;
+}
+
+namespace {
+// Whole forward pass per token, per entry ("decode", "prefill").
+std::map<std::string, Cost> perEntryCost(ModuleOp module, int64_t position) {
+  std::map<std::string, Cost> perEntry;
+  for (const auto &r : costReport(module, position))
+    perEntry[r.function.substr(0, r.function.find('_'))] += r.perToken.scaled(double(r.layers));
+  return perEntry;
+}
+
+std::string fmt(double v, const char *f = "%.0f") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+} // namespace
+
+std::string renderCostComparison(ModuleOp unfused, ModuleOp fused, int64_t position, const std::string &fusedName) {
+  auto a = perEntryCost(unfused, position), b = perEntryCost(fused, position);
+  std::ostringstream o;
+  o << "Whole forward pass per token at KV position " << position << ", no fusion against " << fusedName << ":\n\n"
+    << "| entry | fusion | kernels | activations read (B) | activations written (B) | weights read (B) | FLOPs |\n"
+    << "|---|---|---:|---:|---:|---:|---:|\n";
+  for (const auto &[entry, c] : a) {
+    const Cost &f = b[entry];
+    o << "| " << entry << " | none | " << fmt(c.kernels, "%.2f") << " | " << fmt(c.activationRead) << " | "
+      << fmt(c.activationWritten) << " | " << fmt(c.weightRead) << " | " << fmt(c.flops) << " |\n";
+    auto pct = [](double x, double y) { return y > 0 ? fmt(100.0 * (x - y) / y, "%+.0f%%") : std::string("-"); };
+    o << "| " << entry << " | " << fusedName << " | " << fmt(f.kernels, "%.2f") << " (" << pct(f.kernels, c.kernels)
+      << ") | " << fmt(f.activationRead) << " (" << pct(f.activationRead, c.activationRead) << ") | "
+      << fmt(f.activationWritten) << " (" << pct(f.activationWritten, c.activationWritten) << ") | "
+      << fmt(f.weightRead) << " | " << fmt(f.flops) << " |\n";
+  }
+  return o.str();
 }
 
 std::string renderCostReport(ModuleOp module, int64_t position) {

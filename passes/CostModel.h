@@ -47,6 +47,11 @@ std::vector<CostRow> costReport(mlir::ModuleOp module, int64_t position);
 // A markdown table of costReport, plus the whole forward pass per token.
 std::string renderCostReport(mlir::ModuleOp module, int64_t position);
 
+// The whole forward pass per token of `unfused` beside `fused` (the same
+// model after fusion passes), with the change in kernels and activation bytes.
+std::string renderCostComparison(mlir::ModuleOp unfused, mlir::ModuleOp fused, int64_t position,
+                                 const std::string &fusedName);
+
 } // namespace q3
 
 #endif

@@ -206,7 +206,11 @@ void KernelEmitter::rmsNorm(Value x, Value w, double eps, Value out) {
 }
 
 void KernelEmitter::linear(Value x, Value w, Value out) {
-  if (memrefOf(w).getRank() == 3) return linearK16(x, w, out);
+  if (memrefOf(w).getRank() == 3) {
+    LinearFusion plain;
+    plain.outs.push_back(out);
+    return linearK16(x, w, plain);
+  }
   Value x2 = rows(x), o2 = rows(out);
   int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1);
   int64_t N = memrefOf(w).getDimSize(0), vw = vectorWidth(K);
@@ -232,6 +236,60 @@ void KernelEmitter::linear(Value x, Value w, Value out) {
   });
 }
 
+// Row-layout weights: the fused op runs as the ops it replaced (the k16
+// tile is where the fusions live; a weight whose rows are not a multiple of
+// 16 never gets one).
+void KernelEmitter::fusedLinear(Value x, Value w, const LinearFusion &f) {
+  if (memrefOf(w).getRank() == 3) return linearK16(x, w, f);
+  if (f.norm) {
+    rmsNorm(x, f.norm, f.eps, f.normalised);
+    x = f.normalised;
+  }
+  if (!f.gated && f.outs.size() == 1) {
+    linear(x, w, f.outs[0]);
+    if (f.residual) elementwise(Elementwise::Add, f.outs[0], f.residual, f.outs[0]);
+    return;
+  }
+  linear(x, w, f.product);
+  Value p2 = rows(f.product);
+  int64_t M = memrefOf(p2).getDimSize(0);
+  if (f.gated) {
+    Value o2 = rows(f.outs[0]);
+    int64_t I = memrefOf(o2).getDimSize(1), vw = vectorWidth(I);
+    loop(0, M, 1, [&](Value m) {
+      loop(0, I, vw, [&](Value i) {
+        Value up = loadVec(p2, {m, arith::AddIOp::create(b, loc, i, idx(I))}, vw);
+        storeVec(arith::MulFOp::create(b, loc, silu(loadVec(p2, {m, i}, vw)), up), o2, {m, i});
+      });
+    });
+    return;
+  }
+  int64_t start = 0;
+  for (Value out : f.outs) {
+    Value o2 = rows(out);
+    int64_t N = memrefOf(o2).getDimSize(1), vw = vectorWidth(N);
+    loop(0, M, 1, [&](Value m) {
+      loop(0, N, vw, [&](Value n) {
+        storeVec(loadVec(p2, {m, arith::AddIOp::create(b, loc, n, idx(start))}, vw), o2, {m, n});
+      });
+    });
+    start += N;
+  }
+}
+
+void KernelEmitter::invRmsRows(Value x2, double eps, Value invRms) {
+  int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1), vw = vectorWidth(K);
+  loop(0, M, 1, [&](Value m) {
+    auto acc = loopAcc(idx(0), idx(K), vw, {zeros(vw)}, [&](Value k, ValueRange a) {
+      Value v = loadVec(x2, {m, k}, vw);
+      return SmallVector<Value>{vector::FMAOp::create(b, loc, v, v, a[0])};
+    });
+    Value ss = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[0]);
+    Value mean = arith::DivFOp::create(b, loc, ss, f32(double(K)));
+    storeScalar(math::RsqrtOp::create(b, loc, arith::AddFOp::create(b, loc, mean, f32(eps))), invRms, {m});
+  });
+}
+
 // Wp[n / 16][k][n % 16]: per 16-row block one contiguous stream; each k
 // broadcasts x[m, k] and accumulates 16 outputs in one register, so the
 // result is stored as a vector with no horizontal reduction. RB blocks in
@@ -239,28 +297,52 @@ void KernelEmitter::linear(Value x, Value w, Value out) {
 // register tile of MB rows x RB blocks reuses each weight vector MB times and
 // each broadcast RB times (16 accumulators for 4 x 4). Every output still
 // sums over k in order, so the results are bit-identical to one row at a time.
-void KernelEmitter::linearK16(Value x, Value wp, Value out) {
-  Value x2 = rows(x), o2 = rows(out);
+//
+// The fusions sit at the two ends of the tile. Prologue: a folded RMSNorm
+// computes each row's 1/rms once (invRmsRows), multiplies x[m, k] by the
+// norm weight as it is broadcast and the accumulators by 1/rms at the end.
+// Epilogue, as the accumulators leave the registers: + residual; for a
+// gated (k16-gated) weight, blocks 2j and 2j + 1 are gate and up of the same
+// 16 outputs, stored as silu(gate) * up; for a split product, the tile's
+// blocks all belong to one part (RB divides every part), chosen by an
+// scf.if chain on the first block.
+void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
+  Value x2 = rows(x);
   int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1);
   int64_t NB = memrefOf(wp).getDimSize(0);
-  int64_t RB = NB % 4 == 0 ? 4 : NB % 2 == 0 ? 2 : 1;
+  SmallVector<Value> outs;
+  SmallVector<int64_t> partEnd; // block index where each output part ends
+  for (Value o : f.outs) {
+    outs.push_back(rows(o));
+    int64_t blocks = memrefOf(outs.back()).getDimSize(1) / 16;
+    partEnd.push_back((partEnd.empty() ? 0 : partEnd.back()) + (f.gated ? 2 * blocks : blocks));
+  }
+  int64_t RB = 1;
+  for (int64_t c : {4, 2})
+    if (llvm::all_of(partEnd, [&](int64_t e) { return e % c == 0; }) && NB % c == 0) {
+      RB = c;
+      break;
+    }
   int64_t MB = M >= 4 ? 4 : 1;
   auto vt = VectorType::get({16}, b.getF32Type());
+  Value residual2 = f.residual ? rows(f.residual) : Value();
+  if (f.norm) invRmsRows(x2, f.eps, f.invRms);
   parallelLoop(0, NB, RB, [&](Value nb0) {
-    SmallVector<Value> nb, col;
-    for (int64_t r = 0; r < RB; ++r) {
-      nb.push_back(arith::AddIOp::create(b, loc, nb0, idx(r)));
-      col.push_back(arith::MulIOp::create(b, loc, nb.back(), idx(16)));
-    }
+    SmallVector<Value> nb;
+    for (int64_t r = 0; r < RB; ++r) nb.push_back(arith::AddIOp::create(b, loc, nb0, idx(r)));
     // Rows m0 .. m0 + rows - 1 against the RB blocks.
     auto tile = [&](Value m0, int64_t rows) {
       SmallVector<Value> ms;
       for (int64_t i = 0; i < rows; ++i) ms.push_back(i ? arith::AddIOp::create(b, loc, m0, idx(i)) : m0);
       SmallVector<Value> init(RB * rows, zeros(16));
       auto acc = loopAcc(idx(0), idx(K), 1, init, [&](Value k, ValueRange a) {
+        Value g = f.norm ? loadScalar(f.norm, {k}) : Value();
         SmallVector<Value> xb;
-        for (int64_t i = 0; i < rows; ++i)
-          xb.push_back(vector::BroadcastOp::create(b, loc, vt, loadScalar(x2, {ms[i], k})));
+        for (int64_t i = 0; i < rows; ++i) {
+          Value xs = loadScalar(x2, {ms[i], k});
+          if (g) xs = arith::MulFOp::create(b, loc, xs, g);
+          xb.push_back(vector::BroadcastOp::create(b, loc, vt, xs));
+        }
         SmallVector<Value> next(a.begin(), a.end());
         if (M == 1) // decode streams each block once: ask for it 2 KiB ahead
           for (int64_t r = 0; r < RB; ++r)
@@ -273,12 +355,120 @@ void KernelEmitter::linearK16(Value x, Value wp, Value out) {
         }
         return next;
       });
-      for (int64_t r = 0; r < RB; ++r)
-        for (int64_t i = 0; i < rows; ++i) storeVec(acc[r * rows + i], o2, {ms[i], col[r]});
+      SmallVector<Value> res(acc.begin(), acc.end());
+      if (f.norm)
+        for (int64_t i = 0; i < rows; ++i) {
+          Value inv = vector::BroadcastOp::create(b, loc, vt, loadScalar(f.invRms, {ms[i]}));
+          for (int64_t r = 0; r < RB; ++r) res[r * rows + i] = arith::MulFOp::create(b, loc, res[r * rows + i], inv);
+        }
+      // Stores the tile into output `p`, whose first block is `first`.
+      auto store = [&](int64_t p, int64_t first) {
+        for (int64_t r = 0; r < RB; r += f.gated ? 2 : 1) {
+          Value blk = first ? Value(arith::SubIOp::create(b, loc, nb[r], idx(first))) : nb[r];
+          if (f.gated) blk = arith::DivUIOp::create(b, loc, blk, idx(2));
+          Value col = arith::MulIOp::create(b, loc, blk, idx(16));
+          for (int64_t i = 0; i < rows; ++i) {
+            Value v = res[r * rows + i];
+            if (f.gated) v = arith::MulFOp::create(b, loc, silu(v), res[(r + 1) * rows + i]);
+            if (f.residual) v = arith::AddFOp::create(b, loc, v, loadVec(residual2, {ms[i], col}, 16));
+            storeVec(v, outs[size_t(p)], {ms[i], col});
+          }
+        }
+      };
+      // Parts in order: if (nb0 < end_0) part 0 else if (nb0 < end_1) ...
+      std::function<void(size_t)> chain = [&](size_t p) {
+        int64_t first = p ? partEnd[p - 1] : 0;
+        if (p + 1 == outs.size()) return store(int64_t(p), first);
+        Value inPart = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, nb0, idx(partEnd[p]));
+        auto ifOp = scf::IfOp::create(b, loc, inPart, /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        store(int64_t(p), first);
+        b.setInsertionPointToStart(ifOp.elseBlock());
+        chain(p + 1);
+      };
+      chain(0);
     };
     int64_t tiled = M / MB * MB;
     if (tiled > 0) loop(0, tiled, MB, [&](Value m0) { tile(m0, MB); });
     if (tiled < M) loop(tiled, M, 1, [&](Value m) { tile(m, 1); });
+  });
+}
+
+void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, double theta, bool splitHalves,
+                             Value table, Value out, Value cache, Value layer) {
+  auto t = memrefOf(x);
+  int64_t T = t.getDimSize(0), heads = t.getDimSize(1), D = t.getDimSize(2), half = D / 2;
+  int64_t vw = vectorWidth(D), hw = vectorWidth(half);
+  SmallVector<float> invFreq;
+  for (int64_t i = 0; i < half; ++i)
+    invFreq.push_back(1.0f / std::pow(float(theta), float(2 * i) / float(D)));
+  Value freqs = constantTable("q3_rope_inv_freq_" + std::to_string(D) + "_" + std::to_string(int64_t(theta)), invFreq);
+  int64_t C = cache ? memrefOf(cache).getDimSize(2) : 0;
+  auto vt = VectorType::get({hw}, b.getF32Type());
+  loop(0, T, 1, [&](Value tok) {
+    Value p = arith::AddIOp::create(b, loc, offset, tok);
+    Value pos = arith::SIToFPOp::create(b, loc, b.getF32Type(), arith::IndexCastOp::create(b, loc, b.getI64Type(), p));
+    // cos and sin of this position, once for all heads.
+    loop(0, half, 1, [&](Value i) {
+      Value angle = arith::MulFOp::create(b, loc, pos, memref::LoadOp::create(b, loc, freqs, ValueRange{i}));
+      storeScalar(math::CosOp::create(b, loc, angle), table, {idx(0), i});
+      storeScalar(math::SinOp::create(b, loc, angle), table, {idx(1), i});
+    });
+    auto body = [&] {
+      loop(0, heads, 1, [&](Value h) {
+        auto ss = loopAcc(idx(0), idx(D), vw, {zeros(vw)}, [&](Value d, ValueRange a) {
+          Value v = loadVec(x, {tok, h, d}, vw);
+          return SmallVector<Value>{vector::FMAOp::create(b, loc, v, v, a[0])};
+        });
+        Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, ss[0]);
+        Value inv = math::RsqrtOp::create(
+            b, loc, arith::AddFOp::create(b, loc, arith::DivFOp::create(b, loc, sum, f32(double(D))), f32(eps)));
+        auto put = [&](Value v, Value d) {
+          if (cache) storeVec(v, cache, {layer, h, p, d});
+          else storeVec(v, out, {tok, h, d});
+        };
+        if (splitHalves) {
+          Value invv = vector::BroadcastOp::create(b, loc, vt, inv);
+          loop(0, half, hw, [&](Value i) {
+            Value j = arith::AddIOp::create(b, loc, i, idx(half));
+            // As q3.rms_norm computes it: weight * (x * inv).
+            Value va = arith::MulFOp::create(b, loc, loadVec(norm, {i}, hw),
+                                             arith::MulFOp::create(b, loc, loadVec(x, {tok, h, i}, hw), invv));
+            Value vb = arith::MulFOp::create(b, loc, loadVec(norm, {j}, hw),
+                                             arith::MulFOp::create(b, loc, loadVec(x, {tok, h, j}, hw), invv));
+            Value c = loadVec(table, {idx(0), i}, hw), s = loadVec(table, {idx(1), i}, hw);
+            put(arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, va, c), arith::MulFOp::create(b, loc, vb, s)), i);
+            put(arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, vb, c), arith::MulFOp::create(b, loc, va, s)), j);
+          });
+          return;
+        }
+        loop(0, half, 1, [&](Value i) { // interleaved pairs (2i, 2i + 1), scalar
+          Value ia = arith::MulIOp::create(b, loc, i, idx(2));
+          Value ib = arith::AddIOp::create(b, loc, ia, idx(1));
+          Value va = arith::MulFOp::create(b, loc, loadScalar(norm, {ia}),
+                                           arith::MulFOp::create(b, loc, loadScalar(x, {tok, h, ia}), inv));
+          Value vb = arith::MulFOp::create(b, loc, loadScalar(norm, {ib}),
+                                           arith::MulFOp::create(b, loc, loadScalar(x, {tok, h, ib}), inv));
+          Value c = loadScalar(table, {idx(0), i}), s = loadScalar(table, {idx(1), i});
+          Value ra = arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, va, c), arith::MulFOp::create(b, loc, vb, s));
+          Value rb = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, vb, c), arith::MulFOp::create(b, loc, va, s));
+          if (cache) {
+            storeScalar(ra, cache, {layer, h, p, ia});
+            storeScalar(rb, cache, {layer, h, p, ib});
+          } else {
+            storeScalar(ra, out, {tok, h, ia});
+            storeScalar(rb, out, {tok, h, ib});
+          }
+        });
+      });
+    };
+    if (!cache) return body();
+    // Rows past the capacity (a padded prefill tail) are dropped.
+    auto ifOp = scf::IfOp::create(b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, p, idx(C)), false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    body();
   });
 }
 
@@ -341,7 +531,8 @@ void KernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offset)
 // Per query token, work items are blocks of `gb` query heads that share a
 // kv head (GQA), so each K and V row is loaded once per block, not once per
 // head. Query rows and the output rows stay in registers (gb * D / vw of
-// them, at most 24 zmm); softmax is exact (max pass, exp-sum pass, PV pass).
+// them, at most 24 zmm); softmax is exact (max pass, exp-sum pass, PV pass),
+// or online in one pass when `scores` is null.
 void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offset, double scale,
                               Value scores, Value out) {
   auto qt = memrefOf(q);
@@ -366,6 +557,57 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
       for (int64_t g = 0; g < gb; ++g) {
         heads.push_back(arith::AddIOp::create(b, loc, h0, idx(g)));
         for (int64_t c = 0; c < nv; ++c) qreg.push_back(loadVec(q, {t, heads[g], idx(c * vw)}, vw));
+      }
+      // q . k_j * scale for each head of the block.
+      auto scoresAt = [&](Value j) {
+        SmallVector<Value> acc(gb, zeros(vw));
+        for (int64_t c = 0; c < nv; ++c) {
+          Value kv = loadVec(k, {layer, kvh, j, idx(c * vw)}, vw);
+          for (int64_t g = 0; g < gb; ++g) acc[g] = vector::FMAOp::create(b, loc, qreg[g * nv + c], kv, acc[g]);
+        }
+        SmallVector<Value> sc;
+        for (int64_t g = 0; g < gb; ++g)
+          sc.push_back(arith::MulFOp::create(
+              b, loc, vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[g]), f32(scale)));
+        return sc;
+      };
+      if (!scores) {
+        // Online softmax: position 0 starts the running maximum m, sum l and
+        // output rows o; each later position j rescales them by
+        // c = exp(m - m') and adds p = exp(s_j - m') * v_j.
+        SmallVector<Value> s0 = scoresAt(idx(0)), init;
+        for (int64_t g = 0; g < gb; ++g) init.push_back(s0[g]);
+        for (int64_t g = 0; g < gb; ++g) init.push_back(f32(1.0));
+        for (int64_t g = 0; g < gb; ++g)
+          for (int64_t c = 0; c < nv; ++c) init.push_back(loadVec(v, {layer, kvh, idx(0), idx(c * vw)}, vw));
+        auto st = loopAcc(idx(1), n, 1, init, [&](Value j, ValueRange a) {
+          SmallVector<Value> sc = scoresAt(j), next(a.begin(), a.end());
+          SmallVector<Value> pv, cv;
+          for (int64_t g = 0; g < gb; ++g) {
+            Value m = a[g], l = a[gb + g];
+            Value mNew = arith::MaximumFOp::create(b, loc, m, sc[g]);
+            Value c = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, m, mNew));
+            Value pj = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, sc[g], mNew));
+            next[g] = mNew;
+            next[gb + g] = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, l, c), pj);
+            pv.push_back(vector::BroadcastOp::create(b, loc, vt, pj));
+            cv.push_back(vector::BroadcastOp::create(b, loc, vt, c));
+          }
+          for (int64_t c = 0; c < nv; ++c) {
+            Value vv = loadVec(v, {layer, kvh, j, idx(c * vw)}, vw);
+            for (int64_t g = 0; g < gb; ++g) {
+              Value scaled = arith::MulFOp::create(b, loc, a[2 * gb + g * nv + c], cv[g]);
+              next[2 * gb + g * nv + c] = vector::FMAOp::create(b, loc, pv[g], vv, scaled);
+            }
+          }
+          return next;
+        });
+        for (int64_t g = 0; g < gb; ++g) {
+          Value inv = vector::BroadcastOp::create(b, loc, vt, arith::DivFOp::create(b, loc, f32(1.0), st[gb + g]));
+          for (int64_t c = 0; c < nv; ++c)
+            storeVec(arith::MulFOp::create(b, loc, st[2 * gb + g * nv + c], inv), out, {t, heads[g], idx(c * vw)});
+        }
+        return;
       }
       // Scores and their running maxima.
       SmallVector<Value> minusInf(gb, f32(-std::numeric_limits<double>::infinity()));

@@ -18,6 +18,19 @@
 
 namespace q3 {
 
+// What a fused linear adds to y = x * W^T (see the q3.linear_* ops).
+struct LinearFusion {
+  mlir::Value norm;           // [K]: normalise input rows on load (RMSNorm)
+  double eps = 0;
+  mlir::Value invRms;         // [M] f32 scratch: the norm prologue's 1/rms per row
+  mlir::Value residual;       // added in the epilogue
+  bool gated = false;         // out = silu(gate half) * up half
+  llvm::SmallVector<mlir::Value> outs; // one output, or one per split part
+  // Row-layout weights only (no k16 tile to fuse into): the full product
+  // and the normalised input, for the unfused fallback.
+  mlir::Value product, normalised;
+};
+
 class KernelEmitter {
 public:
   KernelEmitter(mlir::OpBuilder &b, mlir::Location loc, mlir::ModuleOp module)
@@ -27,8 +40,14 @@ public:
   void embedding(mlir::Value table, mlir::Value ids, mlir::Value out);
   void rmsNorm(mlir::Value x, mlir::Value w, double eps, mlir::Value out);
   void linear(mlir::Value x, mlir::Value w, mlir::Value out);
+  void fusedLinear(mlir::Value x, mlir::Value w, const LinearFusion &f);
   void rope(mlir::Value x, mlir::Value offset, double theta, bool splitHalves, mlir::Value out);
+  // QK-norm then RoPE; rows go to `out`, or into cache[layer] at offset + t
+  // when `cache` is given. `table` is [2, head_dim / 2] f32 scratch.
+  void normRope(mlir::Value x, mlir::Value norm, double eps, mlir::Value offset, double theta,
+                bool splitHalves, mlir::Value table, mlir::Value out, mlir::Value cache, mlir::Value layer);
   void kvWrite(mlir::Value value, mlir::Value cache, mlir::Value layer, mlir::Value offset);
+  // `scores` null: online softmax (one pass, running maximum and sum).
   void attention(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer,
                  mlir::Value offset, double scale, mlir::Value scores, mlir::Value out);
   enum class Elementwise { SiLU, SwiGLU, Add, Mul };
@@ -63,7 +82,8 @@ private:
   mlir::Value rows(mlir::Value mem);             // any rank -> [rows, last]
   mlir::Value silu(mlir::Value x);               // scalar or vector f32
   mlir::Value constantTable(llvm::StringRef name, llvm::ArrayRef<float> values);
-  void linearK16(mlir::Value x, mlir::Value wp, mlir::Value out);
+  void linearK16(mlir::Value x, mlir::Value wp, const LinearFusion &f);
+  void invRmsRows(mlir::Value x2, double eps, mlir::Value invRms); // the norm prologue
 
   mlir::OpBuilder &b;
   mlir::Location loc;

@@ -51,7 +51,10 @@ private:
   Value buffer(Value tensor) { return map.lookup(tensor); }
   Value allocate(OpBuilder &b, Value result);      // a result's buffer (preassigned or arena)
   Value arenaSlot(OpBuilder &b, MemRefType type);
-  Value weightView(OpBuilder &b, WeightOp op);
+  Value weightView(OpBuilder &b, Operation *op); // a q3.weight or q3.concat with a slot
+  // What a fused linear needs besides its operands (scratch for a folded
+  // norm, and for the unfused fallback on row-layout weights).
+  LinearFusion fusion(OpBuilder &b, Value input, Value weight, Value norm, FloatAttr eps);
   Value index(OpBuilder &b, int64_t v) { return arith::ConstantIndexOp::create(b, loc(), v); }
   Location loc() { return UnknownLoc::get(module.getContext()); }
 
@@ -86,6 +89,7 @@ LogicalResult FunctionLowering::run(func::FuncOp src, func::FuncOp dst) {
         break;
       }
       if (auto kv = a.getDefiningOp<KVWriteOp>()) a = kv.getCache();
+      else if (auto nr = a.getDefiningOp<NormRopeWriteOp>()) a = nr.getCache();
       else if (auto f = a.getDefiningOp<scf::ForOp>()) a = f.getInitArgs()[llvm::cast<OpResult>(a).getResultNumber()];
       else break;
     }
@@ -122,7 +126,7 @@ Value FunctionLowering::allocate(OpBuilder &b, Value result) {
   return slot;
 }
 
-Value FunctionLowering::weightView(OpBuilder &b, WeightOp op) {
+Value FunctionLowering::weightView(OpBuilder &b, Operation *op) {
   auto slotAttr = op->getAttrOfType<IntegerAttr>("q3.slot");
   const WeightSlot &slot = plan.slots[size_t(slotAttr.getInt())];
   Value offset;
@@ -130,15 +134,35 @@ Value FunctionLowering::weightView(OpBuilder &b, WeightOp op) {
     offset = index(b, slot.offsets[0]);
   } else {
     // offsets[slot * layers + layer] from the table compiled into the model.
-    Value layer = map.lookup(op.getLayer());
+    Value layerOperand;
+    if (auto w = llvm::dyn_cast<WeightOp>(op)) layerOperand = w.getLayer();
+    else layerOperand = llvm::cast<ConcatOp>(op).getInputs()[0].getDefiningOp<WeightOp>().getLayer();
+    Value layer = map.lookup(layerOperand);
     Value i = arith::AddIOp::create(b, loc(), index(b, slotAttr.getInt() * plan.numLayers), layer);
     Value off = memref::LoadOp::create(b, loc(), offsetsTable, ValueRange{i});
     offset = arith::IndexCastOp::create(b, loc(), b.getIndexType(), off);
   }
-  MemRefType type = memrefFor(op.getResult().getType());
-  if (slot.layout == "k16") // Wp[n / 16][k][n % 16]
+  MemRefType type = memrefFor(op->getResult(0).getType());
+  if (slot.layout == "k16" || slot.layout == "k16-gated") // Wp[n / 16][k][n % 16]
     type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1), 16}, type.getElementType());
   return memref::ViewOp::create(b, loc(), type, weights, offset, ValueRange{});
+}
+
+LinearFusion FunctionLowering::fusion(OpBuilder &b, Value input, Value weight, Value norm, FloatAttr eps) {
+  LinearFusion f;
+  auto x = memrefFor(input.getType());
+  int64_t K = x.getShape().back(), M = x.getNumElements() / K;
+  if (norm) {
+    f.norm = buffer(norm);
+    f.eps = eps.getValueAsDouble();
+    f.invRms = arenaSlot(b, MemRefType::get({M}, b.getF32Type()));
+  }
+  if (llvm::cast<MemRefType>(buffer(weight).getType()).getRank() == 2) { // row layout: unfused fallback
+    int64_t N = llvm::cast<RankedTensorType>(weight.getType()).getDimSize(0);
+    f.product = arenaSlot(b, MemRefType::get({M, N}, x.getElementType()));
+    if (norm) f.normalised = arenaSlot(b, MemRefType::get({M, K}, x.getElementType()));
+  }
+  return f;
 }
 
 LogicalResult FunctionLowering::lowerOp(Operation &op, OpBuilder &b) {
@@ -247,8 +271,55 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
   using EW = KernelEmitter::Elementwise;
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
       .Case([&](WeightOp w) -> LogicalResult {
-        if (!w->hasAttr("q3.slot")) return w.emitOpError("has no q3.slot: run q3-plan-weights first");
+        if (!w->hasAttr("q3.slot")) {
+          if (!w->use_empty() && llvm::all_of(w->getUsers(), [](Operation *u) { return llvm::isa<ConcatOp>(u); }))
+            return success(); // packed as part of its stack
+          return w.emitOpError("has no q3.slot: run q3-plan-weights first");
+        }
         map.map(w.getResult(), weightView(b, w));
+        return success();
+      })
+      .Case([&](ConcatOp c) -> LogicalResult {
+        if (!c->hasAttr("q3.slot")) return c.emitOpError("has no q3.slot: run q3-plan-weights first");
+        map.map(c.getResult(), weightView(b, c));
+        return success();
+      })
+      .Case([&](LinearResidualOp l) {
+        LinearFusion f = fusion(b, l.getInput(), l.getWeight(), Value(), FloatAttr());
+        f.residual = buffer(l.getResidual());
+        f.outs.push_back(allocate(b, l.getResult()));
+        k.fusedLinear(buffer(l.getInput()), buffer(l.getWeight()), f);
+        return success();
+      })
+      .Case([&](LinearSplitOp l) {
+        LinearFusion f = fusion(b, l.getInput(), l.getWeight(), l.getNorm(), l.getNormEpsAttr());
+        for (Value r : l.getResults()) f.outs.push_back(allocate(b, r));
+        k.fusedLinear(buffer(l.getInput()), buffer(l.getWeight()), f);
+        return success();
+      })
+      .Case([&](LinearSwiGLUOp l) {
+        LinearFusion f = fusion(b, l.getInput(), l.getWeight(), l.getNorm(), l.getNormEpsAttr());
+        f.gated = true;
+        f.outs.push_back(allocate(b, l.getResult()));
+        k.fusedLinear(buffer(l.getInput()), buffer(l.getWeight()), f);
+        return success();
+      })
+      .Case([&](NormRopeOp r) {
+        int64_t D = r.getInput().getType().getDimSize(2);
+        Value table = arenaSlot(b, MemRefType::get({2, D / 2}, b.getF32Type()));
+        k.normRope(buffer(r.getInput()), buffer(r.getNorm()), r.getEpsAttr().getValueAsDouble(),
+                   map.lookup(r.getOffset()), r.getThetaAttr().getValueAsDouble(),
+                   r.getStyle() == RopeStyle::SplitHalves, table, allocate(b, r.getResult()), Value(), Value());
+        return success();
+      })
+      .Case([&](NormRopeWriteOp w) {
+        int64_t D = w.getInput().getType().getDimSize(2);
+        Value table = arenaSlot(b, MemRefType::get({2, D / 2}, b.getF32Type()));
+        Value cache = buffer(w.getCache());
+        k.normRope(buffer(w.getInput()), buffer(w.getNorm()), w.getEpsAttr().getValueAsDouble(),
+                   map.lookup(w.getOffset()), w.getThetaAttr().getValueAsDouble(),
+                   w.getStyle() == RopeStyle::SplitHalves, table, Value(), cache, map.lookup(w.getLayer()));
+        map.map(w.getResult(), cache); // in place
         return success();
       })
       .Case([&](EmbeddingOp e) {
@@ -279,9 +350,11 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
       .Case([&](AttentionOp a) {
         auto keys = llvm::cast<RankedTensorType>(a.getKeys().getType());
         auto query = llvm::cast<RankedTensorType>(a.getQuery().getType());
-        // One row of scores per query head: heads run in parallel.
-        Value scores = arenaSlot(b, MemRefType::get({query.getDimSize(1), keys.getDimSize(2)},
-                                                    b.getF32Type()));
+        // One row of scores per query head (heads run in parallel), unless
+        // the softmax is online.
+        Value scores = a.getOnlineSoftmax()
+                           ? Value()
+                           : arenaSlot(b, MemRefType::get({query.getDimSize(1), keys.getDimSize(2)}, b.getF32Type()));
         k.attention(buffer(a.getQuery()), buffer(a.getKeys()), buffer(a.getValues()),
                     map.lookup(a.getLayer()), map.lookup(a.getOffset()),
                     a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()));

@@ -18,12 +18,16 @@ def PlanWeights : Pass<"q3-plan-weights", "mlir::ModuleOp"> {
 def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
   let summary = "strategy: pick the packed layout each weight is stored in";
   let description = [{
-    Marks a 2-D weight read only by q3.linear (as its weight) or
-    q3.embedding (as its table), with rows a multiple of 16, with
+    Marks a 2-D weight (a q3.weight or a stacked q3.concat) read only by
+    linears (q3.linear, q3.linear_residual, q3.linear_split whose parts are
+    multiples of 16 rows) or q3.embedding, with rows a multiple of 16, with
     `q3.layout = "k16"`: blocks of 16 rows stored column by column,
     Wp[n / 16][k][n % 16], so a matrix-vector product streams one contiguous
     block and writes 16 outputs per vector register with no horizontal
-    reduction. Everything else keeps the checkpoint's row layout. Writing the
+    reduction. A stacked [gate; up] read by q3.linear_swiglu gets
+    "k16-gated": gate block j and up block j stored next to each other, so
+    the SwiGLU epilogue finds both halves in one register tile. Everything
+    else keeps the checkpoint's row layout. Writing the
     attribute by hand pins a layout in a lit test.
   }];
 }
@@ -64,6 +68,73 @@ def FusionReport : Pass<"q3-fusion-report", "mlir::ModuleOp"> {
   }];
   let options = [Option<"position", "position", "int64_t", "0",
                         "KV-cache position the attention costs are taken at">];
+}
+
+//===----------------------------------------------------------------------===//
+// Fusion passes (q3 -> q3). Each one is switchable; passes/FusionPipeline
+// groups them into the levels of `qwen3c build --fusion=none|basic|all`.
+// The fused ops are defined as the ops they replace, so the eager
+// interpreter is the oracle for each (tests/lit/passes/fuse-*.mlir).
+//===----------------------------------------------------------------------===//
+
+def FuseResidualAdd : Pass<"q3-fuse-residual-add", "mlir::ModuleOp"> {
+  let summary = "q3.add of a q3.linear's result -> q3.linear_residual (add as epilogue)";
+  let description = [{
+    The o_proj and down_proj products are added to the residual stream as
+    they leave the registers: one kernel and one [T, hidden] round trip
+    through memory fewer per fusion. Fires when the linear has no other use.
+  }];
+}
+
+def FuseQKNormRope : Pass<"q3-fuse-qk-norm-rope", "mlir::ModuleOp"> {
+  let summary = "q3.rms_norm + q3.rope (+ q3.kv_write) -> q3.norm_rope(_write)";
+  let description = [{
+    QK-norm and the rotary embedding become one pass over each head; when
+    the rotated rows only go into the KV cache (the keys), the cache write
+    joins them (q3.norm_rope_write). Three kernels become one for the keys,
+    two become one for the queries.
+  }];
+}
+
+def FuseAttentionSoftmax : Pass<"q3-fuse-attention-softmax", "mlir::ModuleOp"> {
+  let summary = "attention with an online softmax: no score rows in memory";
+  let description = [{
+    Marks each q3.attention `online_softmax`: the kernel keeps a running
+    maximum and sum per query head and rescales its output accumulators
+    (flash-attention style) instead of writing, re-reading and normalising
+    a row of scores.
+  }];
+}
+
+def FuseGateUpSwiGLU : Pass<"q3-fuse-gate-up-swiglu", "mlir::ModuleOp"> {
+  let summary = "q3.swiglu of two q3.linear of one input -> q3.linear_swiglu";
+  let description = [{
+    The gate and up projections become one product over the row
+    concatenation of their weights (q3.concat), with SiLU(gate) * up as the
+    epilogue: the input is read once, one kernel instead of three, and the
+    two [T, inter] halves are never written.
+  }];
+}
+
+def FuseQKV : Pass<"q3-fuse-qkv", "mlir::ModuleOp"> {
+  let summary = "sibling q3.linear ops of one input -> one q3.linear_split (QKV)";
+  let description = [{
+    Linears that read the same input (Q, K and V) become one product over
+    the row concatenation of their weights, one result per original linear:
+    the input is read once and one parallel kernel streams all the weights.
+  }];
+}
+
+def FuseRMSNorm : Pass<"q3-fuse-rms-norm", "mlir::ModuleOp"> {
+  let summary = "q3.rms_norm folded into the linears that consume it (normalise on load)";
+  let description = [{
+    When every user of an RMSNorm is a linear (as input), each gets the norm
+    as its `norm` operand: the kernel computes each row's 1/rms in a short
+    prologue and applies weight and scale as it loads the input, so the
+    normalised rows are never written. A plain q3.linear becomes a
+    single-result q3.linear_split. Run after the sibling fusions, so the
+    norm is folded into one fused product rather than recomputed per linear.
+  }];
 }
 
 #endif

@@ -30,33 +30,59 @@ struct PlanWeightsPass : impl::PlanWeightsBase<PlanWeightsPass> {
     std::map<std::string, size_t> slotOf;
     std::map<size_t, std::set<std::string>> kindsOf; // layer kinds using a slot
     bool failedType = false;
-    module.walk([&](WeightOp w) {
-      std::string pattern = w.getName().str();
-      auto layoutAttr = w->getAttrOfType<StringAttr>("q3.layout");
+    module.walk([&](Operation *op) {
+      auto w = llvm::dyn_cast<WeightOp>(op);
+      auto concat = llvm::dyn_cast<ConcatOp>(op);
+      if (!w && !concat) return;
+      // A weight read only through a stack is packed as part of that stack.
+      if (w && !w->use_empty() && llvm::all_of(w->getUsers(), [](Operation *u) { return llvm::isa<ConcatOp>(u); }))
+        return;
+      std::string pattern;
+      std::vector<std::string> parts;
+      bool perLayer = false;
+      if (w) {
+        pattern = w.getName().str();
+        perLayer = w.getLayer() != nullptr;
+      } else {
+        Value layer;
+        for (auto [i, in] : llvm::enumerate(concat.getInputs())) {
+          auto part = in.getDefiningOp<WeightOp>();
+          if (!part || (i > 0 && part.getLayer() != layer)) {
+            concat.emitOpError("can only stack q3.weight results of one layer");
+            failedType = true;
+            return;
+          }
+          layer = part.getLayer();
+          parts.push_back(part.getName().str());
+          pattern += (i ? " + " : "") + parts.back();
+        }
+        perLayer = layer != nullptr;
+      }
+      Type type = op->getResult(0).getType();
+      auto layoutAttr = op->getAttrOfType<StringAttr>("q3.layout");
       std::string layout = layoutAttr ? layoutAttr.str() : "row";
       auto [it, inserted] = slotOf.emplace(pattern, plan.slots.size());
       if (inserted) {
         WeightSlot s;
         s.pattern = pattern;
-        s.type = w.getResult().getType();
-        s.perLayer = w.getLayer() != nullptr;
+        s.parts = parts;
+        s.type = llvm::cast<RankedTensorType>(type);
+        s.perLayer = perLayer;
         s.layout = layout;
         plan.slots.push_back(s);
       } else if (plan.slots[it->second].layout != layout) {
-        w.emitOpError("weight '") << pattern << "' is wanted in two layouts: "
-                                  << plan.slots[it->second].layout << " and " << layout;
+        op->emitOpError("weight '") << pattern << "' is wanted in two layouts: "
+                                    << plan.slots[it->second].layout << " and " << layout;
         failedType = true;
-      } else if (plan.slots[it->second].type != w.getResult().getType()) {
-        w.emitOpError("weight '") << pattern << "' is used with two types: "
-                                  << plan.slots[it->second].type << " and "
-                                  << w.getResult().getType();
+      } else if (plan.slots[it->second].type != type) {
+        op->emitOpError("weight '") << pattern << "' is used with two types: "
+                                    << plan.slots[it->second].type << " and " << type;
         failedType = true;
       }
-      auto fn = w->getParentOfType<func::FuncOp>();
+      auto fn = op->getParentOfType<func::FuncOp>();
       auto kind = fn ? fn->getAttrOfType<StringAttr>("q3.layer_kind") : StringAttr();
       kindsOf[it->second].insert(kind ? kind.str() : "any");
-      w->setAttr("q3.slot", IntegerAttr::get(IntegerType::get(&getContext(), 64),
-                                            int64_t(it->second)));
+      op->setAttr("q3.slot", IntegerAttr::get(IntegerType::get(&getContext(), 64), int64_t(it->second)));
     });
     if (failedType) return signalPassFailure();
 

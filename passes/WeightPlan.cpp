@@ -23,6 +23,7 @@ void WeightPlan::attach(ModuleOp module) const {
         b.getNamedAttr("per_layer", b.getBoolAttr(s.perLayer)),
         b.getNamedAttr("layout", b.getStringAttr(s.layout)),
         b.getNamedAttr("offsets", b.getDenseI64ArrayAttr(s.offsets)),
+        b.getNamedAttr("parts", b.getStrArrayAttr(SmallVector<StringRef>(s.parts.begin(), s.parts.end()))),
     }));
   module->setAttr("q3.weight_plan", b.getArrayAttr(entries));
   module->setAttr("q3.weight_bytes", b.getI64IntegerAttr(totalBytes));
@@ -44,10 +45,16 @@ std::optional<WeightPlan> WeightPlan::read(ModuleOp module) {
     auto perLayer = d.getAs<BoolAttr>("per_layer");
     auto offsets = d.getAs<DenseI64ArrayAttr>("offsets");
     auto layout = d.getAs<StringAttr>("layout");
-    if (!name || !type || !perLayer || !offsets || !layout) return std::nullopt;
+    auto parts = d.getAs<ArrayAttr>("parts");
+    if (!name || !type || !perLayer || !offsets || !layout || !parts) return std::nullopt;
     WeightSlot s;
     s.pattern = name.str();
     s.layout = layout.str();
+    for (Attribute p : parts) {
+      auto str = llvm::dyn_cast<StringAttr>(p);
+      if (!str) return std::nullopt;
+      s.parts.push_back(str.str());
+    }
     s.type = llvm::dyn_cast<RankedTensorType>(type.getValue());
     if (!s.type) return std::nullopt;
     s.perLayer = perLayer.getValue();

@@ -14,11 +14,17 @@ namespace q3 {
 
 // One weight name pattern and its instances: offsets[layer] (or offsets[0]
 // for a global weight) in bytes, -1 where a layer does not have it.
+// A stacked weight (q3.concat) lists its checkpoint names in `parts`, rows in
+// that order; `pattern` is then the parts joined by " + ".
 struct WeightSlot {
   std::string pattern;
+  std::vector<std::string> parts;
   mlir::RankedTensorType type;
   bool perLayer = false;
-  std::string layout = "row"; // or "k16": Wp[n / 16][k][n % 16]
+  // "row" (the checkpoint's), "k16": Wp[n / 16][k][n % 16], or "k16-gated"
+  // for a stacked [gate; up]: k16 with gate block j and up block j adjacent
+  // (blocks 2j and 2j + 1), so one register tile holds both halves.
+  std::string layout = "row";
   std::vector<int64_t> offsets;
   int64_t bytes() const;
 };

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/Q3Dialect.h"
+#include "passes/FusionPipeline.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -24,6 +25,7 @@ int main(int argc, char **argv) {
                   mlir::math::MathDialect>();
   mlir::func::registerInlinerExtension(registry);
   q3::registerQ3Passes();
+  q3::registerFusionPipeline();
   // Generic clean-up passes our pipelines run between q3 rewrites.
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

@@ -7,6 +7,8 @@
 #include "frontend/GraphBuilder.h"
 #include "frontend/TensorInventory.h"
 #include "passes/CostModel.h"
+#include "passes/FusionPipeline.h"
+#include "passes/LayerGraph.h"
 #include "passes/WeightPlan.h"
 #include "frontend/AtomicFile.h"
 #include "runtime/ModelAbi.h"
@@ -16,9 +18,11 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -38,7 +42,27 @@ struct BuildOptions {
   bool verbose = false, fusionReport = false;
   int64_t reportPosition = 1024;
   std::string dumpAfter, dumpDir = "qwen3c-ir";
+  q3::FusionOptions fusion;
+  std::string graphDir;
 };
+
+// Writes DIR/<layer function>.<level>.dot (and .svg when Graphviz's `dot`
+// is installed) for each decode layer function of `module`.
+void writeLayerGraphs(mlir::ModuleOp module, const std::string &dir, const std::string &level,
+                      const std::string &title) {
+  fs::create_directories(dir);
+  for (auto fn : module.getOps<mlir::func::FuncOp>()) {
+    if (!fn->hasAttr("q3.layer_kind") || !fn.getSymName().starts_with("decode")) continue;
+    std::string base = (fs::path(dir) / (fn.getSymName().str() + "." + level)).string();
+    AtomicFile f(base + ".dot");
+    std::string dot = q3::layerGraphDot(fn, fn.getSymName().str() + ", fusion " + title);
+    f.write(dot.data(), dot.size());
+    f.commit();
+    std::string cmd = "command -v dot >/dev/null 2>&1 && dot -Tsvg '" + base + ".dot' -o '" + base + ".svg'";
+    if (std::system(cmd.c_str()) != 0)
+      std::fprintf(stderr, "qwen3c build: Graphviz 'dot' not found; wrote %s.dot only\n", base.c_str());
+  }
+}
 
 // A scratch folder removed on every exit path, signals included (its files
 // are named through file() so the signal handler knows them).
@@ -90,12 +114,32 @@ void build(const BuildOptions &o) {
     return mlir::success();
   });
   auto module = buildModel(ctx, c, g);
-  if (o.fusionReport) // before any pass: each fusion level will print its own beside this one
-    std::printf("Fusion report (%s, no fusion passes exist yet), per token:\n\n%s\n", o.checkpoint.c_str(),
-                q3::renderCostReport(*module, std::min(o.reportPosition, o.context - o.chunk)).c_str());
+  std::string fusionError;
+  std::vector<std::string> fusionPasses = q3::selectFusionPasses(o.fusion, fusionError);
+  if (!fusionError.empty()) fail(fusionError);
+  std::string fusionName = o.fusion.level;
+  if (!o.fusion.enable.empty() || !o.fusion.disable.empty()) fusionName += " (adjusted)";
+  if (o.fusionReport || !o.graphDir.empty()) {
+    // The graph at the chosen level beside the unfused one.
+    mlir::OwningOpRef<mlir::ModuleOp> fused(llvm::cast<mlir::ModuleOp>((*module)->clone()));
+    if (mlir::failed(runFusion(*fused, fusionPasses))) fail("fusion failed: ", diagnostics);
+    if (o.fusionReport) {
+      int64_t position = std::min(o.reportPosition, o.context - o.chunk);
+      std::string passes;
+      for (const auto &p : fusionPasses) passes += (passes.empty() ? "" : ", ") + p;
+      std::printf("Fusion report (%s), per token.\n\nNo fusion:\n\n%s\nFusion %s (%s):\n\n%s\n%s\n",
+                  o.checkpoint.c_str(), q3::renderCostReport(*module, position).c_str(), fusionName.c_str(),
+                  passes.empty() ? "no passes" : passes.c_str(), q3::renderCostReport(*fused, position).c_str(),
+                  q3::renderCostComparison(*module, *fused, position, fusionName).c_str());
+    }
+    if (!o.graphDir.empty()) {
+      writeLayerGraphs(*module, o.graphDir, "none", "none");
+      writeLayerGraphs(*fused, o.graphDir, o.fusion.level, fusionName);
+    }
+  }
   if (!o.dumpAfter.empty()) fs::create_directories(o.dumpDir);
   setIRDump({o.dumpAfter, o.dumpDir});
-  if (mlir::failed(runQ3Lowering(*module))) fail("q3 lowering failed: ", diagnostics);
+  if (mlir::failed(runQ3Lowering(*module, fusionPasses))) fail("q3 lowering failed: ", diagnostics);
   auto plan = q3::WeightPlan::read(*module);
   auto arena = (*module)->getAttrOfType<mlir::IntegerAttr>("q3.arena_bytes");
   if (!plan || !arena) fail("internal error: the q3 lowering left no weight plan");
@@ -127,6 +171,7 @@ void build(const BuildOptions &o) {
   qwen3c_abi::Checksum id;
   std::string identity = c.toJson().dump() + std::to_string(o.context) + "/" + std::to_string(o.chunk) +
                          "/" + o.dtype + "/" + std::to_string(checksum);
+  for (const auto &p : fusionPasses) identity += "/" + p;
   id.add(identity.data(), identity.size());
   if (sidecar) {
     qwen3c_abi::WeightsHeader h{};
@@ -217,6 +262,16 @@ void addBuildCommand(CLI::App &app) {
                 "print kernels, activation/weight bytes and FLOPs per layer and token (from the IR)");
   cmd->add_option("--report-position", o->reportPosition, "KV position the report's attention costs are taken at")
       ->capture_default_str();
+  cmd->add_option("--fusion", o->fusion.level,
+                  "none: one kernel per graph op; basic: epilogue/prologue fusions; all: also stacked and "
+                  "folded weights (see docs/fusion.md)")
+      ->capture_default_str();
+  cmd->add_option("--enable-pass", o->fusion.enable, "also run this fusion pass (repeatable, or comma-separated)")
+      ->delimiter(',');
+  cmd->add_option("--disable-pass", o->fusion.disable, "skip this fusion pass (repeatable, or comma-separated)")
+      ->delimiter(',');
+  cmd->add_option("--graph-dot", o->graphDir,
+                  "write each decode layer's graph before and after fusion as Graphviz dot (and SVG with dot) here");
   cmd->add_option("--dump-ir-after", o->dumpAfter, "write the IR after this pass (its flag, e.g. q3-lower-to-loops) "
                                                    "or after every pass ('all')");
   cmd->add_option("--dump-dir", o->dumpDir, "where --dump-ir-after writes")->capture_default_str();
