@@ -67,7 +67,14 @@ Cost costOf(Operation *op, int64_t position) {
     for (Value r : op->getResults()) out += elementsOf(r.getType());
     if (name == "linear_residual") c.flops += out;
     if (name == "linear_swiglu") c.flops += 5 * out;
-    if (op->getNumOperands() > 2 && name != "linear_residual") c.flops += 4 * elementsOf(op->getOperand(0).getType());
+    if (op->getNumOperands() > 2 && name != "linear_residual") {
+      auto x = llvm::cast<RankedTensorType>(op->getOperand(0).getType());
+      c.flops += 4 * elementsOf(x);
+      if (x.getNumElements() > x.getShape().back()) { // several rows: staged (see KernelEmitter::linearK16)
+        c.activationWritten += bytesOf(x);
+        c.activationRead += bytesOf(x);
+      }
+    }
     return c;
   }
   if (name == "norm_rope") {

@@ -26,8 +26,9 @@ struct LinearFusion {
   mlir::Value residual;       // added in the epilogue
   bool gated = false;         // out = silu(gate half) * up half
   llvm::SmallVector<mlir::Value> outs; // one output, or one per split part
-  // Row-layout weights only (no k16 tile to fuse into): the full product
-  // and the normalised input, for the unfused fallback.
+  // Scratch: the normalised input rows (row-layout weights, or a k16 tile
+  // with several rows), and the full product for the unfused fallback of
+  // row-layout weights (no k16 tile to fuse into).
   mlir::Value product, normalised;
 };
 

@@ -157,11 +157,12 @@ LinearFusion FunctionLowering::fusion(OpBuilder &b, Value input, Value weight, V
     f.eps = eps.getValueAsDouble();
     f.invRms = arenaSlot(b, MemRefType::get({M}, b.getF32Type()));
   }
-  if (llvm::cast<MemRefType>(buffer(weight).getType()).getRank() == 2) { // row layout: unfused fallback
+  bool rowLayout = llvm::cast<MemRefType>(buffer(weight).getType()).getRank() == 2;
+  if (rowLayout) { // unfused fallback
     int64_t N = llvm::cast<RankedTensorType>(weight.getType()).getDimSize(0);
     f.product = arenaSlot(b, MemRefType::get({M, N}, x.getElementType()));
-    if (norm) f.normalised = arenaSlot(b, MemRefType::get({M, K}, x.getElementType()));
   }
+  if (norm && (rowLayout || M > 1)) f.normalised = arenaSlot(b, MemRefType::get({M, K}, x.getElementType()));
   return f;
 }
 
