@@ -67,6 +67,37 @@ std::string renderMarkdown(const Report &r) {
   o << "\n";
   for (const auto &n : r.notes) o << "\n- " << n;
   if (!r.notes.empty()) o << "\n";
+  if (!r.fusion.empty()) o << "\n" << renderFusionTable(r);
+  return o.str();
+}
+
+std::string renderFusionTable(const Report &r) {
+  // Columns: each measured (test, threads), then the IR's counts.
+  std::vector<std::pair<std::string, int>> columns;
+  for (const auto &m : r.rows)
+    if (std::find(columns.begin(), columns.end(), std::make_pair(m.test, m.threads)) == columns.end())
+      columns.push_back({m.test, m.threads});
+  std::ostringstream o;
+  o << "Fusion levels (tokens/s, medians; kernels and activation bytes per token from the IR, decode at KV position "
+    << r.fusion.front().decodePosition << "):\n\n| fusion |";
+  for (const auto &[test, threads] : columns) o << " " << test << " " << threads << "t |";
+  o << " decode kernels | decode act. read / written (B) | prefill kernels | prefill act. read / written (B) |\n|---|";
+  for (size_t i = 0; i < columns.size(); ++i) o << "---:|";
+  o << "---:|---:|---:|---:|\n";
+  for (const auto &f : r.fusion) {
+    o << "| " << f.level << " |";
+    for (const auto &[test, threads] : columns) {
+      std::string cell = "-";
+      for (const auto &m : r.rows)
+        if (m.engine == f.engine && m.test == test && m.threads == threads && !m.samples.empty())
+          cell = formatNumber("%.2f", m.median());
+      o << " " << cell << " |";
+    }
+    o << " " << formatNumber("%.0f", f.decodeKernels) << " | " << formatNumber("%.0f", f.decodeActivationRead) << " / "
+      << formatNumber("%.0f", f.decodeActivationWritten) << " | " << formatNumber("%.2f", f.prefillKernels) << " | "
+      << formatNumber("%.0f", f.prefillActivationRead) << " / " << formatNumber("%.0f", f.prefillActivationWritten)
+      << " |\n";
+  }
   return o.str();
 }
 
@@ -96,6 +127,15 @@ nlohmann::json toJson(const Report &r) {
     j["rows"].push_back(row);
   }
   j["notes"] = r.notes;
+  for (const auto &f : r.fusion)
+    j["fusion_levels"].push_back({{"engine", f.engine}, {"level", f.level},
+                                  {"decode_position", f.decodePosition},
+                                  {"decode_kernels_per_token", f.decodeKernels},
+                                  {"decode_activation_bytes_read", f.decodeActivationRead},
+                                  {"decode_activation_bytes_written", f.decodeActivationWritten},
+                                  {"prefill_kernels_per_token", f.prefillKernels},
+                                  {"prefill_activation_bytes_read", f.prefillActivationRead},
+                                  {"prefill_activation_bytes_written", f.prefillActivationWritten}});
   return j;
 }
 

@@ -37,6 +37,16 @@ struct MachineLimits {
   std::vector<double> f32Gflops, bf16Gflops; // per thread count
 };
 
+// What a fusion level does to the compiled graph, from the IR (passes/
+// CostModel), for the fusion-level table beside the measured rows.
+struct FusionLevel {
+  std::string engine;  // the engine label its measurements carry
+  std::string level;   // none, basic, all
+  double decodeKernels = 0, decodeActivationRead = 0, decodeActivationWritten = 0; // per decoded token
+  double prefillKernels = 0, prefillActivationRead = 0, prefillActivationWritten = 0; // per prompt token
+  int64_t decodePosition = 0; // KV position the decode costs are taken at
+};
+
 struct Report {
   std::string model;   // checkpoint folder
   std::string command; // how it was run
@@ -44,9 +54,12 @@ struct Report {
   MachineLimits machine;
   std::vector<Measurement> rows;
   std::vector<std::string> notes;
+  std::vector<FusionLevel> fusion; // one per fusion-level engine, if any
 };
 
 std::string renderMarkdown(const Report &r);
+// The fusion-level table alone (also part of renderMarkdown when present).
+std::string renderFusionTable(const Report &r);
 // printf of one number ("%.1f") into a string: the report's numbers and labels.
 std::string formatNumber(const char *format, double v);
 nlohmann::json toJson(const Report &r);

@@ -12,15 +12,20 @@
 //===----------------------------------------------------------------------===//
 #include "bench/BenchReport.h"
 #include "bench/MachineLimits.h"
+#include "codegen/CpuPipeline.h"
 #include "frontend/AtomicFile.h"
 #include "frontend/Error.h"
+#include "frontend/GraphBuilder.h"
 #include "frontend/ModelConfig.h"
 #include "frontend/TensorInventory.h"
+#include "passes/CostModel.h"
+#include "passes/FusionPipeline.h"
 #include "tools/qwen3c/Commands.h"
 #include "tools/qwen3c/GgufWriter.h"
 #include "tools/qwen3c/Subprocess.h"
 
 #include <nlohmann/json.hpp>
+#include "mlir/IR/MLIRContext.h"
 
 #include <chrono>
 #include <cstdio>
@@ -160,14 +165,14 @@ std::string fileStamp(const std::string &dir) {
 }
 
 // Builds (or reuses) the compiled model for one weight dtype.
-std::string compiledModel(const BenchOptions &o, const std::string &dtype, int64_t context) {
-  std::string exe = (fs::path(o.workDir) / ("qwen3c-" + dtype)).string();
+std::string compiledModel(const BenchOptions &o, const std::string &dtype, const std::string &fusion, int64_t context) {
+  std::string exe = (fs::path(o.workDir) / ("qwen3c-" + dtype + (fusion.empty() ? "" : "-" + fusion))).string();
   std::string self = selfExecutable();
   std::error_code ec;
   std::string stamp = "qwen3c " + std::to_string(fs::file_size(self, ec)) + " " +
                       std::to_string(fs::last_write_time(self, ec).time_since_epoch().count()) + "\n" +
                       fs::absolute(o.checkpoint).string() + "\n" + fileStamp(o.checkpoint) + dtype + " " +
-                      std::to_string(context) + "\n";
+                      std::to_string(context) + " " + fusion + "\n";
   std::string stampPath = exe + ".stamp";
   std::ifstream in(stampPath);
   std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -176,11 +181,45 @@ std::string compiledModel(const BenchOptions &o, const std::string &dtype, int64
     return exe;
   }
   progress("building %s\n", exe.c_str());
-  auto r = runProcess({self, "build", o.checkpoint, "-o", exe, "--dtype", dtype, "--max-context",
-                       std::to_string(context)});
+  std::vector<std::string> argv = {self, "build", o.checkpoint, "-o", exe, "--dtype", dtype, "--max-context",
+                                   std::to_string(context)};
+  if (!fusion.empty()) argv.insert(argv.end(), {"--fusion", fusion});
+  auto r = runProcess(argv);
   if (r.status != 0) fail("bench: building the ", dtype, " model failed: ", r.lastErrorLine());
   writeFileAtomically(stampPath, stamp);
   return exe;
+}
+
+// The IR's counts for one fusion level: the graph `qwen3c build` compiles
+// (its default chunk), the level's fusion passes, passes/CostModel.
+qwen3c_bench::FusionLevel fusionCosts(const ModelConfig &c, const std::string &level, int64_t context,
+                                      int64_t decodePosition) {
+  GraphOptions g;
+  g.maxContext = context;
+  g.prefillChunk = std::min<int64_t>(16, context);
+  g.cacheDType = DType::F32;
+  mlir::MLIRContext ctx;
+  auto module = buildModel(ctx, c, g);
+  q3::FusionOptions options;
+  options.level = level;
+  std::string error;
+  auto passes = q3::selectFusionPasses(options, error);
+  if (!error.empty()) fail("--engines: ", error);
+  if (mlir::failed(runFusion(*module, passes))) fail("bench: the fusion passes failed on ", level);
+  qwen3c_bench::FusionLevel f;
+  f.level = level;
+  f.decodePosition = decodePosition;
+  auto sum = [&](const std::string &entry, int64_t position) {
+    q3::Cost total;
+    for (const auto &row : q3::costReport(*module, position))
+      if (row.function.rfind(entry, 0) == 0) total += row.perToken.scaled(double(row.layers));
+    return total;
+  };
+  q3::Cost d = sum("decode", decodePosition), p = sum("prefill", 0);
+  f.decodeKernels = d.kernels, f.decodeActivationRead = d.activationRead, f.decodeActivationWritten = d.activationWritten;
+  f.prefillKernels = p.kernels, f.prefillActivationRead = p.activationRead,
+  f.prefillActivationWritten = p.activationWritten;
+  return f;
 }
 
 struct Cell {
@@ -284,19 +323,26 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
   if (context > config.maxPositionEmbeddings) fail("bench: ", context, " positions exceed max_position_embeddings");
   fs::create_directories(o.workDir);
 
+  qwen3c_bench::Report report;
   // Engines, in the order of the table.
   std::vector<Engine> engines;
   for (const auto &id : splitList(o.engines)) {
     Engine e;
     e.id = id;
-    if (id == "qwen3c-bf16" || id == "qwen3c-f32") {
-      std::string dtype = id.substr(7);
-      e.label = "qwen3c " + dtype;
+    // qwen3c-DTYPE, or qwen3c-DTYPE@LEVEL for one fusion level.
+    std::string base = id.substr(0, id.find('@')), fusion = id.find('@') == std::string::npos ? "" : id.substr(id.find('@') + 1);
+    if (base == "qwen3c-bf16" || base == "qwen3c-f32") {
+      std::string dtype = base.substr(7);
+      e.label = "qwen3c " + dtype + (fusion.empty() ? "" : " fusion " + fusion);
+      if (!fusion.empty()) {
+        report.fusion.push_back(fusionCosts(config, fusion, context, tgs.front() / 2));
+        report.fusion.back().engine = e.label;
+      }
       e.bytesPerWeight = dtype == "bf16" ? 2 : 4;
       e.bf16Arithmetic = false; // bf16 weights, f32 FMA arithmetic (no vdpbf16ps kernels yet)
       e.processPerSample = true;
       EngineTimer timer{e.label};
-      e.command = {compiledModel(o, dtype, context)};
+      e.command = {compiledModel(o, dtype, fusion, context)};
     } else if (id == "eager") {
       e.label = "qwen3c eager interpreter";
       e.bytesPerWeight = 4;
@@ -317,13 +363,14 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       else if (::access(found.c_str(), X_OK) != 0) e.absent = "absent: " + found + " is not an executable";
       e.command = {found};
     } else {
-      fail("--engines: unknown engine '", id, "' (qwen3c-bf16, qwen3c-f32, eager, pytorch, llama.cpp)");
+      fail("--engines: unknown engine '", id,
+           "' (qwen3c-bf16, qwen3c-f32, either with @none, @basic or @all for one fusion level, eager, pytorch, "
+           "llama.cpp)");
     }
     engines.push_back(e);
   }
 
   // The machine's limits, measured now.
-  qwen3c_bench::Report report;
   report.model = o.checkpoint;
   report.command = commandLine;
   std::time_t now = std::time(nullptr);
@@ -501,7 +548,9 @@ void addBenchCommand(CLI::App &app) {
   auto *cmd = app.add_subcommand("bench", "prefill and decode tokens/s of the compiled model beside eager engines, "
                                           "with the machine's limits");
   cmd->add_option("checkpoint", o->checkpoint, "Hugging Face checkpoint folder")->required();
-  cmd->add_option("--engines", o->engines, "comma list: qwen3c-bf16, qwen3c-f32, eager, pytorch, llama.cpp")
+  cmd->add_option("--engines", o->engines,
+                  "comma list: qwen3c-bf16, qwen3c-f32 (add @none, @basic or @all for one fusion level, e.g. "
+                  "qwen3c-bf16@none: a fusion-level table is added), eager, pytorch, llama.cpp")
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "comma list of thread counts ('all' = every core)")->capture_default_str();
   cmd->add_option("--pp", o->pp, "prefill tests: prompt lengths")->capture_default_str();
