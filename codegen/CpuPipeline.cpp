@@ -62,6 +62,7 @@ LogicalResult runQ3Lowering(ModuleOp module, const std::vector<std::string> &fus
   PassManager pm(ctx);
   q3::addFusionPasses(pm, fusionPasses);
   pm.addPass(q3::createChooseWeightLayouts());
+  pm.addPass(q3::createChooseLoweringConfig());
   pm.addPass(q3::createPlanWeights());
   pm.addPass(createInlinerPass());
   pm.addPass(createSymbolDCEPass());

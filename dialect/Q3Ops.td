@@ -298,9 +298,13 @@ def Q3_MoEExpertsOp : Q3_Op<"moe_experts", [Pure, AllTypesMatch<["input", "resul
     `gate`, `up` [E, inter, hidden] and `down` [E, hidden, inter] are the
     stacked expert weights. For each token:
     `sum_j weights[t,j] * down[e] (silu(gate[e] x) * up[e] x)`, e = experts[t,j].
+    With `group_by_expert` (set by q3-fuse-moe-grouping) a chunk is computed
+    expert by expert over the tokens that chose it, so each selected
+    expert's weights are read once per chunk rather than once per token.
   }];
   let arguments = (ins Q3_Act:$input, Q3_Act:$weights, Q3_Ids:$experts,
-                       Q3_Weight:$gate, Q3_Weight:$up, Q3_Weight:$down);
+                       Q3_Weight:$gate, Q3_Weight:$up, Q3_Weight:$down,
+                       UnitAttr:$group_by_expert);
   let results = (outs Q3_Act:$result);
   let assemblyFormat = "$input `,` $weights `,` $experts `,` $gate `,` $up `,` "
                        "$down attr-dict `:` type($input) `,` type($weights) `,` "

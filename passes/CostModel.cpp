@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -139,6 +140,12 @@ Cost costOf(Operation *op, int64_t position) {
     Cost c;
     c.kernels = 1;
     c.weightRead = T * k * 3 * I * H * es;
+    if (op->hasAttr("group_by_expert") && T > 1) {
+      // Each chosen expert read once per chunk; with uniform routing the
+      // chunk chooses E (1 - (1 - k/E)^T) distinct experts on average.
+      double E = double(gate.getDimSize(0));
+      c.weightRead = E * (1 - std::pow(1 - k / E, T)) * 3 * I * H * es;
+    }
     c.activationRead = bytesOf(x) * k + bytesOf(op->getOperand(1).getType()) + bytesOf(op->getOperand(2).getType()) +
                        T * k * I * 4;        // the SwiGLU vector read back by down
     c.activationWritten = T * k * I * 4 + bytesOf(op->getResult(0).getType()) * k; // accumulated per expert

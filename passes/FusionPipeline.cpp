@@ -26,6 +26,7 @@ const std::vector<FusionPass> &fusionPasses() {
       {"q3-fuse-residual-add", true, [] { return createFuseResidualAdd(); }},
       {"q3-fuse-qk-norm-rope", true, [] { return createFuseQKNormRope(); }},
       {"q3-fuse-attention-softmax", true, [] { return createFuseAttentionSoftmax(); }},
+      {"q3-fuse-moe-grouping", true, [] { return createFuseMoEGrouping(); }},
   };
   return passes;
 }

@@ -6,7 +6,7 @@
 //   none   no fusion: one kernel per q3 op of the frontend's graph;
 //   basic  producer/consumer fusions that keep every weight as the
 //          checkpoint has it: residual add, QK-norm + RoPE (+ KV write),
-//          online-softmax attention;
+//          online-softmax attention, MoE prefill grouped by expert;
 //   all    basic plus the fusions that stack or fold weights: gate/up +
 //          SwiGLU, QKV, RMSNorm into the consuming projections.
 //

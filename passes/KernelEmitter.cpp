@@ -205,10 +205,11 @@ void KernelEmitter::rmsNorm(Value x, Value w, double eps, Value out) {
   });
 }
 
-void KernelEmitter::linear(Value x, Value w, Value out) {
+void KernelEmitter::linear(Value x, Value w, Value out, const LinearTiling &tiling) {
   if (memrefOf(w).getRank() == 3) {
     LinearFusion plain;
     plain.outs.push_back(out);
+    plain.tiling = tiling;
     return linearK16(x, w, plain);
   }
   Value x2 = rows(x), o2 = rows(out);
@@ -246,11 +247,11 @@ void KernelEmitter::fusedLinear(Value x, Value w, const LinearFusion &f) {
     x = f.normalised;
   }
   if (!f.gated && f.outs.size() == 1) {
-    linear(x, w, f.outs[0]);
+    linear(x, w, f.outs[0], f.tiling);
     if (f.residual) elementwise(Elementwise::Add, f.outs[0], f.residual, f.outs[0]);
     return;
   }
-  linear(x, w, f.product);
+  linear(x, w, f.product, f.tiling);
   Value p2 = rows(f.product);
   int64_t M = memrefOf(p2).getDimSize(0);
   if (f.gated) {
@@ -317,13 +318,8 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
     int64_t blocks = memrefOf(outs.back()).getDimSize(1) / 16;
     partEnd.push_back((partEnd.empty() ? 0 : partEnd.back()) + (f.gated ? 2 * blocks : blocks));
   }
-  int64_t RB = 1;
-  for (int64_t c : {4, 2})
-    if (llvm::all_of(partEnd, [&](int64_t e) { return e % c == 0; }) && NB % c == 0) {
-      RB = c;
-      break;
-    }
-  int64_t MB = M >= 4 ? 4 : 1;
+  // The tile comes from q3.lowering_config (checked legal by the caller).
+  int64_t RB = f.tiling.blocks, MB = std::min<int64_t>(f.tiling.rows, M), ahead = f.tiling.prefetch;
   auto vt = VectorType::get({16}, b.getF32Type());
   Value residual2 = f.residual ? rows(f.residual) : Value();
   // A folded norm. Decode (one row): 1/rms first, the norm weight applied
@@ -355,9 +351,9 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
           xb.push_back(vector::BroadcastOp::create(b, loc, vt, xs));
         }
         SmallVector<Value> next(a.begin(), a.end());
-        if (M == 1) // decode streams each block once: ask for it 2 KiB ahead
+        if (ahead > 0) // streaming each block once (decode): ask for it `ahead` k steps early
           for (int64_t r = 0; r < RB; ++r)
-            memref::PrefetchOp::create(b, loc, wp, ValueRange{nb[r], arith::AddIOp::create(b, loc, k, idx(64)), idx(0)},
+            memref::PrefetchOp::create(b, loc, wp, ValueRange{nb[r], arith::AddIOp::create(b, loc, k, idx(ahead)), idx(0)},
                                        /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
         for (int64_t r = 0; r < RB; ++r) {
           Value wv = loadVec(wp, {nb[r], k, idx(0)}, 16);
@@ -779,6 +775,66 @@ void KernelEmitter::moeExperts(Value x, Value weights, Value experts, Value gate
         Value d = dot(act, {}, down, {e, h}, I);
         Value sum = arith::AddFOp::create(b, loc, loadScalar(out, {t, h}), arith::MulFOp::create(b, loc, w, d));
         storeScalar(sum, out, {t, h});
+      });
+    });
+  });
+}
+
+// Grouped by expert (prefill): for each expert, gather the chunk's tokens
+// that selected it (a token selects an expert at most once), then one
+// parallel loop over the expert's gate/up rows computes every grouped
+// token's SwiGLU value with the row hot in cache, and one over its down rows
+// adds each token's weighted output. Experts nobody chose are skipped.
+// Outputs sum the experts in index order, not in selection order.
+void KernelEmitter::moeExpertsGrouped(Value x, Value weights, Value experts, Value gate, Value up, Value down,
+                                      Value tokens, Value sel, Value act, Value out) {
+  auto xt = memrefOf(x);
+  int64_t T = xt.getDimSize(0), H = xt.getDimSize(1), K = memrefOf(weights).getDimSize(1);
+  int64_t E = memrefOf(gate).getDimSize(0), I = memrefOf(gate).getDimSize(1);
+  Value o = flatten(out);
+  int64_t vwAll = vectorWidth(T * H);
+  loop(0, T * H, vwAll, [&](Value i) { storeVec(zeros(vwAll), o, {i}); });
+  auto tokenAt = [&](Value c) {
+    return Value(arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, tokens, ValueRange{c})));
+  };
+  loop(0, E, 1, [&](Value e) {
+    Value e32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), e);
+    auto count = loopAcc(idx(0), idx(T), 1, {idx(0)}, [&](Value t, ValueRange ct) {
+      auto inner = loopAcc(idx(0), idx(K), 1, {ct[0]}, [&](Value j, ValueRange cj) {
+        Value chose = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            memref::LoadOp::create(b, loc, experts, ValueRange{t, j}), e32);
+        auto ifOp = scf::IfOp::create(b, loc, TypeRange{b.getIndexType()}, chose, /*withElse=*/true);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          memref::StoreOp::create(b, loc, arith::IndexCastOp::create(b, loc, b.getI32Type(), t), tokens, ValueRange{cj[0]});
+          storeScalar(loadScalar(weights, {t, j}), sel, {cj[0]});
+          scf::YieldOp::create(b, loc, ValueRange{arith::AddIOp::create(b, loc, cj[0], idx(1))});
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(b, loc, ValueRange{cj[0]});
+        }
+        return SmallVector<Value>{ifOp.getResult(0)};
+      });
+      return SmallVector<Value>{inner[0]};
+    });
+    Value n = count[0];
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, n, idx(0));
+    auto ifAny = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifAny.thenBlock());
+    parallelLoop(0, I, 1, [&](Value i) {
+      loop(idx(0), n, 1, [&](Value c) {
+        Value t = tokenAt(c);
+        Value g = dot(x, {t}, gate, {e, i}, H), u = dot(x, {t}, up, {e, i}, H);
+        storeScalar(arith::MulFOp::create(b, loc, silu(g), u), act, {c, i});
+      });
+    });
+    parallelLoop(0, H, 1, [&](Value h) {
+      loop(idx(0), n, 1, [&](Value c) {
+        Value t = tokenAt(c);
+        Value d = dot(act, {c}, down, {e, h}, I);
+        Value w = loadScalar(sel, {c});
+        storeScalar(arith::AddFOp::create(b, loc, loadScalar(out, {t, h}), arith::MulFOp::create(b, loc, w, d)), out, {t, h});
       });
     });
   });

@@ -11,6 +11,8 @@
 #ifndef QWEN3C_PASSES_KERNELEMITTER_H
 #define QWEN3C_PASSES_KERNELEMITTER_H
 
+#include "passes/LoweringConfig.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -30,6 +32,7 @@ struct LinearFusion {
   // with several rows), and the full product for the unfused fallback of
   // row-layout weights (no k16 tile to fuse into).
   mlir::Value product, normalised;
+  LinearTiling tiling{4, 4, 64}; // k16 weights: register tile and prefetch (see LoweringConfig.h)
 };
 
 class KernelEmitter {
@@ -40,7 +43,7 @@ public:
   // Each writes its result into `out` (memrefs with identity layout).
   void embedding(mlir::Value table, mlir::Value ids, mlir::Value out);
   void rmsNorm(mlir::Value x, mlir::Value w, double eps, mlir::Value out);
-  void linear(mlir::Value x, mlir::Value w, mlir::Value out);
+  void linear(mlir::Value x, mlir::Value w, mlir::Value out, const LinearTiling &tiling);
   void fusedLinear(mlir::Value x, mlir::Value w, const LinearFusion &f);
   void rope(mlir::Value x, mlir::Value offset, double theta, bool splitHalves, mlir::Value out);
   // QK-norm then RoPE; rows go to `out`, or into cache[layer] at offset + t
@@ -57,6 +60,11 @@ public:
                  mlir::Value weights, mlir::Value experts);
   void moeExperts(mlir::Value x, mlir::Value weights, mlir::Value experts, mlir::Value gate,
                   mlir::Value up, mlir::Value down, mlir::Value act, mlir::Value out);
+  // The same by expert: per expert, the tokens that chose it (`tokens` [T]
+  // i32 and `sel` [T] f32 scratch) share each weight row; `act` is [T, I].
+  void moeExpertsGrouped(mlir::Value x, mlir::Value weights, mlir::Value experts, mlir::Value gate,
+                         mlir::Value up, mlir::Value down, mlir::Value tokens, mlir::Value sel,
+                         mlir::Value act, mlir::Value out);
   void argmax(mlir::Value x, mlir::Value out);
 
 private:

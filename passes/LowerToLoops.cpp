@@ -54,7 +54,7 @@ private:
   Value weightView(OpBuilder &b, Operation *op); // a q3.weight or q3.concat with a slot
   // What a fused linear needs besides its operands (scratch for a folded
   // norm, and for the unfused fallback on row-layout weights).
-  LinearFusion fusion(OpBuilder &b, Value input, Value weight, Value norm, FloatAttr eps);
+  FailureOr<LinearFusion> fusion(OpBuilder &b, Operation *op, Value norm, FloatAttr eps);
   Value index(OpBuilder &b, int64_t v) { return arith::ConstantIndexOp::create(b, loc(), v); }
   Location loc() { return UnknownLoc::get(module.getContext()); }
 
@@ -148,8 +148,12 @@ Value FunctionLowering::weightView(OpBuilder &b, Operation *op) {
   return memref::ViewOp::create(b, loc(), type, weights, offset, ValueRange{});
 }
 
-LinearFusion FunctionLowering::fusion(OpBuilder &b, Value input, Value weight, Value norm, FloatAttr eps) {
+FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Value norm, FloatAttr eps) {
+  Value input = op->getOperand(0), weight = op->getOperand(1);
   LinearFusion f;
+  std::string error;
+  f.tiling = linearTilingOf(op, error);
+  if (!error.empty()) return op->emitOpError(error);
   auto x = memrefFor(input.getType());
   int64_t K = x.getShape().back(), M = x.getNumElements() / K;
   if (norm) {
@@ -285,21 +289,27 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         map.map(c.getResult(), weightView(b, c));
         return success();
       })
-      .Case([&](LinearResidualOp l) {
-        LinearFusion f = fusion(b, l.getInput(), l.getWeight(), Value(), FloatAttr());
+      .Case([&](LinearResidualOp l) -> LogicalResult {
+        auto fused = fusion(b, l, Value(), FloatAttr());
+        if (failed(fused)) return failure();
+        LinearFusion f = *fused;
         f.residual = buffer(l.getResidual());
         f.outs.push_back(allocate(b, l.getResult()));
         k.fusedLinear(buffer(l.getInput()), buffer(l.getWeight()), f);
         return success();
       })
-      .Case([&](LinearSplitOp l) {
-        LinearFusion f = fusion(b, l.getInput(), l.getWeight(), l.getNorm(), l.getNormEpsAttr());
+      .Case([&](LinearSplitOp l) -> LogicalResult {
+        auto fused = fusion(b, l, l.getNorm(), l.getNormEpsAttr());
+        if (failed(fused)) return failure();
+        LinearFusion f = *fused;
         for (Value r : l.getResults()) f.outs.push_back(allocate(b, r));
         k.fusedLinear(buffer(l.getInput()), buffer(l.getWeight()), f);
         return success();
       })
-      .Case([&](LinearSwiGLUOp l) {
-        LinearFusion f = fusion(b, l.getInput(), l.getWeight(), l.getNorm(), l.getNormEpsAttr());
+      .Case([&](LinearSwiGLUOp l) -> LogicalResult {
+        auto fused = fusion(b, l, l.getNorm(), l.getNormEpsAttr());
+        if (failed(fused)) return failure();
+        LinearFusion f = *fused;
         f.gated = true;
         f.outs.push_back(allocate(b, l.getResult()));
         k.fusedLinear(buffer(l.getInput()), buffer(l.getWeight()), f);
@@ -334,7 +344,10 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
       })
       .Case([&](LinearOp l) -> LogicalResult {
         if (l.getScales()) return l.emitOpError("quantised weights are not supported by the CPU code generator yet");
-        k.linear(buffer(l.getInput()), buffer(l.getWeight()), allocate(b, l.getResult()));
+        std::string error;
+        LinearTiling tiling = linearTilingOf(l, error);
+        if (!error.empty()) return l.emitOpError(error);
+        k.linear(buffer(l.getInput()), buffer(l.getWeight()), allocate(b, l.getResult()), tiling);
         return success();
       })
       .Case([&](RopeOp r) {
@@ -384,8 +397,18 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
                     allocate(b, r.getWeights()), allocate(b, r.getExperts()));
         return success();
       })
-      .Case([&](MoEExpertsOp m) {
+      .Case([&](MoEExpertsOp m) -> LogicalResult {
         auto gate = llvm::cast<RankedTensorType>(m.getGate().getType());
+        int64_t T = m.getInput().getType().getDimSize(0);
+        if (m.getGroupByExpert() && T > 1) {
+          Value tokens = arenaSlot(b, MemRefType::get({T}, b.getI32Type()));
+          Value sel = arenaSlot(b, MemRefType::get({T}, b.getF32Type()));
+          Value act = arenaSlot(b, MemRefType::get({T, gate.getDimSize(1)}, b.getF32Type()));
+          k.moeExpertsGrouped(buffer(m.getInput()), buffer(m.getWeights()), buffer(m.getExperts()),
+                              buffer(m.getGate()), buffer(m.getUp()), buffer(m.getDown()), tokens, sel, act,
+                              allocate(b, m.getResult()));
+          return success();
+        }
         Value act = arenaSlot(b, MemRefType::get({gate.getDimSize(1)}, b.getF32Type()));
         k.moeExperts(buffer(m.getInput()), buffer(m.getWeights()), buffer(m.getExperts()),
                      buffer(m.getGate()), buffer(m.getUp()), buffer(m.getDown()), act,

@@ -32,6 +32,20 @@ def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
   }];
 }
 
+def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
+  let summary = "strategy: the register tile and prefetch distance of each product";
+  let description = [{
+    Writes `q3.lowering_config = {tile_rows, tile_blocks, prefetch}` on each
+    product whose weight is k16-packed (q3.linear and the fused linears),
+    for the AVX-512 target: 4 rows x 4 blocks of 16 outputs where the shape
+    allows (fewer blocks when an output part or a gated pair needs it), one
+    row and a 64-step prefetch at decode. q3-lower-to-loops reads the
+    attribute (and makes the same choice where it is missing); writing it
+    by hand pins a configuration in a lit test (passes/LoweringConfig.h).
+    Run after q3-choose-weight-layouts.
+  }];
+}
+
 def LowerToLoops : Pass<"q3-lower-to-loops", "mlir::ModuleOp"> {
   let summary = "lower q3 entry points to loops and vectors on memrefs";
   let description = [{
@@ -122,6 +136,17 @@ def FuseQKV : Pass<"q3-fuse-qkv", "mlir::ModuleOp"> {
     Linears that read the same input (Q, K and V) become one product over
     the row concatenation of their weights, one result per original linear:
     the input is read once and one parallel kernel streams all the weights.
+  }];
+}
+
+def FuseMoEGrouping : Pass<"q3-fuse-moe-grouping", "mlir::ModuleOp"> {
+  let summary = "MoE prefill grouped by expert: each expert's weights read once per chunk";
+  let description = [{
+    Marks each q3.moe_experts of more than one token `group_by_expert`: the
+    kernel gathers, per expert, the chunk's tokens that selected it, and
+    runs gate/up/SwiGLU then down over that group with each weight row
+    reused from cache for every token of the group, instead of streaming the
+    expert once per (token, selection). Decode (one token) is unchanged.
   }];
 }
 

@@ -342,3 +342,163 @@ func.func @argmax_empty(%x: tensor<4x0xf32>) {
   %i = q3.argmax %x : tensor<4x0xf32>
   return
 }
+
+// -----
+
+func.func @concat_mismatch(%a: tensor<16x8xf32>, %b: tensor<16x4xf32>) {
+  // expected-error @+1 {{input [16x4] does not stack into [32x8]}}
+  %w = q3.concat %a, %b : tensor<16x8xf32>, tensor<16x4xf32> -> tensor<32x8xf32>
+  return
+}
+
+// -----
+
+func.func @concat_rows(%a: tensor<16x8xf32>, %b: tensor<16x8xf32>) {
+  // expected-error @+1 {{inputs have 32 rows, the result 48}}
+  %w = q3.concat %a, %b : tensor<16x8xf32>, tensor<16x8xf32> -> tensor<48x8xf32>
+  return
+}
+
+// -----
+
+func.func @split_rows(%x: tensor<1x8xf32>, %w: tensor<32x8xf32>) {
+  // expected-error @+1 {{results' last dimensions sum to 24, but the weight has 32 rows}}
+  %a, %b = q3.linear_split %x, %w : tensor<1x8xf32>, tensor<32x8xf32> -> tensor<1x16xf32>, tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @split_result_shape(%x: tensor<2x8xf32>, %w: tensor<32x8xf32>) {
+  // expected-error @+1 {{must be the input's shape but for the last dimension}}
+  %a, %b = q3.linear_split %x, %w : tensor<2x8xf32>, tensor<32x8xf32> -> tensor<1x16xf32>, tensor<2x16xf32>
+  return
+}
+
+// -----
+
+func.func @split_norm_size(%x: tensor<1x8xf32>, %w: tensor<16x8xf32>, %g: tensor<4xf32>) {
+  // expected-error @+1 {{norm weight [4] must be [8]}}
+  %a = q3.linear_split %x, %w norm %g : tensor<4xf32> {norm_eps = 1.0e-6 : f64} : tensor<1x8xf32>, tensor<16x8xf32> -> tensor<1x16xf32>
+  return
+}
+
+// -----
+
+func.func @split_norm_eps(%x: tensor<1x8xf32>, %w: tensor<16x8xf32>, %g: tensor<8xf32>) {
+  // expected-error @+1 {{a norm needs a positive norm_eps}}
+  %a = q3.linear_split %x, %w norm %g : tensor<8xf32> : tensor<1x8xf32>, tensor<16x8xf32> -> tensor<1x16xf32>
+  return
+}
+
+// -----
+
+func.func @split_eps_without_norm(%x: tensor<1x8xf32>, %w: tensor<16x8xf32>) {
+  // expected-error @+1 {{norm_eps is set but there is no norm weight}}
+  %a = q3.linear_split %x, %w {norm_eps = 1.0e-6 : f64} : tensor<1x8xf32>, tensor<16x8xf32> -> tensor<1x16xf32>
+  return
+}
+
+// -----
+
+func.func @split_in_features(%x: tensor<1x8xf32>, %w: tensor<16x4xf32>) {
+  // expected-error @+1 {{weight in-features (4) must equal the input's last dimension}}
+  %a = q3.linear_split %x, %w : tensor<1x8xf32>, tensor<16x4xf32> -> tensor<1x16xf32>
+  return
+}
+
+// -----
+
+func.func @split_quantised(%x: tensor<1x8xf32>, %w: tensor<16x8xi8>) {
+  // expected-error @+1 {{quantised weights are not supported by fused linears}}
+  %a = q3.linear_split %x, %w : tensor<1x8xf32>, tensor<16x8xi8> -> tensor<1x16xf32>
+  return
+}
+
+// -----
+
+func.func @split_weight_rank(%x: tensor<1x8xf32>, %w: tensor<2x16x8xf32>) {
+  // expected-error @+1 {{weight must be [out, in], got [2x16x8]}}
+  %a = q3.linear_split %x, %w : tensor<1x8xf32>, tensor<2x16x8xf32> -> tensor<1x16xf32>
+  return
+}
+
+// -----
+
+func.func @swiglu_odd(%x: tensor<1x8xf32>, %w: tensor<15x8xf32>) {
+  // expected-error @+1 {{weight must be [2 * inter, in], got [15x8]}}
+  %a = q3.linear_swiglu %x, %w : tensor<1x8xf32>, tensor<15x8xf32>
+  return
+}
+
+// -----
+
+func.func @residual_result(%x: tensor<1x8xf32>, %w: tensor<16x8xf32>, %r: tensor<1x8xf32>) {
+  // expected-error @+1 {{must be the input's shape with 16 features}}
+  %a = q3.linear_residual %x, %w, %r : tensor<1x8xf32>, tensor<16x8xf32>, tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @norm_rope_norm(%x: tensor<1x2x8xf32>, %g: tensor<4xf32>, %p: index) {
+  // expected-error @+1 {{norm weight [4] must be [8]}}
+  %a = q3.norm_rope %x, %g at %p {eps = 1.0e-6 : f64, theta = 1.0e6 : f64, style = #q3.rope_style<split_halves>} : tensor<1x2x8xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @norm_rope_eps(%x: tensor<1x2x8xf32>, %g: tensor<8xf32>, %p: index) {
+  // expected-error @+1 {{eps must be positive}}
+  %a = q3.norm_rope %x, %g at %p {eps = 0.0 : f64, theta = 1.0e6 : f64, style = #q3.rope_style<split_halves>} : tensor<1x2x8xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @norm_rope_rank(%x: tensor<2x8xf32>, %g: tensor<8xf32>, %p: index) {
+  // expected-error @+1 {{input must be [tokens, heads, head_dim], got [2x8]}}
+  %a = q3.norm_rope %x, %g at %p {eps = 1.0e-6 : f64, theta = 1.0e6 : f64, style = #q3.rope_style<split_halves>} : tensor<2x8xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @norm_rope_odd(%x: tensor<1x2x7xf32>, %g: tensor<7xf32>, %p: index) {
+  // expected-error @+1 {{head_dim (7) must be even}}
+  %a = q3.norm_rope %x, %g at %p {eps = 1.0e-6 : f64, theta = 1.0e6 : f64, style = #q3.rope_style<split_halves>} : tensor<1x2x7xf32>, tensor<7xf32>
+  return
+}
+
+// -----
+
+func.func @norm_rope_theta(%x: tensor<1x2x8xf32>, %g: tensor<8xf32>, %p: index) {
+  // expected-error @+1 {{theta must be greater than 1, got 1}}
+  %a = q3.norm_rope %x, %g at %p {eps = 1.0e-6 : f64, theta = 1.0 : f64, style = #q3.rope_style<split_halves>} : tensor<1x2x8xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @norm_rope_write_heads(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %c: tensor<1x2x16x8xf32>, %l: index, %p: index) {
+  // expected-error @+1 {{input heads x head_dim (4x8) must match the cache's (2x8)}}
+  %a = q3.norm_rope_write %x, %g into %c[%l] at %p {eps = 1.0e-6 : f64, theta = 1.0e6 : f64, style = #q3.rope_style<split_halves>} : tensor<1x4x8xf32>, tensor<8xf32>, tensor<1x2x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @norm_rope_write_chunk(%x: tensor<32x2x8xf32>, %g: tensor<8xf32>, %c: tensor<1x2x16x8xf32>, %l: index, %p: index) {
+  // expected-error @+1 {{chunk of 32 tokens exceeds the cache capacity}}
+  %a = q3.norm_rope_write %x, %g into %c[%l] at %p {eps = 1.0e-6 : f64, theta = 1.0e6 : f64, style = #q3.rope_style<split_halves>} : tensor<32x2x8xf32>, tensor<8xf32>, tensor<1x2x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @norm_rope_write_cache(%x: tensor<1x2x8xf32>, %g: tensor<8xf32>, %c: tensor<2x16x8xf32>, %l: index, %p: index) {
+  // expected-error @+1 {{cache must be [layers, kv_heads, capacity, head_dim], got [2x16x8]}}
+  %a = q3.norm_rope_write %x, %g into %c[%l] at %p {eps = 1.0e-6 : f64, theta = 1.0e6 : f64, style = #q3.rope_style<split_halves>} : tensor<1x2x8xf32>, tensor<8xf32>, tensor<2x16x8xf32>
+  return
+}
