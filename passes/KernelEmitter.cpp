@@ -185,18 +185,25 @@ void KernelEmitter::embedding(Value table, Value ids, Value out) {
   });
 }
 
+Value KernelEmitter::inverseRms(Value mem, ValueRange prefix, int64_t N, double eps) {
+  int64_t vw = vectorWidth(N);
+  auto acc = loopAcc(idx(0), idx(N), vw, {zeros(vw)}, [&](Value k, ValueRange a) {
+    SmallVector<Value> at(prefix.begin(), prefix.end());
+    at.push_back(k);
+    Value v = loadVec(mem, at, vw);
+    return SmallVector<Value>{vector::FMAOp::create(b, loc, v, v, a[0])};
+  });
+  Value ss = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[0]);
+  Value mean = arith::DivFOp::create(b, loc, ss, f32(double(N)));
+  return math::RsqrtOp::create(b, loc, arith::AddFOp::create(b, loc, mean, f32(eps)));
+}
+
 void KernelEmitter::rmsNorm(Value x, Value w, double eps, Value out) {
   Value x2 = rows(x), o2 = rows(out);
   int64_t R = memrefOf(x2).getDimSize(0), N = memrefOf(x2).getDimSize(1), vw = vectorWidth(N);
   auto vt = VectorType::get({vw}, b.getF32Type());
   loop(0, R, 1, [&](Value r) {
-    auto acc = loopAcc(idx(0), idx(N), vw, {zeros(vw)}, [&](Value k, ValueRange a) {
-      Value v = loadVec(x2, {r, k}, vw);
-      return SmallVector<Value>{vector::FMAOp::create(b, loc, v, v, a[0])};
-    });
-    Value ss = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[0]);
-    Value mean = arith::DivFOp::create(b, loc, ss, f32(double(N)));
-    Value inv = math::RsqrtOp::create(b, loc, arith::AddFOp::create(b, loc, mean, f32(eps)));
+    Value inv = inverseRms(x2, {r}, N, eps);
     Value invv = vector::BroadcastOp::create(b, loc, vt, inv);
     loop(0, N, vw, [&](Value k) {
       Value scaled = arith::MulFOp::create(b, loc, loadVec(x2, {r, k}, vw), invv);
@@ -279,16 +286,8 @@ void KernelEmitter::fusedLinear(Value x, Value w, const LinearFusion &f) {
 }
 
 void KernelEmitter::invRmsRows(Value x2, double eps, Value invRms) {
-  int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1), vw = vectorWidth(K);
-  loop(0, M, 1, [&](Value m) {
-    auto acc = loopAcc(idx(0), idx(K), vw, {zeros(vw)}, [&](Value k, ValueRange a) {
-      Value v = loadVec(x2, {m, k}, vw);
-      return SmallVector<Value>{vector::FMAOp::create(b, loc, v, v, a[0])};
-    });
-    Value ss = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[0]);
-    Value mean = arith::DivFOp::create(b, loc, ss, f32(double(K)));
-    storeScalar(math::RsqrtOp::create(b, loc, arith::AddFOp::create(b, loc, mean, f32(eps))), invRms, {m});
-  });
+  int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1);
+  loop(0, M, 1, [&](Value m) { storeScalar(inverseRms(x2, {m}, K, eps), invRms, {m}); });
 }
 
 // Wp[n / 16][k][n % 16]: per 16-row block one contiguous stream; each k
@@ -406,7 +405,7 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, doub
                              Value table, Value out, Value cache, Value layer) {
   auto t = memrefOf(x);
   int64_t T = t.getDimSize(0), heads = t.getDimSize(1), D = t.getDimSize(2), half = D / 2;
-  int64_t vw = vectorWidth(D), hw = vectorWidth(half);
+  int64_t hw = vectorWidth(half);
   SmallVector<float> invFreq;
   for (int64_t i = 0; i < half; ++i)
     invFreq.push_back(1.0f / std::pow(float(theta), float(2 * i) / float(D)));
@@ -424,13 +423,7 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, doub
     });
     auto body = [&] {
       loop(0, heads, 1, [&](Value h) {
-        auto ss = loopAcc(idx(0), idx(D), vw, {zeros(vw)}, [&](Value d, ValueRange a) {
-          Value v = loadVec(x, {tok, h, d}, vw);
-          return SmallVector<Value>{vector::FMAOp::create(b, loc, v, v, a[0])};
-        });
-        Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, ss[0]);
-        Value inv = math::RsqrtOp::create(
-            b, loc, arith::AddFOp::create(b, loc, arith::DivFOp::create(b, loc, sum, f32(double(D))), f32(eps)));
+        Value inv = inverseRms(x, {tok, h}, D, eps);
         auto put = [&](Value v, Value d) {
           if (cache) storeVec(v, cache, {layer, h, p, d});
           else storeVec(v, out, {tok, h, d});

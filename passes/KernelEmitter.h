@@ -87,6 +87,8 @@ private:
   // sum_k a[aPrefix..., k] * b[bPrefix..., k] over k < K.
   mlir::Value dot(mlir::Value a, mlir::ValueRange aPrefix, mlir::Value bm, mlir::ValueRange bPrefix,
                   int64_t K);
+  // 1 / sqrt(mean(mem[prefix..., :N]^2) + eps), as q3.rms_norm computes it.
+  mlir::Value inverseRms(mlir::Value mem, mlir::ValueRange prefix, int64_t N, double eps);
   mlir::Value flatten(mlir::Value mem);          // any rank -> 1-D view
   mlir::Value rows(mlir::Value mem);             // any rank -> [rows, last]
   mlir::Value silu(mlir::Value x);               // scalar or vector f32
