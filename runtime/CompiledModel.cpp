@@ -141,7 +141,7 @@ std::vector<int32_t> CompiledModel::eosIds() const {
   return ids;
 }
 
-std::vector<float> CompiledModel::forward(const std::vector<int32_t> &tokens, int64_t pos) {
+std::vector<float> CompiledModel::forward(const std::vector<int32_t> &tokens, int64_t pos, bool allRows) {
   const int64_t V = vocab(), chunk = info(kPrefillChunk);
   // Scratch kept across calls: a prefill chunk's worth of rows is 39 MB for a
   // 151936-word vocabulary, too much to allocate and zero per token.
@@ -151,7 +151,7 @@ std::vector<float> CompiledModel::forward(const std::vector<int32_t> &tokens, in
   int64_t weightSizes[1] = {info(kWeightBytes)}, arenaSizes[1] = {info(kArenaBytes)};
   MemRef<1> w = view<1>(const_cast<uint8_t *>(weights), weightSizes);
   MemRef<1> a = view<1>(arena, arenaSizes);
-  return evaluateInChunks(tokens, pos, chunk, V, maxContext(),
+  return evaluateInChunks(tokens, pos, chunk, V, maxContext(), allRows,
                           [&](const std::vector<int32_t> &ids, int64_t position, bool decode) {
                             int64_t tokSizes[1] = {int64_t(ids.size())}, logitSizes[2] = {int64_t(ids.size()), V};
                             MemRef<1> t = view<1>(const_cast<int32_t *>(ids.data()), tokSizes);

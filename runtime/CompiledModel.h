@@ -25,7 +25,7 @@ public:
   int64_t vocab() const override { return info(qwen3c_abi::kVocab); }
   int64_t maxContext() const override { return info(qwen3c_abi::kContext); }
   std::vector<int32_t> eosIds() const override;
-  std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos) override;
+  std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos, bool allRows) override;
 
   static int64_t info(int field) { return qwen3c_model_info[field]; }
 

@@ -245,12 +245,12 @@ std::vector<int32_t> parseTokens(const std::string &s, int64_t vocab) {
 }
 
 std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t pos, int64_t chunk,
-                                    int64_t vocab, int64_t context, const ChunkCall &call) {
+                                    int64_t vocab, int64_t context, bool allRows, const ChunkCall &call) {
   const int64_t n = int64_t(tokens.size());
   if (pos + n > context)
     fail("positions ", std::to_string(pos), "..", std::to_string(pos + n - 1), " exceed the context of ",
          std::to_string(context));
-  std::vector<float> logits(size_t(n * vocab));
+  std::vector<float> logits(size_t((allRows ? n : std::min<int64_t>(n, 1)) * vocab));
   std::vector<int32_t> ids;
   for (int64_t start = 0; start < n;) {
     bool decode = n - start == 1;
@@ -258,7 +258,8 @@ std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t 
     ids.assign(size_t(T), 0);
     std::copy_n(tokens.begin() + start, valid, ids.begin());
     const float *rows = call(ids, pos + start, decode);
-    std::copy_n(rows, valid * vocab, logits.begin() + start * vocab);
+    if (allRows) std::copy_n(rows, valid * vocab, logits.begin() + start * vocab);
+    else if (start + valid == n) std::copy_n(rows + (valid - 1) * vocab, vocab, logits.begin());
     start += valid;
   }
   return logits;
@@ -297,7 +298,7 @@ struct Session {
     if (int64_t(history.size() + ids.size()) > context)
       fail("the conversation (", std::to_string(history.size() + ids.size()), " tokens) exceeds the context of ",
            std::to_string(context));
-    std::vector<float> logits = backend.forward(ids, int64_t(history.size()));
+    std::vector<float> logits = backend.forward(ids, int64_t(history.size()), /*allRows=*/dump != nullptr);
     history.insert(history.end(), ids.begin(), ids.end());
     if (dump) dump->write(logits.data(), logits.size());
     return logits;
@@ -368,7 +369,7 @@ void runChat(Session &s) {
     std::vector<float> logits = s.eval(s.tok->encode(turn));
     int64_t room = s.context - int64_t(s.history.size());
     int64_t limit = s.o.n >= 0 ? std::min(s.o.n, room) : room;
-    s.generate(logits, limit, true, false);
+    s.generate(std::move(logits), limit, true, false);
     std::printf("\n");
     // The turn's <|im_end|> was sampled, not evaluated: it opens the next turn.
     pending = "<|im_end|>\n";
@@ -409,7 +410,7 @@ void generate(const RunOptions &o, Backend &backend, const Tokenizer *tok) {
   std::vector<float> logits = s.eval(prompt);
   auto t1 = clock::now();
   bool textOut = !o.haveTokens && !o.json;
-  std::vector<int32_t> generated = s.generate(logits, limit, textOut, o.haveTokens && !o.json);
+  std::vector<int32_t> generated = s.generate(std::move(logits), limit, textOut, o.haveTokens && !o.json);
   auto t2 = clock::now();
   if (textOut) std::printf("\n");
   if (s.dump) s.dump->commit();

@@ -42,8 +42,10 @@ struct RunOptions {
   std::string weights;         // --weights (compiled models)
 };
 
-// Something that evaluates tokens at positions pos.. and returns one row of
-// logits per token, keeping its KV cache between calls.
+// Something that evaluates tokens at positions pos.. and returns logits,
+// keeping its KV cache between calls: one row per token when `allRows`
+// (--dump-logits), else only the last token's row (a 500-token prompt's
+// rows are 300 MB of a 151936-word vocabulary).
 class Backend {
 public:
   virtual ~Backend() = default;
@@ -51,7 +53,7 @@ public:
   virtual int64_t vocab() const = 0;
   virtual int64_t maxContext() const = 0;
   virtual std::vector<int32_t> eosIds() const = 0;
-  virtual std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos) = 0;
+  virtual std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos, bool allRows) = 0;
 };
 
 // Parses the run flags (argv[first..]); `defaults` carries the caller's
@@ -65,10 +67,11 @@ std::vector<int32_t> parseTokens(const std::string &s, int64_t vocab);
 // positions pos..: prefill calls of `chunk` tokens (the tail padded with id
 // 0), or one decode call when a single token remains. call(ids, position,
 // decode) evaluates ids.size() tokens and returns their rows of `vocab`
-// logits; the rows of real tokens are gathered and returned.
+// logits; the rows of real tokens (or, without `allRows`, the last one) are
+// gathered and returned.
 using ChunkCall = std::function<const float *(const std::vector<int32_t> &ids, int64_t position, bool decode)>;
 std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t pos, int64_t chunk,
-                                    int64_t vocab, int64_t context, const ChunkCall &call);
+                                    int64_t vocab, int64_t context, bool allRows, const ChunkCall &call);
 
 // Validates the options against the backend, runs, prints. Throws RunError.
 void generate(const RunOptions &options, Backend &backend, const Tokenizer *tokenizer);

@@ -16,13 +16,14 @@ public:
   int64_t vocab() const override { return 16; }
   int64_t maxContext() const override { return 64; }
   std::vector<int32_t> eosIds() const override { return {15}; }
-  std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos) override {
+  std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos, bool allRows) override {
     std::vector<float> rows(tokens.size() * 16, 0.0f);
     for (size_t i = 0; i < tokens.size(); ++i) {
       size_t p = size_t(pos) + i;
       rows[i * 16 + size_t(p < script.size() ? script[p] : 1)] = 10.0f;
       evaluated.push_back(tokens[i]);
     }
+    if (!allRows) rows.erase(rows.begin(), rows.end() - 16);
     return rows;
   }
   std::vector<int32_t> script, evaluated;
@@ -59,4 +60,26 @@ TEST(Generate, FlagErrors) {
   EXPECT_THROW(parseRunFlags({"-n", "-3", "--tokens", "1"}, RunOptions(), "t"), RunError);
   EXPECT_THROW(parseRunFlags({"--tokens"}, RunOptions(), "t"), RunError);
   EXPECT_THROW(parseRunFlags({}, RunOptions(), "t"), RunError);
+}
+
+// Without allRows only the last token's row comes back, whatever the chunking.
+TEST(Generate, EvaluateInChunksKeepsTheLastRow) {
+  auto call = [](const std::vector<int32_t> &ids, int64_t position, bool) {
+    static std::vector<float> rows;
+    rows.assign(ids.size() * 2, 0.0f);
+    for (size_t i = 0; i < ids.size(); ++i) rows[i * 2] = float(position) + float(i), rows[i * 2 + 1] = float(ids[i]);
+    return static_cast<const float *>(rows.data());
+  };
+  std::vector<int32_t> tokens{7, 8, 9, 10, 11};
+  auto all = evaluateInChunks(tokens, 3, 2, 2, 16, true, call);
+  ASSERT_EQ(all.size(), 10u);
+  EXPECT_EQ(all[8], 7.0f); // position 3 + 4
+  EXPECT_EQ(all[9], 11.0f);
+  auto last = evaluateInChunks(tokens, 3, 2, 2, 16, false, call);
+  ASSERT_EQ(last.size(), 2u);
+  EXPECT_EQ(last[0], 7.0f);
+  EXPECT_EQ(last[1], 11.0f);
+  auto one = evaluateInChunks({5}, 0, 4, 2, 16, false, call);
+  ASSERT_EQ(one.size(), 2u);
+  EXPECT_EQ(one[1], 5.0f);
 }

@@ -73,10 +73,10 @@ void EagerModel::start() {
   vCache = eager::Tensor::floats(xt::zeros<float>(cacheShape));
 }
 
-std::vector<float> EagerModel::forward(const std::vector<int32_t> &tokens, int64_t pos) {
+std::vector<float> EagerModel::forward(const std::vector<int32_t> &tokens, int64_t pos, bool allRows) {
   eager::Tensor out;
   return qwen3c_rt::evaluateInChunks(
-      tokens, pos, options.prefillChunk, ck.config().vocabSize, options.maxContext,
+      tokens, pos, options.prefillChunk, ck.config().vocabSize, options.maxContext, allRows,
       [&](const std::vector<int32_t> &ids, int64_t position, bool decode) {
         std::vector<eager::RtValue> args;
         args.push_back(eager::Tensor::ints(xt::adapt(ids, {ids.size()})));

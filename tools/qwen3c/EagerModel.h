@@ -30,7 +30,7 @@ public:
   // Evaluates `tokens` at positions pos .. pos+n-1 (prefill chunks of the
   // compiled chunk size, padded; or one decode step) and returns n rows of
   // vocab_size logits.
-  std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos);
+  std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos, bool allRows);
 
 private:
   void start(); // interpreter, weights, KV caches

@@ -26,8 +26,8 @@ public:
   std::vector<int32_t> eosIds() const override {
     return std::vector<int32_t>(model.config().eosTokenIds.begin(), model.config().eosTokenIds.end());
   }
-  std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos) override {
-    return model.forward(tokens, pos);
+  std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos, bool allRows) override {
+    return model.forward(tokens, pos, allRows);
   }
 
 private:
