@@ -92,10 +92,9 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
       for (const auto &p : inst.slot->parts) names.push_back(expandName(p, inst.layer));
       if (names.empty()) names.push_back(name);
       size_t start = bytes.size();
-      int64_t rows = 0;
+      int64_t rows = 0, perRow = inst.slot->type.getNumElements() / shape[0];
       for (const auto &n : names) {
         const TensorView &v = ck.tensor(n);
-        int64_t perRow = inst.slot->type.getNumElements() / shape[0];
         if (v.numel() % perRow != 0 || rows + v.numel() / perRow > shape[0])
           fail(v.file, ": tensor '", v.name, "' does not fit the compiled shape");
         rows += v.numel() / perRow;

@@ -261,24 +261,11 @@ struct Interpreter::Impl {
           }
           env[c.getResult()] = Tensor{arr, nullptr};
         })
-        .Case([&](q3::NormRopeOp r) {
-          xt::xarray<float> normed = rmsNorm(floats(env, r.getInput()), floats(env, r.getNorm()),
-                                             r.getEpsAttr().getValueAsDouble());
-          setFloats(env, r.getResult(),
-                    rope(normed, scalar(env, r.getOffset()), r.getThetaAttr().getValueAsDouble(),
-                         r.getStyle() == q3::RopeStyle::SplitHalves));
-        })
+        .Case([&](q3::NormRopeOp r) { setFloats(env, r.getResult(), normRope(env, r)); })
         .Case([&](q3::NormRopeWriteOp w) {
-          xt::xarray<float> normed = rmsNorm(floats(env, w.getInput()), floats(env, w.getNorm()),
-                                             w.getEpsAttr().getValueAsDouble());
-          xt::xarray<float> value = rope(normed, scalar(env, w.getOffset()), w.getThetaAttr().getValueAsDouble(),
-                                         w.getStyle() == q3::RopeStyle::SplitHalves);
+          xt::xarray<float> value = normRope(env, w);
           roundTo(w.getInput().getType(), value); // what q3.rope's result would hold
-          Tensor cache = std::get<Tensor>(take(env, w->getOpOperand(2)));
-          if (cache.f.use_count() != 1) cache = Tensor::floats(*cache.f);
-          roundTo(w.getCache().getType(), value);
-          kvWrite(*cache.f, value, scalar(env, w.getLayer()), scalar(env, w.getOffset()));
-          env[w.getResult()] = std::move(cache);
+          writeCache(env, w, 2, std::move(value), scalar(env, w.getLayer()), scalar(env, w.getOffset()));
         })
         .Case([&](q3::RopeOp r) {
           setFloats(env, r.getResult(),
@@ -287,14 +274,7 @@ struct Interpreter::Impl {
                          r.getStyle() == q3::RopeStyle::SplitHalves));
         })
         .Case([&](q3::KVWriteOp w) {
-          // In place when the cache has no other holder, else a copy.
-          RtValue cacheVal = take(env, w->getOpOperand(1));
-          Tensor cache = std::get<Tensor>(std::move(cacheVal));
-          if (cache.f.use_count() != 1) cache = Tensor::floats(*cache.f);
-          xt::xarray<float> value = floats(env, w.getValue());
-          roundTo(w.getCache().getType(), value);
-          kvWrite(*cache.f, value, scalar(env, w.getLayer()), scalar(env, w.getOffset()));
-          env[w.getResult()] = std::move(cache);
+          writeCache(env, w, 1, floats(env, w.getValue()), scalar(env, w.getLayer()), scalar(env, w.getOffset()));
         })
         .Case([&](q3::AttentionOp a) {
           setFloats(env, a.getResult(),
@@ -332,6 +312,27 @@ struct Interpreter::Impl {
         .Default([&](Operation *o) {
           fail("eager: unsupported op '", o->getName().getStringRef().str(), "'");
         });
+  }
+
+  // q3.kv_write's effect for `op`, whose operand `cacheOperand` is the cache
+  // and whose result is the updated cache: in place when the cache has no
+  // other holder, else a copy.
+  void writeCache(Env &env, Operation *op, unsigned cacheOperand, xt::xarray<float> value, int64_t layer,
+                  int64_t offset) {
+    Tensor cache = std::get<Tensor>(take(env, op->getOpOperand(cacheOperand)));
+    if (cache.f.use_count() != 1) cache = Tensor::floats(*cache.f);
+    roundTo(op->getOperand(cacheOperand).getType(), value);
+    kvWrite(*cache.f, value, layer, offset);
+    env[op->getResult(0)] = std::move(cache);
+  }
+
+  // q3.rms_norm then q3.rope, the norm's result rounded as q3.rms_norm's is.
+  template <typename Op> xt::xarray<float> normRope(Env &env, Op op) {
+    xt::xarray<float> normed =
+        rmsNorm(floats(env, op.getInput()), floats(env, op.getNorm()), op.getEpsAttr().getValueAsDouble());
+    roundTo(op.getInput().getType(), normed);
+    return rope(normed, scalar(env, op.getOffset()), op.getThetaAttr().getValueAsDouble(),
+                op.getStyle() == q3::RopeStyle::SplitHalves);
   }
 
   // The input of a fused linear, normalised first when it has a norm.

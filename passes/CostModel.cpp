@@ -1,6 +1,7 @@
 //===- CostModel.cpp --------------------------------------------------------===//
 #include "passes/CostModel.h"
 #include "dialect/Q3Ops.h"
+#include "passes/LoweringConfig.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -54,9 +55,7 @@ Cost costOf(Operation *op, int64_t position) {
   llvm::StringRef name = op->getName().stripDialect();
   if (name == "linear") {
     Cost c = streamed(op);
-    auto x = llvm::cast<RankedTensorType>(op->getOperand(0).getType());
-    auto w = llvm::cast<RankedTensorType>(op->getOperand(1).getType());
-    c.flops = 2.0 * double(x.getNumElements() / x.getShape().back()) * double(w.getDimSize(0)) * double(w.getDimSize(1));
+    c.flops = productFlops(op->getOperand(0), op->getOperand(1));
     return c;
   }
   // Fused linears: the input read once, only the final result written; a
@@ -71,7 +70,7 @@ Cost costOf(Operation *op, int64_t position) {
     if (op->getNumOperands() > 2 && name != "linear_residual") {
       auto x = llvm::cast<RankedTensorType>(op->getOperand(0).getType());
       c.flops += 4 * elementsOf(x);
-      if (x.getNumElements() > x.getShape().back()) { // several rows: staged (see KernelEmitter::linearK16)
+      if (stagesFoldedNorm(x.getNumElements() / x.getShape().back())) {
         c.activationWritten += bytesOf(x);
         c.activationRead += bytesOf(x);
       }
@@ -110,7 +109,7 @@ Cost costOf(Operation *op, int64_t position) {
   if (name == "attention") {
     auto q = llvm::cast<RankedTensorType>(op->getOperand(0).getType());    // [T, H, D]
     auto keys = llvm::cast<RankedTensorType>(op->getOperand(1).getType()); // [L, KV, C, D]
-    double T = double(q.getDimSize(0)), H = double(q.getDimSize(1)), D = double(q.getDimSize(2));
+    double H = double(q.getDimSize(1)), D = double(q.getDimSize(2));
     double KV = double(keys.getDimSize(1)), es = keys.getElementType().getIntOrFloatBitWidth() / 8.0;
     double positions = 0; // sum over the chunk's tokens of the positions each attends to
     for (int64_t t = 0; t < q.getDimSize(0); ++t) positions += double(position + t + 1);
@@ -127,7 +126,6 @@ Cost costOf(Operation *op, int64_t position) {
       c.activationWritten += H * positions * 4;
       c.flops = 4 * H * D * positions + 5 * H * positions;
     }
-    (void)T;
     return c;
   }
   if (name == "moe_experts") {
@@ -194,15 +192,13 @@ std::vector<CostRow> costReport(ModuleOp module, int64_t position) {
   return rows;
 }
 
-namespace {
-// Whole forward pass per token, per entry ("decode", "prefill").
-std::map<std::string, Cost> perEntryCost(ModuleOp module, int64_t position) {
+std::map<std::string, Cost> costPerEntry(const std::vector<CostRow> &rows) {
   std::map<std::string, Cost> perEntry;
-  for (const auto &r : costReport(module, position))
-    perEntry[r.function.substr(0, r.function.find('_'))] += r.perToken.scaled(double(r.layers));
+  for (const auto &r : rows) perEntry[r.function.substr(0, r.function.find('_'))] += r.perToken.scaled(double(r.layers));
   return perEntry;
 }
 
+namespace {
 std::string fmt(double v, const char *f = "%.0f") {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
@@ -211,7 +207,7 @@ std::string fmt(double v, const char *f = "%.0f") {
 } // namespace
 
 std::string renderCostComparison(ModuleOp unfused, ModuleOp fused, int64_t position, const std::string &fusedName) {
-  auto a = perEntryCost(unfused, position), b = perEntryCost(fused, position);
+  auto a = costPerEntry(costReport(unfused, position)), b = costPerEntry(costReport(fused, position));
   std::ostringstream o;
   o << "Whole forward pass per token at KV position " << position << ", no fusion against " << fusedName << ":\n\n"
     << "| entry | fusion | kernels | activations read (B) | activations written (B) | weights read (B) | FLOPs |\n"
@@ -232,27 +228,18 @@ std::string renderCostComparison(ModuleOp unfused, ModuleOp fused, int64_t posit
 std::string renderCostReport(ModuleOp module, int64_t position) {
   auto rows = costReport(module, position);
   std::ostringstream o;
-  auto num = [](double v, const char *f = "%.0f") {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, f, v);
-    return std::string(buf);
-  };
   o << "| function | per token of | layers | kernels | activations read (B) | activations written (B) | "
        "weights read (B) | FLOPs |\n|---|---|---:|---:|---:|---:|---:|---:|\n";
-  std::map<std::string, Cost> perEntry; // prefix ("decode", "prefill") -> whole pass per token
-  for (const auto &r : rows) {
-    o << "| " << r.function << " | " << r.tokens << " tokens | " << r.layers << " | " << num(r.perToken.kernels, "%.2f")
-      << " | " << num(r.perToken.activationRead) << " | " << num(r.perToken.activationWritten) << " | "
-      << num(r.perToken.weightRead) << " | " << num(r.perToken.flops) << " |\n";
-    std::string entry = r.function.substr(0, r.function.find('_'));
-    perEntry[entry] += r.perToken.scaled(double(r.layers));
-  }
+  for (const auto &r : rows)
+    o << "| " << r.function << " | " << r.tokens << " tokens | " << r.layers << " | " << fmt(r.perToken.kernels, "%.2f")
+      << " | " << fmt(r.perToken.activationRead) << " | " << fmt(r.perToken.activationWritten) << " | "
+      << fmt(r.perToken.weightRead) << " | " << fmt(r.perToken.flops) << " |\n";
   o << "\nWhole forward pass per token at KV position " << position << ":\n\n"
     << "| entry | kernels | activations read (B) | activations written (B) | weights read (B) | FLOPs |\n"
     << "|---|---:|---:|---:|---:|---:|\n";
-  for (const auto &[entry, c] : perEntry)
-    o << "| " << entry << " | " << num(c.kernels, "%.2f") << " | " << num(c.activationRead) << " | "
-      << num(c.activationWritten) << " | " << num(c.weightRead) << " | " << num(c.flops) << " |\n";
+  for (const auto &[entry, c] : costPerEntry(rows))
+    o << "| " << entry << " | " << fmt(c.kernels, "%.2f") << " | " << fmt(c.activationRead) << " | "
+      << fmt(c.activationWritten) << " | " << fmt(c.weightRead) << " | " << fmt(c.flops) << " |\n";
   return o.str();
 }
 

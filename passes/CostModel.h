@@ -14,6 +14,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ struct CostRow {
   Cost perToken;
 };
 std::vector<CostRow> costReport(mlir::ModuleOp module, int64_t position);
+
+// The whole forward pass per token of each entry ("decode", "prefill"):
+// its rows (head and layer functions named ENTRY_...) times their layers.
+std::map<std::string, Cost> costPerEntry(const std::vector<CostRow> &rows);
 
 // A markdown table of costReport, plus the whole forward pass per token.
 std::string renderCostReport(mlir::ModuleOp module, int64_t position);

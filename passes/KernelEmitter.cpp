@@ -321,13 +321,12 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
   int64_t RB = f.tiling.blocks, MB = std::min<int64_t>(f.tiling.rows, M), ahead = f.tiling.prefetch;
   auto vt = VectorType::get({16}, b.getF32Type());
   Value residual2 = f.residual ? rows(f.residual) : Value();
-  // A folded norm. Decode (one row): 1/rms first, the norm weight applied
-  // as x is broadcast, 1/rms on the accumulators. Prefill: the per-k
-  // multiply would cost the compute-bound tile ~20% (measured on the 0.6B,
-  // pp256), so the prologue writes the normalised rows once, as q3.rms_norm
-  // would, into scratch the tile then reads (bit-identical to unfused).
+  // A folded norm (see stagesFoldedNorm). Applied on load: 1/rms first, the
+  // norm weight as x is broadcast, 1/rms on the accumulators. Staged: the
+  // normalised rows, as q3.rms_norm writes them, read by a plain tile
+  // (bit-identical to unfused).
   Value norm = f.norm;
-  if (norm && M > 1) {
+  if (norm && stagesFoldedNorm(M)) {
     rmsNorm(x2, norm, f.eps, f.normalised);
     x2 = f.normalised;
     norm = Value();
@@ -406,10 +405,7 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, doub
   auto t = memrefOf(x);
   int64_t T = t.getDimSize(0), heads = t.getDimSize(1), D = t.getDimSize(2), half = D / 2;
   int64_t hw = vectorWidth(half);
-  SmallVector<float> invFreq;
-  for (int64_t i = 0; i < half; ++i)
-    invFreq.push_back(1.0f / std::pow(float(theta), float(2 * i) / float(D)));
-  Value freqs = constantTable("q3_rope_inv_freq_" + std::to_string(D) + "_" + std::to_string(int64_t(theta)), invFreq);
+  Value freqs = ropeInverseFrequencies(D, theta);
   int64_t C = cache ? memrefOf(cache).getDimSize(2) : 0;
   auto vt = VectorType::get({hw}, b.getF32Type());
   loop(0, T, 1, [&](Value tok) {
@@ -472,17 +468,19 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, doub
   });
 }
 
-void KernelEmitter::rope(Value x, Value offset, double theta, bool splitHalves, Value out) {
-  auto t = memrefOf(x);
-  int64_t T = t.getDimSize(0), heads = t.getDimSize(1), D = t.getDimSize(2), half = D / 2;
+Value KernelEmitter::ropeInverseFrequencies(int64_t D, double theta) {
   // Hugging Face's f32 inverse frequencies, computed here exactly as the
   // interpreter computes them.
   SmallVector<float> invFreq;
-  for (int64_t i = 0; i < half; ++i)
+  for (int64_t i = 0; i < D / 2; ++i)
     invFreq.push_back(1.0f / std::pow(float(theta), float(2 * i) / float(D)));
-  std::string name = "q3_rope_inv_freq_" + std::to_string(D) + "_" +
-                     std::to_string(int64_t(theta));
-  Value table = constantTable(name, invFreq);
+  return constantTable("q3_rope_inv_freq_" + std::to_string(D) + "_" + std::to_string(int64_t(theta)), invFreq);
+}
+
+void KernelEmitter::rope(Value x, Value offset, double theta, bool splitHalves, Value out) {
+  auto t = memrefOf(x);
+  int64_t T = t.getDimSize(0), heads = t.getDimSize(1), D = t.getDimSize(2), half = D / 2;
+  Value table = ropeInverseFrequencies(D, theta);
   loop(0, T, 1, [&](Value tok) {
     Value posIdx = arith::AddIOp::create(b, loc, offset, tok);
     Value posI64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), posIdx);
@@ -571,6 +569,15 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
               b, loc, vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[g]), f32(scale)));
         return sc;
       };
+      // o[g] += w[g] * v_j for each head of the block; o[g] is rows
+      // acc[base + g * nv ..].
+      auto addWeightedV = [&](SmallVector<Value> &acc, int64_t base, Value j, ArrayRef<Value> w) {
+        for (int64_t c = 0; c < nv; ++c) {
+          Value vv = loadVec(v, {layer, kvh, j, idx(c * vw)}, vw);
+          for (int64_t g = 0; g < gb; ++g)
+            acc[base + g * nv + c] = vector::FMAOp::create(b, loc, w[g], vv, acc[base + g * nv + c]);
+        }
+      };
       if (!scores) {
         // Online softmax, flash-attention style: state per head is the
         // running maximum m, sum l and output rows o (in registers). Blocks
@@ -583,7 +590,8 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
         for (int64_t g = 0; g < gb; ++g) init.push_back(f32(-1e30)); // exp(-1e30 - m') is 0
         for (int64_t g = 0; g < gb; ++g) init.push_back(f32(0.0));
         for (int64_t i = 0; i < gb * nv; ++i) init.push_back(zeros(vw));
-        // Rescales the state of head g to the new maximum and returns c.
+        // Rescales the state of head g to the new maximum, then adds `added`
+        // to its sum.
         auto rescale = [&](SmallVector<Value> &next, ValueRange a, int64_t g, Value mNew, Value added) {
           Value c = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, a[g], mNew));
           next[g] = mNew;
@@ -613,11 +621,7 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
             SmallVector<Value> pb;
             for (int64_t g = 0; g < gb; ++g)
               pb.push_back(vector::BroadcastOp::create(b, loc, vt, vector::ExtractOp::create(b, loc, pvec[g], jj)));
-            for (int64_t c = 0; c < nv; ++c) {
-              Value vv = loadVec(v, {layer, kvh, js[jj], idx(c * vw)}, vw);
-              for (int64_t g = 0; g < gb; ++g)
-                next[2 * gb + g * nv + c] = vector::FMAOp::create(b, loc, pb[g], vv, next[2 * gb + g * nv + c]);
-            }
+            addWeightedV(next, 2 * gb, js[jj], pb);
           }
           return next;
         });
@@ -630,11 +634,7 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
             rescale(next, a, g, mNew, pj);
             pv.push_back(vector::BroadcastOp::create(b, loc, vt, pj));
           }
-          for (int64_t c = 0; c < nv; ++c) {
-            Value vv = loadVec(v, {layer, kvh, j, idx(c * vw)}, vw);
-            for (int64_t g = 0; g < gb; ++g)
-              next[2 * gb + g * nv + c] = vector::FMAOp::create(b, loc, pv[g], vv, next[2 * gb + g * nv + c]);
-          }
+          addWeightedV(next, 2 * gb, j, pv);
           return next;
         });
         for (int64_t g = 0; g < gb; ++g) {
@@ -647,17 +647,10 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
       // Scores and their running maxima.
       SmallVector<Value> minusInf(gb, f32(-std::numeric_limits<double>::infinity()));
       auto mx = loopAcc(idx(0), n, 1, minusInf, [&](Value j, ValueRange a) {
-        SmallVector<Value> acc(gb, zeros(vw));
-        for (int64_t c = 0; c < nv; ++c) {
-          Value kv = loadVec(k, {layer, kvh, j, idx(c * vw)}, vw);
-          for (int64_t g = 0; g < gb; ++g) acc[g] = vector::FMAOp::create(b, loc, qreg[g * nv + c], kv, acc[g]);
-        }
-        SmallVector<Value> next;
+        SmallVector<Value> sc = scoresAt(j), next;
         for (int64_t g = 0; g < gb; ++g) {
-          Value s = arith::MulFOp::create(
-              b, loc, vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[g]), f32(scale));
-          storeScalar(s, scores, {heads[g], j});
-          next.push_back(arith::MaximumFOp::create(b, loc, a[g], s));
+          storeScalar(sc[g], scores, {heads[g], j});
+          next.push_back(arith::MaximumFOp::create(b, loc, a[g], sc[g]));
         }
         return next;
       });
@@ -680,11 +673,7 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
           pv.push_back(vector::BroadcastOp::create(
               b, loc, vt, arith::DivFOp::create(b, loc, loadScalar(scores, {heads[g], j}), sum[g])));
         SmallVector<Value> next(a.begin(), a.end());
-        for (int64_t c = 0; c < nv; ++c) {
-          Value vv = loadVec(v, {layer, kvh, j, idx(c * vw)}, vw);
-          for (int64_t g = 0; g < gb; ++g)
-            next[g * nv + c] = vector::FMAOp::create(b, loc, pv[g], vv, a[g * nv + c]);
-        }
+        addWeightedV(next, 0, j, pv);
         return next;
       });
       for (int64_t g = 0; g < gb; ++g)
@@ -747,14 +736,18 @@ void KernelEmitter::moeRouter(Value logits, int64_t topK, bool normalise, Value 
   });
 }
 
+void KernelEmitter::zeroFill(Value mem) {
+  Value flat = flatten(mem);
+  int64_t N = memrefOf(flat).getDimSize(0), vw = vectorWidth(N);
+  loop(0, N, vw, [&](Value i) { storeVec(zeros(vw), flat, {i}); });
+}
+
 void KernelEmitter::moeExperts(Value x, Value weights, Value experts, Value gate, Value up,
                                Value down, Value act, Value out) {
   auto xt = memrefOf(x);
   int64_t T = xt.getDimSize(0), H = xt.getDimSize(1), K = memrefOf(weights).getDimSize(1);
   int64_t I = memrefOf(gate).getDimSize(1);
-  Value o = flatten(out);
-  int64_t vwAll = vectorWidth(T * H);
-  loop(0, T * H, vwAll, [&](Value i) { storeVec(zeros(vwAll), o, {i}); });
+  zeroFill(out);
   loop(0, T, 1, [&](Value t) {
     loop(0, K, 1, [&](Value j) {
       Value e = arith::IndexCastOp::create(b, loc, b.getIndexType(),
@@ -784,9 +777,7 @@ void KernelEmitter::moeExpertsGrouped(Value x, Value weights, Value experts, Val
   auto xt = memrefOf(x);
   int64_t T = xt.getDimSize(0), H = xt.getDimSize(1), K = memrefOf(weights).getDimSize(1);
   int64_t E = memrefOf(gate).getDimSize(0), I = memrefOf(gate).getDimSize(1);
-  Value o = flatten(out);
-  int64_t vwAll = vectorWidth(T * H);
-  loop(0, T * H, vwAll, [&](Value i) { storeVec(zeros(vwAll), o, {i}); });
+  zeroFill(out);
   auto tokenAt = [&](Value c) {
     return Value(arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, tokens, ValueRange{c})));
   };

@@ -93,6 +93,9 @@ private:
   mlir::Value rows(mlir::Value mem);             // any rank -> [rows, last]
   mlir::Value silu(mlir::Value x);               // scalar or vector f32
   mlir::Value constantTable(llvm::StringRef name, llvm::ArrayRef<float> values);
+  // RoPE's theta^(-2i/D), i < D/2, as a constant table (shared by rope and norm_rope).
+  mlir::Value ropeInverseFrequencies(int64_t D, double theta);
+  void zeroFill(mlir::Value mem); // any rank
   void linearK16(mlir::Value x, mlir::Value wp, const LinearFusion &f);
   void invRmsRows(mlir::Value x2, double eps, mlir::Value invRms); // the norm prologue
 

@@ -156,17 +156,18 @@ FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Va
   if (!error.empty()) return op->emitOpError(error);
   auto x = memrefFor(input.getType());
   int64_t K = x.getShape().back(), M = x.getNumElements() / K;
-  if (norm) {
-    f.norm = buffer(norm);
-    f.eps = eps.getValueAsDouble();
-    f.invRms = arenaSlot(b, MemRefType::get({M}, b.getF32Type()));
-  }
   bool rowLayout = llvm::cast<MemRefType>(buffer(weight).getType()).getRank() == 2;
   if (rowLayout) { // unfused fallback
     int64_t N = llvm::cast<RankedTensorType>(weight.getType()).getDimSize(0);
     f.product = arenaSlot(b, MemRefType::get({M, N}, x.getElementType()));
   }
-  if (norm && (rowLayout || M > 1)) f.normalised = arenaSlot(b, MemRefType::get({M, K}, x.getElementType()));
+  if (norm) {
+    f.norm = buffer(norm);
+    f.eps = eps.getValueAsDouble();
+    // Normalised rows (row layout, or a staged norm), else 1/rms per row.
+    if (rowLayout || stagesFoldedNorm(M)) f.normalised = arenaSlot(b, MemRefType::get({M, K}, x.getElementType()));
+    else f.invRms = arenaSlot(b, MemRefType::get({M}, b.getF32Type()));
+  }
   return f;
 }
 
@@ -274,11 +275,28 @@ LogicalResult FunctionLowering::lowerIf(scf::IfOp op, OpBuilder &b) {
 LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
   KernelEmitter k(b, loc(), module);
   using EW = KernelEmitter::Elementwise;
+  // The fused linears: scratch and tiling from fusion(), the op's own
+  // epilogue and outputs from `complete`.
+  auto fusedLinear = [&](Operation *op, Value norm, FloatAttr eps,
+                         llvm::function_ref<void(LinearFusion &)> complete) -> LogicalResult {
+    auto f = fusion(b, op, norm, eps);
+    if (failed(f)) return failure();
+    complete(*f);
+    k.fusedLinear(buffer(op->getOperand(0)), buffer(op->getOperand(1)), *f);
+    return success();
+  };
+  // q3.norm_rope and q3.norm_rope_write: rows to `out`, or into `cache`.
+  auto normRope = [&](auto op, Value out, Value cache, Value layer) {
+    int64_t D = op.getInput().getType().getDimSize(2);
+    Value table = arenaSlot(b, MemRefType::get({2, D / 2}, b.getF32Type())); // cos, sin
+    k.normRope(buffer(op.getInput()), buffer(op.getNorm()), op.getEpsAttr().getValueAsDouble(),
+               map.lookup(op.getOffset()), op.getThetaAttr().getValueAsDouble(),
+               op.getStyle() == RopeStyle::SplitHalves, table, out, cache, layer);
+  };
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
       .Case([&](WeightOp w) -> LogicalResult {
         if (!w->hasAttr("q3.slot")) {
-          if (!w->use_empty() && llvm::all_of(w->getUsers(), [](Operation *u) { return llvm::isa<ConcatOp>(u); }))
-            return success(); // packed as part of its stack
+          if (packedInStack(w)) return success(); // no view of its own
           return w.emitOpError("has no q3.slot: run q3-plan-weights first");
         }
         map.map(w.getResult(), weightView(b, w));
@@ -289,47 +307,30 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         map.map(c.getResult(), weightView(b, c));
         return success();
       })
-      .Case([&](LinearResidualOp l) -> LogicalResult {
-        auto fused = fusion(b, l, Value(), FloatAttr());
-        if (failed(fused)) return failure();
-        LinearFusion f = *fused;
-        f.residual = buffer(l.getResidual());
-        f.outs.push_back(allocate(b, l.getResult()));
-        k.fusedLinear(buffer(l.getInput()), buffer(l.getWeight()), f);
-        return success();
+      .Case([&](LinearResidualOp l) {
+        return fusedLinear(l, Value(), FloatAttr(), [&](LinearFusion &f) {
+          f.residual = buffer(l.getResidual());
+          f.outs.push_back(allocate(b, l.getResult()));
+        });
       })
-      .Case([&](LinearSplitOp l) -> LogicalResult {
-        auto fused = fusion(b, l, l.getNorm(), l.getNormEpsAttr());
-        if (failed(fused)) return failure();
-        LinearFusion f = *fused;
-        for (Value r : l.getResults()) f.outs.push_back(allocate(b, r));
-        k.fusedLinear(buffer(l.getInput()), buffer(l.getWeight()), f);
-        return success();
+      .Case([&](LinearSplitOp l) {
+        return fusedLinear(l, l.getNorm(), l.getNormEpsAttr(), [&](LinearFusion &f) {
+          for (Value r : l.getResults()) f.outs.push_back(allocate(b, r));
+        });
       })
-      .Case([&](LinearSwiGLUOp l) -> LogicalResult {
-        auto fused = fusion(b, l, l.getNorm(), l.getNormEpsAttr());
-        if (failed(fused)) return failure();
-        LinearFusion f = *fused;
-        f.gated = true;
-        f.outs.push_back(allocate(b, l.getResult()));
-        k.fusedLinear(buffer(l.getInput()), buffer(l.getWeight()), f);
-        return success();
+      .Case([&](LinearSwiGLUOp l) {
+        return fusedLinear(l, l.getNorm(), l.getNormEpsAttr(), [&](LinearFusion &f) {
+          f.gated = true;
+          f.outs.push_back(allocate(b, l.getResult()));
+        });
       })
       .Case([&](NormRopeOp r) {
-        int64_t D = r.getInput().getType().getDimSize(2);
-        Value table = arenaSlot(b, MemRefType::get({2, D / 2}, b.getF32Type()));
-        k.normRope(buffer(r.getInput()), buffer(r.getNorm()), r.getEpsAttr().getValueAsDouble(),
-                   map.lookup(r.getOffset()), r.getThetaAttr().getValueAsDouble(),
-                   r.getStyle() == RopeStyle::SplitHalves, table, allocate(b, r.getResult()), Value(), Value());
+        normRope(r, allocate(b, r.getResult()), Value(), Value());
         return success();
       })
       .Case([&](NormRopeWriteOp w) {
-        int64_t D = w.getInput().getType().getDimSize(2);
-        Value table = arenaSlot(b, MemRefType::get({2, D / 2}, b.getF32Type()));
         Value cache = buffer(w.getCache());
-        k.normRope(buffer(w.getInput()), buffer(w.getNorm()), w.getEpsAttr().getValueAsDouble(),
-                   map.lookup(w.getOffset()), w.getThetaAttr().getValueAsDouble(),
-                   w.getStyle() == RopeStyle::SplitHalves, table, Value(), cache, map.lookup(w.getLayer()));
+        normRope(w, Value(), cache, map.lookup(w.getLayer()));
         map.map(w.getResult(), cache); // in place
         return success();
       })

@@ -42,6 +42,14 @@ LinearTiling chooseLinearTiling(mlir::Operation *op);
 // more than 28 accumulators, a missing or non-positive field).
 LinearTiling linearTilingOf(mlir::Operation *op, std::string &error);
 
+// Whether a norm folded into a k16 product over `rows` input rows is staged:
+// the prologue writes the normalised rows once (as q3.rms_norm would) and
+// the tile reads them. With one row (decode) the norm is applied on load
+// instead; with several, a per-k multiply in the compute-bound tile cost
+// ~20% (0.6B, pp256). KernelEmitter builds it, LowerToLoops gives it
+// scratch, CostModel counts its bytes.
+inline bool stagesFoldedNorm(int64_t rows) { return rows > 1; }
+
 // The attribute for `t` (what the strategy writes).
 mlir::DictionaryAttr toAttr(mlir::MLIRContext *ctx, const LinearTiling &t);
 

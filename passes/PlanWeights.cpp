@@ -35,8 +35,7 @@ struct PlanWeightsPass : impl::PlanWeightsBase<PlanWeightsPass> {
       auto concat = llvm::dyn_cast<ConcatOp>(op);
       if (!w && !concat) return;
       // A weight read only through a stack is packed as part of that stack.
-      if (w && !w->use_empty() && llvm::all_of(w->getUsers(), [](Operation *u) { return llvm::isa<ConcatOp>(u); }))
-        return;
+      if (w && packedInStack(w)) return;
       std::string pattern;
       std::vector<std::string> parts;
       bool perLayer = false;

@@ -1,5 +1,6 @@
 //===- WeightPlan.cpp -------------------------------------------------------===//
 #include "passes/WeightPlan.h"
+#include "dialect/Q3Ops.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -7,6 +8,11 @@
 using namespace mlir;
 
 namespace q3 {
+
+bool packedInStack(Operation *weight) {
+  return !weight->use_empty() &&
+         llvm::all_of(weight->getUsers(), [](Operation *u) { return llvm::isa<ConcatOp>(u); });
+}
 
 int64_t WeightSlot::bytes() const {
   int64_t bits = type.getElementTypeBitWidth();

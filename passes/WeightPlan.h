@@ -40,6 +40,10 @@ struct WeightPlan {
 
 inline constexpr int64_t kWeightAlignment = 64;
 
+// A q3.weight read only through q3.concat stacks: it gets no slot of its
+// own, it is packed as part of its stack.
+bool packedInStack(mlir::Operation *weight);
+
 } // namespace q3
 
 #endif

@@ -209,13 +209,8 @@ qwen3c_bench::FusionLevel fusionCosts(const ModelConfig &c, const std::string &l
   qwen3c_bench::FusionLevel f;
   f.level = level;
   f.decodePosition = decodePosition;
-  auto sum = [&](const std::string &entry, int64_t position) {
-    q3::Cost total;
-    for (const auto &row : q3::costReport(*module, position))
-      if (row.function.rfind(entry, 0) == 0) total += row.perToken.scaled(double(row.layers));
-    return total;
-  };
-  q3::Cost d = sum("decode", decodePosition), p = sum("prefill", 0);
+  q3::Cost d = q3::costPerEntry(q3::costReport(*module, decodePosition))["decode"];
+  q3::Cost p = q3::costPerEntry(q3::costReport(*module, 0))["prefill"];
   f.decodeKernels = d.kernels, f.decodeActivationRead = d.activationRead, f.decodeActivationWritten = d.activationWritten;
   f.prefillKernels = p.kernels, f.prefillActivationRead = p.activationRead,
   f.prefillActivationWritten = p.activationWritten;
