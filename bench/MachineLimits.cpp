@@ -49,6 +49,48 @@ __attribute__((target("avx512f"))) float streamSum(const float *p, size_t n, siz
   return _mm512_reduce_add_ps(r);
 }
 
+// The same with 32-byte loads, for CPUs without AVX-512 (AVX2 hosts).
+__attribute__((target("avx2"))) float streamSum256(const float *p, size_t n, size_t streams) {
+  __m256 acc[16][4];
+  for (auto &a : acc)
+    for (auto &x : a) x = _mm256_setzero_ps();
+  size_t part = n / 32 / streams; // in units of four vectors
+  for (size_t i = 0; i < part; ++i)
+    for (size_t s = 0; s < streams; ++s) {
+      const float *q = p + (s * part + i) * 32;
+      acc[s][0] = _mm256_add_ps(acc[s][0], _mm256_load_ps(q));
+      acc[s][1] = _mm256_add_ps(acc[s][1], _mm256_load_ps(q + 8));
+      acc[s][2] = _mm256_add_ps(acc[s][2], _mm256_load_ps(q + 16));
+      acc[s][3] = _mm256_add_ps(acc[s][3], _mm256_load_ps(q + 24));
+    }
+  __m256 r = _mm256_setzero_ps();
+  for (size_t s = 0; s < streams; ++s)
+    for (auto &x : acc[s]) r = _mm256_add_ps(r, x);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, r);
+  float sum = 0;
+  for (float x : lanes) sum += x;
+  return sum;
+}
+
+__attribute__((target("avx2,fma"))) float fmaLoop256(long iters) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(float(i));
+  const __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(1e-3f);
+  for (long it = 0; it < iters; ++it)
+    for (auto &x : acc) x = _mm256_fmadd_ps(x, a, b);
+  __m256 r = acc[0];
+  for (int i = 1; i < 12; ++i) r = _mm256_add_ps(r, acc[i]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, r);
+  return lanes[0];
+}
+
+bool hasAvx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+
 __attribute__((target("avx512f"))) float fmaLoop(long iters) {
   __m512 acc[12];
   for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(float(i));
@@ -87,10 +129,13 @@ double readBandwidthGBs(int threads, size_t bytes) {
   }
   // Each thread touches its own part first (first-touch placement).
   timeParallel(threads, [&](int t) { std::memset(parts[size_t(t)], 1, per); });
+  const bool wide = hasAvx512();
   double best = 0;
   for (size_t streams : {1, 2, 4, 8})
     for (int rep = 0; rep < 4; ++rep) {
-      double s = timeParallel(threads, [&](int t) { sink = streamSum(parts[size_t(t)], per / 4, streams); });
+      double s = timeParallel(threads, [&](int t) {
+        sink = wide ? streamSum(parts[size_t(t)], per / 4, streams) : streamSum256(parts[size_t(t)], per / 4, streams);
+      });
       best = std::max(best, double(per) * threads / s / 1e9);
     }
   for (auto *p : parts) std::free(p);
@@ -98,15 +143,17 @@ double readBandwidthGBs(int threads, size_t bytes) {
 }
 
 double peakGflops(int threads, Arith kind) {
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx512f")) return 0;
-  if (kind == Arith::Bf16Dot && !__builtin_cpu_supports("avx512bf16")) return 0;
-  // Per iteration: 12 instructions x 16 lanes x (FMA: 2 flops; dpbf16: 2 pairs x 2).
-  const double flopsPerIter = 12.0 * 16 * (kind == Arith::F32Fma ? 2 : 4);
+  const bool wide = hasAvx512();
+  if (kind == Arith::Bf16Dot && (!wide || !__builtin_cpu_supports("avx512bf16"))) return 0;
+  if (!wide && !__builtin_cpu_supports("fma")) return 0;
+  // Per iteration: 12 instructions x 16 lanes (8 with AVX2) x (FMA: 2 flops; dpbf16: 2 pairs x 2).
+  const double flopsPerIter = 12.0 * (wide ? 16 : 8) * (kind == Arith::F32Fma ? 2 : 4);
   const long iters = 20'000'000;
   double best = 0;
   for (int rep = 0; rep < 3; ++rep) {
-    double s = timeParallel(threads, [&](int) { sink = kind == Arith::F32Fma ? fmaLoop(iters) : bf16Loop(iters); });
+    double s = timeParallel(threads, [&](int) {
+      sink = kind == Arith::Bf16Dot ? bf16Loop(iters) : wide ? fmaLoop(iters) : fmaLoop256(iters);
+    });
     best = std::max(best, flopsPerIter * double(iters) * threads / s / 1e9);
   }
   return best;

@@ -4,6 +4,7 @@
 #include "frontend/Error.h"
 #include "passes/FusionPipeline.h"
 #include "passes/Passes.h"
+#include "passes/TargetInfo.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
@@ -54,13 +55,9 @@ LogicalResult runFusion(ModuleOp module, const std::vector<std::string> &fusionP
   return pm.run(module);
 }
 
-LogicalResult runQ3Lowering(ModuleOp module, const std::vector<std::string> &fusionPasses) {
-  MLIRContext *ctx = module.getContext();
-  DialectRegistry registry;
-  func::registerInlinerExtension(registry);
-  ctx->appendDialectRegistry(registry);
-  PassManager pm(ctx);
+void addQ3CpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionPasses, const CpuTarget &target) {
   q3::addFusionPasses(pm, fusionPasses);
+  pm.addPass(q3::createSetTarget(q3::SetTargetOptions{target.cpu, target.features}));
   pm.addPass(q3::createChooseWeightLayouts());
   pm.addPass(q3::createChooseLoweringConfig());
   pm.addPass(q3::createPlanWeights());
@@ -73,8 +70,47 @@ LogicalResult runQ3Lowering(ModuleOp module, const std::vector<std::string> &fus
   // scf.parallel -> omp; the runtime implements the kmpc calls it becomes.
   pm.addPass(createConvertSCFToOpenMPPass());
   pm.addPass(createCanonicalizerPass()); // inlines the memref.alloca_scope it adds
+  pm.addPass(q3::createSliceableParallelRegions());
+}
+
+LogicalResult runQ3Lowering(ModuleOp module, const std::vector<std::string> &fusionPasses, const CpuTarget &target) {
+  MLIRContext *ctx = module.getContext();
+  DialectRegistry registry;
+  func::registerInlinerExtension(registry);
+  ctx->appendDialectRegistry(registry);
+  PassManager pm(ctx);
+  addQ3CpuPipeline(pm, fusionPasses, target);
   applyIRDump(pm);
   return pm.run(module);
+}
+
+void registerQ3CpuPipeline() {
+  struct Options : PassPipelineOptions<Options> {
+    Option<std::string> fusion{*this, "fusion", llvm::cl::desc("fusion level: none, basic or all"),
+                               llvm::cl::init("all")};
+    ListOption<std::string> enable{*this, "enable-pass", llvm::cl::desc("also run these fusion passes")};
+    ListOption<std::string> disable{*this, "disable-pass", llvm::cl::desc("skip these fusion passes")};
+    Option<std::string> cpu{*this, "target-cpu", llvm::cl::desc("LLVM CPU name, or host"), llvm::cl::init("host")};
+    Option<std::string> features{*this, "target-features", llvm::cl::desc("extra LLVM target features"),
+                                 llvm::cl::init("")};
+  };
+  PassPipelineRegistration<Options>(
+      "q3-cpu-pipeline",
+      "what `qwen3c build` runs on the q3 module up to the upstream LLVM conversions: fusion, target, strategy, "
+      "weight plan, inlining, lowering to loops, OpenMP regions",
+      [](OpPassManager &pm, const Options &o) {
+        q3::FusionOptions fusion;
+        fusion.level = o.fusion;
+        fusion.enable.assign(o.enable.begin(), o.enable.end());
+        fusion.disable.assign(o.disable.begin(), o.disable.end());
+        std::string error;
+        std::vector<std::string> passes = q3::selectFusionPasses(fusion, error);
+        if (!error.empty()) {
+          llvm::errs() << "q3-cpu-pipeline: " << error << "\n";
+          std::exit(1);
+        }
+        addQ3CpuPipeline(pm, passes, CpuTarget{o.cpu, o.features});
+      });
 }
 
 LogicalResult runLLVMLowering(ModuleOp module) {
@@ -101,7 +137,7 @@ LogicalResult runLLVMLowering(ModuleOp module) {
 
 namespace {
 
-std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const CpuTarget &t) {
+std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const q3::TargetInfo &t) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::InitializeNativeTargetAsmParser();
@@ -109,12 +145,7 @@ std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const CpuTarget &t) {
   std::string err;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
   if (!target) fail("no LLVM target for ", triple.str(), ": ", err);
-  std::string cpu = t.cpu == "host" ? llvm::sys::getHostCPUName().str() : t.cpu;
-  std::string features;
-  if (t.cpu == "host")
-    for (const auto &f : llvm::sys::getHostCPUFeatures())
-      features += (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
-  if (!t.features.empty()) features += (features.empty() ? "" : ",") + t.features;
+  const std::string &cpu = t.cpu, &features = t.llvmFeatures;
   llvm::TargetOptions options;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt,
@@ -123,7 +154,20 @@ std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const CpuTarget &t) {
   return tm;
 }
 
+void addStringGlobal(llvm::Module &m, const std::string &name, const std::string &value) {
+  llvm::Constant *text = llvm::ConstantDataArray::getString(m.getContext(), value);
+  new llvm::GlobalVariable(m, text->getType(), /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage, text, name);
+}
+
 } // namespace
+
+q3::TargetInfo describeTarget(const CpuTarget &target) {
+  try {
+    return q3::TargetInfo::fromLLVM(target.cpu, target.features);
+  } catch (const std::exception &e) {
+    fail(e.what());
+  }
+}
 
 void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const CpuTarget &target,
                 const std::string &objectPath) {
@@ -136,7 +180,8 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const Cp
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmContext, "qwen3c_model");
   if (!llvmModule) fail("internal error: translation to LLVM IR failed");
-  std::unique_ptr<llvm::TargetMachine> tm = makeTargetMachine(target);
+  q3::TargetInfo info = describeTarget(target);
+  std::unique_ptr<llvm::TargetMachine> tm = makeTargetMachine(info);
   llvmModule->setDataLayout(tm->createDataLayout());
   llvmModule->setTargetTriple(tm->getTargetTriple());
 
@@ -146,6 +191,11 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const Cp
                            llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantDataArray::get(llvmContext, llvm::ArrayRef<int64_t>(modelInfo)),
                            "qwen3c_model_info");
+  // What the runtime checks before running any of this code.
+  std::string features;
+  for (const auto &f : info.features) features += (features.empty() ? "" : ",") + f;
+  addStringGlobal(*llvmModule, "qwen3c_target_cpu", info.cpu);
+  addStringGlobal(*llvmModule, "qwen3c_target_features", features);
   // O3, as clang would run it.
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;

@@ -2,7 +2,10 @@
 #ifndef QWEN3C_CODEGEN_CPUPIPELINE_H
 #define QWEN3C_CODEGEN_CPUPIPELINE_H
 
+#include "passes/TargetInfo.h"
+
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <cstdint>
 #include <string>
@@ -23,10 +26,22 @@ struct IRDump {
 };
 void setIRDump(const IRDump &dump);
 
-// q3 passes: the fusion passes named (see passes/FusionPipeline.h), weight planning, inlining the layer functions into the layer
-// loop, lowering every op to loops on memrefs. Leaves q3.weight_plan and
-// q3.arena_bytes on the module. Fails with diagnostics emitted.
-mlir::LogicalResult runQ3Lowering(mlir::ModuleOp module, const std::vector<std::string> &fusionPasses);
+// The target `target` names, as the strategy sees it (q3::TargetInfo);
+// fails with a message for an unknown CPU.
+q3::TargetInfo describeTarget(const CpuTarget &target);
+
+// q3 passes: the fusion passes named (see passes/FusionPipeline.h), the
+// target (q3-set-target), the strategy (layouts, lowering configs), weight
+// planning, inlining the layer functions into the layer loop, lowering
+// every op to loops on memrefs, OpenMP regions. Leaves q3.weight_plan and
+// q3.arena_bytes on the module.
+void addQ3CpuPipeline(mlir::OpPassManager &pm, const std::vector<std::string> &fusionPasses, const CpuTarget &target);
+// Runs it; fails with diagnostics emitted.
+mlir::LogicalResult runQ3Lowering(mlir::ModuleOp module, const std::vector<std::string> &fusionPasses,
+                                  const CpuTarget &target);
+// `qwen3c-opt --q3-cpu-pipeline="fusion=all target-cpu=x86-64-v3"`: the
+// same passes from an .mlir file.
+void registerQ3CpuPipeline();
 
 // Only the fusion passes (for reports and graph pictures of a fusion level).
 mlir::LogicalResult runFusion(mlir::ModuleOp module, const std::vector<std::string> &fusionPasses);
@@ -35,7 +50,8 @@ mlir::LogicalResult runFusion(mlir::ModuleOp module, const std::vector<std::stri
 mlir::LogicalResult runLLVMLowering(mlir::ModuleOp module);
 
 // Translates to LLVM IR, optimises at O3 for the target and writes an object
-// that also defines `qwen3c_model_info` (the given values). The weights are
+// that also defines `qwen3c_model_info` (the given values) and
+// `qwen3c_target_cpu` / `qwen3c_target_features` (what the runtime checks). The weights are
 // added by the linker (see Linker.h), so they never pass through memory here.
 void emitObject(mlir::ModuleOp module, const std::vector<int64_t> &modelInfo,
                 const CpuTarget &target, const std::string &objectPath);

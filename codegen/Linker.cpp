@@ -1,5 +1,6 @@
 //===- Linker.cpp -----------------------------------------------------------===//
 #include "codegen/Linker.h"
+#include "frontend/PhaseHook.h"
 #include "frontend/SignalCleanup.h"
 #include "frontend/Error.h"
 
@@ -65,6 +66,7 @@ void linkExecutable(const std::vector<std::string> &inputs, const std::vector<Em
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) fail("cannot run the linker '", driver, "' (set QWEN3C_LINKER)");
   setChildToStop(pid);
+  phaseReached("link");
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

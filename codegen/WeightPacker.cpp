@@ -101,8 +101,8 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
         appendConverted(v, to, bytes);
       }
       if (rows != shape[0]) fail(ck.tensor(names[0]).file, ": tensor '", names[0], "' does not fit the compiled shape");
-      if (inst.slot->layout == "k16-gated") interleaveGateUp(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
-      if (inst.slot->layout == "k16" || inst.slot->layout == "k16-gated")
+      if (inst.slot->layout == q3::WeightLayout::K16Gated) interleaveGateUp(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
+      if (inst.slot->layout) // k16 and k16_gated: Wp[n / 16][k][n % 16]
         toK16(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
     }
     out.write(bytes.data(), bytes.size());

@@ -15,6 +15,29 @@ using namespace q3;
 #define GET_ATTRDEF_CLASSES
 #include "dialect/Q3OpsAttrDefs.cpp.inc"
 
+LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t tileRows,
+                                         int64_t tileBlocks, int64_t vectorWidth, int64_t prefetch, BoolAttr stageNorm) {
+  if (tileRows < 1) return emitError() << "tile_rows must be at least 1, got " << tileRows;
+  if (tileBlocks < 1) return emitError() << "tile_blocks must be at least 1, got " << tileBlocks;
+  if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16)
+    return emitError() << "vector_width must be 4, 8 or 16 f32 lanes (a divisor of the 16-row block), got "
+                       << vectorWidth;
+  if (prefetch < 0) return emitError() << "prefetch must be 0 (off) or more k steps, got " << prefetch;
+  if (!stageNorm) return emitError() << "stage_norm must be true or false";
+  return success();
+}
+
+LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError, StringRef cpu, int64_t vectorBits,
+                                 int64_t vectorRegisters, int64_t l2Bytes, StringRef features) {
+  if (cpu.empty()) return emitError() << "cpu must name an LLVM CPU";
+  if (vectorBits != 128 && vectorBits != 256 && vectorBits != 512)
+    return emitError() << "vector_bits must be 128, 256 or 512, got " << vectorBits;
+  if (vectorRegisters != 16 && vectorRegisters != 32)
+    return emitError() << "vector_registers must be 16 or 32, got " << vectorRegisters;
+  if (l2Bytes < 0) return emitError() << "l2_bytes must be 0 (unknown) or more, got " << l2Bytes;
+  return success();
+}
+
 namespace {
 // Every q3 op is pure and region-free, so inlining a layer function into the
 // layer loop is always legal.

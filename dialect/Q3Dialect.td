@@ -44,4 +44,67 @@ def Q3_RopeStyleAttr : EnumAttr<Q3_Dialect, Q3_RopeStyle, "rope_style"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+// --- What the strategy writes and the lowering reads --------------------------
+
+// The packed layouts a weight can be stored in (q3-choose-weight-layouts).
+// A weight without the attribute keeps the checkpoint's [out, in] rows.
+def Q3_WeightLayout : I32EnumAttr<"WeightLayout", "packed weight layout", [
+    // Wp[n / 16][k][n % 16]: blocks of 16 rows stored column by column, so a
+    // matrix-vector product streams one contiguous block per 16 outputs.
+    I32EnumAttrCase<"K16", 0, "k16">,
+    // A stacked [gate; up] in k16 blocks with gate block j next to up block
+    // j, so a register tile holds both halves of its 16 SwiGLU outputs.
+    I32EnumAttrCase<"K16Gated", 1, "k16_gated">]> {
+  let cppNamespace = "::q3";
+  let genSpecializedAttr = 0;
+}
+def Q3_LayoutAttr : EnumAttr<Q3_Dialect, Q3_WeightLayout, "layout"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+// How one product (q3.linear and the fused linears on k16 weights) is
+// generated: the register tile, the vector width of its operations, the
+// software prefetch distance and whether a folded norm is staged. Written by
+// q3-choose-lowering-config from the target; a lit test pins one by hand.
+def Q3_LoweringConfigAttr : AttrDef<Q3_Dialect, "LoweringConfig"> {
+  let mnemonic = "lowering_config";
+  let summary = "register tile, vector width and prefetch of one product's kernel";
+  let description = [{
+    `tile_rows` input rows x `tile_blocks` blocks of 16 outputs form a
+    register tile of tile_rows * tile_blocks * (16 / vector_width)
+    accumulators of `vector_width` f32 lanes (16: one zmm, 8: one ymm).
+    `prefetch`: how many k steps ahead each weight block is prefetched (0:
+    off). `stage_norm`: a folded RMSNorm writes the normalised rows once
+    and the tile reads them (else the norm is applied as x is loaded).
+  }];
+  let parameters = (ins "int64_t":$tileRows, "int64_t":$tileBlocks, "int64_t":$vectorWidth,
+                        "int64_t":$prefetch, "::mlir::BoolAttr":$stageNorm);
+  let assemblyFormat = [{
+    `<` `tile_rows` `=` $tileRows `,` `tile_blocks` `=` $tileBlocks `,` `vector_width` `=` $vectorWidth `,`
+        `prefetch` `=` $prefetch `,` `stage_norm` `=` $stageNorm `>`
+  }];
+  let genVerifyDecl = 1;
+}
+
+// The CPU a module is compiled for (q3-set-target): what the strategy
+// passes read, and nothing else chooses from.
+def Q3_TargetAttr : AttrDef<Q3_Dialect, "Target"> {
+  let mnemonic = "target";
+  let summary = "the CPU the module is compiled for";
+  let description = [{
+    `cpu`: LLVM's CPU name; `vector_bits`: the widest vector register (512
+    with AVX-512, 256 with AVX2); `vector_registers`: how many there are
+    (32 or 16); `l2_bytes`: per-core L2 (0: unknown); `features`: the x86
+    features the code may use, comma-separated (runtime/CpuFeatures.h's
+    names: avx2, fma, avx512f, avx512bf16, amx-bf16, ...).
+  }];
+  let parameters = (ins StringRefParameter<>:$cpu, "int64_t":$vectorBits, "int64_t":$vectorRegisters,
+                        "int64_t":$l2Bytes, StringRefParameter<>:$features);
+  let assemblyFormat = [{
+    `<` `cpu` `=` $cpu `,` `vector_bits` `=` $vectorBits `,` `vector_registers` `=` $vectorRegisters `,`
+        `l2_bytes` `=` $l2Bytes `,` `features` `=` $features `>`
+  }];
+  let genVerifyDecl = 1;
+}
+
 #endif // Q3_DIALECT_TD

@@ -2,6 +2,7 @@
 #include "dialect/Q3Ops.h"
 #include "passes/LoweringConfig.h"
 #include "passes/Passes.h"
+#include "passes/TargetInfo.h"
 
 namespace q3 {
 #define GEN_PASS_DEF_CHOOSELOWERINGCONFIG
@@ -11,9 +12,11 @@ namespace {
 
 struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringConfigPass> {
   void runOnOperation() override {
+    mlir::FailureOr<TargetInfo> target = TargetInfo::fromModule(getOperation());
+    if (mlir::failed(target)) return signalPassFailure();
     getOperation().walk([&](mlir::Operation *op) {
-      if (isTiledProduct(op) && !op->hasAttr("q3.lowering_config"))
-        op->setAttr("q3.lowering_config", toAttr(&getContext(), chooseLinearTiling(op)));
+      if (isTiledProduct(op) && !op->hasAttr(kLoweringConfigAttrName)) // a pinned config stays
+        op->setAttr(kLoweringConfigAttrName, toAttr(&getContext(), chooseLinearTiling(op, *target)));
     });
   }
 };

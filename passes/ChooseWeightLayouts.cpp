@@ -2,6 +2,8 @@
 #include "dialect/Q3Ops.h"
 #include "passes/Passes.h"
 
+#include <optional>
+
 namespace q3 {
 #define GEN_PASS_DEF_CHOOSEWEIGHTLAYOUTS
 #include "passes/Passes.h.inc"
@@ -18,22 +20,22 @@ bool partsAligned(LinearSplitOp l) {
 }
 
 // The packed layout a weight (a q3.weight or a stacked q3.concat) is read
-// best in, or "" to keep the checkpoint's rows.
-StringRef chooseLayout(Value w) {
+// best in, or none to keep the checkpoint's rows.
+std::optional<WeightLayout> chooseLayout(Value w) {
   auto t = llvm::cast<RankedTensorType>(w.getType());
   if (t.getRank() != 2 || t.getDimSize(0) % 16 != 0 || !llvm::isa<FloatType>(t.getElementType()) || w.use_empty())
-    return "";
-  StringRef layout;
+    return std::nullopt;
+  std::optional<WeightLayout> layout;
   for (OpOperand &use : w.getUses()) {
     Operation *user = use.getOwner();
-    StringRef wanted;
-    if (use.getOperandNumber() == 1 && llvm::isa<LinearOp, LinearResidualOp>(user)) wanted = "k16";
-    else if (use.getOperandNumber() == 0 && llvm::isa<EmbeddingOp>(user)) wanted = "k16";
+    std::optional<WeightLayout> wanted;
+    if (use.getOperandNumber() == 1 && llvm::isa<LinearOp, LinearResidualOp>(user)) wanted = WeightLayout::K16;
+    else if (use.getOperandNumber() == 0 && llvm::isa<EmbeddingOp>(user)) wanted = WeightLayout::K16;
     else if (auto s = llvm::dyn_cast<LinearSplitOp>(user); s && use.getOperandNumber() == 1 && partsAligned(s))
-      wanted = "k16";
+      wanted = WeightLayout::K16;
     else if (llvm::isa<LinearSwiGLUOp>(user) && use.getOperandNumber() == 1 && t.getDimSize(0) % 32 == 0)
-      wanted = "k16-gated";
-    if (wanted.empty() || (!layout.empty() && layout != wanted)) return "";
+      wanted = WeightLayout::K16Gated;
+    if (!wanted || (layout && layout != wanted)) return std::nullopt;
     layout = wanted;
   }
   return layout;
@@ -43,8 +45,8 @@ struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayou
   void runOnOperation() override {
     getOperation().walk([&](Operation *op) {
       if (!llvm::isa<WeightOp, ConcatOp>(op) || op->hasAttr("q3.layout")) return;
-      StringRef layout = chooseLayout(op->getResult(0));
-      if (!layout.empty()) op->setAttr("q3.layout", StringAttr::get(&getContext(), layout));
+      if (std::optional<WeightLayout> layout = chooseLayout(op->getResult(0)))
+        op->setAttr("q3.layout", WeightLayoutAttr::get(&getContext(), *layout));
     });
   }
 };

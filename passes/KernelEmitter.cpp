@@ -295,8 +295,11 @@ void KernelEmitter::invRmsRows(Value x2, double eps, Value invRms) {
 // result is stored as a vector with no horizontal reduction. RB blocks in
 // flight give RB independent FMA chains. With several rows (prefill) a
 // register tile of MB rows x RB blocks reuses each weight vector MB times and
-// each broadcast RB times (16 accumulators for 4 x 4). Every output still
-// sums over k in order, so the results are bit-identical to one row at a time.
+// each broadcast RB times (16 accumulators for 4 x 4). A block is
+// 16 / VW vectors of VW lanes (the config's vector_width: 16 in one zmm, 8 in
+// two ymm), so AVX2 code holds the same tile in ymm registers. Every output
+// still sums over k in order, so the results are bit-identical to one row at
+// a time and for any vector width.
 //
 // The fusions sit at the two ends of the tile. Prologue: a folded RMSNorm
 // computes each row's 1/rms once (invRmsRows), multiplies x[m, k] by the
@@ -319,14 +322,15 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
   }
   // The tile comes from q3.lowering_config (checked legal by the caller).
   int64_t RB = f.tiling.blocks, MB = std::min<int64_t>(f.tiling.rows, M), ahead = f.tiling.prefetch;
-  auto vt = VectorType::get({16}, b.getF32Type());
+  const int64_t VW = f.tiling.vectorWidth, H = 16 / VW; // H vectors per 16-output block
+  auto vt = VectorType::get({VW}, b.getF32Type());
   Value residual2 = f.residual ? rows(f.residual) : Value();
   // A folded norm (see stagesFoldedNorm). Applied on load: 1/rms first, the
   // norm weight as x is broadcast, 1/rms on the accumulators. Staged: the
   // normalised rows, as q3.rms_norm writes them, read by a plain tile
   // (bit-identical to unfused).
   Value norm = f.norm;
-  if (norm && stagesFoldedNorm(M)) {
+  if (norm && f.tiling.stageNorm) {
     rmsNorm(x2, norm, f.eps, f.normalised);
     x2 = f.normalised;
     norm = Value();
@@ -339,7 +343,9 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
     auto tile = [&](Value m0, int64_t rows) {
       SmallVector<Value> ms;
       for (int64_t i = 0; i < rows; ++i) ms.push_back(i ? arith::AddIOp::create(b, loc, m0, idx(i)) : m0);
-      SmallVector<Value> init(RB * rows, zeros(16));
+      // Accumulator of block r, vector h, row i.
+      auto at = [&](int64_t r, int64_t h, int64_t i) { return size_t((r * H + h) * rows + i); };
+      SmallVector<Value> init(RB * H * rows, zeros(VW));
       auto acc = loopAcc(idx(0), idx(K), 1, init, [&](Value k, ValueRange a) {
         Value g = norm ? loadScalar(norm, {k}) : Value();
         SmallVector<Value> xb;
@@ -353,30 +359,34 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
           for (int64_t r = 0; r < RB; ++r)
             memref::PrefetchOp::create(b, loc, wp, ValueRange{nb[r], arith::AddIOp::create(b, loc, k, idx(ahead)), idx(0)},
                                        /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-        for (int64_t r = 0; r < RB; ++r) {
-          Value wv = loadVec(wp, {nb[r], k, idx(0)}, 16);
-          for (int64_t i = 0; i < rows; ++i)
-            next[r * rows + i] = vector::FMAOp::create(b, loc, wv, xb[i], a[r * rows + i]);
-        }
+        for (int64_t r = 0; r < RB; ++r)
+          for (int64_t h = 0; h < H; ++h) {
+            Value wv = loadVec(wp, {nb[r], k, idx(h * VW)}, VW);
+            for (int64_t i = 0; i < rows; ++i) next[at(r, h, i)] = vector::FMAOp::create(b, loc, wv, xb[i], a[at(r, h, i)]);
+          }
         return next;
       });
       SmallVector<Value> res(acc.begin(), acc.end());
       if (norm)
         for (int64_t i = 0; i < rows; ++i) {
           Value inv = vector::BroadcastOp::create(b, loc, vt, loadScalar(f.invRms, {ms[i]}));
-          for (int64_t r = 0; r < RB; ++r) res[r * rows + i] = arith::MulFOp::create(b, loc, res[r * rows + i], inv);
+          for (int64_t r = 0; r < RB; ++r)
+            for (int64_t h = 0; h < H; ++h) res[at(r, h, i)] = arith::MulFOp::create(b, loc, res[at(r, h, i)], inv);
         }
       // Stores the tile into output `p`, whose first block is `first`.
       auto store = [&](int64_t p, int64_t first) {
         for (int64_t r = 0; r < RB; r += f.gated ? 2 : 1) {
           Value blk = first ? Value(arith::SubIOp::create(b, loc, nb[r], idx(first))) : nb[r];
           if (f.gated) blk = arith::DivUIOp::create(b, loc, blk, idx(2));
-          Value col = arith::MulIOp::create(b, loc, blk, idx(16));
-          for (int64_t i = 0; i < rows; ++i) {
-            Value v = res[r * rows + i];
-            if (f.gated) v = arith::MulFOp::create(b, loc, silu(v), res[(r + 1) * rows + i]);
-            if (f.residual) v = arith::AddFOp::create(b, loc, v, loadVec(residual2, {ms[i], col}, 16));
-            storeVec(v, outs[size_t(p)], {ms[i], col});
+          Value col0 = arith::MulIOp::create(b, loc, blk, idx(16));
+          for (int64_t h = 0; h < H; ++h) {
+            Value col = h ? Value(arith::AddIOp::create(b, loc, col0, idx(h * VW))) : col0;
+            for (int64_t i = 0; i < rows; ++i) {
+              Value v = res[at(r, h, i)];
+              if (f.gated) v = arith::MulFOp::create(b, loc, silu(v), res[at(r + 1, h, i)]);
+              if (f.residual) v = arith::AddFOp::create(b, loc, v, loadVec(residual2, {ms[i], col}, VW));
+              storeVec(v, outs[size_t(p)], {ms[i], col});
+            }
           }
         }
       };

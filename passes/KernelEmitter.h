@@ -32,7 +32,7 @@ struct LinearFusion {
   // with several rows), and the full product for the unfused fallback of
   // row-layout weights (no k16 tile to fuse into).
   mlir::Value product, normalised;
-  LinearTiling tiling{4, 4, 64}; // k16 weights: register tile and prefetch (see LoweringConfig.h)
+  LinearTiling tiling; // k16 weights: the q3.lowering_config (see LoweringConfig.h)
 };
 
 class KernelEmitter {

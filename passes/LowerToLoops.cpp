@@ -143,7 +143,7 @@ Value FunctionLowering::weightView(OpBuilder &b, Operation *op) {
     offset = arith::IndexCastOp::create(b, loc(), b.getIndexType(), off);
   }
   MemRefType type = memrefFor(op->getResult(0).getType());
-  if (slot.layout == "k16" || slot.layout == "k16-gated") // Wp[n / 16][k][n % 16]
+  if (slot.layout) // k16 and k16_gated: Wp[n / 16][k][n % 16]
     type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1), 16}, type.getElementType());
   return memref::ViewOp::create(b, loc(), type, weights, offset, ValueRange{});
 }
@@ -165,7 +165,7 @@ FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Va
     f.norm = buffer(norm);
     f.eps = eps.getValueAsDouble();
     // Normalised rows (row layout, or a staged norm), else 1/rms per row.
-    if (rowLayout || stagesFoldedNorm(M)) f.normalised = arenaSlot(b, MemRefType::get({M, K}, x.getElementType()));
+    if (rowLayout || f.tiling.stageNorm) f.normalised = arenaSlot(b, MemRefType::get({M, K}, x.getElementType()));
     else f.invRms = arenaSlot(b, MemRefType::get({M}, b.getF32Type()));
   }
   return f;

@@ -9,7 +9,8 @@ using namespace mlir;
 namespace q3 {
 namespace {
 
-constexpr int64_t kMaxAccumulators = 28; // of 32 zmm: leave room for broadcasts and a weight vector
+// Of 32 zmm: room left for broadcasts and a weight vector.
+constexpr int64_t kMaxAccumulators = 28;
 
 Value weightOf(Operation *op) { return op->getOperand(1); }
 
@@ -42,55 +43,72 @@ bool blocksFit(Operation *op, int64_t blocks) {
 bool isTiledProduct(Operation *op) {
   if (!llvm::isa<LinearOp, LinearResidualOp, LinearSplitOp, LinearSwiGLUOp>(op)) return false;
   Operation *w = weightOf(op).getDefiningOp();
-  auto layout = w ? w->getAttrOfType<StringAttr>("q3.layout") : StringAttr();
-  return layout && (layout.getValue() == "k16" || layout.getValue() == "k16-gated");
+  return w && w->getAttrOfType<WeightLayoutAttr>("q3.layout");
 }
 
-LinearTiling chooseLinearTiling(Operation *op) {
+LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target) {
   LinearTiling t;
-  int64_t M = inputRows(op);
-  for (int64_t c : {4, 2, 1})
-    if (blocksFit(op, c)) {
-      t.blocks = c;
-      break;
-    }
-  t.rows = M >= 4 ? 4 : 1;
+  t.vectorWidth = std::clamp<int64_t>(target.f32Lanes(), 4, 16);
+  const int64_t perBlock = 16 / t.vectorWidth, registers = target.vectorRegisters;
+  const int64_t M = inputRows(op);
   // Decode streams each weight block once: ask for it 64 k steps (2 KiB of
   // bf16) ahead (+~10% tokens/s on the 0.6B); prefill reuses blocks from cache.
   t.prefetch = M == 1 ? 64 : 0;
+  t.stageNorm = stagesFoldedNorm(M);
+  // Largest tile (most accumulators, then more rows: each weight vector
+  // reused more) that fits: accumulators + one broadcast per row + a weight
+  // vector within the register file.
+  int64_t best = 0;
+  for (int64_t rows : {4, 2, 1}) {
+    if (rows > 1 && M < rows) continue;
+    for (int64_t blocks : {4, 2, 1}) {
+      if (!blocksFit(op, blocks)) continue;
+      int64_t acc = rows * blocks * perBlock;
+      if (acc + rows + 1 > registers || acc > kMaxAccumulators || acc <= best) continue;
+      best = acc;
+      t.rows = rows;
+      t.blocks = blocks;
+    }
+  }
+  if (best == 0) { // nothing fits: one row, the smallest legal block count
+    t.rows = 1;
+    for (int64_t blocks : {1, 2, 4})
+      if (blocksFit(op, blocks)) {
+        t.blocks = blocks;
+        break;
+      }
+  }
   return t;
 }
 
 LinearTiling linearTilingOf(Operation *op, std::string &error) {
-  auto dict = op->getAttrOfType<DictionaryAttr>("q3.lowering_config");
-  if (!dict) return chooseLinearTiling(op);
   LinearTiling t;
-  auto field = [&](StringRef name, int64_t &v, int64_t min) {
-    auto a = dict.getAs<IntegerAttr>(name);
-    if (!a || a.getInt() < min) {
-      error = ("q3.lowering_config needs " + name + " >= " + std::to_string(min)).str();
-      return false;
-    }
-    v = a.getInt();
-    return true;
-  };
-  if (!field("tile_rows", t.rows, 1) || !field("tile_blocks", t.blocks, 1) || !field("prefetch", t.prefetch, 0))
+  auto attr = op->getAttrOfType<LoweringConfigAttr>(kLoweringConfigAttrName);
+  if (!attr) {
+    if (op->hasAttr(kLoweringConfigAttrName))
+      error = "q3.lowering_config must be a #q3.lowering_config<...>";
+    else if (isTiledProduct(op))
+      error = "has no q3.lowering_config (run q3-choose-lowering-config: the lowering does not choose)";
     return t;
+  }
+  t.rows = attr.getTileRows();
+  t.blocks = attr.getTileBlocks();
+  t.vectorWidth = attr.getVectorWidth();
+  t.prefetch = attr.getPrefetch();
+  t.stageNorm = attr.getStageNorm().getValue();
   if (!blocksFit(op, t.blocks))
     error = "q3.lowering_config: tile_blocks = " + std::to_string(t.blocks) +
             " does not divide every output part into whole 16-row blocks" +
             (llvm::isa<LinearSwiGLUOp>(op) ? " (and must be even for a gated weight)" : "");
-  else if (t.rows * t.blocks > kMaxAccumulators)
-    error = "q3.lowering_config: a " + std::to_string(t.rows) + " x " + std::to_string(t.blocks) +
-            " tile needs more than " + std::to_string(kMaxAccumulators) + " accumulator registers";
+  else if (t.accumulators() > kMaxAccumulators)
+    error = "q3.lowering_config: a " + std::to_string(t.rows) + " x " + std::to_string(t.blocks) + " tile of " +
+            std::to_string(t.vectorWidth) + "-lane vectors needs more than " + std::to_string(kMaxAccumulators) +
+            " accumulator registers";
   return t;
 }
 
-DictionaryAttr toAttr(MLIRContext *ctx, const LinearTiling &t) {
-  Builder b(ctx);
-  return b.getDictionaryAttr({b.getNamedAttr("prefetch", b.getI64IntegerAttr(t.prefetch)),
-                              b.getNamedAttr("tile_blocks", b.getI64IntegerAttr(t.blocks)),
-                              b.getNamedAttr("tile_rows", b.getI64IntegerAttr(t.rows))});
+LoweringConfigAttr toAttr(MLIRContext *ctx, const LinearTiling &t) {
+  return LoweringConfigAttr::get(ctx, t.rows, t.blocks, t.vectorWidth, t.prefetch, BoolAttr::get(ctx, t.stageNorm));
 }
 
 } // namespace q3

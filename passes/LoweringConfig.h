@@ -1,19 +1,21 @@
-//===- LoweringConfig.h - tile sizes a kernel is generated with -*- C++ -*-===//
+//===- LoweringConfig.h - how a product's kernel is generated ---*- C++ -*-===//
 //
 // Strategy apart from mechanism: q3-choose-lowering-config (the strategy)
-// writes `q3.lowering_config` on each product, q3-lower-to-loops and
-// KernelEmitter (the mechanism) read it. A lit test pins a configuration by
-// writing the attribute by hand; the mechanism checks that it is legal.
+// reads the target (#q3.target, TargetInfo.h) and writes a
+// #q3.lowering_config on each k16 product; q3-lower-to-loops and
+// KernelEmitter (the mechanism) build exactly that kernel and never choose.
+// A k16 product without a config is an error. A lit test pins one by hand;
+// the mechanism checks that it is legal.
 //
-//   q3.lowering_config = {tile_rows = 4, tile_blocks = 4, prefetch = 64}
-//
-// tile_rows: input rows per register tile; tile_blocks: 16-output blocks per
-// tile (tile_rows x tile_blocks zmm accumulators); prefetch: how many k steps
-// (of 64 bytes of f32 weights) ahead each weight block is prefetched, 0 off.
+//   q3.lowering_config = #q3.lowering_config<tile_rows = 4, tile_blocks = 4,
+//       vector_width = 16, prefetch = 64, stage_norm = false>
 //
 //===----------------------------------------------------------------------===//
 #ifndef QWEN3C_PASSES_LOWERINGCONFIG_H
 #define QWEN3C_PASSES_LOWERINGCONFIG_H
+
+#include "dialect/Q3Dialect.h"
+#include "passes/TargetInfo.h"
 
 #include "mlir/IR/Operation.h"
 
@@ -22,36 +24,43 @@
 
 namespace q3 {
 
+// The C++ face of #q3.lowering_config.
 struct LinearTiling {
-  int64_t rows = 1, blocks = 1, prefetch = 0;
+  int64_t rows = 1, blocks = 1; // register tile: input rows x 16-output blocks
+  int64_t vectorWidth = 16;     // f32 lanes per vector operation (16: zmm, 8: ymm)
+  int64_t prefetch = 0;         // k steps each weight block is prefetched ahead, 0 off
+  bool stageNorm = false;       // a folded norm writes normalised rows once (else applied on load)
+  // Vector accumulators the tile keeps in registers.
+  int64_t accumulators() const { return rows * blocks * (16 / vectorWidth); }
 };
 
+inline constexpr const char *kLoweringConfigAttrName = "q3.lowering_config";
+
 // Products the configuration applies to: q3.linear and the fused linears,
-// on k16-packed weights (`layout` of the weight: "k16" or "k16-gated").
+// on k16-packed weights (#q3.layout<k16> or <k16_gated>).
 bool isTiledProduct(mlir::Operation *op);
 
-// The strategy for the AVX-512 CPU target: 4 x 4 tiles (16 accumulators, 4
-// broadcasts, 1 weight vector: 21 of 32 zmm) where the shape allows; one row
-// at decode, each block prefetched 64 k steps ahead (a k step reads 16
-// weights: 2 KiB ahead in bf16, 4 KiB in f32; tuned on the 0.6B in bf16).
-LinearTiling chooseLinearTiling(mlir::Operation *op);
+// The strategy: for `target`, the widest vector the CPU has (16 f32 lanes
+// with AVX-512, 8 with AVX2), and the largest register tile whose
+// accumulators, broadcasts and a weight vector fit its vector registers
+// (AVX-512: 4 x 4 = 16 zmm accumulators; AVX2: 4 rows x 1 block = 8 ymm);
+// one row at decode, each block prefetched 64 k steps ahead (2 KiB of bf16,
+// tuned on the 0.6B). A folded norm is staged for several rows (prefill):
+// applied per k in a compute-bound tile it cost ~20% (0.6B, pp256).
+LinearTiling chooseLinearTiling(mlir::Operation *op, const TargetInfo &target);
 
-// The tiling `op` is lowered with: its q3.lowering_config if present, else
-// chooseLinearTiling. Sets `error` when a pinned configuration is illegal
-// (blocks not dividing every output part, odd blocks for a gated weight,
-// more than 28 accumulators, a missing or non-positive field).
+// The tiling a k16 product is lowered with: its q3.lowering_config. Sets
+// `error` when it has none, or when the pinned configuration is illegal
+// (blocks not dividing every output part, odd blocks for a gated weight, a
+// vector width other than 4, 8 or 16, more than 28 accumulators).
 LinearTiling linearTilingOf(mlir::Operation *op, std::string &error);
 
-// Whether a norm folded into a k16 product over `rows` input rows is staged:
-// the prologue writes the normalised rows once (as q3.rms_norm would) and
-// the tile reads them. With one row (decode) the norm is applied on load
-// instead; with several, a per-k multiply in the compute-bound tile cost
-// ~20% (0.6B, pp256). KernelEmitter builds it, LowerToLoops gives it
-// scratch, CostModel counts its bytes.
+// The strategy's staging rule, also what CostModel counts before any
+// config exists: a norm folded into a product over `rows` input rows is
+// staged when there are several.
 inline bool stagesFoldedNorm(int64_t rows) { return rows > 1; }
 
-// The attribute for `t` (what the strategy writes).
-mlir::DictionaryAttr toAttr(mlir::MLIRContext *ctx, const LinearTiling &t);
+LoweringConfigAttr toAttr(mlir::MLIRContext *ctx, const LinearTiling &t);
 
 } // namespace q3
 

@@ -15,17 +15,34 @@ def PlanWeights : Pass<"q3-plan-weights", "mlir::ModuleOp"> {
   }];
 }
 
+def SetTarget : Pass<"q3-set-target", "mlir::ModuleOp"> {
+  let summary = "record the CPU being compiled for (#q3.target) for the strategy passes";
+  let description = [{
+    Describes `cpu` (an LLVM CPU name, or `host`: this machine with its
+    features) plus `features` (LLVM's "+avx512bf16,-amx-tile" form) as
+    `q3.target = #q3.target<...>` on the module: vector width and register
+    count, the x86 features the code may use, the L2 size on the host. The
+    strategy passes read it and nothing else chooses from the target; a lit
+    test pins a target by writing the attribute by hand instead.
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"", "LLVM CPU name, or host">,
+    Option<"features", "features", "std::string", /*default=*/"\"\"",
+           "extra LLVM target features (+avx512bf16,-amx-tile)">,
+  ];
+}
+
 def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
   let summary = "strategy: pick the packed layout each weight is stored in";
   let description = [{
     Marks a 2-D weight (a q3.weight or a stacked q3.concat) read only by
     linears (q3.linear, q3.linear_residual, q3.linear_split whose parts are
     multiples of 16 rows) or q3.embedding, with rows a multiple of 16, with
-    `q3.layout = "k16"`: blocks of 16 rows stored column by column,
+    `q3.layout = #q3.layout<k16>`: blocks of 16 rows stored column by column,
     Wp[n / 16][k][n % 16], so a matrix-vector product streams one contiguous
     block and writes 16 outputs per vector register with no horizontal
     reduction. A stacked [gate; up] read by q3.linear_swiglu gets
-    "k16-gated": gate block j and up block j stored next to each other, so
+    `#q3.layout<k16_gated>`: gate block j and up block j stored next to each other, so
     the SwiGLU epilogue finds both halves in one register tile. Everything
     else keeps the checkpoint's row layout. Writing the
     attribute by hand pins a layout in a lit test.
@@ -33,16 +50,20 @@ def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
 }
 
 def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
-  let summary = "strategy: the register tile and prefetch distance of each product";
+  let summary = "strategy: the register tile, vector width and prefetch of each product, for the target";
   let description = [{
-    Writes `q3.lowering_config = {tile_rows, tile_blocks, prefetch}` on each
-    product whose weight is k16-packed (q3.linear and the fused linears),
-    for the AVX-512 target: 4 rows x 4 blocks of 16 outputs where the shape
-    allows (fewer blocks when an output part or a gated pair needs it), one
-    row and a 64-step prefetch at decode. q3-lower-to-loops reads the
-    attribute (and makes the same choice where it is missing); writing it
-    by hand pins a configuration in a lit test (passes/LoweringConfig.h).
-    Run after q3-choose-weight-layouts.
+    Reads the module's #q3.target (q3-set-target) and writes
+    `q3.lowering_config = #q3.lowering_config<...>` on each product whose
+    weight is k16-packed (q3.linear and the fused linears): vectors as wide
+    as the target's (16 f32 lanes with AVX-512, 8 with AVX2), and the
+    largest register tile whose accumulators, broadcasts and a weight vector
+    fit its vector registers (AVX-512: 4 rows x 4 blocks; AVX2: 4 rows x 1
+    block, 8 ymm accumulators), with fewer blocks when an output part or a
+    gated pair needs it; one row and a 64-step prefetch at decode; a folded
+    norm staged for several rows. q3-lower-to-loops builds exactly that and
+    refuses a k16 product without a config; a config written by hand is
+    kept and pins the kernel in a lit test (passes/LoweringConfig.h). Run
+    after q3-choose-weight-layouts.
   }];
 }
 
@@ -54,7 +75,9 @@ def LowerToLoops : Pass<"q3-lower-to-loops", "mlir::ModuleOp"> {
     place, logits go to an out-parameter, every other tensor lives at a
     compiler-assigned offset of one arena (`q3.arena_bytes`), weights are
     views of the packed blob at the offsets of `q3.weight_plan`. Each q3 op
-    becomes a loop nest built with scf/vector/math ops.
+    becomes a loop nest built with scf/vector/math ops; a k16 product is
+    built as its #q3.lowering_config says (none is an error: the lowering
+    does not choose).
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
                            "mlir::vector::VectorDialect", "mlir::math::MathDialect",
@@ -68,6 +91,21 @@ def ApproximateMath : Pass<"q3-approximate-math", "mlir::ModuleOp"> {
     polynomial approximation keeps it in registers (max rel. error ~1e-7).
   }];
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::arith::ArithDialect"];
+}
+
+def SliceableParallelRegions : Pass<"q3-sliceable-parallel-regions", "mlir::ModuleOp"> {
+  let summary = "check that each OpenMP region can run as slices, and drop its barrier";
+  let description = [{
+    Runs after convert-scf-to-openmp. The runtime's pool (runtime/ThreadPool.cpp)
+    runs a parallel region as slices, one microtask call each, claimed by
+    whichever thread is free, so a busy machine's descheduled thread holds up
+    no work it has not started. That is only correct when a region is one
+    statically scheduled loop with no reduction: the region's end is then the
+    only synchronisation. The pass checks exactly that (an error names the
+    region otherwise) and marks the loop `nowait`, since a barrier between
+    slices run one after another on one thread could never be met.
+  }];
+  let dependentDialects = ["mlir::omp::OpenMPDialect"];
 }
 
 def FusionReport : Pass<"q3-fusion-report", "mlir::ModuleOp"> {

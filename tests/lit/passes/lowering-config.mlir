@@ -1,57 +1,92 @@
-// Strategy apart from mechanism: q3-choose-lowering-config writes the
-// register tile and prefetch distance of each k16 product; q3-lower-to-loops
-// builds exactly that tile. A hand-written q3.lowering_config pins one.
+// Strategy apart from mechanism: q3-choose-lowering-config reads the
+// module's #q3.target and writes each k16 product's #q3.lowering_config;
+// q3-lower-to-loops builds exactly that tile. The targets here are written by
+// hand (AVX-512: 32 zmm; AVX2: 16 ymm), so the test does not depend on the
+// machine it runs on. A hand-written q3.lowering_config pins a kernel.
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config | FileCheck %s --check-prefix=STRATEGY
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
 
-module attributes {q3.num_layers = 1 : i64} {
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v4", vector_bits = 512, vector_registers = 32, l2_bytes = 0, features = "avx2,fma,avx512f">} {
   func.func @decode(%x: tensor<1x64xf32>) -> tensor<1x128xf32> {
     %w = q3.weight "w" : tensor<128x64xf32>
     %y = q3.linear %x, %w : tensor<1x64xf32>, tensor<128x64xf32>
     return %y : tensor<1x128xf32>
   }
 }
-// Decode: one row, 4 blocks, prefetch 64 k steps ahead.
-// STRATEGY: q3.linear {{.*}} {q3.lowering_config = {prefetch = 64 : i64, tile_blocks = 4 : i64, tile_rows = 1 : i64}}
+// AVX-512 decode: one row, 4 blocks of one zmm each, prefetch 64 k steps ahead.
+// STRATEGY: q3.weight "w" {q3.layout = #q3.layout<k16>}
+// STRATEGY: q3.linear {{.*}} {q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 4, vector_width = 16, prefetch = 64, stage_norm = false>}
 // LOWERED-LABEL: func.func @decode
 // LOWERED: scf.parallel
 // LOWERED: memref.prefetch
-// LOWERED-COUNT-4: vector.fma
+// LOWERED-COUNT-4: vector.fma {{.*}} : vector<16xf32>
 // LOWERED-NOT: vector.fma
 // LOWERED: scf.yield
 
 // -----
 
-module attributes {q3.num_layers = 1 : i64} {
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v4", vector_bits = 512, vector_registers = 32, l2_bytes = 0, features = "avx2,fma,avx512f">} {
   func.func @prefill(%x: tensor<8x64xf32>) -> tensor<8x128xf32> {
     %w = q3.weight "w" : tensor<128x64xf32>
     %y = q3.linear %x, %w : tensor<8x64xf32>, tensor<128x64xf32>
     return %y : tensor<8x128xf32>
   }
 }
-// Prefill: 4 rows x 4 blocks, 16 accumulators, no prefetch.
-// STRATEGY: q3.linear {{.*}} {q3.lowering_config = {prefetch = 0 : i64, tile_blocks = 4 : i64, tile_rows = 4 : i64}}
+// AVX-512 prefill: 4 rows x 4 blocks, 16 zmm accumulators, no prefetch.
+// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 4, tile_blocks = 4, vector_width = 16, prefetch = 0, stage_norm = true>
 // LOWERED-LABEL: func.func @prefill
 // LOWERED-NOT: memref.prefetch
-// LOWERED-COUNT-16: vector.fma
+// LOWERED-COUNT-16: vector.fma {{.*}} : vector<16xf32>
 // LOWERED-NOT: vector.fma
 // LOWERED: scf.yield
 
 // -----
 
-module attributes {q3.num_layers = 1 : i64} {
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v3", vector_bits = 256, vector_registers = 16, l2_bytes = 0, features = "avx,avx2,fma">} {
+  func.func @prefill_avx2(%x: tensor<8x64xf32>) -> tensor<8x128xf32> {
+    %w = q3.weight "w" : tensor<128x64xf32>
+    %y = q3.linear %x, %w : tensor<8x64xf32>, tensor<128x64xf32>
+    return %y : tensor<8x128xf32>
+  }
+}
+// AVX2 prefill: 8-lane vectors (a block is two ymm), 4 rows x 1 block: 8
+// accumulators + 4 broadcasts + a weight vector of the 16 ymm registers.
+// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 4, tile_blocks = 1, vector_width = 8, prefetch = 0, stage_norm = true>
+// LOWERED-LABEL: func.func @prefill_avx2
+// LOWERED-COUNT-8: vector.fma {{.*}} : vector<8xf32>
+// LOWERED-NOT: vector.fma
+// LOWERED: scf.yield
+
+// -----
+
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v3", vector_bits = 256, vector_registers = 16, l2_bytes = 0, features = "avx,avx2,fma">} {
+  func.func @decode_avx2(%x: tensor<1x64xf32>) -> tensor<1x128xf32> {
+    %w = q3.weight "w" : tensor<128x64xf32>
+    %y = q3.linear %x, %w : tensor<1x64xf32>, tensor<128x64xf32>
+    return %y : tensor<1x128xf32>
+  }
+}
+// AVX2 decode: one row, 4 blocks of two ymm each.
+// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 4, vector_width = 8, prefetch = 64, stage_norm = false>
+// LOWERED-LABEL: func.func @decode_avx2
+// LOWERED-COUNT-8: vector.fma {{.*}} : vector<8xf32>
+// LOWERED-NOT: vector.fma
+// LOWERED: scf.yield
+
+// -----
+
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v4", vector_bits = 512, vector_registers = 32, l2_bytes = 0, features = "avx2,fma,avx512f">} {
   func.func @pinned(%x: tensor<8x64xf32>) -> tensor<8x128xf32> {
     %w = q3.weight "w" : tensor<128x64xf32>
-    %y = q3.linear %x, %w {q3.lowering_config = {tile_rows = 2 : i64, tile_blocks = 2 : i64, prefetch = 16 : i64}} : tensor<8x64xf32>, tensor<128x64xf32>
+    %y = q3.linear %x, %w {q3.lowering_config = #q3.lowering_config<tile_rows = 2, tile_blocks = 2, vector_width = 8, prefetch = 16, stage_norm = false>} : tensor<8x64xf32>, tensor<128x64xf32>
     return %y : tensor<8x128xf32>
   }
 }
 // Pinned by hand: the strategy leaves it, the lowering builds a 2 x 2 tile
-// prefetching 16 steps ahead.
-// STRATEGY: q3.lowering_config = {prefetch = 16 : i64, tile_blocks = 2 : i64, tile_rows = 2 : i64}
+// of 8-lane vectors prefetching 16 steps ahead.
+// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 2, tile_blocks = 2, vector_width = 8, prefetch = 16, stage_norm = false>
 // LOWERED-LABEL: func.func @pinned
 // LOWERED: memref.prefetch
-// LOWERED-COUNT-4: vector.fma
+// LOWERED-COUNT-8: vector.fma {{.*}} : vector<8xf32>
 // LOWERED-NOT: vector.fma
 // LOWERED: scf.yield
-

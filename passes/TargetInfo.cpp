@@ -1,0 +1,87 @@
+//===- TargetInfo.cpp -------------------------------------------------------===//
+#include "passes/TargetInfo.h"
+#include "runtime/CpuFeatures.h"
+
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+#include <unistd.h>
+
+using namespace mlir;
+
+namespace q3 {
+
+bool TargetInfo::has(const std::string &feature) const {
+  return std::find(features.begin(), features.end(), feature) != features.end();
+}
+
+TargetInfo TargetInfo::fromLLVM(const std::string &cpuName, const std::string &extraFeatures) {
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string err;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target) throw std::runtime_error("no LLVM target for " + triple.str() + ": " + err);
+  bool host = cpuName == "host";
+  std::string cpu = host ? llvm::sys::getHostCPUName().str() : cpuName;
+  std::string fs;
+  if (host)
+    for (const auto &f : llvm::sys::getHostCPUFeatures())
+      fs += (fs.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
+  if (!extraFeatures.empty()) fs += (fs.empty() ? "" : ",") + extraFeatures;
+  std::unique_ptr<const llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(triple, cpu, fs));
+  if (!sti || !sti->isCPUStringValid(cpu))
+    throw std::runtime_error("--target-cpu: '" + cpuName + "' is not an x86-64 CPU LLVM knows (try host, "
+                             "x86-64-v3, x86-64-v4, znver4, sapphirerapids)");
+  TargetInfo t;
+  t.cpu = cpu;
+  t.llvmFeatures = fs;
+  for (const auto &name : qwen3c_rt::checkableCpuFeatures()) {
+    bool known = false; // checkFeatures aborts on a name LLVM does not know
+    for (const auto &kv : sti->getAllProcessorFeatures()) known |= name == kv.Key;
+    if (known && sti->checkFeatures("+" + name)) t.features.push_back(name);
+  }
+  bool avx512 = t.has("avx512f");
+  t.vectorBits = avx512 ? 512 : t.has("avx") ? 256 : 128;
+  t.vectorRegisters = avx512 ? 32 : 16;
+  if (host) {
+    long l2 = ::sysconf(_SC_LEVEL2_CACHE_SIZE);
+    t.l2Bytes = l2 > 0 ? l2 : 0;
+  }
+  return t;
+}
+
+FailureOr<TargetInfo> TargetInfo::fromModule(ModuleOp module) {
+  auto attr = module->getAttrOfType<TargetAttr>(kTargetAttrName);
+  if (!attr) {
+    module.emitError("the strategy needs the target: no q3.target on the module (run q3-set-target first)");
+    return failure();
+  }
+  return fromAttr(attr);
+}
+
+TargetAttr TargetInfo::toAttr(MLIRContext *ctx) const {
+  std::string list;
+  for (const auto &f : features) list += (list.empty() ? "" : ",") + f;
+  return TargetAttr::get(ctx, cpu, vectorBits, vectorRegisters, l2Bytes, list);
+}
+
+TargetInfo TargetInfo::fromAttr(TargetAttr attr) {
+  TargetInfo t;
+  t.cpu = attr.getCpu().str();
+  t.vectorBits = attr.getVectorBits();
+  t.vectorRegisters = attr.getVectorRegisters();
+  t.l2Bytes = attr.getL2Bytes();
+  llvm::SmallVector<llvm::StringRef> parts;
+  attr.getFeatures().split(parts, ',', -1, /*KeepEmpty=*/false);
+  for (auto p : parts) t.features.push_back(p.str());
+  return t;
+}
+
+} // namespace q3
