@@ -25,6 +25,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
@@ -170,7 +171,7 @@ q3::TargetInfo describeTarget(const CpuTarget &target) {
 }
 
 void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const CpuTarget &target,
-                const std::string &objectPath) {
+                const std::string &objectPath, const std::string &asmPath) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -209,6 +210,16 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const Cp
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(*llvmModule, mam);
 
+  if (!asmPath.empty()) { // the same code as text, from a copy (code generation changes the module)
+    std::unique_ptr<llvm::Module> copy = llvm::CloneModule(*llvmModule);
+    llvm::SmallString<0> text;
+    llvm::raw_svector_ostream os(text);
+    llvm::legacy::PassManager asmGen;
+    if (tm->addPassesToEmitFile(asmGen, os, nullptr, llvm::CodeGenFileType::AssemblyFile))
+      fail("internal error: the target cannot emit assembly");
+    asmGen.run(*copy);
+    writeFileAtomically(asmPath, std::string(text.str()));
+  }
   std::error_code ec;
   llvm::raw_fd_ostream out(objectPath, ec, llvm::sys::fs::OF_None);
   if (ec) fail(objectPath, ": cannot write: ", ec.message());

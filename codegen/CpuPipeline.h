@@ -53,8 +53,9 @@ mlir::LogicalResult runLLVMLowering(mlir::ModuleOp module);
 // that also defines `qwen3c_model_info` (the given values) and
 // `qwen3c_target_cpu` / `qwen3c_target_features` (what the runtime checks). The weights are
 // added by the linker (see Linker.h), so they never pass through memory here.
+// With `asmPath`, also writes the same code as assembly there.
 void emitObject(mlir::ModuleOp module, const std::vector<int64_t> &modelInfo,
-                const CpuTarget &target, const std::string &objectPath);
+                const CpuTarget &target, const std::string &objectPath, const std::string &asmPath = "");
 
 } // namespace q3c
 

@@ -18,3 +18,15 @@ config.substitutions.append(("%ref", config.python3 + " " + os.path.join(referen
 config.substitutions.append(("%limited", config.python3 + " " + os.path.join(os.path.dirname(__file__), "Inputs", "run_limited.py")))
 config.substitutions.append(("%check_gguf", config.python3 + " " + os.path.join(reference_dir, "check_gguf.py")))
 config.substitutions.append(("%compare", config.python3 + " " + os.path.join(reference_dir, "compare_logits.py")))
+
+# What this machine's CPU can run: tests of kernels for other targets say
+# REQUIRES: avx512f (or avx512bf16, amx) and show as UNSUPPORTED elsewhere;
+# their code is still compiled and its assembly checked by other tests.
+try:
+    with open("/proc/cpuinfo") as f:
+        flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+except OSError:
+    flags = []
+for flag, feature in (("avx2", "avx2"), ("avx512f", "avx512f"), ("avx512_bf16", "avx512bf16"), ("amx_bf16", "amx")):
+    if flag in flags:
+        config.available_features.add(feature)

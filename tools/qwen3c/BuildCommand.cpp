@@ -46,6 +46,7 @@ struct BuildOptions {
   std::string dumpAfter, dumpDir = "qwen3c-ir";
   q3::FusionOptions fusion;
   std::string graphDir;
+  std::string asmPath; // --emit-asm
 };
 
 // Writes DIR/<layer function>.<level>.dot (and .svg when Graphviz's `dot`
@@ -228,7 +229,7 @@ void buildResolved(const BuildOptions &o, Checkpoint &ck, std::chrono::steady_cl
   info[kModelId] = int64_t(id.value());
   std::string object = tmp.file("model.o");
   phaseReached("codegen");
-  emitObject(*module, info, CpuTarget{o.cpu, o.features}, object);
+  emitObject(*module, info, CpuTarget{o.cpu, o.features}, object, o.asmPath);
   auto t3 = clock::now();
   std::vector<EmbeddedBlob> blobs;
   if (!sidecar) blobs.push_back({blobPath, "qwen3c_weights"});
@@ -299,6 +300,7 @@ void addBuildCommand(CLI::App &app) {
   cmd->add_option("--dump-ir-after", o->dumpAfter, "write the IR after this pass (its flag, e.g. q3-lower-to-loops) "
                                                    "or after every pass ('all')");
   cmd->add_option("--dump-dir", o->dumpDir, "where --dump-ir-after writes")->capture_default_str();
+  cmd->add_option("--emit-asm", o->asmPath, "also write the model's machine code as assembly to this file");
   cmd->callback([o, context] {
     o->contextGiven = context->count() > 0;
     build(*o);
