@@ -35,8 +35,12 @@ TargetInfo TargetInfo::fromLLVM(const std::string &cpuName, const std::string &e
     for (const auto &f : llvm::sys::getHostCPUFeatures())
       fs += (fs.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
   if (!extraFeatures.empty()) fs += (fs.empty() ? "" : ",") + extraFeatures;
-  std::unique_ptr<const llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(triple, cpu, fs));
-  if (!sti || !sti->isCPUStringValid(cpu))
+  // Asked of a generic subtarget first: LLVM warns on stderr when it is
+  // given an unknown CPU, and the error below says it better.
+  std::unique_ptr<const llvm::MCSubtargetInfo> generic(target->createMCSubtargetInfo(triple, "", ""));
+  std::unique_ptr<const llvm::MCSubtargetInfo> sti;
+  if (generic && generic->isCPUStringValid(cpu)) sti.reset(target->createMCSubtargetInfo(triple, cpu, fs));
+  if (!sti)
     throw std::runtime_error("--target-cpu: '" + cpuName + "' is not an x86-64 CPU LLVM knows (try host, "
                              "x86-64-v3, x86-64-v4, znver4, sapphirerapids)");
   TargetInfo t;

@@ -516,8 +516,14 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
     }
     report.rows.push_back(c.m);
   }
-  report.notes.push_back("qwen3c's kernels compute in f32 (bf16 weights are widened on load), so its prefill is "
-                         "compared with the f32 FMA peak; PyTorch and llama.cpp use bf16 dot products.");
+  bool bf16Dot = false;
+  for (double g : report.machine.bf16Gflops) bf16Dot |= g > 0;
+  report.notes.push_back(
+      std::string("qwen3c's kernels compute in f32 (bf16 weights are widened on load), so its prefill is "
+                  "compared with the f32 FMA peak; ") +
+      (bf16Dot ? "PyTorch and llama.cpp use bf16 dot products."
+               : "this CPU has no bf16 dot-product instructions, so every engine's bf16 arithmetic runs as f32 "
+                 "FMA and is compared with that peak."));
   report.notes.push_back("Decode limit: read bandwidth / weight bytes per token (k of E experts; an untied "
                          "embedding reads one row). Prefill limit: peak / (2 x active linear weights + attention).");
   std::string times;

@@ -102,6 +102,7 @@ void build(const BuildOptions &o) {
   if (fs::is_directory(o.output)) fail(o.output, ": is a folder, not an executable path");
   if (o.weights != "auto" && o.weights != "embed" && o.weights != "sidecar")
     fail("--weights: '", o.weights, "' is not auto, embed or sidecar");
+  describeTarget(CpuTarget{o.cpu, o.features}); // an unknown CPU fails here, in one line
   Checkpoint ck = Checkpoint::open(o.checkpoint);
   const ModelConfig &c = ck.config();
   BuildOptions resolved = o;
