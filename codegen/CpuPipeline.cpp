@@ -58,6 +58,7 @@ LogicalResult runFusion(ModuleOp module, const std::vector<std::string> &fusionP
 
 void addQ3CpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionPasses, const CpuTarget &target) {
   q3::addFusionPasses(pm, fusionPasses);
+  pm.addPass(q3::createAddLogitsFreePrefill());
   pm.addPass(q3::createSetTarget(q3::SetTargetOptions{target.cpu, target.features}));
   pm.addPass(q3::createChooseWeightLayouts());
   pm.addPass(q3::createChooseLoweringConfig());
@@ -193,8 +194,13 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const Cp
                            llvm::ConstantDataArray::get(llvmContext, llvm::ArrayRef<int64_t>(modelInfo)),
                            "qwen3c_model_info");
   // What the runtime checks before running any of this code.
+  // AMX instructions only come from explicit tile intrinsics, and no kernel
+  // family emits them yet: recording amx-* would make a host build refuse to
+  // start on an AMX-less CPU (and ask the kernel for tile state) for code
+  // that never touches a tile. The AMX family will record them when it lands.
   std::string features;
-  for (const auto &f : info.features) features += (features.empty() ? "" : ",") + f;
+  for (const auto &f : info.features)
+    if (f.rfind("amx-", 0) != 0) features += (features.empty() ? "" : ",") + f;
   addStringGlobal(*llvmModule, "qwen3c_target_cpu", info.cpu);
   addStringGlobal(*llvmModule, "qwen3c_target_features", features);
   // O3, as clang would run it.

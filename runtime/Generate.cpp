@@ -257,9 +257,10 @@ std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t 
     int64_t T = decode ? 1 : chunk, valid = std::min(T, n - start);
     ids.assign(size_t(T), 0);
     std::copy_n(tokens.begin() + start, valid, ids.begin());
-    const float *rows = call(ids, pos + start, decode);
+    const bool last = start + valid == n;
+    const float *rows = call(ids, pos + start, decode, allRows || last);
     if (allRows) std::copy_n(rows, valid * vocab, logits.begin() + start * vocab);
-    else if (start + valid == n) std::copy_n(rows + (valid - 1) * vocab, vocab, logits.begin());
+    else if (last) std::copy_n(rows + (valid - 1) * vocab, vocab, logits.begin());
     start += valid;
   }
   return logits;

@@ -66,10 +66,13 @@ std::vector<int32_t> parseTokens(const std::string &s, int64_t vocab);
 // The schedule of a compiled graph's static shapes, for evaluating `tokens` at
 // positions pos..: prefill calls of `chunk` tokens (the tail padded with id
 // 0), or one decode call when a single token remains. call(ids, position,
-// decode) evaluates ids.size() tokens and returns their rows of `vocab`
-// logits; the rows of real tokens (or, without `allRows`, the last one) are
-// gathered and returned.
-using ChunkCall = std::function<const float *(const std::vector<int32_t> &ids, int64_t position, bool decode)>;
+// decode, needLogits) evaluates ids.size() tokens and returns their rows of
+// `vocab` logits; the rows of real tokens (or, without `allRows`, the last
+// one) are gathered and returned. Without `allRows` only the last call needs
+// logits: the others get needLogits = false and may skip the LM head (a
+// compiled model's @prefill_nologits) and return nullptr.
+using ChunkCall =
+    std::function<const float *(const std::vector<int32_t> &ids, int64_t position, bool decode, bool needLogits)>;
 std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t pos, int64_t chunk,
                                     int64_t vocab, int64_t context, bool allRows, const ChunkCall &call);
 

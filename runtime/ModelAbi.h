@@ -33,7 +33,7 @@ enum ModelInfo : int {
   kModelId,
   kModelInfoSize,
 };
-constexpr int64_t kCurrentAbiVersion = 3;
+constexpr int64_t kCurrentAbiVersion = 4; // 4: @prefill_nologits
 
 template <int Rank> struct MemRef {
   void *allocated;
@@ -62,6 +62,11 @@ extern const char qwen3c_tokenizer_end[] __attribute__((weak));
 void _mlir_ciface_prefill(qwen3c_abi::MemRef<1> *tokens, int64_t pos, qwen3c_abi::MemRef<4> *k,
                           qwen3c_abi::MemRef<4> *v, qwen3c_abi::MemRef<2> *logits,
                           qwen3c_abi::MemRef<1> *weights, qwen3c_abi::MemRef<1> *arena);
+// @prefill without the final norm and LM head (q3-add-logits-free-prefill):
+// for every chunk of a prompt but the last when no logits are dumped.
+void _mlir_ciface_prefill_nologits(qwen3c_abi::MemRef<1> *tokens, int64_t pos, qwen3c_abi::MemRef<4> *k,
+                                   qwen3c_abi::MemRef<4> *v, qwen3c_abi::MemRef<1> *weights,
+                                   qwen3c_abi::MemRef<1> *arena);
 void _mlir_ciface_decode(qwen3c_abi::MemRef<1> *tokens, int64_t pos, qwen3c_abi::MemRef<4> *k,
                          qwen3c_abi::MemRef<4> *v, qwen3c_abi::MemRef<2> *logits,
                          qwen3c_abi::MemRef<1> *weights, qwen3c_abi::MemRef<1> *arena);

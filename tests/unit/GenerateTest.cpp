@@ -62,10 +62,14 @@ TEST(Generate, FlagErrors) {
   EXPECT_THROW(parseRunFlags({}, RunOptions(), "t"), RunError);
 }
 
-// Without allRows only the last token's row comes back, whatever the chunking.
+// Without allRows only the last token's row comes back, whatever the chunking,
+// and only the last call is asked for logits.
 TEST(Generate, EvaluateInChunksKeepsTheLastRow) {
-  auto call = [](const std::vector<int32_t> &ids, int64_t position, bool) {
+  static std::vector<bool> asked;
+  auto call = [](const std::vector<int32_t> &ids, int64_t position, bool, bool needLogits) -> const float * {
+    asked.push_back(needLogits);
     static std::vector<float> rows;
+    if (!needLogits) return nullptr;
     rows.assign(ids.size() * 2, 0.0f);
     for (size_t i = 0; i < ids.size(); ++i) rows[i * 2] = float(position) + float(i), rows[i * 2 + 1] = float(ids[i]);
     return static_cast<const float *>(rows.data());
@@ -75,7 +79,10 @@ TEST(Generate, EvaluateInChunksKeepsTheLastRow) {
   ASSERT_EQ(all.size(), 10u);
   EXPECT_EQ(all[8], 7.0f); // position 3 + 4
   EXPECT_EQ(all[9], 11.0f);
+  EXPECT_EQ(asked, (std::vector<bool>{true, true, true}));
+  asked.clear();
   auto last = evaluateInChunks(tokens, 3, 2, 2, 16, false, call);
+  EXPECT_EQ(asked, (std::vector<bool>{false, false, true})); // chunks of 2, 2, then one decode
   ASSERT_EQ(last.size(), 2u);
   EXPECT_EQ(last[0], 7.0f);
   EXPECT_EQ(last[1], 11.0f);

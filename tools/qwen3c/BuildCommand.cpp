@@ -9,6 +9,7 @@
 #include "passes/CostModel.h"
 #include "passes/FusionPipeline.h"
 #include "passes/LayerGraph.h"
+#include "passes/TargetInfo.h"
 #include "passes/WeightPlan.h"
 #include "frontend/AtomicFile.h"
 #include "frontend/PhaseHook.h"
@@ -163,6 +164,11 @@ void buildResolved(const BuildOptions &o, Checkpoint &ck, std::chrono::steady_cl
   if (!o.dumpAfter.empty()) fs::create_directories(o.dumpDir);
   setIRDump({o.dumpAfter, o.dumpDir});
   if (mlir::failed(runQ3Lowering(*module, fusionPasses, CpuTarget{o.cpu, o.features}))) fail("q3 lowering failed: ", diagnostics);
+  if (o.verbose)
+    if (auto t = (*module)->getAttrOfType<q3::TargetAttr>(q3::kTargetAttrName))
+      std::fprintf(stderr, "qwen3c build: target %s: %lld-bit vectors, %lld vector registers; features %s\n",
+                   t.getCpu().str().c_str(), (long long)t.getVectorBits(), (long long)t.getVectorRegisters(),
+                   t.getFeatures().str().c_str());
   auto plan = q3::WeightPlan::read(*module);
   auto arena = (*module)->getAttrOfType<mlir::IntegerAttr>("q3.arena_bytes");
   if (!plan || !arena) fail("internal error: the q3 lowering left no weight plan");
