@@ -16,7 +16,8 @@ using namespace q3;
 #include "dialect/Q3OpsAttrDefs.cpp.inc"
 
 LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t tileRows,
-                                         int64_t tileBlocks, int64_t vectorWidth, int64_t prefetch, BoolAttr stageNorm) {
+                                         int64_t tileBlocks, int64_t vectorWidth, int64_t prefetch, BoolAttr stageNorm,
+                                         BoolAttr splitBlocks) {
   if (tileRows < 1) return emitError() << "tile_rows must be at least 1, got " << tileRows;
   if (tileBlocks < 1) return emitError() << "tile_blocks must be at least 1, got " << tileBlocks;
   if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16)
@@ -24,6 +25,7 @@ LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emit
                        << vectorWidth;
   if (prefetch < 0) return emitError() << "prefetch must be 0 (off) or more k steps, got " << prefetch;
   if (!stageNorm) return emitError() << "stage_norm must be true or false";
+  if (!splitBlocks) return emitError() << "split_blocks must be true or false";
   return success();
 }
 

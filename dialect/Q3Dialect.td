@@ -76,12 +76,16 @@ def Q3_LoweringConfigAttr : AttrDef<Q3_Dialect, "LoweringConfig"> {
     `prefetch`: how many k steps ahead each weight block is prefetched (0:
     off). `stage_norm`: a folded RMSNorm writes the normalised rows once
     and the tile reads them (else the norm is applied as x is loaded).
+    `split_blocks`: with vectors narrower than a block, compute a block's
+    vectors in separate passes over k (tile_rows * tile_blocks accumulators
+    per pass) rather than all at once: how AVX2 keeps 4 rows of a gated
+    (gate, up) pair in 16 registers.
   }];
   let parameters = (ins "int64_t":$tileRows, "int64_t":$tileBlocks, "int64_t":$vectorWidth,
-                        "int64_t":$prefetch, "::mlir::BoolAttr":$stageNorm);
+                        "int64_t":$prefetch, "::mlir::BoolAttr":$stageNorm, "::mlir::BoolAttr":$splitBlocks);
   let assemblyFormat = [{
     `<` `tile_rows` `=` $tileRows `,` `tile_blocks` `=` $tileBlocks `,` `vector_width` `=` $vectorWidth `,`
-        `prefetch` `=` $prefetch `,` `stage_norm` `=` $stageNorm `>`
+        `prefetch` `=` $prefetch `,` `stage_norm` `=` $stageNorm `,` `split_blocks` `=` $splitBlocks `>`
   }];
   let genVerifyDecl = 1;
 }

@@ -340,12 +340,14 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
     SmallVector<Value> nb;
     for (int64_t r = 0; r < RB; ++r) nb.push_back(arith::AddIOp::create(b, loc, nb0, idx(r)));
     // Rows m0 .. m0 + rows - 1 against the RB blocks.
-    auto tile = [&](Value m0, int64_t rows) {
+    // Vectors h0 .. h0 + hn - 1 of each block (all H at once, or one per
+    // pass with split_blocks).
+    auto tile = [&](Value m0, int64_t rows, int64_t h0, int64_t hn) {
       SmallVector<Value> ms;
       for (int64_t i = 0; i < rows; ++i) ms.push_back(i ? arith::AddIOp::create(b, loc, m0, idx(i)) : m0);
-      // Accumulator of block r, vector h, row i.
-      auto at = [&](int64_t r, int64_t h, int64_t i) { return size_t((r * H + h) * rows + i); };
-      SmallVector<Value> init(RB * H * rows, zeros(VW));
+      // Accumulator of block r, vector h0 + h, row i.
+      auto at = [&](int64_t r, int64_t h, int64_t i) { return size_t((r * hn + h) * rows + i); };
+      SmallVector<Value> init(RB * hn * rows, zeros(VW));
       auto acc = loopAcc(idx(0), idx(K), 1, init, [&](Value k, ValueRange a) {
         Value g = norm ? loadScalar(norm, {k}) : Value();
         SmallVector<Value> xb;
@@ -360,8 +362,8 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
             memref::PrefetchOp::create(b, loc, wp, ValueRange{nb[r], arith::AddIOp::create(b, loc, k, idx(ahead)), idx(0)},
                                        /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
         for (int64_t r = 0; r < RB; ++r)
-          for (int64_t h = 0; h < H; ++h) {
-            Value wv = loadVec(wp, {nb[r], k, idx(h * VW)}, VW);
+          for (int64_t h = 0; h < hn; ++h) {
+            Value wv = loadVec(wp, {nb[r], k, idx((h0 + h) * VW)}, VW);
             for (int64_t i = 0; i < rows; ++i) next[at(r, h, i)] = vector::FMAOp::create(b, loc, wv, xb[i], a[at(r, h, i)]);
           }
         return next;
@@ -371,7 +373,7 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
         for (int64_t i = 0; i < rows; ++i) {
           Value inv = vector::BroadcastOp::create(b, loc, vt, loadScalar(f.invRms, {ms[i]}));
           for (int64_t r = 0; r < RB; ++r)
-            for (int64_t h = 0; h < H; ++h) res[at(r, h, i)] = arith::MulFOp::create(b, loc, res[at(r, h, i)], inv);
+            for (int64_t h = 0; h < hn; ++h) res[at(r, h, i)] = arith::MulFOp::create(b, loc, res[at(r, h, i)], inv);
         }
       // Stores the tile into output `p`, whose first block is `first`.
       auto store = [&](int64_t p, int64_t first) {
@@ -379,8 +381,8 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
           Value blk = first ? Value(arith::SubIOp::create(b, loc, nb[r], idx(first))) : nb[r];
           if (f.gated) blk = arith::DivUIOp::create(b, loc, blk, idx(2));
           Value col0 = arith::MulIOp::create(b, loc, blk, idx(16));
-          for (int64_t h = 0; h < H; ++h) {
-            Value col = h ? Value(arith::AddIOp::create(b, loc, col0, idx(h * VW))) : col0;
+          for (int64_t h = 0; h < hn; ++h) {
+            Value col = h0 + h ? Value(arith::AddIOp::create(b, loc, col0, idx((h0 + h) * VW))) : col0;
             for (int64_t i = 0; i < rows; ++i) {
               Value v = res[at(r, h, i)];
               if (f.gated) v = arith::MulFOp::create(b, loc, silu(v), res[at(r + 1, h, i)]);
@@ -404,9 +406,13 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
       };
       chain(0);
     };
+    auto passes = [&](Value m0, int64_t rows) {
+      if (!f.tiling.splitBlocks) return tile(m0, rows, 0, H);
+      for (int64_t h0 = 0; h0 < H; ++h0) tile(m0, rows, h0, 1);
+    };
     int64_t tiled = M / MB * MB;
-    if (tiled > 0) loop(0, tiled, MB, [&](Value m0) { tile(m0, MB); });
-    if (tiled < M) loop(tiled, M, 1, [&](Value m) { tile(m, 1); });
+    if (tiled > 0) loop(0, tiled, MB, [&](Value m0) { passes(m0, MB); });
+    if (tiled < M) loop(tiled, M, 1, [&](Value m) { passes(m, 1); });
   });
 }
 

@@ -55,19 +55,28 @@ LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target) {
   // bf16) ahead (+~10% tokens/s on the 0.6B); prefill reuses blocks from cache.
   t.prefetch = M == 1 ? 64 : 0;
   t.stageNorm = stagesFoldedNorm(M);
-  // Largest tile (most accumulators, then more rows: each weight vector
-  // reused more) that fits: accumulators + one broadcast per row + a weight
-  // vector within the register file.
-  int64_t best = 0;
+  // The tile with the most rows (each weight vector, widened from bf16 at
+  // some cost, is reused per row), then the most accumulators, that fits:
+  // accumulators + one broadcast per row + a weight vector within the
+  // register file. A block's vectors all at once first; in split passes
+  // (fewer accumulators, the block's weights read once per pass) only if
+  // that fits more rows.
+  int64_t bestRows = 0, best = 0;
   for (int64_t rows : {4, 2, 1}) {
     if (rows > 1 && M < rows) continue;
-    for (int64_t blocks : {4, 2, 1}) {
-      if (!blocksFit(op, blocks)) continue;
-      int64_t acc = rows * blocks * perBlock;
-      if (acc + rows + 1 > registers || acc > kMaxAccumulators || acc <= best) continue;
-      best = acc;
-      t.rows = rows;
-      t.blocks = blocks;
+    for (bool split : {false, true}) {
+      if (split && perBlock == 1) continue;
+      for (int64_t blocks : {4, 2, 1}) {
+        if (!blocksFit(op, blocks)) continue;
+        int64_t acc = rows * blocks * (split ? 1 : perBlock);
+        if (acc + rows + 1 > registers || acc > kMaxAccumulators) continue;
+        if (rows < bestRows || (rows == bestRows && acc <= best)) continue;
+        bestRows = rows;
+        best = acc;
+        t.rows = rows;
+        t.blocks = blocks;
+        t.splitBlocks = split;
+      }
     }
   }
   if (best == 0) { // nothing fits: one row, the smallest legal block count
@@ -96,6 +105,7 @@ LinearTiling linearTilingOf(Operation *op, std::string &error) {
   t.vectorWidth = attr.getVectorWidth();
   t.prefetch = attr.getPrefetch();
   t.stageNorm = attr.getStageNorm().getValue();
+  t.splitBlocks = attr.getSplitBlocks().getValue();
   if (!blocksFit(op, t.blocks))
     error = "q3.lowering_config: tile_blocks = " + std::to_string(t.blocks) +
             " does not divide every output part into whole 16-row blocks" +
@@ -108,7 +118,8 @@ LinearTiling linearTilingOf(Operation *op, std::string &error) {
 }
 
 LoweringConfigAttr toAttr(MLIRContext *ctx, const LinearTiling &t) {
-  return LoweringConfigAttr::get(ctx, t.rows, t.blocks, t.vectorWidth, t.prefetch, BoolAttr::get(ctx, t.stageNorm));
+  return LoweringConfigAttr::get(ctx, t.rows, t.blocks, t.vectorWidth, t.prefetch, BoolAttr::get(ctx, t.stageNorm),
+                                 BoolAttr::get(ctx, t.splitBlocks));
 }
 
 } // namespace q3

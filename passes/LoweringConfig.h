@@ -8,7 +8,7 @@
 // the mechanism checks that it is legal.
 //
 //   q3.lowering_config = #q3.lowering_config<tile_rows = 4, tile_blocks = 4,
-//       vector_width = 16, prefetch = 64, stage_norm = false>
+//       vector_width = 16, prefetch = 64, stage_norm = false, split_blocks = false>
 //
 //===----------------------------------------------------------------------===//
 #ifndef QWEN3C_PASSES_LOWERINGCONFIG_H
@@ -30,8 +30,9 @@ struct LinearTiling {
   int64_t vectorWidth = 16;     // f32 lanes per vector operation (16: zmm, 8: ymm)
   int64_t prefetch = 0;         // k steps each weight block is prefetched ahead, 0 off
   bool stageNorm = false;       // a folded norm writes normalised rows once (else applied on load)
-  // Vector accumulators the tile keeps in registers.
-  int64_t accumulators() const { return rows * blocks * (16 / vectorWidth); }
+  bool splitBlocks = false;     // one pass over k per vector of a block (see #q3.lowering_config)
+  // Vector accumulators the tile keeps in registers during one pass.
+  int64_t accumulators() const { return rows * blocks * (splitBlocks ? 1 : 16 / vectorWidth); }
 };
 
 inline constexpr const char *kLoweringConfigAttrName = "q3.lowering_config";
@@ -41,9 +42,11 @@ inline constexpr const char *kLoweringConfigAttrName = "q3.lowering_config";
 bool isTiledProduct(mlir::Operation *op);
 
 // The strategy: for `target`, the widest vector the CPU has (16 f32 lanes
-// with AVX-512, 8 with AVX2), and the largest register tile whose
+// with AVX-512, 8 with AVX2), and the register tile with the most rows (each
+// widened weight vector reused per row), then the most accumulators, whose
 // accumulators, broadcasts and a weight vector fit its vector registers
-// (AVX-512: 4 x 4 = 16 zmm accumulators; AVX2: 4 rows x 1 block = 8 ymm);
+// (AVX-512: 4 x 4 = 16 zmm accumulators; AVX2: 4 rows x 1 block = 8 ymm, or
+// 4 rows x 2 blocks in split passes for a gated pair);
 // one row at decode, each block prefetched 64 k steps ahead (2 KiB of bf16,
 // tuned on the 0.6B). A folded norm is staged for several rows (prefill):
 // applied per k in a compute-bound tile it cost ~20% (0.6B, pp256).

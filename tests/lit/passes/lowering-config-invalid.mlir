@@ -5,7 +5,7 @@
 module attributes {q3.num_layers = 1 : i64} {
   func.func @illegal(%x: tensor<1x64xf32>) -> tensor<1x128xf32> {
     %w = q3.weight "w" : tensor<128x64xf32>
-    %y = q3.linear %x, %w {q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 3, vector_width = 16, prefetch = 0, stage_norm = false>} : tensor<1x64xf32>, tensor<128x64xf32>
+    %y = q3.linear %x, %w {q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 3, vector_width = 16, prefetch = 0, stage_norm = false, split_blocks = false>} : tensor<1x64xf32>, tensor<128x64xf32>
     return %y : tensor<1x128xf32>
   }
 }
@@ -24,11 +24,11 @@ module attributes {q3.num_layers = 1 : i64} {
 // RUN: not qwen3c-opt %t3.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=PREFETCH
 // PREFETCH: error: prefetch must be 0 (off) or more k steps, got -1
 // A dictionary where the typed attribute belongs.
-// RUN: sed -e 's/#q3.lowering_config<tile_rows = 1, tile_blocks = 3, vector_width = 16, prefetch = 0, stage_norm = false>/{tile_rows = 1 : i64}/' %s > %t4.mlir
+// RUN: sed -e 's/#q3.lowering_config<tile_rows = 1, tile_blocks = 3, vector_width = 16, prefetch = 0, stage_norm = false, split_blocks = false>/{tile_rows = 1 : i64}/' %s > %t4.mlir
 // RUN: not qwen3c-opt %t4.mlir --q3-choose-weight-layouts --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=DICT
 // DICT: error: 'q3.linear' op q3.lowering_config must be a #q3.lowering_config<...>
 // No config at all on a k16 product.
-// RUN: sed -e 's/ {q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 3, vector_width = 16, prefetch = 0, stage_norm = false>}//' %s > %t5.mlir
+// RUN: sed -e 's/ {q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 3, vector_width = 16, prefetch = 0, stage_norm = false, split_blocks = false>}//' %s > %t5.mlir
 // RUN: not qwen3c-opt %t5.mlir --q3-choose-weight-layouts --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
 // NONE: error: 'q3.linear' op has no q3.lowering_config (run q3-choose-lowering-config: the lowering does not choose)
 // The strategy without a target.

@@ -15,7 +15,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 }
 // AVX-512 decode: one row, 4 blocks of one zmm each, prefetch 64 k steps ahead.
 // STRATEGY: q3.weight "w" {q3.layout = #q3.layout<k16>}
-// STRATEGY: q3.linear {{.*}} {q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 4, vector_width = 16, prefetch = 64, stage_norm = false>}
+// STRATEGY: q3.linear {{.*}} {q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 4, vector_width = 16, prefetch = 64, stage_norm = false, split_blocks = false>}
 // LOWERED-LABEL: func.func @decode
 // LOWERED: scf.parallel
 // LOWERED: memref.prefetch
@@ -33,7 +33,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
   }
 }
 // AVX-512 prefill: 4 rows x 4 blocks, 16 zmm accumulators, no prefetch.
-// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 4, tile_blocks = 4, vector_width = 16, prefetch = 0, stage_norm = true>
+// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 4, tile_blocks = 4, vector_width = 16, prefetch = 0, stage_norm = true, split_blocks = false>
 // LOWERED-LABEL: func.func @prefill
 // LOWERED-NOT: memref.prefetch
 // LOWERED-COUNT-16: vector.fma {{.*}} : vector<16xf32>
@@ -51,7 +51,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 }
 // AVX2 prefill: 8-lane vectors (a block is two ymm), 4 rows x 1 block: 8
 // accumulators + 4 broadcasts + a weight vector of the 16 ymm registers.
-// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 4, tile_blocks = 1, vector_width = 8, prefetch = 0, stage_norm = true>
+// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 4, tile_blocks = 1, vector_width = 8, prefetch = 0, stage_norm = true, split_blocks = false>
 // LOWERED-LABEL: func.func @prefill_avx2
 // LOWERED-COUNT-8: vector.fma {{.*}} : vector<8xf32>
 // LOWERED-NOT: vector.fma
@@ -67,7 +67,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
   }
 }
 // AVX2 decode: one row, 4 blocks of two ymm each.
-// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 4, vector_width = 8, prefetch = 64, stage_norm = false>
+// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 4, vector_width = 8, prefetch = 64, stage_norm = false, split_blocks = false>
 // LOWERED-LABEL: func.func @decode_avx2
 // LOWERED-COUNT-8: vector.fma {{.*}} : vector<8xf32>
 // LOWERED-NOT: vector.fma
@@ -78,15 +78,34 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v4", vector_bits = 512, vector_registers = 32, l2_bytes = 0, features = "avx2,fma,avx512f">} {
   func.func @pinned(%x: tensor<8x64xf32>) -> tensor<8x128xf32> {
     %w = q3.weight "w" : tensor<128x64xf32>
-    %y = q3.linear %x, %w {q3.lowering_config = #q3.lowering_config<tile_rows = 2, tile_blocks = 2, vector_width = 8, prefetch = 16, stage_norm = false>} : tensor<8x64xf32>, tensor<128x64xf32>
+    %y = q3.linear %x, %w {q3.lowering_config = #q3.lowering_config<tile_rows = 2, tile_blocks = 2, vector_width = 8, prefetch = 16, stage_norm = false, split_blocks = false>} : tensor<8x64xf32>, tensor<128x64xf32>
     return %y : tensor<8x128xf32>
   }
 }
 // Pinned by hand: the strategy leaves it, the lowering builds a 2 x 2 tile
 // of 8-lane vectors prefetching 16 steps ahead.
-// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 2, tile_blocks = 2, vector_width = 8, prefetch = 16, stage_norm = false>
+// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 2, tile_blocks = 2, vector_width = 8, prefetch = 16, stage_norm = false, split_blocks = false>
 // LOWERED-LABEL: func.func @pinned
 // LOWERED: memref.prefetch
 // LOWERED-COUNT-8: vector.fma {{.*}} : vector<8xf32>
 // LOWERED-NOT: vector.fma
 // LOWERED: scf.yield
+
+// -----
+
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v3", vector_bits = 256, vector_registers = 16, l2_bytes = 0, features = "avx,avx2,fma">} {
+  func.func @split(%x: tensor<8x64xf32>) -> tensor<8x128xf32> {
+    %w = q3.weight "w" : tensor<128x64xf32>
+    %y = q3.linear %x, %w {q3.lowering_config = #q3.lowering_config<tile_rows = 2, tile_blocks = 2, vector_width = 8, prefetch = 0, stage_norm = false, split_blocks = true>} : tensor<8x64xf32>, tensor<128x64xf32>
+    return %y : tensor<8x128xf32>
+  }
+}
+// Split passes: each 16-output block's two 8-lane vectors in separate k
+// loops, 2 rows x 2 blocks = 4 accumulators each.
+// STRATEGY: split_blocks = true>
+// LOWERED-LABEL: func.func @split
+// LOWERED-COUNT-4: vector.fma {{.*}} : vector<8xf32>
+// LOWERED: scf.yield
+// LOWERED-COUNT-4: vector.fma {{.*}} : vector<8xf32>
+// LOWERED: scf.yield
+// LOWERED-NOT: vector.fma
