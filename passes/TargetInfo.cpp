@@ -38,6 +38,17 @@ TargetInfo TargetInfo::fromLLVM(const std::string &cpuName, const std::string &e
   // Asked of a generic subtarget first: LLVM warns on stderr when it is
   // given an unknown CPU, and the error below says it better.
   std::unique_ptr<const llvm::MCSubtargetInfo> generic(target->createMCSubtargetInfo(triple, "", ""));
+  if (generic) // each extra feature must be one LLVM knows (it would only warn and ignore it)
+    for (llvm::StringRef f : llvm::split(llvm::StringRef(extraFeatures), ',')) {
+      f = f.trim();
+      if (f.empty()) continue;
+      bool known = false;
+      if (f[0] == '+' || f[0] == '-')
+        for (const auto &kv : generic->getAllProcessorFeatures()) known |= f.drop_front() == kv.Key;
+      if (!known)
+        throw std::runtime_error("--target-features: '" + f.str() +
+                                 "' is not +FEATURE or -FEATURE with an x86 feature LLVM knows (e.g. +avx512bf16)");
+    }
   std::unique_ptr<const llvm::MCSubtargetInfo> sti;
   if (generic && generic->isCPUStringValid(cpu)) sti.reset(target->createMCSubtargetInfo(triple, cpu, fs));
   if (!sti)
