@@ -29,6 +29,14 @@ LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emit
   return success();
 }
 
+LogicalResult AttentionConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t headBlock,
+                                          int64_t scoreBlock) {
+  if (headBlock < 1) return emitError() << "head_block must be at least 1, got " << headBlock;
+  if (scoreBlock != 4 && scoreBlock != 8 && scoreBlock != 16)
+    return emitError() << "score_block must be 4, 8 or 16 positions, got " << scoreBlock;
+  return success();
+}
+
 LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError, StringRef cpu, int64_t vectorBits,
                                  int64_t vectorRegisters, int64_t l2Bytes, StringRef features) {
   if (cpu.empty()) return emitError() << "cpu must name an LLVM CPU";

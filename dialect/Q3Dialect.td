@@ -90,6 +90,24 @@ def Q3_LoweringConfigAttr : AttrDef<Q3_Dialect, "LoweringConfig"> {
   let genVerifyDecl = 1;
 }
 
+// How one q3.attention is generated (q3-choose-lowering-config, from the
+// target): the query heads of one KV head handled together, and the block of
+// key positions whose scores fill one vector in the online softmax.
+def Q3_AttentionConfigAttr : AttrDef<Q3_Dialect, "AttentionConfig"> {
+  let mnemonic = "attention_config";
+  let summary = "head block and score block of one attention kernel";
+  let description = [{
+    `head_block` query heads (of the G that share a KV head; it divides G)
+    form one work item: each K and V row is loaded once for all of them,
+    and their query and output rows stay in registers. `score_block` key
+    positions fill one score vector of the online softmax (one vector exp
+    and one rescale of the state per block).
+  }];
+  let parameters = (ins "int64_t":$headBlock, "int64_t":$scoreBlock);
+  let assemblyFormat = "`<` `head_block` `=` $headBlock `,` `score_block` `=` $scoreBlock `>`";
+  let genVerifyDecl = 1;
+}
+
 // The CPU a module is compiled for (q3-set-target): what the strategy
 // passes read, and nothing else chooses from.
 def Q3_TargetAttr : AttrDef<Q3_Dialect, "Target"> {

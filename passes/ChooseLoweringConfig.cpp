@@ -17,6 +17,8 @@ struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringC
     getOperation().walk([&](mlir::Operation *op) {
       if (isTiledProduct(op) && !op->hasAttr(kLoweringConfigAttrName)) // a pinned config stays
         op->setAttr(kLoweringConfigAttrName, toAttr(&getContext(), chooseLinearTiling(op, *target)));
+      if (llvm::isa<AttentionOp>(op) && !op->hasAttr(kAttentionConfigAttrName))
+        op->setAttr(kAttentionConfigAttrName, toAttr(&getContext(), chooseAttentionTiling(op, *target)));
     });
   }
 };

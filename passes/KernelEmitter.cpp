@@ -548,14 +548,14 @@ void KernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offset)
 // them, at most 24 zmm); softmax is exact (max pass, exp-sum pass, PV pass),
 // or online in one pass when `scores` is null.
 void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offset, double scale,
-                              Value scores, Value out) {
+                              Value scores, Value out, const AttentionTiling &tiling) {
   auto qt = memrefOf(q);
   auto kt = memrefOf(k);
   int64_t T = qt.getDimSize(0), Hq = qt.getDimSize(1), D = qt.getDimSize(2);
   int64_t Hkv = kt.getDimSize(1), C = kt.getDimSize(2), G = Hq / Hkv, vw = vectorWidth(D);
-  int64_t nv = D / vw, gb = 1;
-  for (int64_t c = 1; c <= G; ++c)
-    if (G % c == 0 && c * nv <= 24) gb = c;
+  // Heads per work item and positions per score vector: the
+  // q3.attention_config (checked legal by the caller).
+  const int64_t nv = D / vw, gb = tiling.headBlock, SB = tiling.scoreBlock;
   int64_t blocks = G / gb;
   auto vt = VectorType::get({vw}, b.getF32Type());
   loop(0, T, 1, [&](Value t) {
@@ -597,11 +597,11 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
       if (!scores) {
         // Online softmax, flash-attention style: state per head is the
         // running maximum m, sum l and output rows o (in registers). Blocks
-        // of 16 positions: their scores go into one vector (never to
+        // of SB positions: their scores go into one vector (never to
         // memory), m' = max(m, block max), the state is rescaled once by
         // exp(m - m') and the block's exp(s - m') (one vector exp) weight
-        // the V rows. The last n % 16 positions update one at a time.
-        auto v16 = VectorType::get({16}, b.getF32Type());
+        // the V rows. The last n % SB positions update one at a time.
+        auto vsb = VectorType::get({SB}, b.getF32Type());
         SmallVector<Value> init;
         for (int64_t g = 0; g < gb; ++g) init.push_back(f32(-1e30)); // exp(-1e30 - m') is 0
         for (int64_t g = 0; g < gb; ++g) init.push_back(f32(0.0));
@@ -616,10 +616,10 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
           for (int64_t c2 = 0; c2 < nv; ++c2)
             next[2 * gb + g * nv + c2] = arith::MulFOp::create(b, loc, a[2 * gb + g * nv + c2], cv);
         };
-        Value nFull = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, n, idx(16)), idx(16));
-        auto blocked = loopAcc(idx(0), nFull, 16, init, [&](Value j0, ValueRange a) {
-          SmallVector<Value> sv(gb, zeros(16)), next(a.begin(), a.end()), js;
-          for (int64_t jj = 0; jj < 16; ++jj) {
+        Value nFull = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, n, idx(SB)), idx(SB));
+        auto blocked = loopAcc(idx(0), nFull, SB, init, [&](Value j0, ValueRange a) {
+          SmallVector<Value> sv(gb, zeros(SB)), next(a.begin(), a.end()), js;
+          for (int64_t jj = 0; jj < SB; ++jj) {
             js.push_back(jj ? Value(arith::AddIOp::create(b, loc, j0, idx(jj))) : j0);
             SmallVector<Value> sc = scoresAt(js.back());
             for (int64_t g = 0; g < gb; ++g) sv[g] = vector::InsertOp::create(b, loc, sc[g], sv[g], jj);
@@ -629,11 +629,11 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
             Value bmax = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF, sv[g]);
             Value mNew = arith::MaximumFOp::create(b, loc, a[g], bmax);
             Value p = math::ExpOp::create(
-                b, loc, arith::SubFOp::create(b, loc, sv[g], vector::BroadcastOp::create(b, loc, v16, mNew)));
+                b, loc, arith::SubFOp::create(b, loc, sv[g], vector::BroadcastOp::create(b, loc, vsb, mNew)));
             pvec.push_back(p);
             rescale(next, a, g, mNew, vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, p));
           }
-          for (int64_t jj = 0; jj < 16; ++jj) {
+          for (int64_t jj = 0; jj < SB; ++jj) {
             SmallVector<Value> pb;
             for (int64_t g = 0; g < gb; ++g)
               pb.push_back(vector::BroadcastOp::create(b, loc, vt, vector::ExtractOp::create(b, loc, pvec[g], jj)));

@@ -53,7 +53,8 @@ public:
   void kvWrite(mlir::Value value, mlir::Value cache, mlir::Value layer, mlir::Value offset);
   // `scores` null: online softmax (one pass, running maximum and sum).
   void attention(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer,
-                 mlir::Value offset, double scale, mlir::Value scores, mlir::Value out);
+                 mlir::Value offset, double scale, mlir::Value scores, mlir::Value out,
+                 const AttentionTiling &tiling);
   enum class Elementwise { SiLU, SwiGLU, Add, Mul };
   void elementwise(Elementwise kind, mlir::Value lhs, mlir::Value rhs, mlir::Value out);
   void moeRouter(mlir::Value logits, int64_t topK, bool normalise, mlir::Value probs,

@@ -362,7 +362,10 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         map.map(w.getResult(), cache); // in place
         return success();
       })
-      .Case([&](AttentionOp a) {
+      .Case([&](AttentionOp a) -> LogicalResult {
+        std::string error;
+        AttentionTiling tiling = attentionTilingOf(a, error);
+        if (!error.empty()) return a.emitOpError(error);
         auto keys = llvm::cast<RankedTensorType>(a.getKeys().getType());
         auto query = llvm::cast<RankedTensorType>(a.getQuery().getType());
         // One row of scores per query head (heads run in parallel), unless
@@ -372,7 +375,7 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
                            : arenaSlot(b, MemRefType::get({query.getDimSize(1), keys.getDimSize(2)}, b.getF32Type()));
         k.attention(buffer(a.getQuery()), buffer(a.getKeys()), buffer(a.getValues()),
                     map.lookup(a.getLayer()), map.lookup(a.getOffset()),
-                    a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()));
+                    a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()), tiling);
         return success();
       })
       .Case([&](SiLUOp s) {

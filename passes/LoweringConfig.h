@@ -65,6 +65,26 @@ inline bool stagesFoldedNorm(int64_t rows) { return rows > 1; }
 
 LoweringConfigAttr toAttr(mlir::MLIRContext *ctx, const LinearTiling &t);
 
+// The C++ face of #q3.attention_config (q3.attention's `q3.attention_config`).
+struct AttentionTiling {
+  int64_t headBlock = 1;   // query heads of one KV head per work item
+  int64_t scoreBlock = 16; // key positions per score vector (online softmax)
+};
+
+inline constexpr const char *kAttentionConfigAttrName = "q3.attention_config";
+
+// The strategy: the most query heads of a KV head (a divisor of the group)
+// whose query rows make at most 24 16-lane vectors (each K/V row is read once
+// for all of them; measured to beat fewer heads even where they spill, on
+// AVX2), at least one; score blocks of 16.
+AttentionTiling chooseAttentionTiling(mlir::Operation *attention, const TargetInfo &target);
+
+// The tiling q3.attention is lowered with: its q3.attention_config. Sets
+// `error` when it has none or head_block does not divide the group.
+AttentionTiling attentionTilingOf(mlir::Operation *attention, std::string &error);
+
+AttentionConfigAttr toAttr(mlir::MLIRContext *ctx, const AttentionTiling &t);
+
 } // namespace q3
 
 #endif

@@ -41,3 +41,11 @@ module attributes {q3.num_layers = 1 : i64} {
 // An unknown CPU for q3-set-target.
 // RUN: not qwen3c-opt %t5.mlir --q3-set-target=cpu=pentium9 -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU
 // CPU: error: --target-cpu: 'pentium9' is not an x86-64 CPU LLVM knows
+
+// Attention: a head block that does not divide the group, and none at all.
+// RUN: not qwen3c-opt %S/Inputs/attention-config.mlir --split-input-file --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=HEADS
+// HEADS: error: 'q3.attention' op q3.attention_config: head_block = 3 does not divide the 2 query heads of a KV head
+// HEADS: error: 'q3.attention' op has no q3.attention_config (run q3-choose-lowering-config: the lowering does not choose)
+// RUN: sed -e 's/score_block = 16/score_block = 5/' %S/Inputs/attention-config.mlir > %t7.mlir
+// RUN: not qwen3c-opt %t7.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=SCORES
+// SCORES: error: score_block must be 4, 8 or 16 positions, got 5

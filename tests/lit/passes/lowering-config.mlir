@@ -109,3 +109,26 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 // LOWERED-COUNT-4: vector.fma {{.*}} : vector<8xf32>
 // LOWERED: scf.yield
 // LOWERED-NOT: vector.fma
+
+// -----
+
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v3", vector_bits = 256, vector_registers = 16, l2_bytes = 0, features = "avx,avx2,fma">} {
+  func.func @attend(%q: tensor<1x4x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>, %p: index) -> tensor<1x4x32xf32> {
+    %l = arith.constant 0 : index
+    %o = q3.attention %q, %k, %v[%l] at %p {online_softmax, scale = 0.17677669529663687 : f64} : tensor<1x4x32xf32>, tensor<1x2x64x32xf32>
+    %o2 = q3.attention %q, %k, %v[%l] at %p {online_softmax, scale = 0.17677669529663687 : f64, q3.attention_config = #q3.attention_config<head_block = 1, score_block = 8>} : tensor<1x4x32xf32>, tensor<1x2x64x32xf32>
+    %s = q3.add %o, %o2 : tensor<1x4x32xf32>
+    return %s : tensor<1x4x32xf32>
+  }
+}
+// Attention: both query heads of a KV head in one work item (each K/V row
+// read once for them), score blocks of 16 positions; a pinned config with one
+// head per item and blocks of 8 is kept and built.
+// STRATEGY-LABEL: func.func @attend
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 1, score_block = 8>
+// LOWERED-LABEL: func.func @attend
+// LOWERED: scf.for {{.*}} step %c16
+// LOWERED: vector<16xf32>
+// LOWERED: scf.for {{.*}} step %c8
+// LOWERED: vector<8xf32>

@@ -1,0 +1,17 @@
+// Input of lowering-config-invalid.mlir: attention configs the lowering refuses.
+// -----
+module attributes {q3.num_layers = 1 : i64} {
+  func.func @bad(%q: tensor<1x4x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>, %p: index) -> tensor<1x4x32xf32> {
+    %l = arith.constant 0 : index
+    %o = q3.attention %q, %k, %v[%l] at %p {online_softmax, scale = 0.17677669529663687 : f64, q3.attention_config = #q3.attention_config<head_block = 3, score_block = 16>} : tensor<1x4x32xf32>, tensor<1x2x64x32xf32>
+    return %o : tensor<1x4x32xf32>
+  }
+}
+// -----
+module attributes {q3.num_layers = 1 : i64} {
+  func.func @none(%q: tensor<1x4x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>, %p: index) -> tensor<1x4x32xf32> {
+    %l = arith.constant 0 : index
+    %o = q3.attention %q, %k, %v[%l] at %p {online_softmax, scale = 0.17677669529663687 : f64} : tensor<1x4x32xf32>, tensor<1x2x64x32xf32>
+    return %o : tensor<1x4x32xf32>
+  }
+}
