@@ -171,7 +171,7 @@ q3::TargetInfo describeTarget(const CpuTarget &target) {
   }
 }
 
-void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const CpuTarget &target,
+void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const q3::TargetInfo &target,
                 const std::string &objectPath, const std::string &asmPath) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
@@ -182,8 +182,7 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const Cp
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmContext, "qwen3c_model");
   if (!llvmModule) fail("internal error: translation to LLVM IR failed");
-  q3::TargetInfo info = describeTarget(target);
-  std::unique_ptr<llvm::TargetMachine> tm = makeTargetMachine(info);
+  std::unique_ptr<llvm::TargetMachine> tm = makeTargetMachine(target);
   llvmModule->setDataLayout(tm->createDataLayout());
   llvmModule->setTargetTriple(tm->getTargetTriple());
 
@@ -198,11 +197,11 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const Cp
   // family emits them yet: recording amx-* would make a host build refuse to
   // start on an AMX-less CPU (and ask the kernel for tile state) for code
   // that never touches a tile. The AMX family will record them when it lands.
-  std::string features;
-  for (const auto &f : info.features)
-    if (f.rfind("amx-", 0) != 0) features += (features.empty() ? "" : ",") + f;
-  addStringGlobal(*llvmModule, "qwen3c_target_cpu", info.cpu);
-  addStringGlobal(*llvmModule, "qwen3c_target_features", features);
+  std::vector<std::string> recorded;
+  for (const auto &f : target.features)
+    if (!llvm::StringRef(f).starts_with("amx-")) recorded.push_back(f);
+  addStringGlobal(*llvmModule, "qwen3c_target_cpu", target.cpu);
+  addStringGlobal(*llvmModule, "qwen3c_target_features", llvm::join(recorded, ","));
   // O3, as clang would run it.
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;

@@ -55,7 +55,7 @@ mlir::LogicalResult runLLVMLowering(mlir::ModuleOp module);
 // added by the linker (see Linker.h), so they never pass through memory here.
 // With `asmPath`, also writes the same code as assembly there.
 void emitObject(mlir::ModuleOp module, const std::vector<int64_t> &modelInfo,
-                const CpuTarget &target, const std::string &objectPath, const std::string &asmPath = "");
+                const q3::TargetInfo &target, const std::string &objectPath, const std::string &asmPath = "");
 
 } // namespace q3c
 

@@ -43,6 +43,10 @@ struct ModelConfig {
   // and then only every decoder_sparse_step-th layer (1-based).
   bool isSparseLayer(int64_t layer) const;
 
+  // The KV-cache capacity `build`, `emit-ir` and `run-eager` use without
+  // --max-context: min(4096, max_position_embeddings).
+  int64_t defaultContext() const { return maxPositionEmbeddings < 4096 ? maxPositionEmbeddings : 4096; }
+
   // Parameters: all of them, and those one token touches (MoE: k experts).
   int64_t parameterCount() const;
   int64_t activeParameterCount() const;

@@ -544,9 +544,9 @@ void KernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offset)
 
 // Per query token, work items are blocks of `gb` query heads that share a
 // kv head (GQA), so each K and V row is loaded once per block, not once per
-// head. Query rows and the output rows stay in registers (gb * D / vw of
-// them, at most 24 zmm); softmax is exact (max pass, exp-sum pass, PV pass),
-// or online in one pass when `scores` is null.
+// head (gb is the q3.attention_config's head_block). Query rows and the
+// output rows stay in registers (gb * D / vw of each); softmax is exact (max
+// pass, exp-sum pass, PV pass), or online in one pass when `scores` is null.
 void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offset, double scale,
                               Value scores, Value out, const AttentionTiling &tiling) {
   auto qt = memrefOf(q);

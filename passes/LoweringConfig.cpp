@@ -61,6 +61,8 @@ LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target) {
   // register file. A block's vectors all at once first; in split passes
   // (fewer accumulators, the block's weights read once per pass) only if
   // that fits more rows.
+  // Nothing fits only when no block count divides the output parts; the
+  // lowering then refuses the default one-row, one-block tile by name.
   int64_t bestRows = 0, best = 0;
   for (int64_t rows : {4, 2, 1}) {
     if (rows > 1 && M < rows) continue;
@@ -78,14 +80,6 @@ LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target) {
         t.splitBlocks = split;
       }
     }
-  }
-  if (best == 0) { // nothing fits: one row, the smallest legal block count
-    t.rows = 1;
-    for (int64_t blocks : {1, 2, 4})
-      if (blocksFit(op, blocks)) {
-        t.blocks = blocks;
-        break;
-      }
   }
   return t;
 }

@@ -71,10 +71,8 @@ struct PlanWeightsPass : impl::PlanWeightsBase<PlanWeightsPass> {
         s.layout = layout;
         plan.slots.push_back(s);
       } else if (plan.slots[it->second].layout != layout) {
-        WeightSlot wanted;
-        wanted.layout = layout;
         op->emitOpError("weight '") << pattern << "' is wanted in two layouts: "
-                                    << plan.slots[it->second].layoutName() << " and " << wanted.layoutName();
+                                    << plan.slots[it->second].layoutName() << " and " << layoutName(layout);
         failedType = true;
       } else if (plan.slots[it->second].type != type) {
         op->emitOpError("weight '") << pattern << "' is used with two types: "

@@ -18,6 +18,18 @@ using namespace mlir;
 
 namespace q3 {
 
+namespace {
+
+// Whether `sti`'s target has a feature of that name: MCSubtargetInfo's
+// checkFeatures aborts on one it does not know.
+bool knowsFeature(const llvm::MCSubtargetInfo &sti, llvm::StringRef name) {
+  for (const auto &kv : sti.getAllProcessorFeatures())
+    if (name == kv.Key) return true;
+  return false;
+}
+
+} // namespace
+
 bool TargetInfo::has(const std::string &feature) const {
   return std::find(features.begin(), features.end(), feature) != features.end();
 }
@@ -42,10 +54,7 @@ TargetInfo TargetInfo::fromLLVM(const std::string &cpuName, const std::string &e
     for (llvm::StringRef f : llvm::split(llvm::StringRef(extraFeatures), ',')) {
       f = f.trim();
       if (f.empty()) continue;
-      bool known = false;
-      if (f[0] == '+' || f[0] == '-')
-        for (const auto &kv : generic->getAllProcessorFeatures()) known |= f.drop_front() == kv.Key;
-      if (!known)
+      if ((f[0] != '+' && f[0] != '-') || !knowsFeature(*generic, f.drop_front()))
         throw std::runtime_error("--target-features: '" + f.str() +
                                  "' is not +FEATURE or -FEATURE with an x86 feature LLVM knows (e.g. +avx512bf16)");
     }
@@ -57,11 +66,8 @@ TargetInfo TargetInfo::fromLLVM(const std::string &cpuName, const std::string &e
   TargetInfo t;
   t.cpu = cpu;
   t.llvmFeatures = fs;
-  for (const auto &name : qwen3c_rt::checkableCpuFeatures()) {
-    bool known = false; // checkFeatures aborts on a name LLVM does not know
-    for (const auto &kv : sti->getAllProcessorFeatures()) known |= name == kv.Key;
-    if (known && sti->checkFeatures("+" + name)) t.features.push_back(name);
-  }
+  for (const auto &name : qwen3c_rt::checkableCpuFeatures())
+    if (knowsFeature(*sti, name) && sti->checkFeatures("+" + name)) t.features.push_back(name);
   bool avx512 = t.has("avx512f");
   t.vectorBits = avx512 ? 512 : t.has("avx") ? 256 : 128;
   t.vectorRegisters = avx512 ? 32 : 16;
@@ -82,9 +88,7 @@ FailureOr<TargetInfo> TargetInfo::fromModule(ModuleOp module) {
 }
 
 TargetAttr TargetInfo::toAttr(MLIRContext *ctx) const {
-  std::string list;
-  for (const auto &f : features) list += (list.empty() ? "" : ",") + f;
-  return TargetAttr::get(ctx, cpu, vectorBits, vectorRegisters, l2Bytes, list);
+  return TargetAttr::get(ctx, cpu, vectorBits, vectorRegisters, l2Bytes, llvm::join(features, ","));
 }
 
 TargetInfo TargetInfo::fromAttr(TargetAttr attr) {

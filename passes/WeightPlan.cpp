@@ -9,7 +9,9 @@ using namespace mlir;
 
 namespace q3 {
 
-std::string WeightSlot::layoutName() const { return layout ? stringifyWeightLayout(*layout).str() : "row"; }
+std::string layoutName(std::optional<WeightLayout> layout) {
+  return layout ? stringifyWeightLayout(*layout).str() : "row";
+}
 
 
 bool packedInStack(Operation *weight) {

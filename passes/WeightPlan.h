@@ -14,6 +14,9 @@
 
 namespace q3 {
 
+// "row" (none), "k16" or "k16_gated", as in the plan and error messages.
+std::string layoutName(std::optional<WeightLayout> layout);
+
 // One weight name pattern and its instances: offsets[layer] (or offsets[0]
 // for a global weight) in bytes, -1 where a layer does not have it.
 // A stacked weight (q3.concat) lists its checkpoint names in `parts`, rows in
@@ -27,8 +30,7 @@ struct WeightSlot {
   // stacked [gate; up]: k16 with gate block j and up block j adjacent
   // (blocks 2j and 2j + 1), so one register tile holds both halves.
   std::optional<WeightLayout> layout;
-  // "row", "k16" or "k16_gated", as in the plan and error messages.
-  std::string layoutName() const;
+  std::string layoutName() const { return q3::layoutName(layout); }
   std::vector<int64_t> offsets;
   int64_t bytes() const;
 };

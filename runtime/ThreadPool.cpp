@@ -82,7 +82,7 @@ public:
     workers.clear();
     stop.store(false);
     count = n;
-    for (int i = 1; i < n; ++i) workers.emplace_back([this, i] { work(i); });
+    for (int i = 1; i < n; ++i) workers.emplace_back([this] { work(); });
   }
   int size() const { return count; }
 
@@ -160,8 +160,7 @@ private:
     return false;
   }
 
-  void work(int id) {
-    (void)id;
+  void work() {
     tlInRegion = true;
     uint32_t seen = epoch.load();
     while (true) {

@@ -91,11 +91,7 @@ struct TempDir {
   }
 };
 
-constexpr int64_t kDefaultMaxContext = 4096;
-
-void buildResolved(const BuildOptions &o, Checkpoint &ck, std::chrono::steady_clock::time_point t0);
-
-void build(const BuildOptions &o) {
+void build(BuildOptions o) {
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
   auto dt = parseTorchDType(o.dtype);
@@ -103,27 +99,17 @@ void build(const BuildOptions &o) {
   if (fs::is_directory(o.output)) fail(o.output, ": is a folder, not an executable path");
   if (o.weights != "auto" && o.weights != "embed" && o.weights != "sidecar")
     fail("--weights: '", o.weights, "' is not auto, embed or sidecar");
-  describeTarget(CpuTarget{o.cpu, o.features}); // an unknown CPU fails here, in one line
+  const CpuTarget cpuTarget{o.cpu, o.features};
+  const q3::TargetInfo target = describeTarget(cpuTarget); // an unknown CPU fails here, in one line
   Checkpoint ck = Checkpoint::open(o.checkpoint);
   const ModelConfig &c = ck.config();
-  BuildOptions resolved = o;
-  resolved.context = o.contextGiven ? o.context : std::min<int64_t>(kDefaultMaxContext, c.maxPositionEmbeddings);
-  if (resolved.context < 1 || resolved.context > c.maxPositionEmbeddings)
-    fail("--max-context: ", resolved.context, " is outside 1..", c.maxPositionEmbeddings, " (max_position_embeddings)");
-  if (o.chunk < 1 || o.chunk > resolved.context) fail("--chunk: must be between 1 and --max-context (",
-                                                      resolved.context, ")");
+  if (!o.contextGiven) o.context = c.defaultContext();
+  if (o.context < 1 || o.context > c.maxPositionEmbeddings)
+    fail("--max-context: ", o.context, " is outside 1..", c.maxPositionEmbeddings, " (max_position_embeddings)");
+  if (o.chunk < 1 || o.chunk > o.context) fail("--chunk: must be between 1 and --max-context (", o.context, ")");
   if (o.verbose)
-    std::fprintf(stderr, "qwen3c build: max context %lld positions%s, prefill chunk %lld\n",
-                 (long long)resolved.context, o.contextGiven ? "" : " (default: min(4096, max_position_embeddings))",
-                 (long long)o.chunk);
-  buildResolved(resolved, ck, t0);
-}
-
-void buildResolved(const BuildOptions &o, Checkpoint &ck, std::chrono::steady_clock::time_point t0) {
-  using clock = std::chrono::steady_clock;
-  const ModelConfig &c = ck.config();
-  auto dt = parseTorchDType(o.dtype);
-
+    std::fprintf(stderr, "qwen3c build: max context %lld positions%s, prefill chunk %lld\n", (long long)o.context,
+                 o.contextGiven ? "" : " (default: min(4096, max_position_embeddings))", (long long)o.chunk);
   GraphOptions g;
   g.prefillChunk = o.chunk;
   g.maxContext = o.context;
@@ -163,7 +149,7 @@ void buildResolved(const BuildOptions &o, Checkpoint &ck, std::chrono::steady_cl
   phaseReached("lower");
   if (!o.dumpAfter.empty()) fs::create_directories(o.dumpDir);
   setIRDump({o.dumpAfter, o.dumpDir});
-  if (mlir::failed(runQ3Lowering(*module, fusionPasses, CpuTarget{o.cpu, o.features}))) fail("q3 lowering failed: ", diagnostics);
+  if (mlir::failed(runQ3Lowering(*module, fusionPasses, cpuTarget))) fail("q3 lowering failed: ", diagnostics);
   if (o.verbose)
     if (auto t = (*module)->getAttrOfType<q3::TargetAttr>(q3::kTargetAttrName))
       std::fprintf(stderr, "qwen3c build: target %s: %lld-bit vectors, %lld vector registers; features %s\n",
@@ -236,7 +222,7 @@ void buildResolved(const BuildOptions &o, Checkpoint &ck, std::chrono::steady_cl
   info[kModelId] = int64_t(id.value());
   std::string object = tmp.file("model.o");
   phaseReached("codegen");
-  emitObject(*module, info, CpuTarget{o.cpu, o.features}, object, o.asmPath);
+  emitObject(*module, info, target, object, o.asmPath);
   auto t3 = clock::now();
   std::vector<EmbeddedBlob> blobs;
   if (!sidecar) blobs.push_back({blobPath, "qwen3c_weights"});

@@ -8,7 +8,6 @@
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -34,7 +33,7 @@ void addEmitIRCommand(CLI::App &app) {
     ModelConfig c = ModelConfig::load(configPath);
     GraphOptions g;
     g.prefillChunk = o->chunk;
-    g.maxContext = o->context > 0 ? o->context : std::min<int64_t>(4096, c.maxPositionEmbeddings);
+    g.maxContext = o->context > 0 ? o->context : c.defaultContext();
     auto dt = parseTorchDType(o->cacheDtype);
     if (!dt) fail("--cache-dtype: '", o->cacheDtype, "' is not f32, bf16 or f16");
     g.cacheDType = *dt;

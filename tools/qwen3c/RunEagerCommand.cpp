@@ -55,7 +55,7 @@ void addRunEagerCommand(CLI::App &app) {
   cmd->callback([o, cmd] {
     if (o->chunk < 1) fail("--chunk: must be at least 1");
     ModelConfig probe = ModelConfig::load(o->checkpoint + "/config.json");
-    int64_t capacity = o->capacity ? o->capacity : std::min<int64_t>(4096, probe.maxPositionEmbeddings);
+    int64_t capacity = o->capacity ? o->capacity : probe.defaultContext();
     if (capacity < 1 || capacity > probe.maxPositionEmbeddings)
       fail("--max-context: ", capacity, " is outside 1..", probe.maxPositionEmbeddings, " (max_position_embeddings)");
     qwen3c_rt::RunOptions defaults;
