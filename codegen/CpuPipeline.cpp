@@ -161,6 +161,26 @@ void addStringGlobal(llvm::Module &m, const std::string &name, const std::string
   new llvm::GlobalVariable(m, text->getType(), /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage, text, name);
 }
 
+// qwen3c_prompt_entries: {rows, _mlir_ciface_ wrapper} per logits-free
+// prefill entry, in increasing rows.
+void addPromptEntryTable(llvm::Module &m, const std::vector<int64_t> &chunks) {
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *entryType = llvm::StructType::get(ctx, {i64, ptr});
+  std::vector<llvm::Constant *> entries;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    std::string name = i == 0 ? "_mlir_ciface_prefill_nologits"
+                              : "_mlir_ciface_prefill_" + std::to_string(chunks[i]) + "_nologits";
+    llvm::Function *fn = m.getFunction(name);
+    if (!fn) fail("internal error: the model has no ", name, " for its prompt chunk of ", chunks[i]);
+    entries.push_back(llvm::ConstantStruct::get(entryType, {llvm::ConstantInt::get(i64, chunks[i]), fn}));
+  }
+  auto *tableType = llvm::ArrayType::get(entryType, entries.size());
+  new llvm::GlobalVariable(m, tableType, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
+                           llvm::ConstantArray::get(tableType, entries), "qwen3c_prompt_entries");
+}
+
 } // namespace
 
 q3::TargetInfo describeTarget(const CpuTarget &target) {
@@ -171,8 +191,8 @@ q3::TargetInfo describeTarget(const CpuTarget &target) {
   }
 }
 
-void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const q3::TargetInfo &target,
-                const std::string &objectPath, const std::string &asmPath) {
+void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const std::vector<int64_t> &promptChunks,
+                const q3::TargetInfo &target, const std::string &objectPath, const std::string &asmPath) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -192,6 +212,7 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const q3
                            llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantDataArray::get(llvmContext, llvm::ArrayRef<int64_t>(modelInfo)),
                            "qwen3c_model_info");
+  if (!promptChunks.empty()) addPromptEntryTable(*llvmModule, promptChunks);
   // What the runtime checks before running any of this code.
   // AMX instructions only come from explicit tile intrinsics, and no kernel
   // family emits them yet: recording amx-* would make a host build refuse to

@@ -54,8 +54,12 @@ mlir::LogicalResult runLLVMLowering(mlir::ModuleOp module);
 // `qwen3c_target_cpu` / `qwen3c_target_features` (what the runtime checks). The weights are
 // added by the linker (see Linker.h), so they never pass through memory here.
 // With `asmPath`, also writes the same code as assembly there.
+// `promptChunks` (increasing) names the logits-free prefill entries, the
+// first @prefill_nologits and the others @prefill_<T>_nologits: they become
+// `qwen3c_prompt_entries` (rows, function), the table the runtime plans a
+// prompt's chunks from.
 void emitObject(mlir::ModuleOp module, const std::vector<int64_t> &modelInfo,
-                const q3::TargetInfo &target, const std::string &objectPath, const std::string &asmPath = "");
+                const std::vector<int64_t> &promptChunks, const q3::TargetInfo &target, const std::string &objectPath, const std::string &asmPath = "");
 
 } // namespace q3c
 

@@ -11,4 +11,11 @@
 #define GET_ATTRDEF_CLASSES
 #include "dialect/Q3OpsAttrDefs.h.inc"
 
+namespace q3 {
+// Unit attribute on an entry point whose logits nobody reads (the large
+// prompt chunks): q3-add-logits-free-prefill replaces it by its
+// logits-free form `<name>_nologits`.
+inline constexpr const char *kPromptOnlyAttr = "q3.prompt_only";
+} // namespace q3
+
 #endif

@@ -58,6 +58,8 @@ public:
     m->setAttr("q3.sparse_layers", b.getDenseBoolArrayAttr(sparse));
     b.setInsertionPointToEnd(module->getBody());
     buildEntry(*module, "prefill", o.prefillChunk);
+    for (int64_t T : o.promptChunks)
+      buildEntry(*module, "prefill_" + std::to_string(T), T)->setAttr(q3::kPromptOnlyAttr, b.getUnitAttr());
     buildEntry(*module, "decode", 1);
     return module;
   }
@@ -161,7 +163,7 @@ private:
     return fn;
   }
 
-  void buildEntry(ModuleOp module, const std::string &name, int64_t T) {
+  func::FuncOp buildEntry(ModuleOp module, const std::string &name, int64_t T) {
     const int64_t H = c.hiddenSize, V = c.vocabSize, L = c.numLayers;
     bool anySparse = false, anyDense = false;
     for (int64_t l = 0; l < L; ++l) (c.isSparseLayer(l) ? anySparse : anyDense) = true;
@@ -216,6 +218,7 @@ private:
     std::string head = c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
     Value logits = linear(x, weight(head, {V, H}));
     func::ReturnOp::create(b, loc, ValueRange{logits, loop.getResult(1), loop.getResult(2)});
+    return fn;
   }
 
   MLIRContext *ctx;
@@ -229,12 +232,35 @@ private:
 
 } // namespace
 
+void setPrefillChunks(GraphOptions &options, const std::vector<int64_t> &given) {
+  std::vector<int64_t> sizes = given;
+  if (sizes.empty()) {
+    for (int64_t T : kDefaultPrefillChunks)
+      if (T <= options.maxContext) sizes.push_back(T);
+    if (sizes.empty()) sizes.push_back(options.maxContext);
+  }
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] < 1 || sizes[i] > options.maxContext)
+      fail("--chunk: ", sizes[i], " is outside 1..", options.maxContext, " (the maximum context)");
+    if (i && sizes[i] <= sizes[i - 1]) fail("--chunk: sizes must increase (", sizes[i - 1], " then ", sizes[i], ")");
+  }
+  options.prefillChunk = sizes.front();
+  options.promptChunks.assign(sizes.begin() + 1, sizes.end());
+}
+
 OwningOpRef<ModuleOp> buildModel(MLIRContext &ctx, const ModelConfig &config,
                                  const GraphOptions &options) {
   loadQ3Dialects(ctx);
   if (options.prefillChunk < 1 || options.prefillChunk > options.maxContext)
     fail("prefill chunk (", options.prefillChunk, ") must be between 1 and the context (",
          options.maxContext, ")");
+  int64_t previous = options.prefillChunk;
+  for (int64_t T : options.promptChunks) {
+    if (T <= previous || T > options.maxContext)
+      fail("prompt chunk ", T, " must exceed ", previous, " (chunks in increasing order) and be at most the context (",
+           options.maxContext, ")");
+    previous = T;
+  }
   OwningOpRef<ModuleOp> module = ModelBuilder(ctx, config, options).build();
   if (failed(verify(*module)))
     fail("internal error: the q3 graph built for this config does not verify");

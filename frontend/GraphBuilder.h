@@ -10,11 +10,16 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace q3c {
 
 struct GraphOptions {
-  int64_t prefillChunk = 16;  // tokens per prefill call (the tail is padded)
+  int64_t prefillChunk = 16;  // tokens per @prefill call (the tail is padded)
+  // Larger chunks for long prompts: one entry point `prefill_<T>` each,
+  // marked `q3.prompt_only` (its logits are never read; see
+  // q3-add-logits-free-prefill). Each must exceed prefillChunk.
+  std::vector<int64_t> promptChunks;
   int64_t maxContext = 4096;  // KV-cache capacity
   DType cacheDType = DType::F32;
   // Element type of each weight, asked with the tensor name pattern
@@ -22,8 +27,15 @@ struct GraphOptions {
   std::function<DType(const std::string &pattern)> weightDType;
 };
 
+// Sets prefillChunk and promptChunks from `--chunk` of build and emit-ir
+// (sizes in increasing order: the first is @prefill's, whose logits cover
+// every row, the others prompt-only) once maxContext is set. Given none: the
+// default sizes that fit the context, and min(16, context) at least.
+void setPrefillChunks(GraphOptions &options, const std::vector<int64_t> &given);
+inline constexpr int64_t kDefaultPrefillChunks[] = {16, 64, 256};
+
 // The module holds, for each entry point (`prefill` with T = prefillChunk,
-// `decode` with T = 1):
+// `prefill_<T>` for each of promptChunks, `decode` with T = 1):
 //   func @<entry>(%tokens: tensor<Txi32>, %pos: index,
 //                 %k_cache, %v_cache: tensor<L x kv_heads x capacity x head_dim>)
 //       -> (logits tensor<T x vocab x f32>, k_cache, v_cache)

@@ -16,18 +16,21 @@ def PlanWeights : Pass<"q3-plan-weights", "mlir::ModuleOp"> {
 }
 
 def AddLogitsFreePrefill : Pass<"q3-add-logits-free-prefill", "mlir::ModuleOp"> {
-  let summary = "add @prefill_nologits: the prefill entry without the final norm and LM head";
+  let summary = "logits-free prefill entries: @prefill_nologits beside @prefill, and the prompt-only chunks";
   let description = [{
     A prompt needs logits only for its last token (unless they are dumped),
-    yet @prefill computes the LM head for every row of its chunk: on the
-    0.6B that is a quarter of the prefill FLOPs. This pass clones @prefill as
-    @prefill_nologits returning only the KV caches, and removes what then
-    feeds nothing (the final norm and the LM head). The runtime calls it for
-    every chunk but the last when no logits are dumped. Runs after the
-    fusion passes, so fusion reports and pictures show the model as built.
+    yet a prefill entry computes the LM head for every row of its chunk: on
+    the 0.6B that is a quarter of the prefill FLOPs. This pass clones
+    @prefill as @prefill_nologits returning only the KV caches, and removes
+    what then feeds nothing (the final norm and the LM head). An entry
+    marked `q3.prompt_only` (the graph builder's larger prompt chunks,
+    @prefill_<T>) is replaced by its logits-free form @prefill_<T>_nologits
+    rather than kept beside it: nothing reads its logits. The runtime runs a
+    prompt's tokens but the last through these, and the last one through
+    @decode, unless logits are dumped. Runs after the fusion passes, so
+    fusion reports and pictures show the model as built.
   }];
 }
-
 def SetTarget : Pass<"q3-set-target", "mlir::ModuleOp"> {
   let summary = "record the CPU being compiled for (#q3.target) for the strategy passes";
   let description = [{

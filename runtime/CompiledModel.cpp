@@ -141,6 +141,12 @@ std::vector<int32_t> CompiledModel::eosIds() const {
   return ids;
 }
 
+const PromptEntry &CompiledModel::promptEntry(int64_t rows) {
+  for (int64_t i = 0; i < info(kNumPromptChunks); ++i)
+    if (qwen3c_prompt_entries[i].rows == rows) return qwen3c_prompt_entries[i];
+  throw RunError("internal error: no prompt chunk of " + std::to_string(rows) + " rows");
+}
+
 std::vector<float> CompiledModel::forward(const std::vector<int32_t> &tokens, int64_t pos, bool allRows) {
   const int64_t V = vocab(), chunk = info(kPrefillChunk);
   // Scratch kept across calls: a prefill chunk's worth of rows is 39 MB for a
@@ -151,7 +157,9 @@ std::vector<float> CompiledModel::forward(const std::vector<int32_t> &tokens, in
   int64_t weightSizes[1] = {info(kWeightBytes)}, arenaSizes[1] = {info(kArenaBytes)};
   MemRef<1> w = view<1>(const_cast<uint8_t *>(weights), weightSizes);
   MemRef<1> a = view<1>(arena, arenaSizes);
-  return evaluateInChunks(tokens, pos, chunk, V, maxContext(), allRows,
+  ChunkShapes shapes{chunk, {}};
+  for (int64_t i = 0; i < info(kNumPromptChunks); ++i) shapes.promptChunks.push_back(qwen3c_prompt_entries[i].rows);
+  return evaluateInChunks(tokens, pos, shapes, V, maxContext(), allRows,
                           [&](const std::vector<int32_t> &ids, int64_t position, bool decode, bool needLogits) {
                             int64_t tokSizes[1] = {int64_t(ids.size())}, logitSizes[2] = {int64_t(ids.size()), V};
                             MemRef<1> t = view<1>(const_cast<int32_t *>(ids.data()), tokSizes);
@@ -159,7 +167,7 @@ std::vector<float> CompiledModel::forward(const std::vector<int32_t> &tokens, in
                             if (decode) {
                               _mlir_ciface_decode(&t, position, &k, &v, &l, &w, &a);
                             } else if (!needLogits) { // a quarter of the 0.6B's prefill FLOPs is the LM head
-                              _mlir_ciface_prefill_nologits(&t, position, &k, &v, &w, &a);
+                              promptEntry(int64_t(ids.size())).run(&t, position, &k, &v, &w, &a);
                               return static_cast<const float *>(nullptr);
                             } else {
                               _mlir_ciface_prefill(&t, position, &k, &v, &l, &w, &a);

@@ -30,6 +30,8 @@ public:
   static int64_t info(int field) { return qwen3c_model_info[field]; }
 
 private:
+  static const qwen3c_abi::PromptEntry &promptEntry(int64_t rows);
+
   const uint8_t *weights = nullptr;
   bool ownsWeights = false;
   void *arena = nullptr, *kCache = nullptr, *vCache = nullptr;

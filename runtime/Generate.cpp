@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -140,6 +141,8 @@ const char *kRunFlagsHelp =
     "output:\n"
     "  --json                 one JSON object: tokens, text, timings\n"
     "  --dump-logits FILE     f32 logits, one row of vocab_size per evaluated position\n"
+    "  --dump-last-logits FILE  the same for the prompt's last position and each generated\n"
+    "                         token only (the prompt runs as without a dump)\n"
     "  -t, --threads N        threads (default: the CPUs this process may use)\n"
     "  -h, --help             this text\n";
 
@@ -206,6 +209,10 @@ RunOptions parseRunFlags(const std::vector<std::string> &args, RunOptions o, con
       o.json = true;
     } else if (a == "--dump-logits") {
       o.dumpLogits = value();
+      o.dumpLastOnly = false;
+    } else if (a == "--dump-last-logits") {
+      o.dumpLogits = value();
+      o.dumpLastOnly = true;
     } else if (a == "-t" || a == "--threads") {
       o.threads = toInt("-t", value());
       if (o.threads < 1) fail("-t: must be at least 1, got ", std::to_string(o.threads));
@@ -220,7 +227,7 @@ RunOptions parseRunFlags(const std::vector<std::string> &args, RunOptions o, con
   if (sources > 1) fail("give only one of --tokens and -p/-f");
   if (sources == 0 && !o.chat) fail("no prompt: give -p TEXT, -f FILE, --tokens IDS or --chat (see --help)");
   if (o.chat && (o.json || o.haveTokens || o.raw || !o.dumpLogits.empty()))
-    fail("--chat cannot be combined with --json, --tokens, --raw or --dump-logits");
+    fail("--chat cannot be combined with --json, --tokens, --raw, --dump-logits or --dump-last-logits");
   return o;
 }
 
@@ -244,7 +251,23 @@ std::vector<int32_t> parseTokens(const std::string &s, int64_t vocab) {
   return out;
 }
 
-std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t pos, int64_t chunk,
+std::vector<int64_t> planPromptChunks(int64_t n, const std::vector<int64_t> &sizes) {
+  // cost[r]: the cheapest way to run r tokens; first[r]: its first chunk.
+  std::vector<int64_t> cost(size_t(n + 1), 0), first(size_t(n + 1), 0);
+  for (int64_t r = 1; r <= n; ++r) {
+    cost[size_t(r)] = std::numeric_limits<int64_t>::max();
+    for (auto it = sizes.rbegin(); it != sizes.rend(); ++it) { // largest first among equals
+      int64_t c = *it + kCallRows + cost[size_t(std::max<int64_t>(0, r - *it))];
+      if (c < cost[size_t(r)]) cost[size_t(r)] = c, first[size_t(r)] = *it;
+    }
+  }
+  std::vector<int64_t> plan;
+  for (int64_t r = n; r > 0; r -= first[size_t(r)]) plan.push_back(first[size_t(r)]);
+  std::sort(plan.begin(), plan.end(), std::greater<int64_t>());
+  return plan;
+}
+
+std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t pos, const ChunkShapes &shapes,
                                     int64_t vocab, int64_t context, bool allRows, const ChunkCall &call) {
   const int64_t n = int64_t(tokens.size());
   if (pos + n > context)
@@ -252,17 +275,28 @@ std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t 
          std::to_string(context));
   std::vector<float> logits(size_t((allRows ? n : std::min<int64_t>(n, 1)) * vocab));
   std::vector<int32_t> ids;
-  for (int64_t start = 0; start < n;) {
-    bool decode = n - start == 1;
-    int64_t T = decode ? 1 : chunk, valid = std::min(T, n - start);
+  // Runs tokens[start .. end) in one call of T rows (the rest padding);
+  // returns how many it ran.
+  auto run = [&](int64_t start, int64_t end, int64_t T, bool decode, bool needLogits) {
+    int64_t valid = std::min(T, end - start);
     ids.assign(size_t(T), 0);
     std::copy_n(tokens.begin() + start, valid, ids.begin());
-    const bool last = start + valid == n;
-    const float *rows = call(ids, pos + start, decode, allRows || last);
+    const float *rows = call(ids, pos + start, decode, needLogits);
     if (allRows) std::copy_n(rows, valid * vocab, logits.begin() + start * vocab);
-    else if (last) std::copy_n(rows + (valid - 1) * vocab, vocab, logits.begin());
-    start += valid;
+    return valid;
+  };
+  if (allRows) {
+    for (int64_t start = 0; start < n;) {
+      bool decode = n - start == 1;
+      start += run(start, n, decode ? 1 : shapes.logitsChunk, decode, true);
+    }
+    return logits;
   }
+  if (n == 0) return logits;
+  int64_t start = 0;
+  for (int64_t T : planPromptChunks(n - 1, shapes.promptChunks)) start += run(start, n - 1, T, false, false);
+  ids.assign(1, tokens.back());
+  std::copy_n(call(ids, pos + n - 1, /*decode=*/true, /*needLogits=*/true), vocab, logits.begin());
   return logits;
 }
 
@@ -299,7 +333,8 @@ struct Session {
     if (int64_t(history.size() + ids.size()) > context)
       fail("the conversation (", std::to_string(history.size() + ids.size()), " tokens) exceeds the context of ",
            std::to_string(context));
-    std::vector<float> logits = backend.forward(ids, int64_t(history.size()), /*allRows=*/dump != nullptr);
+    std::vector<float> logits =
+        backend.forward(ids, int64_t(history.size()), /*allRows=*/dump != nullptr && !o.dumpLastOnly);
     history.insert(history.end(), ids.begin(), ids.end());
     if (dump) dump->write(logits.data(), logits.size());
     return logits;

@@ -36,6 +36,7 @@ struct RunOptions {
   SamplerOptions sampling;
   std::vector<std::string> stops; // --stop (repeatable)
   std::string dumpLogits;
+  bool dumpLastOnly = false;   // --dump-last-logits: one row per evaluation (the prompt at full speed)
   bool json = false;
   int64_t threads = 1;
   int64_t context = 0;         // -c; 0: the backend's maximum
@@ -63,17 +64,31 @@ extern const char *kRunFlagsHelp;
 
 std::vector<int32_t> parseTokens(const std::string &s, int64_t vocab);
 
-// The schedule of a compiled graph's static shapes, for evaluating `tokens` at
-// positions pos..: prefill calls of `chunk` tokens (the tail padded with id
-// 0), or one decode call when a single token remains. call(ids, position,
-// decode, needLogits) evaluates ids.size() tokens and returns their rows of
-// `vocab` logits; the rows of real tokens (or, without `allRows`, the last
-// one) are gathered and returned. Without `allRows` only the last call needs
-// logits: the others get needLogits = false and may skip the LM head (a
-// compiled model's @prefill_nologits) and return nullptr.
+// A compiled graph's static shapes: @prefill (`logitsChunk` rows, logits of
+// every row) and the logits-free prompt chunks (increasing; the first is
+// logitsChunk, as @prefill_nologits), besides @decode's one row.
+struct ChunkShapes {
+  int64_t logitsChunk = 16;
+  std::vector<int64_t> promptChunks{16};
+};
+
+// The chunks (sizes, in order) `n` tokens run in: the fewest padded rows
+// plus kCallRows per call (a call streams all the weights once; on a 0.6B
+// shape that costs about as much as 4 rows of arithmetic), largest first.
+inline constexpr int64_t kCallRows = 4;
+std::vector<int64_t> planPromptChunks(int64_t n, const std::vector<int64_t> &sizes);
+
+// Evaluates `tokens` at positions pos.. on those shapes (padded chunks take
+// id 0 in their tail). call(ids, position, decode, needLogits) evaluates
+// ids.size() tokens and returns their rows of `vocab` logits. With
+// `allRows`, every token's row is returned: chunks of logitsChunk, a single
+// remaining token by decode. Without, only the last token's row: the others
+// run in planPromptChunks' chunks with needLogits = false (the call may skip
+// the LM head and return nullptr), the last one by decode (no LM head over
+// a chunk's rows for one row of logits).
 using ChunkCall =
     std::function<const float *(const std::vector<int32_t> &ids, int64_t position, bool decode, bool needLogits)>;
-std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t pos, int64_t chunk,
+std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t pos, const ChunkShapes &shapes,
                                     int64_t vocab, int64_t context, bool allRows, const ChunkCall &call);
 
 // Validates the options against the backend, runs, prints. Throws RunError.

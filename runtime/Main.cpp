@@ -16,12 +16,15 @@ int main(int argc, char **argv) {
     if (std::find(args.begin(), args.end(), "--info") != args.end()) {
       using namespace qwen3c_abi;
       const int64_t *m = qwen3c_model_info;
+      std::string chunks;
+      for (int64_t i = 0; i < m[kNumPromptChunks]; ++i)
+        chunks += (i ? "," : "") + std::to_string(qwen3c_prompt_entries[i].rows);
       std::printf("{\"layers\":%lld,\"kv_heads\":%lld,\"head_dim\":%lld,\"max_context\":%lld,"
-                  "\"prefill_chunk\":%lld,\"vocab\":%lld,\"arena_bytes\":%lld,"
+                  "\"prefill_chunk\":%lld,\"prompt_chunks\":[%s],\"vocab\":%lld,\"arena_bytes\":%lld,"
                   "\"weight_bytes\":%lld,\"decode_weight_bytes\":%lld,\"tokenizer\":%s,"
                   "\"target_cpu\":\"%s\",\"target_features\":\"%s\",\"default_threads\":%d}\n",
                   (long long)m[kNumLayers], (long long)m[kKVHeads], (long long)m[kHeadDim],
-                  (long long)m[kContext], (long long)m[kPrefillChunk], (long long)m[kVocab],
+                  (long long)m[kContext], (long long)m[kPrefillChunk], chunks.c_str(), (long long)m[kVocab],
                   (long long)m[kArenaBytes], (long long)m[kWeightBytes], (long long)m[kDecodeWeightBytes],
                   qwen3c_tokenizer ? "true" : "false", qwen3c_target_cpu, qwen3c_target_features,
                   qwen3c_rt::usableCpus());

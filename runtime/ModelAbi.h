@@ -19,7 +19,7 @@ enum ModelInfo : int {
   kKVHeads,
   kContext,      // KV-cache capacity (the compiled maximum context)
   kHeadDim,
-  kPrefillChunk, // tokens per prefill call
+  kPrefillChunk, // tokens per @prefill call (the chunk whose logits cover every row)
   kVocab,
   kArenaBytes,
   kWeightBytes,
@@ -31,9 +31,10 @@ enum ModelInfo : int {
   kWeightsMode,       // 0: embedded (qwen3c_weights), 1: sidecar file
   kWeightsChecksum,   // of the blob (sidecar mode)
   kModelId,
+  kNumPromptChunks,   // entries of qwen3c_prompt_entries
   kModelInfoSize,
 };
-constexpr int64_t kCurrentAbiVersion = 4; // 4: @prefill_nologits
+constexpr int64_t kCurrentAbiVersion = 5; // 4: @prefill_nologits; 5: prompt chunks of several sizes
 
 template <int Rank> struct MemRef {
   void *allocated;
@@ -43,6 +44,16 @@ template <int Rank> struct MemRef {
   int64_t strides[Rank];
 };
 
+// The logits-free prefill entries, in increasing rows: @prefill_nologits
+// (rows = kPrefillChunk) and each @prefill_<T>_nologits. The runtime runs a
+// prompt's tokens but the last in the chunks that pad it least.
+using PromptEntryFn = void (*)(MemRef<1> *tokens, int64_t pos, MemRef<4> *k,
+                               MemRef<4> *v, MemRef<1> *weights,
+                               MemRef<1> *arena);
+struct PromptEntry {
+  int64_t rows;
+  PromptEntryFn run;
+};
 } // namespace qwen3c_abi
 
 extern "C" {
@@ -67,6 +78,7 @@ void _mlir_ciface_prefill(qwen3c_abi::MemRef<1> *tokens, int64_t pos, qwen3c_abi
 void _mlir_ciface_prefill_nologits(qwen3c_abi::MemRef<1> *tokens, int64_t pos, qwen3c_abi::MemRef<4> *k,
                                    qwen3c_abi::MemRef<4> *v, qwen3c_abi::MemRef<1> *weights,
                                    qwen3c_abi::MemRef<1> *arena);
+extern const qwen3c_abi::PromptEntry qwen3c_prompt_entries[];
 void _mlir_ciface_decode(qwen3c_abi::MemRef<1> *tokens, int64_t pos, qwen3c_abi::MemRef<4> *k,
                          qwen3c_abi::MemRef<4> *v, qwen3c_abi::MemRef<2> *logits,
                          qwen3c_abi::MemRef<1> *weights, qwen3c_abi::MemRef<1> *arena);

@@ -151,7 +151,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (mlir::failed(q3c::runLLVMLowering(*module))) return 1;
-  q3c::emitObject(*module, std::vector<int64_t>(64, 0), q3c::describeTarget(q3c::CpuTarget{"host", ""}), argv[1]);
+  q3c::emitObject(*module, std::vector<int64_t>(64, 0), {}, q3c::describeTarget(q3c::CpuTarget{"host", ""}), argv[1]);
 
   // The header: entry points and a table the benchmark iterates over.
   std::ofstream h(argv[2]);

@@ -15,10 +15,12 @@ ap.add_argument("--vocab", type=int, required=True)
 ap.add_argument("--rtol", type=float, default=1e-4, help="max |a-r| / max |r|")
 ap.add_argument("--rows", type=int, help="expected number of rows")
 ap.add_argument("--tokens", nargs=2, metavar=("ACTUAL_JSON", "REFERENCE_JSON"))
+ap.add_argument("--reference-from", type=int, default=0,
+                help="compare with the reference's rows from this one on (an actual --dump-last-logits dump)")
 a = ap.parse_args()
 
 x = np.fromfile(a.actual, dtype="<f4")
-r = np.fromfile(a.reference, dtype="<f4")
+r = np.fromfile(a.reference, dtype="<f4")[a.reference_from * a.vocab:]
 if x.size != r.size or x.size % a.vocab:
     sys.exit(f"FAIL: sizes differ: {x.size} vs {r.size} floats (vocab {a.vocab})")
 rows = x.size // a.vocab

@@ -75,18 +75,55 @@ TEST(Generate, EvaluateInChunksKeepsTheLastRow) {
     return static_cast<const float *>(rows.data());
   };
   std::vector<int32_t> tokens{7, 8, 9, 10, 11};
-  auto all = evaluateInChunks(tokens, 3, 2, 2, 16, true, call);
+  const ChunkShapes twos{2, {2}};
+  auto all = evaluateInChunks(tokens, 3, twos, 2, 16, true, call);
   ASSERT_EQ(all.size(), 10u);
   EXPECT_EQ(all[8], 7.0f); // position 3 + 4
   EXPECT_EQ(all[9], 11.0f);
   EXPECT_EQ(asked, (std::vector<bool>{true, true, true}));
   asked.clear();
-  auto last = evaluateInChunks(tokens, 3, 2, 2, 16, false, call);
+  auto last = evaluateInChunks(tokens, 3, twos, 2, 16, false, call);
   EXPECT_EQ(asked, (std::vector<bool>{false, false, true})); // chunks of 2, 2, then one decode
   ASSERT_EQ(last.size(), 2u);
   EXPECT_EQ(last[0], 7.0f);
   EXPECT_EQ(last[1], 11.0f);
-  auto one = evaluateInChunks({5}, 0, 4, 2, 16, false, call);
+  auto one = evaluateInChunks({5}, 0, ChunkShapes{4, {4}}, 2, 16, false, call);
   ASSERT_EQ(one.size(), 2u);
   EXPECT_EQ(one[1], 5.0f);
+}
+
+// A prompt's tokens but the last run in the chunks the plan picks (each
+// call sees only real tokens of the prompt but the last, padded with 0),
+// then the last by decode.
+TEST(Generate, EvaluateInChunksRunsThePromptInPlannedChunks) {
+  static std::vector<std::pair<int64_t, int64_t>> calls; // (rows, position)
+  static std::vector<int32_t> seen;
+  auto call = [](const std::vector<int32_t> &ids, int64_t position, bool decode, bool) -> const float * {
+    calls.push_back({decode ? -1 : int64_t(ids.size()), position});
+    seen.insert(seen.end(), ids.begin(), ids.end());
+    static std::vector<float> row{1.0f, 2.0f};
+    return row.data();
+  };
+  std::vector<int32_t> tokens;
+  for (int32_t i = 1; i <= 22; ++i) tokens.push_back(i);
+  auto last = evaluateInChunks(tokens, 5, ChunkShapes{4, {4, 16}}, 2, 64, false, call);
+  EXPECT_EQ(last, (std::vector<float>{1.0f, 2.0f}));
+  // 21 tokens: 16 + 4 + 1 padded to 4, then token 22 by decode.
+  EXPECT_EQ(calls, (std::vector<std::pair<int64_t, int64_t>>{{16, 5}, {4, 21}, {4, 25}, {-1, 26}}));
+  std::vector<int32_t> want(tokens.begin(), tokens.end() - 1);
+  want.insert(want.end(), {0, 0, 0, 22});
+  EXPECT_EQ(seen, want);
+}
+
+// The plan: fewest padded rows plus kCallRows per call.
+TEST(Generate, PlanPromptChunksPadsLeast) {
+  const std::vector<int64_t> sizes{16, 64, 256};
+  EXPECT_EQ(planPromptChunks(0, sizes), std::vector<int64_t>{});
+  EXPECT_EQ(planPromptChunks(3, sizes), std::vector<int64_t>{16});
+  EXPECT_EQ(planPromptChunks(63, sizes), std::vector<int64_t>{64});
+  EXPECT_EQ(planPromptChunks(70, sizes), (std::vector<int64_t>{64, 16}));
+  EXPECT_EQ(planPromptChunks(250, sizes), std::vector<int64_t>{256});
+  EXPECT_EQ(planPromptChunks(200, sizes), (std::vector<int64_t>{64, 64, 64, 16}));
+  EXPECT_EQ(planPromptChunks(511, sizes), (std::vector<int64_t>{256, 256}));
+  EXPECT_EQ(planPromptChunks(5, std::vector<int64_t>{4}), (std::vector<int64_t>{4, 4}));
 }

@@ -37,10 +37,8 @@ namespace {
 
 struct BuildOptions {
   std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto";
-  // Chunk 16: with f32-FMA prefill kernels a chunk of 64 is no faster per
-  // token (0.6B: 50 against 52 tokens/s at 100 tokens) and a short prompt pays
-  // for all of it (8 tokens: 7.8 against 29 tokens/s).
-  int64_t context = 0, chunk = 16;
+  int64_t context = 0;
+  std::vector<int64_t> chunks; // --chunk; none: kDefaultPrefillChunks within the context
   bool contextGiven = false; // else min(4096, max_position_embeddings)
   bool verbose = false, fusionReport = false;
   int64_t reportPosition = 1024;
@@ -106,13 +104,14 @@ void build(BuildOptions o) {
   if (!o.contextGiven) o.context = c.defaultContext();
   if (o.context < 1 || o.context > c.maxPositionEmbeddings)
     fail("--max-context: ", o.context, " is outside 1..", c.maxPositionEmbeddings, " (max_position_embeddings)");
-  if (o.chunk < 1 || o.chunk > o.context) fail("--chunk: must be between 1 and --max-context (", o.context, ")");
-  if (o.verbose)
-    std::fprintf(stderr, "qwen3c build: max context %lld positions%s, prefill chunk %lld\n", (long long)o.context,
-                 o.contextGiven ? "" : " (default: min(4096, max_position_embeddings))", (long long)o.chunk);
   GraphOptions g;
-  g.prefillChunk = o.chunk;
   g.maxContext = o.context;
+  setPrefillChunks(g, o.chunks);
+  std::string chunkList = std::to_string(g.prefillChunk);
+  for (int64_t T : g.promptChunks) chunkList += "," + std::to_string(T);
+  if (o.verbose)
+    std::fprintf(stderr, "qwen3c build: max context %lld positions%s, prefill chunks %s\n", (long long)o.context,
+                 o.contextGiven ? "" : " (default: min(4096, max_position_embeddings))", chunkList.c_str());
   g.cacheDType = DType::F32;
   g.weightDType = [&](const std::string &) { return *dt; };
   mlir::MLIRContext ctx;
@@ -133,7 +132,7 @@ void build(BuildOptions o) {
     mlir::OwningOpRef<mlir::ModuleOp> fused(llvm::cast<mlir::ModuleOp>((*module)->clone()));
     if (mlir::failed(runFusion(*fused, fusionPasses))) fail("fusion failed: ", diagnostics);
     if (o.fusionReport) {
-      int64_t position = std::min(o.reportPosition, o.context - o.chunk);
+      int64_t position = std::min(o.reportPosition, o.context - g.prefillChunk);
       std::string passes;
       for (const auto &p : fusionPasses) passes += (passes.empty() ? "" : ", ") + p;
       std::printf("Fusion report (%s), per token.\n\nNo fusion:\n\n%s\nFusion %s (%s):\n\n%s\n%s\n",
@@ -185,7 +184,7 @@ void build(BuildOptions o) {
   uint64_t checksum = packWeights(ck, *plan, blob);
   // The model id: the config, the compiled shapes and the weights themselves.
   qwen3c_abi::Checksum id;
-  std::string identity = c.toJson().dump() + std::to_string(o.context) + "/" + std::to_string(o.chunk) +
+  std::string identity = c.toJson().dump() + std::to_string(o.context) + "/" + chunkList +
                          "/" + o.dtype + "/" + std::to_string(checksum);
   for (const auto &p : fusionPasses) identity += "/" + p;
   id.add(identity.data(), identity.size());
@@ -208,7 +207,8 @@ void build(BuildOptions o) {
   info[kKVHeads] = c.numKVHeads;
   info[kContext] = o.context;
   info[kHeadDim] = c.headDim;
-  info[kPrefillChunk] = o.chunk;
+  info[kPrefillChunk] = g.prefillChunk;
+  info[kNumPromptChunks] = int64_t(g.promptChunks.size()) + 1;
   info[kVocab] = c.vocabSize;
   info[kArenaBytes] = arena.getInt();
   info[kWeightBytes] = plan->totalBytes;
@@ -222,7 +222,9 @@ void build(BuildOptions o) {
   info[kModelId] = int64_t(id.value());
   std::string object = tmp.file("model.o");
   phaseReached("codegen");
-  emitObject(*module, info, target, object, o.asmPath);
+  std::vector<int64_t> promptChunks{g.prefillChunk};
+  promptChunks.insert(promptChunks.end(), g.promptChunks.begin(), g.promptChunks.end());
+  emitObject(*module, info, promptChunks, target, object, o.asmPath);
   auto t3 = clock::now();
   std::vector<EmbeddedBlob> blobs;
   if (!sidecar) blobs.push_back({blobPath, "qwen3c_weights"});
@@ -268,7 +270,10 @@ void addBuildCommand(CLI::App &app) {
   cmd->add_option("--dtype", o->dtype, "weight type in the executable: bf16 or f32")->capture_default_str();
   auto *context =
       cmd->add_option("--max-context", o->context, "KV-cache capacity (default min(4096, max_position_embeddings))");
-  cmd->add_option("--chunk", o->chunk, "prefill chunk length")->capture_default_str();
+  cmd->add_option("--chunk", o->chunks,
+                  "prefill chunk lengths, increasing (default 16,64,256, those within the context): a prompt runs "
+                  "in the chunks that pad it least; the first also gives every row's logits (--dump-logits)")
+      ->delimiter(',');
   cmd->add_option("--target-cpu", o->cpu, "LLVM CPU name, or host")->capture_default_str();
   cmd->add_option("--target-features", o->features, "extra LLVM target features (+avx512bf16,...)");
   cmd->add_option("--weights", o->weights,

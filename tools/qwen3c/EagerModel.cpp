@@ -76,7 +76,7 @@ void EagerModel::start() {
 std::vector<float> EagerModel::forward(const std::vector<int32_t> &tokens, int64_t pos, bool allRows) {
   eager::Tensor out;
   return qwen3c_rt::evaluateInChunks(
-      tokens, pos, options.prefillChunk, ck.config().vocabSize, options.maxContext, allRows,
+      tokens, pos, qwen3c_rt::ChunkShapes{options.prefillChunk, {options.prefillChunk}}, ck.config().vocabSize, options.maxContext, allRows,
       [&](const std::vector<int32_t> &ids, int64_t position, bool decode, bool) { // always the LM head
         std::vector<eager::RtValue> args;
         args.push_back(eager::Tensor::ints(xt::adapt(ids, {ids.size()})));

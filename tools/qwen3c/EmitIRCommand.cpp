@@ -16,13 +16,17 @@ namespace q3c {
 void addEmitIRCommand(CLI::App &app) {
   struct Opts {
     std::string input, out, cacheDtype = "f32";
-    int64_t chunk = 16, context = 0; // 0: min(4096, max_position_embeddings)
+    std::vector<int64_t> chunks; // none: the default sizes
+    int64_t context = 0;         // 0: min(4096, max_position_embeddings)
   };
   auto o = std::make_shared<Opts>();
   auto *cmd = app.add_subcommand(
       "emit-ir", "print the q3 graph (prefill and decode) for a checkpoint or a config.json");
   cmd->add_option("input", o->input, "checkpoint folder or config.json (weights not needed)")->required();
-  cmd->add_option("--chunk", o->chunk, "prefill chunk length")->capture_default_str();
+  cmd->add_option("--chunk", o->chunks,
+                  "prefill chunk lengths, increasing (default 16,64,256, those within the context); the first "
+                  "is @prefill's, the others prompt-only @prefill_<T>")
+      ->delimiter(',');
   cmd->add_option("--max-context", o->context, "KV-cache capacity (default min(4096, max_position_embeddings))");
   cmd->add_option("--cache-dtype", o->cacheDtype, "KV-cache element type: f32, bf16, f16")->capture_default_str();
   cmd->add_option("-o,--output", o->out, "write here instead of stdout");
@@ -32,8 +36,8 @@ void addEmitIRCommand(CLI::App &app) {
                                                         : o->input;
     ModelConfig c = ModelConfig::load(configPath);
     GraphOptions g;
-    g.prefillChunk = o->chunk;
     g.maxContext = o->context > 0 ? o->context : c.defaultContext();
+    setPrefillChunks(g, o->chunks);
     auto dt = parseTorchDType(o->cacheDtype);
     if (!dt) fail("--cache-dtype: '", o->cacheDtype, "' is not f32, bf16 or f16");
     g.cacheDType = *dt;
