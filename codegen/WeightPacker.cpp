@@ -84,7 +84,9 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
         const TensorView &v = ck.tensor(expandName(name, -1, e));
         if (v.numel() * shape[0] != inst.slot->type.getNumElements())
           fail(v.file, ": tensor '", v.name, "' does not fit the compiled shape");
+        size_t start = bytes.size();
         appendConverted(v, to, bytes);
+        if (inst.slot->layout) toK16(bytes.data() + start, shape[1], shape[2], dtypeSize(to)); // k16 per expert
       }
     } else {
       // One tensor, or the parts of a stack, rows in order.

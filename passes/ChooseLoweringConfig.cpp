@@ -17,6 +17,11 @@ struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringC
     getOperation().walk([&](mlir::Operation *op) {
       if (isTiledProduct(op) && !op->hasAttr(kLoweringConfigAttrName)) // a pinned config stays
         op->setAttr(kLoweringConfigAttrName, toAttr(&getContext(), chooseLinearTiling(op, *target)));
+      if (hasTiledExperts(op) && !op->hasAttr(kGateUpConfigAttrName)) {
+        auto [gateUp, down] = chooseExpertTilings(llvm::cast<MoEExpertsOp>(op), *target);
+        op->setAttr(kGateUpConfigAttrName, toAttr(&getContext(), gateUp));
+        op->setAttr(kDownConfigAttrName, toAttr(&getContext(), down));
+      }
       if (llvm::isa<AttentionOp>(op) && !op->hasAttr(kAttentionConfigAttrName))
         op->setAttr(kAttentionConfigAttrName, toAttr(&getContext(), chooseAttentionTiling(op, *target)));
     });

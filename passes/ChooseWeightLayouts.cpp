@@ -23,6 +23,19 @@ bool partsAligned(LinearSplitOp l) {
 // best in, or none to keep the checkpoint's rows.
 std::optional<WeightLayout> chooseLayout(Value w) {
   auto t = llvm::cast<RankedTensorType>(w.getType());
+  // Stacked experts [E, N, K] read only as a q3.moe_experts' gate, up or
+  // down: k16 per expert, Wp[e][n / 16][k][n % 16], when all three of the
+  // op's weights can be (its kernel tiles all of them or none).
+  if (t.getRank() == 3) {
+    bool experts = !w.use_empty() && llvm::all_of(w.getUses(), [](OpOperand &use) {
+      auto m = llvm::dyn_cast<MoEExpertsOp>(use.getOwner());
+      return m && use.getOperandNumber() >= 3 && llvm::all_of(ValueRange{m.getGate(), m.getUp(), m.getDown()}, [](Value v) {
+               auto vt = llvm::cast<RankedTensorType>(v.getType());
+               return vt.getDimSize(1) % 16 == 0 && llvm::isa<FloatType>(vt.getElementType());
+             });
+    });
+    return experts ? std::optional<WeightLayout>(WeightLayout::K16) : std::nullopt;
+  }
   if (t.getRank() != 2 || t.getDimSize(0) % 16 != 0 || !llvm::isa<FloatType>(t.getElementType()) || w.use_empty())
     return std::nullopt;
   std::optional<WeightLayout> layout;

@@ -312,7 +312,10 @@ void KernelEmitter::invRmsRows(Value x2, double eps, Value invRms) {
 void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
   Value x2 = rows(x);
   int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1);
-  int64_t NB = memrefOf(wp).getDimSize(0);
+  // Blocks of 16 outputs the tile loop runs over (a pair from two weights
+  // counts both).
+  const bool perExpert = bool(f.expert);
+  int64_t NB = memrefOf(wp).getDimSize(perExpert ? 1 : 0) * (f.up ? 2 : 1);
   SmallVector<Value> outs;
   SmallVector<int64_t> partEnd; // block index where each output part ends
   for (Value o : f.outs) {
@@ -336,15 +339,37 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
     norm = Value();
   }
   if (norm) invRmsRows(x2, f.eps, f.invRms);
+  auto indexAt = [&](Value mem, Value i) {
+    return Value(arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, mem, ValueRange{i})));
+  };
   parallelLoop(0, NB, RB, [&](Value nb0) {
     SmallVector<Value> nb;
     for (int64_t r = 0; r < RB; ++r) nb.push_back(arith::AddIOp::create(b, loc, nb0, idx(r)));
+    // Where block r of the tile is read: (weight, indices before k).
+    Value pair0 = f.up ? Value(arith::DivUIOp::create(b, loc, nb0, idx(2))) : Value();
+    SmallVector<std::pair<Value, SmallVector<Value>>> source;
+    for (int64_t r = 0; r < RB; ++r) {
+      Value w = f.up && r % 2 ? f.up : wp;
+      Value blk = f.up ? (r / 2 ? Value(arith::AddIOp::create(b, loc, pair0, idx(r / 2))) : pair0) : nb[r];
+      SmallVector<Value> at;
+      if (perExpert) at.push_back(f.expert);
+      at.push_back(blk);
+      source.push_back({w, at});
+    }
+    auto weightIndices = [&](int64_t r, Value k, Value lane) {
+      SmallVector<Value> i = source[size_t(r)].second;
+      i.append({k, lane});
+      return i;
+    };
     // Rows m0 .. m0 + rows - 1 against the RB blocks.
     // Vectors h0 .. h0 + hn - 1 of each block (all H at once, or one per
     // pass with split_blocks).
     auto tile = [&](Value m0, int64_t rows, int64_t h0, int64_t hn) {
-      SmallVector<Value> ms;
-      for (int64_t i = 0; i < rows; ++i) ms.push_back(i ? arith::AddIOp::create(b, loc, m0, idx(i)) : m0);
+      SmallVector<Value> ms, xs; // tile rows, and the input rows they read
+      for (int64_t i = 0; i < rows; ++i) {
+        ms.push_back(i ? arith::AddIOp::create(b, loc, m0, idx(i)) : m0);
+        xs.push_back(f.inRows ? indexAt(f.inRows, ms.back()) : ms.back());
+      }
       // Accumulator of block r, vector h0 + h, row i.
       auto at = [&](int64_t r, int64_t h, int64_t i) { return size_t((r * hn + h) * rows + i); };
       SmallVector<Value> init(RB * hn * rows, zeros(VW));
@@ -352,18 +377,19 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
         Value g = norm ? loadScalar(norm, {k}) : Value();
         SmallVector<Value> xb;
         for (int64_t i = 0; i < rows; ++i) {
-          Value xs = loadScalar(x2, {ms[i], k});
-          if (g) xs = arith::MulFOp::create(b, loc, xs, g);
-          xb.push_back(vector::BroadcastOp::create(b, loc, vt, xs));
+          Value xv = loadScalar(x2, {xs[i], k});
+          if (g) xv = arith::MulFOp::create(b, loc, xv, g);
+          xb.push_back(vector::BroadcastOp::create(b, loc, vt, xv));
         }
         SmallVector<Value> next(a.begin(), a.end());
         if (ahead > 0) // streaming each block once (decode): ask for it `ahead` k steps early
           for (int64_t r = 0; r < RB; ++r)
-            memref::PrefetchOp::create(b, loc, wp, ValueRange{nb[r], arith::AddIOp::create(b, loc, k, idx(ahead)), idx(0)},
+            memref::PrefetchOp::create(b, loc, source[size_t(r)].first,
+                                       weightIndices(r, arith::AddIOp::create(b, loc, k, idx(ahead)), idx(0)),
                                        /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
         for (int64_t r = 0; r < RB; ++r)
           for (int64_t h = 0; h < hn; ++h) {
-            Value wv = loadVec(wp, {nb[r], k, idx((h0 + h) * VW)}, VW);
+            Value wv = loadVec(source[size_t(r)].first, weightIndices(r, k, idx((h0 + h) * VW)), VW);
             for (int64_t i = 0; i < rows; ++i) next[at(r, h, i)] = vector::FMAOp::create(b, loc, wv, xb[i], a[at(r, h, i)]);
           }
         return next;
@@ -371,10 +397,16 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
       SmallVector<Value> res(acc.begin(), acc.end());
       if (norm)
         for (int64_t i = 0; i < rows; ++i) {
-          Value inv = vector::BroadcastOp::create(b, loc, vt, loadScalar(f.invRms, {ms[i]}));
+          Value inv = vector::BroadcastOp::create(b, loc, vt, loadScalar(f.invRms, {xs[i]}));
           for (int64_t r = 0; r < RB; ++r)
             for (int64_t h = 0; h < hn; ++h) res[at(r, h, i)] = arith::MulFOp::create(b, loc, res[at(r, h, i)], inv);
         }
+      // Output rows and their scales (a scattered, scaled accumulation).
+      SmallVector<Value> os, scale;
+      for (int64_t i = 0; i < rows; ++i) {
+        os.push_back(f.outRows ? indexAt(f.outRows, ms[i]) : ms[i]);
+        if (f.outScale) scale.push_back(vector::BroadcastOp::create(b, loc, vt, loadScalar(f.outScale, {ms[i]})));
+      }
       // Stores the tile into output `p`, whose first block is `first`.
       auto store = [&](int64_t p, int64_t first) {
         for (int64_t r = 0; r < RB; r += f.gated ? 2 : 1) {
@@ -387,7 +419,8 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
               Value v = res[at(r, h, i)];
               if (f.gated) v = arith::MulFOp::create(b, loc, silu(v), res[at(r + 1, h, i)]);
               if (f.residual) v = arith::AddFOp::create(b, loc, v, loadVec(residual2, {ms[i], col}, VW));
-              storeVec(v, outs[size_t(p)], {ms[i], col});
+              if (f.outScale) v = vector::FMAOp::create(b, loc, scale[i], v, loadVec(outs[size_t(p)], {os[i], col}, VW));
+              storeVec(v, outs[size_t(p)], {os[i], col});
             }
           }
         }
@@ -410,6 +443,13 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
       if (!f.tiling.splitBlocks) return tile(m0, rows, 0, H);
       for (int64_t h0 = 0; h0 < H; ++h0) tile(m0, rows, h0, 1);
     };
+    if (f.rowCount) { // rows known at run time: whole tiles, then one row at a time
+      Value tiled = MB > 1 ? Value(arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, f.rowCount, idx(MB)), idx(MB)))
+                           : f.rowCount;
+      loop(idx(0), tiled, MB, [&](Value m0) { passes(m0, MB); });
+      if (MB > 1) loop(tiled, f.rowCount, 1, [&](Value m) { passes(m, 1); });
+      return;
+    }
     int64_t tiled = M / MB * MB;
     if (tiled > 0) loop(0, tiled, MB, [&](Value m0) { passes(m0, MB); });
     if (tiled < M) loop(tiled, M, 1, [&](Value m) { passes(m, 1); });
@@ -782,21 +822,9 @@ void KernelEmitter::moeExperts(Value x, Value weights, Value experts, Value gate
   });
 }
 
-// Grouped by expert (prefill): for each expert, gather the chunk's tokens
-// that selected it (a token selects an expert at most once), then one
-// parallel loop over the expert's gate/up rows computes every grouped
-// token's SwiGLU value with the row hot in cache, and one over its down rows
-// adds each token's weighted output. Experts nobody chose are skipped.
-// Outputs sum the experts in index order, not in selection order.
-void KernelEmitter::moeExpertsGrouped(Value x, Value weights, Value experts, Value gate, Value up, Value down,
-                                      Value tokens, Value sel, Value act, Value out) {
-  auto xt = memrefOf(x);
-  int64_t T = xt.getDimSize(0), H = xt.getDimSize(1), K = memrefOf(weights).getDimSize(1);
-  int64_t E = memrefOf(gate).getDimSize(0), I = memrefOf(gate).getDimSize(1);
-  zeroFill(out);
-  auto tokenAt = [&](Value c) {
-    return Value(arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, tokens, ValueRange{c})));
-  };
+void KernelEmitter::forEachChosenExpert(Value weights, Value experts, int64_t E, Value tokens, Value sel,
+                                        const std::function<void(Value, Value)> &body) {
+  int64_t T = memrefOf(experts).getDimSize(0), K = memrefOf(experts).getDimSize(1);
   loop(0, E, 1, [&](Value e) {
     Value e32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), e);
     auto count = loopAcc(idx(0), idx(T), 1, {idx(0)}, [&](Value t, ValueRange ct) {
@@ -822,6 +850,24 @@ void KernelEmitter::moeExpertsGrouped(Value x, Value weights, Value experts, Val
     auto ifAny = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifAny.thenBlock());
+    body(e, n);
+  });
+}
+
+// Grouped by expert (prefill): for each expert, gather the chunk's tokens
+// that selected it (a token selects an expert at most once), then one
+// parallel loop over the expert's gate/up rows computes every grouped
+// token's SwiGLU value with the row hot in cache, and one over its down rows
+// adds each token's weighted output. Experts nobody chose are skipped.
+// Outputs sum the experts in index order, not in selection order.
+void KernelEmitter::moeExpertsGrouped(Value x, Value weights, Value experts, Value gate, Value up, Value down,
+                                      Value tokens, Value sel, Value act, Value out) {
+  int64_t H = memrefOf(x).getDimSize(1), E = memrefOf(gate).getDimSize(0), I = memrefOf(gate).getDimSize(1);
+  zeroFill(out);
+  auto tokenAt = [&](Value c) {
+    return Value(arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, tokens, ValueRange{c})));
+  };
+  forEachChosenExpert(weights, experts, E, tokens, sel, [&](Value e, Value n) {
     parallelLoop(0, I, 1, [&](Value i) {
       loop(idx(0), n, 1, [&](Value c) {
         Value t = tokenAt(c);
@@ -836,6 +882,49 @@ void KernelEmitter::moeExpertsGrouped(Value x, Value weights, Value experts, Val
         Value w = loadScalar(sel, {c});
         storeScalar(arith::AddFOp::create(b, loc, loadScalar(out, {t, h}), arith::MulFOp::create(b, loc, w, d)), out, {t, h});
       });
+    });
+  });
+}
+
+// Both products are linearK16 tiles on the expert's weights: gate/up a
+// gated pair over two weights reading the tokens' rows of x, down reading
+// act and adding sel[c] * row c into out[tokens[c]]. Grouped, the rows are
+// all the tokens that chose the expert (each expert's weights stream once
+// per chunk, and a tile reuses each weight vector for several rows);
+// otherwise one token and selection at a time, in selection order (decode).
+void KernelEmitter::moeExpertsTiled(Value x, Value weights, Value experts, Value gate, Value up, Value down,
+                                    Value tokens, Value sel, Value act, Value out, bool grouped,
+                                    const LinearTiling &gateUp, const LinearTiling &downTiling) {
+  int64_t E = memrefOf(gate).getDimSize(0);
+  zeroFill(out);
+  auto ffn = [&](Value e, Value n) {
+    LinearFusion g;
+    g.tiling = gateUp;
+    g.gated = true;
+    g.outs = {act};
+    g.expert = e;
+    g.up = up;
+    g.rowCount = n;
+    g.inRows = tokens;
+    linearK16(x, gate, g);
+    LinearFusion d;
+    d.tiling = downTiling;
+    d.outs = {out};
+    d.expert = e;
+    d.rowCount = n;
+    d.outRows = tokens;
+    d.outScale = sel;
+    linearK16(act, down, d);
+  };
+  if (grouped) return forEachChosenExpert(weights, experts, E, tokens, sel, ffn);
+  int64_t T = memrefOf(experts).getDimSize(0), K = memrefOf(experts).getDimSize(1);
+  loop(0, T, 1, [&](Value t) {
+    loop(0, K, 1, [&](Value j) {
+      Value e = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                           memref::LoadOp::create(b, loc, experts, ValueRange{t, j}));
+      memref::StoreOp::create(b, loc, arith::IndexCastOp::create(b, loc, b.getI32Type(), t), tokens, ValueRange{idx(0)});
+      storeScalar(loadScalar(weights, {t, j}), sel, {idx(0)});
+      ffn(e, idx(1));
     });
   });
 }

@@ -33,6 +33,14 @@ struct LinearFusion {
   // row-layout weights (no k16 tile to fuse into).
   mlir::Value product, normalised;
   LinearTiling tiling; // k16 weights: the q3.lowering_config (see LoweringConfig.h)
+  // Expert products (q3.moe_experts on k16 expert weights): the weights are
+  // Wp[e][n / 16][k][n % 16] and `expert` (index) picks one; a gated pair
+  // may come from two weights, gate in the main one and `up` (the pair's
+  // blocks 2j and 2j + 1 are gate block j and up block j). `rowCount`
+  // (index) is the number of input rows instead of all of them; input row m
+  // reads x[inRows[m]], and output row m adds outScale[m] * value to
+  // out[outRows[m]] (i32 / f32 memrefs).
+  mlir::Value expert, up, rowCount, inRows, outRows, outScale;
 };
 
 class KernelEmitter {
@@ -61,6 +69,15 @@ public:
                  mlir::Value weights, mlir::Value experts);
   void moeExperts(mlir::Value x, mlir::Value weights, mlir::Value experts, mlir::Value gate,
                   mlir::Value up, mlir::Value down, mlir::Value act, mlir::Value out);
+  // Expert weights in k16 tiles (`gateUp` and `down` tilings): per token and
+  // selection (`grouped` false; decode) or per expert over the tokens that
+  // chose it (`grouped`), the expert's SwiGLU FFN as two register-tiled
+  // products, the second adding each row, scaled by its router weight, into
+  // its token's output row. `tokens` [T] i32, `sel` [T] f32 and `act`
+  // [T, I] f32 are scratch.
+  void moeExpertsTiled(mlir::Value x, mlir::Value weights, mlir::Value experts, mlir::Value gate,
+                       mlir::Value up, mlir::Value down, mlir::Value tokens, mlir::Value sel, mlir::Value act,
+                       mlir::Value out, bool grouped, const LinearTiling &gateUp, const LinearTiling &downTiling);
   // The same by expert: per expert, the tokens that chose it (`tokens` [T]
   // i32 and `sel` [T] f32 scratch) share each weight row; `act` is [T, I].
   void moeExpertsGrouped(mlir::Value x, mlir::Value weights, mlir::Value experts, mlir::Value gate,
@@ -97,6 +114,10 @@ private:
   // RoPE's theta^(-2i/D), i < D/2, as a constant table (shared by rope and norm_rope).
   mlir::Value ropeInverseFrequencies(int64_t D, double theta);
   void zeroFill(mlir::Value mem); // any rank
+  // For each expert e that some token chose: the n tokens (their ids in
+  // tokens[0, n), router weights in sel[0, n)) and body(e, n).
+  void forEachChosenExpert(mlir::Value weights, mlir::Value experts, int64_t E, mlir::Value tokens,
+                           mlir::Value sel, const std::function<void(mlir::Value, mlir::Value)> &body);
   void linearK16(mlir::Value x, mlir::Value wp, const LinearFusion &f);
   void invRmsRows(mlir::Value x2, double eps, mlir::Value invRms); // the norm prologue
 

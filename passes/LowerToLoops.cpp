@@ -143,7 +143,10 @@ Value FunctionLowering::weightView(OpBuilder &b, Operation *op) {
     offset = arith::IndexCastOp::create(b, loc(), b.getIndexType(), off);
   }
   MemRefType type = memrefFor(op->getResult(0).getType());
-  if (slot.layout) // k16 and k16_gated: Wp[n / 16][k][n % 16]
+  if (slot.layout && type.getRank() == 3) // stacked experts, k16 each: Wp[e][n / 16][k][n % 16]
+    type = MemRefType::get({type.getDimSize(0), type.getDimSize(1) / 16, type.getDimSize(2), 16},
+                           type.getElementType());
+  else if (slot.layout) // k16 and k16_gated: Wp[n / 16][k][n % 16]
     type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1), 16}, type.getElementType());
   return memref::ViewOp::create(b, loc(), type, weights, offset, ValueRange{});
 }
@@ -404,6 +407,18 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
       .Case([&](MoEExpertsOp m) -> LogicalResult {
         auto gate = llvm::cast<RankedTensorType>(m.getGate().getType());
         int64_t T = m.getInput().getType().getDimSize(0);
+        if (hasTiledExperts(m)) { // k16 expert weights: two register-tiled products per expert
+          std::string error;
+          auto [gateUp, down] = expertTilingsOf(m, error);
+          if (!error.empty()) return m.emitOpError(error);
+          Value tokens = arenaSlot(b, MemRefType::get({T}, b.getI32Type()));
+          Value sel = arenaSlot(b, MemRefType::get({T}, b.getF32Type()));
+          Value act = arenaSlot(b, MemRefType::get({T, gate.getDimSize(1)}, b.getF32Type()));
+          k.moeExpertsTiled(buffer(m.getInput()), buffer(m.getWeights()), buffer(m.getExperts()),
+                            buffer(m.getGate()), buffer(m.getUp()), buffer(m.getDown()), tokens, sel, act,
+                            allocate(b, m.getResult()), m.getGroupByExpert() && T > 1, gateUp, down);
+          return success();
+        }
         if (m.getGroupByExpert() && T > 1) {
           Value tokens = arenaSlot(b, MemRefType::get({T}, b.getI32Type()));
           Value sel = arenaSlot(b, MemRefType::get({T}, b.getF32Type()));

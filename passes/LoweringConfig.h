@@ -15,6 +15,7 @@
 #define QWEN3C_PASSES_LOWERINGCONFIG_H
 
 #include "dialect/Q3Dialect.h"
+#include "dialect/Q3Ops.h"
 #include "passes/TargetInfo.h"
 
 #include "mlir/IR/Operation.h"
@@ -36,10 +37,26 @@ struct LinearTiling {
 };
 
 inline constexpr const char *kLoweringConfigAttrName = "q3.lowering_config";
+// A q3.moe_experts on k16 expert weights has one config per product: the
+// gate/up pair (a gated tile over the two weights) and down.
+inline constexpr const char *kGateUpConfigAttrName = "q3.gate_up_config";
+inline constexpr const char *kDownConfigAttrName = "q3.down_config";
+
+// What a tile is chosen for: input rows, the block count where each output
+// part ends (a tile must not straddle two), and whether blocks come in
+// gate/up pairs.
+struct ProductShape {
+  int64_t rows = 1;
+  llvm::SmallVector<int64_t> partEnds;
+  bool gated = false;
+};
+ProductShape productShape(mlir::Operation *linear);
 
 // Products the configuration applies to: q3.linear and the fused linears,
 // on k16-packed weights (#q3.layout<k16> or <k16_gated>).
 bool isTiledProduct(mlir::Operation *op);
+// A q3.moe_experts whose gate, up and down weights are k16 per expert.
+bool hasTiledExperts(mlir::Operation *op);
 
 // The strategy: for `target`, the widest vector the CPU has (16 f32 lanes
 // with AVX-512, 8 with AVX2), and the register tile with the most rows (each
@@ -51,12 +68,20 @@ bool isTiledProduct(mlir::Operation *op);
 // tuned on the 0.6B). A folded norm is staged for several rows (prefill):
 // applied per k in a compute-bound tile it cost ~20% (0.6B, pp256).
 LinearTiling chooseLinearTiling(mlir::Operation *op, const TargetInfo &target);
+LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target);
+// The same for an expert product, whose rows are the tokens that chose the
+// expert: T * top_k / num_experts on average when grouped by expert, else 1.
+std::pair<LinearTiling, LinearTiling> chooseExpertTilings(MoEExpertsOp experts, const TargetInfo &target);
 
 // The tiling a k16 product is lowered with: its q3.lowering_config. Sets
 // `error` when it has none, or when the pinned configuration is illegal
 // (blocks not dividing every output part, odd blocks for a gated weight, a
 // vector width other than 4, 8 or 16, more than 28 accumulators).
 LinearTiling linearTilingOf(mlir::Operation *op, std::string &error);
+// (gate/up, down) of a q3.moe_experts with tiled experts.
+std::pair<LinearTiling, LinearTiling> expertTilingsOf(MoEExpertsOp experts, std::string &error);
+// The config in attribute `name`, checked against `shape`.
+LinearTiling tilingOf(mlir::Operation *op, llvm::StringRef name, const ProductShape &shape, std::string &error);
 
 // The strategy's staging rule, also what CostModel counts before any
 // config exists: a norm folded into a product over `rows` input rows is
