@@ -60,8 +60,8 @@ void addQ3CpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionP
   q3::addFusionPasses(pm, fusionPasses);
   pm.addPass(q3::createAddLogitsFreePrefill());
   pm.addPass(q3::createSetTarget(q3::SetTargetOptions{target.cpu, target.features}));
-  pm.addPass(q3::createChooseWeightLayouts());
-  pm.addPass(q3::createChooseLoweringConfig());
+  pm.addPass(q3::createChooseWeightLayouts(q3::ChooseWeightLayoutsOptions{target.dot}));
+  pm.addPass(q3::createChooseLoweringConfig(q3::ChooseLoweringConfigOptions{target.dot}));
   pm.addPass(q3::createPlanWeights());
   pm.addPass(createInlinerPass());
   pm.addPass(createSymbolDCEPass());
@@ -95,6 +95,8 @@ void registerQ3CpuPipeline() {
     Option<std::string> cpu{*this, "target-cpu", llvm::cl::desc("LLVM CPU name, or host"), llvm::cl::init("host")};
     Option<std::string> features{*this, "target-features", llvm::cl::desc("extra LLVM target features"),
                                  llvm::cl::init("")};
+    Option<std::string> dot{*this, "prefill-dot",
+                            llvm::cl::desc("prefill products: auto, fma, bf16 or bf16-emulated"), llvm::cl::init("auto")};
   };
   PassPipelineRegistration<Options>(
       "q3-cpu-pipeline",
@@ -111,7 +113,7 @@ void registerQ3CpuPipeline() {
           llvm::errs() << "q3-cpu-pipeline: " << error << "\n";
           std::exit(1);
         }
-        addQ3CpuPipeline(pm, passes, CpuTarget{o.cpu, o.features});
+        addQ3CpuPipeline(pm, passes, CpuTarget{o.cpu, o.features, o.dot});
       });
 }
 

@@ -16,6 +16,9 @@ namespace q3c {
 struct CpuTarget {
   std::string cpu = "host";  // or an LLVM CPU name (znver4, x86-64-v4, ...)
   std::string features;      // extra "+avx512f,-foo" on top of the CPU's
+  // Prefill products' arithmetic (the strategy passes' `dot`): auto, fma,
+  // bf16 (vdpbf16ps) or bf16-emulated.
+  std::string dot = "auto";
 };
 
 // Where `qwen3c build --dump-ir-after` writes the IR: after the pass whose

@@ -48,6 +48,16 @@ void toK16(uint8_t *data, int64_t N, int64_t K, size_t elem) {
                     src.data() + size_t((nb * 16 + r) * K + k) * elem, elem);
 }
 
+// Row-major [N, K] -> Wp[n / 16][k / 2][n % 16][k % 2] (K even), in place:
+// each output's consecutive k in pairs, as vdpbf16ps reads them.
+void toK16Pairs(uint8_t *data, int64_t N, int64_t K, size_t elem) {
+  std::vector<uint8_t> src(data, data + size_t(N * K) * elem);
+  for (int64_t nb = 0; nb < N / 16; ++nb)
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t r = 0; r < 16; ++r)
+        std::memcpy(data + size_t(((nb * (K / 2) + k / 2) * 16 + r) * 2 + k % 2) * elem,
+                    src.data() + size_t((nb * 16 + r) * K + k) * elem, elem);
+}
 
 // [gate; up] rows -> gate block j, up block j, ... (16-row blocks), in place.
 void interleaveGateUp(uint8_t *data, int64_t N, int64_t K, size_t elem) {
@@ -103,8 +113,11 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
         appendConverted(v, to, bytes);
       }
       if (rows != shape[0]) fail(ck.tensor(names[0]).file, ": tensor '", names[0], "' does not fit the compiled shape");
-      if (inst.slot->layout == q3::WeightLayout::K16Gated) interleaveGateUp(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
-      if (inst.slot->layout) // k16 and k16_gated: Wp[n / 16][k][n % 16]
+      if (inst.slot->layout && q3::isGatedLayout(*inst.slot->layout))
+        interleaveGateUp(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
+      if (inst.slot->layout && q3::isPairedLayout(*inst.slot->layout))
+        toK16Pairs(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
+      else if (inst.slot->layout) // k16 and k16_gated: Wp[n / 16][k][n % 16]
         toK16(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
     }
     out.write(bytes.data(), bytes.size());

@@ -17,7 +17,7 @@ using namespace q3;
 
 LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t tileRows,
                                          int64_t tileBlocks, int64_t vectorWidth, int64_t prefetch, BoolAttr stageNorm,
-                                         BoolAttr splitBlocks) {
+                                         BoolAttr splitBlocks, ProductDot dot) {
   if (tileRows < 1) return emitError() << "tile_rows must be at least 1, got " << tileRows;
   if (tileBlocks < 1) return emitError() << "tile_blocks must be at least 1, got " << tileBlocks;
   if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16)
@@ -26,6 +26,8 @@ LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emit
   if (prefetch < 0) return emitError() << "prefetch must be 0 (off) or more k steps, got " << prefetch;
   if (!stageNorm) return emitError() << "stage_norm must be true or false";
   if (!splitBlocks) return emitError() << "split_blocks must be true or false";
+  if (dot == ProductDot::BF16 && vectorWidth == 4)
+    return emitError() << "dot = bf16 needs vector_width 8 or 16 (vdpbf16ps on ymm or zmm)";
   return success();
 }
 

@@ -12,6 +12,9 @@
 #include "dialect/Q3OpsAttrDefs.h.inc"
 
 namespace q3 {
+inline bool isGatedLayout(WeightLayout l) { return l == WeightLayout::K16Gated || l == WeightLayout::K16GatedPairs; }
+inline bool isPairedLayout(WeightLayout l) { return l == WeightLayout::K16Pairs || l == WeightLayout::K16GatedPairs; }
+
 // Unit attribute on an entry point whose logits nobody reads (the large
 // prompt chunks): q3-add-logits-free-prefill replaces it by its
 // logits-free form `<name>_nologits`.

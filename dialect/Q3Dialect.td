@@ -54,7 +54,27 @@ def Q3_WeightLayout : I32EnumAttr<"WeightLayout", "packed weight layout", [
     I32EnumAttrCase<"K16", 0, "k16">,
     // A stacked [gate; up] in k16 blocks with gate block j next to up block
     // j, so a register tile holds both halves of its 16 SwiGLU outputs.
-    I32EnumAttrCase<"K16Gated", 1, "k16_gated">]> {
+    I32EnumAttrCase<"K16Gated", 1, "k16_gated">,
+    // k16 with consecutive k in pairs, Wp[n / 16][k / 2][n % 16][k % 2]: the
+    // operand order of the bf16 pair dot products (vdpbf16ps); the f32 FMA
+    // kernels read it too (even k, then odd, as in k16).
+    I32EnumAttrCase<"K16Pairs", 2, "k16_pairs">,
+    I32EnumAttrCase<"K16GatedPairs", 3, "k16_gated_pairs">]> {
+  let cppNamespace = "::q3";
+  let genSpecializedAttr = 0;
+}
+
+// The arithmetic of a product's inner step.
+def Q3_ProductDot : I32EnumAttr<"ProductDot", "inner product arithmetic of a tiled product", [
+    // f32 FMA on weights widened to f32, activations in f32 (exact).
+    I32EnumAttrCase<"FMA", 0, "fma">,
+    // vdpbf16ps (AVX512-BF16) on k16_pairs weights and activations rounded
+    // to bf16: two k steps per instruction.
+    I32EnumAttrCase<"BF16", 1, "bf16">,
+    // The same arithmetic as `bf16` by two f32 FMAs per pair (odd k, then
+    // even, as vdpbf16ps adds them), on any target: checks the family where
+    // the instruction is missing, and gives its results there.
+    I32EnumAttrCase<"BF16Emulated", 2, "bf16_emulated">]> {
   let cppNamespace = "::q3";
   let genSpecializedAttr = 0;
 }
@@ -79,13 +99,17 @@ def Q3_LoweringConfigAttr : AttrDef<Q3_Dialect, "LoweringConfig"> {
     `split_blocks`: with vectors narrower than a block, compute a block's
     vectors in separate passes over k (tile_rows * tile_blocks accumulators
     per pass) rather than all at once: how AVX2 keeps 4 rows of a gated
-    (gate, up) pair in 16 registers.
+    (gate, up) pair in 16 registers. `dot` (printed when not `fma`): the
+    inner step's arithmetic, a `ProductDot` (bf16 families read k16_pairs
+    weights).
   }];
   let parameters = (ins "int64_t":$tileRows, "int64_t":$tileBlocks, "int64_t":$vectorWidth,
-                        "int64_t":$prefetch, "::mlir::BoolAttr":$stageNorm, "::mlir::BoolAttr":$splitBlocks);
+                        "int64_t":$prefetch, "::mlir::BoolAttr":$stageNorm, "::mlir::BoolAttr":$splitBlocks,
+                        DefaultValuedParameter<"::q3::ProductDot", "::q3::ProductDot::FMA">:$dot);
   let assemblyFormat = [{
     `<` `tile_rows` `=` $tileRows `,` `tile_blocks` `=` $tileBlocks `,` `vector_width` `=` $vectorWidth `,`
-        `prefetch` `=` $prefetch `,` `stage_norm` `=` $stageNorm `,` `split_blocks` `=` $splitBlocks `>`
+        `prefetch` `=` $prefetch `,` `stage_norm` `=` $stageNorm `,` `split_blocks` `=` $splitBlocks
+        (`,` `dot` `=` $dot^)? `>`
   }];
   let genVerifyDecl = 1;
 }

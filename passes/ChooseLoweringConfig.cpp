@@ -11,12 +11,24 @@ namespace q3 {
 namespace {
 
 struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringConfigPass> {
+  using ChooseLoweringConfigBase::ChooseLoweringConfigBase;
   void runOnOperation() override {
     mlir::FailureOr<TargetInfo> target = TargetInfo::fromModule(getOperation());
     if (mlir::failed(target)) return signalPassFailure();
+    std::string error;
+    ProductDot family = prefillDot(*target, dot, error);
+    if (!error.empty()) {
+      getOperation().emitError(error);
+      return signalPassFailure();
+    }
     getOperation().walk([&](mlir::Operation *op) {
-      if (isTiledProduct(op) && !op->hasAttr(kLoweringConfigAttrName)) // a pinned config stays
-        op->setAttr(kLoweringConfigAttrName, toAttr(&getContext(), chooseLinearTiling(op, *target)));
+      if (isTiledProduct(op) && !op->hasAttr(kLoweringConfigAttrName)) { // a pinned config stays
+        LinearTiling t = chooseLinearTiling(op, *target);
+        // Prefill products on paired weights: the bf16 family (the
+        // weights were paired for it); decode stays exact f32.
+        if (t.rows > 1 && productShape(op).paired) t.dot = family;
+        op->setAttr(kLoweringConfigAttrName, toAttr(&getContext(), t));
+      }
       if (hasTiledExperts(op) && !op->hasAttr(kGateUpConfigAttrName)) {
         auto [gateUp, down] = chooseExpertTilings(llvm::cast<MoEExpertsOp>(op), *target);
         op->setAttr(kGateUpConfigAttrName, toAttr(&getContext(), gateUp));

@@ -1,6 +1,8 @@
 //===- ChooseWeightLayouts.cpp - q3-choose-weight-layouts -------------------===//
 #include "dialect/Q3Ops.h"
+#include "passes/LoweringConfig.h"
 #include "passes/Passes.h"
+#include "passes/TargetInfo.h"
 
 #include <optional>
 
@@ -54,12 +56,34 @@ std::optional<WeightLayout> chooseLayout(Value w) {
   return layout;
 }
 
+// k16 -> k16_pairs for a bf16 pair dot: bf16 weights with an even k.
+std::optional<WeightLayout> paired(Value w, std::optional<WeightLayout> layout) {
+  auto t = llvm::cast<RankedTensorType>(w.getType());
+  if (!layout || t.getRank() != 2 || !t.getElementType().isBF16() || t.getDimSize(1) % 2 != 0) return layout;
+  return *layout == WeightLayout::K16Gated ? WeightLayout::K16GatedPairs : WeightLayout::K16Pairs;
+}
+
 struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayoutsPass> {
+  using ChooseWeightLayoutsBase::ChooseWeightLayoutsBase;
   void runOnOperation() override {
+    // The pairs serve the prefill products' family; without a target (a
+    // bare lit input) there is none.
+    bool pairs = false;
+    if (getOperation()->hasAttr(kTargetAttrName)) {
+      FailureOr<TargetInfo> target = TargetInfo::fromModule(getOperation());
+      if (failed(target)) return signalPassFailure();
+      std::string error;
+      pairs = prefillDot(*target, dot, error) != ProductDot::FMA;
+      if (!error.empty()) {
+        getOperation().emitError(error);
+        return signalPassFailure();
+      }
+    }
     getOperation().walk([&](Operation *op) {
       if (!llvm::isa<WeightOp, ConcatOp>(op) || op->hasAttr("q3.layout")) return;
-      if (std::optional<WeightLayout> layout = chooseLayout(op->getResult(0)))
-        op->setAttr("q3.layout", WeightLayoutAttr::get(&getContext(), *layout));
+      std::optional<WeightLayout> layout = chooseLayout(op->getResult(0));
+      if (pairs) layout = paired(op->getResult(0), layout);
+      if (layout) op->setAttr("q3.layout", WeightLayoutAttr::get(&getContext(), *layout));
     });
   }
 };

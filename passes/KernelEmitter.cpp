@@ -12,6 +12,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 
 #include <cmath>
 #include <limits>
@@ -171,7 +172,8 @@ Value KernelEmitter::constantTable(StringRef name, ArrayRef<float> values) {
 void KernelEmitter::embedding(Value table, Value ids, Value out) {
   auto ot = memrefOf(out);
   int64_t T = ot.getDimSize(0), H = ot.getDimSize(1), vw = vectorWidth(H);
-  bool packed = memrefOf(table).getRank() == 3; // k16: shared with a tied LM head
+  bool packed = memrefOf(table).getRank() == 3; // k16 or k16_pairs: shared with a tied LM head
+  bool pairs = packed && memrefOf(table).getShape().back() == 32;
   loop(0, T, 1, [&](Value t) {
     Value id = memref::LoadOp::create(b, loc, ids, ValueRange{t});
     Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
@@ -181,6 +183,16 @@ void KernelEmitter::embedding(Value table, Value ids, Value out) {
     }
     Value block = arith::DivUIOp::create(b, loc, row, idx(16));
     Value lane = arith::RemUIOp::create(b, loc, row, idx(16));
+    if (pairs) { // Wp[n / 16][k / 2][n % 16][k % 2]
+      Value lane2 = arith::MulIOp::create(b, loc, lane, idx(2));
+      loop(0, H, 2, [&](Value h) {
+        Value p = arith::DivUIOp::create(b, loc, h, idx(2));
+        storeScalar(loadScalar(table, {block, p, lane2}), out, {t, h});
+        storeScalar(loadScalar(table, {block, p, arith::AddIOp::create(b, loc, lane2, idx(1))}), out,
+                    {t, arith::AddIOp::create(b, loc, h, idx(1))});
+      });
+      return;
+    }
     loop(0, H, 1, [&](Value h) { storeScalar(loadScalar(table, {block, h, lane}), out, {t, h}); });
   });
 }
@@ -309,6 +321,27 @@ void KernelEmitter::invRmsRows(Value x2, double eps, Value invRms) {
 // 16 outputs, stored as silu(gate) * up; for a split product, the tile's
 // blocks all belong to one part (RB divides every part), chosen by an
 // scf.if chain on the first block.
+// f32 -> bf16 rounded to nearest even in integer arithmetic (NaN -> the
+// quiet NaN 0x7FC0), bit for bit what PyTorch's bf16 conversion does;
+// fptrunc would be a libcall (__truncsfbf2) on targets without AVX512-BF16.
+Value KernelEmitter::roundToBF16(Value v) {
+  auto vt = llvm::cast<VectorType>(v.getType());
+  auto it = VectorType::get(vt.getShape(), b.getI32Type());
+  auto splat = [&](int32_t c) { return Value(arith::ConstantOp::create(b, loc, DenseElementsAttr::get(it, c))); };
+  Value bits = vector::BitCastOp::create(b, loc, it, v);
+  Value lsb = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, bits, splat(16)), splat(1));
+  Value rounded = arith::ShRUIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, bits, splat(0x7FFF)), lsb), splat(16));
+  Value nan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, v, v);
+  Value word = arith::SelectOp::create(b, loc, nan, splat(0x7FC0), rounded);
+  Value half = arith::TruncIOp::create(b, loc, VectorType::get(vt.getShape(), b.getI16Type()), word);
+  return vector::BitCastOp::create(b, loc, VectorType::get(vt.getShape(), b.getBF16Type()), half);
+}
+
+Value KernelEmitter::indexAt0(Value mem, Value i) {
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, mem, ValueRange{i}));
+}
+
 void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
   Value x2 = rows(x);
   int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1);
@@ -339,6 +372,23 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
     norm = Value();
   }
   if (norm) invRmsRows(x2, f.eps, f.invRms);
+  // Paired weights (Wp[n / 16][k / 2][n % 16][k % 2], a last dim of 32) and
+  // the inner step's arithmetic. The bf16 families read the activations
+  // rounded to bf16 once per product (round to nearest even, as PyTorch's
+  // bf16 matmul inputs); fma reads them in f32.
+  const bool pairs = memrefOf(wp).getShape().back() == 32;
+  const ProductDot dot = f.tiling.dot;
+  Value xin = x2;
+  if (dot != ProductDot::FMA) {
+    Value r2 = rows(f.rounded);
+    int64_t vw = vectorWidth(K);
+    Value rowsToRound = f.rowCount ? f.rowCount : idx(M);
+    loop(idx(0), rowsToRound, 1, [&](Value m) {
+      Value src = f.inRows ? indexAt0(f.inRows, m) : m;
+      loop(0, K, vw, [&](Value k) { vector::StoreOp::create(b, loc, roundToBF16(loadVec(x2, {src, k}, vw)), r2, ValueRange{src, k}); });
+    });
+    xin = r2;
+  }
   auto indexAt = [&](Value mem, Value i) {
     return Value(arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, mem, ValueRange{i})));
   };
@@ -373,27 +423,89 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
       // Accumulator of block r, vector h0 + h, row i.
       auto at = [&](int64_t r, int64_t h, int64_t i) { return size_t((r * hn + h) * rows + i); };
       SmallVector<Value> init(RB * hn * rows, zeros(VW));
-      auto acc = loopAcc(idx(0), idx(K), 1, init, [&](Value k, ValueRange a) {
-        Value g = norm ? loadScalar(norm, {k}) : Value();
-        SmallVector<Value> xb;
-        for (int64_t i = 0; i < rows; ++i) {
-          Value xv = loadScalar(x2, {xs[i], k});
-          if (g) xv = arith::MulFOp::create(b, loc, xv, g);
-          xb.push_back(vector::BroadcastOp::create(b, loc, vt, xv));
-        }
-        SmallVector<Value> next(a.begin(), a.end());
-        if (ahead > 0) // streaming each block once (decode): ask for it `ahead` k steps early
-          for (int64_t r = 0; r < RB; ++r)
-            memref::PrefetchOp::create(b, loc, source[size_t(r)].first,
-                                       weightIndices(r, arith::AddIOp::create(b, loc, k, idx(ahead)), idx(0)),
-                                       /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-        for (int64_t r = 0; r < RB; ++r)
-          for (int64_t h = 0; h < hn; ++h) {
-            Value wv = loadVec(source[size_t(r)].first, weightIndices(r, k, idx((h0 + h) * VW)), VW);
-            for (int64_t i = 0; i < rows; ++i) next[at(r, h, i)] = vector::FMAOp::create(b, loc, wv, xb[i], a[at(r, h, i)]);
+      SmallVector<Value> acc;
+      if (!pairs) {
+        acc = loopAcc(idx(0), idx(K), 1, init, [&](Value k, ValueRange a) {
+          Value g = norm ? loadScalar(norm, {k}) : Value();
+          SmallVector<Value> xb;
+          for (int64_t i = 0; i < rows; ++i) {
+            Value xv = loadScalar(x2, {xs[i], k});
+            if (g) xv = arith::MulFOp::create(b, loc, xv, g);
+            xb.push_back(vector::BroadcastOp::create(b, loc, vt, xv));
           }
-        return next;
-      });
+          SmallVector<Value> next(a.begin(), a.end());
+          if (ahead > 0) // streaming each block once (decode): ask for it `ahead` k steps early
+            for (int64_t r = 0; r < RB; ++r)
+              memref::PrefetchOp::create(b, loc, source[size_t(r)].first,
+                                         weightIndices(r, arith::AddIOp::create(b, loc, k, idx(ahead)), idx(0)),
+                                         /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+          for (int64_t r = 0; r < RB; ++r)
+            for (int64_t h = 0; h < hn; ++h) {
+              Value wv = loadVec(source[size_t(r)].first, weightIndices(r, k, idx((h0 + h) * VW)), VW);
+              for (int64_t i = 0; i < rows; ++i) next[at(r, h, i)] = vector::FMAOp::create(b, loc, wv, xb[i], a[at(r, h, i)]);
+            }
+          return next;
+        });
+      } else {
+        // k16_pairs: step p covers k = 2p (even) and 2p + 1 (odd); a
+        // block's vector h is 2 * VW bf16, each lane's (even, odd) pair.
+        auto pairVt = VectorType::get({2 * VW}, b.getBF16Type());
+        auto wordVt = VectorType::get({VW}, b.getI32Type());
+        acc = loopAcc(idx(0), idx(K / 2), 1, init, [&](Value p, ValueRange a) {
+          Value k0 = arith::MulIOp::create(b, loc, p, idx(2));
+          Value k1 = arith::AddIOp::create(b, loc, k0, idx(1));
+          // Per row: the activation pair, as two f32 broadcasts (even, odd)
+          // or one broadcast 32-bit word of two bf16 (vdpbf16ps).
+          SmallVector<Value> xe, xo, xw;
+          for (int64_t i = 0; i < rows; ++i) {
+            if (dot == ProductDot::BF16) {
+              Value pair = vector::LoadOp::create(b, loc, VectorType::get({2}, b.getBF16Type()), xin, ValueRange{xs[i], k0});
+              Value word = vector::ExtractOp::create(
+                  b, loc, vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()), pair), ArrayRef<int64_t>{0});
+              xw.push_back(vector::BitCastOp::create(b, loc, pairVt, vector::BroadcastOp::create(b, loc, wordVt, word)));
+              continue;
+            }
+            Value e = loadScalar(xin, {xs[i], k0}), o = loadScalar(xin, {xs[i], k1});
+            if (norm) {
+              e = arith::MulFOp::create(b, loc, e, loadScalar(norm, {k0}));
+              o = arith::MulFOp::create(b, loc, o, loadScalar(norm, {k1}));
+            }
+            xe.push_back(vector::BroadcastOp::create(b, loc, vt, e));
+            xo.push_back(vector::BroadcastOp::create(b, loc, vt, o));
+          }
+          SmallVector<Value> next(a.begin(), a.end());
+          if (ahead > 0)
+            for (int64_t r = 0; r < RB; ++r)
+              memref::PrefetchOp::create(b, loc, source[size_t(r)].first,
+                                         weightIndices(r, arith::AddIOp::create(b, loc, p, idx((ahead + 1) / 2)), idx(0)),
+                                         /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+          for (int64_t r = 0; r < RB; ++r)
+            for (int64_t h = 0; h < hn; ++h) {
+              Value wv = vector::LoadOp::create(b, loc, pairVt, source[size_t(r)].first,
+                                                weightIndices(r, p, idx((h0 + h) * 2 * VW)));
+              if (dot == ProductDot::BF16) {
+                for (int64_t i = 0; i < rows; ++i)
+                  next[at(r, h, i)] = x86vector::DotBF16Op::create(b, loc, vt, a[at(r, h, i)], wv, xw[i]);
+                continue;
+              }
+              // bf16 -> f32 is the bf16 bits in the upper half of a word:
+              // the even element shifted up, the odd one masked.
+              Value words = vector::BitCastOp::create(b, loc, wordVt, wv);
+              Value even = vector::BitCastOp::create(
+                  b, loc, vt, arith::ShLIOp::create(b, loc, words, arith::ConstantOp::create(b, loc, DenseElementsAttr::get(wordVt, int32_t(16)))));
+              Value odd = vector::BitCastOp::create(
+                  b, loc, vt, arith::AndIOp::create(b, loc, words, arith::ConstantOp::create(b, loc, DenseElementsAttr::get(wordVt, int32_t(0xFFFF0000u)))));
+              for (int64_t i = 0; i < rows; ++i) {
+                Value acc0 = a[at(r, h, i)];
+                if (dot == ProductDot::FMA) // k order: even, then odd (as k16)
+                  next[at(r, h, i)] = vector::FMAOp::create(b, loc, odd, xo[i], vector::FMAOp::create(b, loc, even, xe[i], acc0));
+                else // vdpbf16ps' order: odd, then even
+                  next[at(r, h, i)] = vector::FMAOp::create(b, loc, even, xe[i], vector::FMAOp::create(b, loc, odd, xo[i], acc0));
+              }
+            }
+          return next;
+        });
+      }
       SmallVector<Value> res(acc.begin(), acc.end());
       if (norm)
         for (int64_t i = 0; i < rows; ++i) {

@@ -41,6 +41,8 @@ struct LinearFusion {
   // reads x[inRows[m]], and output row m adds outScale[m] * value to
   // out[outRows[m]] (i32 / f32 memrefs).
   mlir::Value expert, up, rowCount, inRows, outRows, outScale;
+  // [M, K] bf16 scratch: the activations rounded for a bf16 dot family.
+  mlir::Value rounded;
 };
 
 class KernelEmitter {
@@ -119,6 +121,8 @@ private:
   void forEachChosenExpert(mlir::Value weights, mlir::Value experts, int64_t E, mlir::Value tokens,
                            mlir::Value sel, const std::function<void(mlir::Value, mlir::Value)> &body);
   void linearK16(mlir::Value x, mlir::Value wp, const LinearFusion &f);
+  mlir::Value indexAt0(mlir::Value mem, mlir::Value i); // mem[i] (i32) as an index
+  mlir::Value roundToBF16(mlir::Value v);               // vector f32 -> bf16, nearest even
   void invRmsRows(mlir::Value x2, double eps, mlir::Value invRms); // the norm prologue
 
   mlir::OpBuilder &b;

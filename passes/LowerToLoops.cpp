@@ -146,6 +146,8 @@ Value FunctionLowering::weightView(OpBuilder &b, Operation *op) {
   if (slot.layout && type.getRank() == 3) // stacked experts, k16 each: Wp[e][n / 16][k][n % 16]
     type = MemRefType::get({type.getDimSize(0), type.getDimSize(1) / 16, type.getDimSize(2), 16},
                            type.getElementType());
+  else if (slot.layout && isPairedLayout(*slot.layout)) // Wp[n / 16][k / 2][n % 16][k % 2]
+    type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1) / 2, 32}, type.getElementType());
   else if (slot.layout) // k16 and k16_gated: Wp[n / 16][k][n % 16]
     type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1), 16}, type.getElementType());
   return memref::ViewOp::create(b, loc(), type, weights, offset, ValueRange{});
@@ -160,7 +162,12 @@ FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Va
   auto x = memrefFor(input.getType());
   int64_t K = x.getShape().back(), M = x.getNumElements() / K;
   bool rowLayout = llvm::cast<MemRefType>(buffer(weight).getType()).getRank() == 2;
-  if (rowLayout) { // unfused fallback
+  if (f.tiling.dot != ProductDot::FMA) {
+    if (norm && !f.tiling.stageNorm)
+      return op->emitOpError("a bf16 dot family needs its folded norm staged (stage_norm = true)");
+    f.rounded = arenaSlot(b, MemRefType::get({M, K}, b.getBF16Type()));
+  }
+  if (rowLayout && !llvm::isa<LinearOp>(op)) { // unfused fallback
     int64_t N = llvm::cast<RankedTensorType>(weight.getType()).getDimSize(0);
     f.product = arenaSlot(b, MemRefType::get({M, N}, x.getElementType()));
   }
@@ -348,11 +355,7 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
       })
       .Case([&](LinearOp l) -> LogicalResult {
         if (l.getScales()) return l.emitOpError("quantised weights are not supported by the CPU code generator yet");
-        std::string error;
-        LinearTiling tiling = linearTilingOf(l, error);
-        if (!error.empty()) return l.emitOpError(error);
-        k.linear(buffer(l.getInput()), buffer(l.getWeight()), allocate(b, l.getResult()), tiling);
-        return success();
+        return fusedLinear(l, Value(), FloatAttr(), [&](LinearFusion &f) { f.outs.push_back(allocate(b, l.getResult())); });
       })
       .Case([&](RopeOp r) {
         k.rope(buffer(r.getInput()), map.lookup(r.getOffset()), r.getThetaAttr().getValueAsDouble(),

@@ -42,6 +42,8 @@ ProductShape productShape(Operation *op) {
   auto x = llvm::cast<RankedTensorType>(op->getOperand(0).getType());
   s.rows = x.getNumElements() / x.getShape().back();
   s.gated = llvm::isa<LinearSwiGLUOp>(op);
+  if (Operation *w = weightOf(op).getDefiningOp())
+    if (auto layout = w->getAttrOfType<WeightLayoutAttr>("q3.layout")) s.paired = isPairedLayout(layout.getValue());
   int64_t rows = 0;
   for (Value r : op->getResults()) {
     rows += llvm::cast<RankedTensorType>(r.getType()).getShape().back() * (s.gated ? 2 : 1);
@@ -130,6 +132,11 @@ LinearTiling tilingOf(Operation *op, llvm::StringRef name, const ProductShape &s
                               : "has no " + name.str() + " (run q3-choose-lowering-config: the lowering does not choose)";
     return t;
   }
+  t.dot = attr.getDot();
+  if (t.dot != ProductDot::FMA && !shape.paired) {
+    error = name.str() + ": dot = " + stringifyProductDot(t.dot).str() + " needs k16_pairs weights";
+    return t;
+  }
   t.rows = attr.getTileRows();
   t.blocks = attr.getTileBlocks();
   t.vectorWidth = attr.getVectorWidth();
@@ -195,7 +202,20 @@ AttentionConfigAttr toAttr(MLIRContext *ctx, const AttentionTiling &t) {
 
 LoweringConfigAttr toAttr(MLIRContext *ctx, const LinearTiling &t) {
   return LoweringConfigAttr::get(ctx, t.rows, t.blocks, t.vectorWidth, t.prefetch, BoolAttr::get(ctx, t.stageNorm),
-                                 BoolAttr::get(ctx, t.splitBlocks));
+                                 BoolAttr::get(ctx, t.splitBlocks), t.dot);
+}
+
+ProductDot prefillDot(const TargetInfo &target, llvm::StringRef preference, std::string &error) {
+  bool hasDot = target.has("avx512bf16") && target.f32Lanes() >= 8;
+  if (preference == "auto") return hasDot ? ProductDot::BF16 : ProductDot::FMA;
+  if (preference == "fma") return ProductDot::FMA;
+  if (preference == "bf16-emulated") return ProductDot::BF16Emulated;
+  if (preference == "bf16") {
+    if (!hasDot) error = "dot=bf16: target " + target.cpu + " has no AVX512-BF16 (use bf16-emulated, or fma)";
+    return ProductDot::BF16;
+  }
+  error = "dot: '" + preference.str() + "' is not auto, fma, bf16 or bf16-emulated";
+  return ProductDot::FMA;
 }
 
 } // namespace q3

@@ -32,6 +32,7 @@ struct LinearTiling {
   int64_t prefetch = 0;         // k steps each weight block is prefetched ahead, 0 off
   bool stageNorm = false;       // a folded norm writes normalised rows once (else applied on load)
   bool splitBlocks = false;     // one pass over k per vector of a block (see #q3.lowering_config)
+  ProductDot dot = ProductDot::FMA; // the inner step's arithmetic
   // Vector accumulators the tile keeps in registers during one pass.
   int64_t accumulators() const { return rows * blocks * (splitBlocks ? 1 : 16 / vectorWidth); }
 };
@@ -49,6 +50,7 @@ struct ProductShape {
   int64_t rows = 1;
   llvm::SmallVector<int64_t> partEnds;
   bool gated = false;
+  bool paired = false; // weights in k16_pairs / k16_gated_pairs
 };
 ProductShape productShape(mlir::Operation *linear);
 
@@ -68,6 +70,12 @@ bool hasTiledExperts(mlir::Operation *op);
 // tuned on the 0.6B). A folded norm is staged for several rows (prefill):
 // applied per k in a compute-bound tile it cost ~20% (0.6B, pp256).
 LinearTiling chooseLinearTiling(mlir::Operation *op, const TargetInfo &target);
+
+// The arithmetic of products with several rows (prefill) for a strategy
+// pass's `dot` option: auto is bf16 where the target has AVX512-BF16 (and
+// 8- or 16-lane vectors), else fma; bf16 on a target without it is an
+// error (`error` set); bf16-emulated works anywhere. Decode is always fma.
+ProductDot prefillDot(const TargetInfo &target, llvm::StringRef preference, std::string &error);
 LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target);
 // The same for an expert product, whose rows are the tokens that chose the
 // expert: T * top_k / num_experts on average when grouped by expert, else 1.

@@ -61,8 +61,18 @@ def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
     `#q3.layout<k16_gated>`: gate block j and up block j stored next to each other, so
     the SwiGLU epilogue finds both halves in one register tile. Everything
     else keeps the checkpoint's row layout. Writing the
-    attribute by hand pins a layout in a lit test.
+    attribute by hand pins a layout in a lit test. Where prefill products
+    use a bf16 pair dot (`dot`, see q3-choose-lowering-config), bf16 weights
+    with an even k are `k16_pairs` / `k16_gated_pairs` instead (consecutive
+    k paired, the operand order of vdpbf16ps; decode's FMA kernels read it
+    too). Stacked experts [E, N, K] whose gate, up and down all have whole
+    blocks are `k16` per expert.
   }];
+  let options = [
+    Option<"dot", "dot", "std::string", /*default=*/"\"auto\"",
+           "prefill products' arithmetic: auto (bf16 where the target has AVX512-BF16, else fma), fma, bf16, "
+           "bf16-emulated">,
+  ];
 }
 
 def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
@@ -79,8 +89,17 @@ def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
     norm staged for several rows. q3-lower-to-loops builds exactly that and
     refuses a k16 product without a config; a config written by hand is
     kept and pins the kernel in a lit test (passes/LoweringConfig.h). Run
-    after q3-choose-weight-layouts.
+    after q3-choose-weight-layouts, with the same `dot`: products of several
+    rows on paired weights get that arithmetic (`dot = bf16`: vdpbf16ps on
+    activations rounded to bf16; `bf16-emulated`: the same by FMAs, any
+    target); decode stays f32 FMA. A q3.moe_experts on k16 experts gets
+    q3.gate_up_config and q3.down_config.
   }];
+  let options = [
+    Option<"dot", "dot", "std::string", /*default=*/"\"auto\"",
+           "prefill products' arithmetic: auto (bf16 where the target has AVX512-BF16, else fma), fma, bf16, "
+           "bf16-emulated">,
+  ];
 }
 
 def LowerToLoops : Pass<"q3-lower-to-loops", "mlir::ModuleOp"> {
@@ -97,7 +116,7 @@ def LowerToLoops : Pass<"q3-lower-to-loops", "mlir::ModuleOp"> {
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
                            "mlir::vector::VectorDialect", "mlir::math::MathDialect",
-                           "mlir::arith::ArithDialect"];
+                           "mlir::arith::ArithDialect", "mlir::x86vector::X86VectorDialect"];
 }
 
 def ApproximateMath : Pass<"q3-approximate-math", "mlir::ModuleOp"> {

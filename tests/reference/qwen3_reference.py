@@ -68,6 +68,17 @@ class Qwen3:
         self.theta = cfg.get("rope_theta", 10000.0)
         self.moe = cfg["architectures"][0] == "Qwen3MoeForCausalLM"
         self.head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else w["lm_head.weight"]
+        self.bf16_inputs = False
+
+    def mm(self, x, weight):
+        """x @ weight.T; with bf16_inputs, x rounded to bf16 first (to nearest
+        even) when the weight has whole blocks of 16 rows and an even number
+        of columns: the products qwen3c's bf16 dot kernels compute
+        (--prefill-dot bf16 or bf16-emulated, prompt chunks), the others
+        staying f32. The experts' products are not rounded (they run in f32)."""
+        if self.bf16_inputs and weight.shape[0] % 16 == 0 and weight.shape[1] % 2 == 0:
+            x = x.to(torch.bfloat16).to(torch.float32)
+        return x @ weight.T
 
     def sparse(self, layer):
         c = self.cfg
@@ -93,9 +104,9 @@ class Qwen3:
 
     def attention(self, x, p, cos, sin):
         n = x.shape[0]
-        q = (x @ self.w[p + "self_attn.q_proj.weight"].T).view(n, self.nh, self.hd)
-        k = (x @ self.w[p + "self_attn.k_proj.weight"].T).view(n, self.nkv, self.hd)
-        v = (x @ self.w[p + "self_attn.v_proj.weight"].T).view(n, self.nkv, self.hd)
+        q = self.mm(x, self.w[p + "self_attn.q_proj.weight"]).view(n, self.nh, self.hd)
+        k = self.mm(x, self.w[p + "self_attn.k_proj.weight"]).view(n, self.nkv, self.hd)
+        v = self.mm(x, self.w[p + "self_attn.v_proj.weight"]).view(n, self.nkv, self.hd)
         q = self.rmsnorm(q, self.w[p + "self_attn.q_norm.weight"]).transpose(0, 1)
         k = self.rmsnorm(k, self.w[p + "self_attn.k_norm.weight"]).transpose(0, 1)
         v = v.transpose(0, 1)
@@ -108,16 +119,16 @@ class Qwen3:
         mask = torch.triu(torch.full((n, n), float("-inf")), diagonal=1)
         probs = torch.softmax(scores + mask, dim=-1, dtype=torch.float32)
         out = (probs @ v).transpose(0, 1).reshape(n, self.nh * self.hd)
-        return out @ self.w[p + "self_attn.o_proj.weight"].T
+        return self.mm(out, self.w[p + "self_attn.o_proj.weight"])
 
     def mlp(self, x, p):
-        g = x @ self.w[p + "mlp.gate_proj.weight"].T
-        u = x @ self.w[p + "mlp.up_proj.weight"].T
-        return (torch.nn.functional.silu(g) * u) @ self.w[p + "mlp.down_proj.weight"].T
+        g = self.mm(x, self.w[p + "mlp.gate_proj.weight"])
+        u = self.mm(x, self.w[p + "mlp.up_proj.weight"])
+        return self.mm(torch.nn.functional.silu(g) * u, self.w[p + "mlp.down_proj.weight"])
 
     def moe_block(self, x, p):
         c = self.cfg
-        logits = x @ self.w[p + "mlp.gate.weight"].T
+        logits = self.mm(x, self.w[p + "mlp.gate.weight"])
         probs = torch.softmax(logits, dim=1, dtype=torch.float32)
         weights, experts = torch.topk(probs, c["num_experts_per_tok"], dim=-1)
         if c.get("norm_topk_prob", False):
@@ -144,7 +155,7 @@ class Qwen3:
             h = h + (self.moe_block(x, p) if self.sparse(layer) else self.mlp(x, p))
         if last_only:
             h = h[-1:]
-        return self.rmsnorm(h, self.w["model.norm.weight"]) @ self.head.T
+        return self.mm(self.rmsnorm(h, self.w["model.norm.weight"]), self.head)
 
 
 def main():
@@ -154,10 +165,13 @@ def main():
     ap.add_argument("-n", type=int, default=0)
     ap.add_argument("--dump-logits")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--bf16-product-inputs", action="store_true",
+                    help="round the inputs of the products qwen3c's bf16 dot kernels compute to bf16 (see Qwen3.mm)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     cfg, w = load(a.checkpoint)
     model = Qwen3(cfg, w)
+    model.bf16_inputs = a.bf16_product_inputs
     seq = [int(t) for t in a.tokens.split(",")]
     prompt = list(seq)
     for _ in range(a.n):

@@ -36,7 +36,7 @@ namespace q3c {
 namespace {
 
 struct BuildOptions {
-  std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto";
+  std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto", dot = "auto";
   int64_t context = 0;
   std::vector<int64_t> chunks; // --chunk; none: kDefaultPrefillChunks within the context
   bool contextGiven = false; // else min(4096, max_position_embeddings)
@@ -97,8 +97,13 @@ void build(BuildOptions o) {
   if (fs::is_directory(o.output)) fail(o.output, ": is a folder, not an executable path");
   if (o.weights != "auto" && o.weights != "embed" && o.weights != "sidecar")
     fail("--weights: '", o.weights, "' is not auto, embed or sidecar");
-  const CpuTarget cpuTarget{o.cpu, o.features};
+  const CpuTarget cpuTarget{o.cpu, o.features, o.dot};
   const q3::TargetInfo target = describeTarget(cpuTarget); // an unknown CPU fails here, in one line
+  if (o.dot != "auto" && o.dot != "fma" && o.dot != "bf16" && o.dot != "bf16-emulated")
+    fail("--prefill-dot: '", o.dot, "' is not auto, fma, bf16 or bf16-emulated");
+  if (o.dot == "bf16" && !target.has("avx512bf16"))
+    fail("--prefill-dot bf16: target ", target.cpu, " has no AVX512-BF16 (try --target-features +avx512bf16, "
+         "or bf16-emulated for the same arithmetic by FMAs)");
   Checkpoint ck = Checkpoint::open(o.checkpoint);
   const ModelConfig &c = ck.config();
   if (!o.contextGiven) o.context = c.defaultContext();
@@ -276,6 +281,10 @@ void addBuildCommand(CLI::App &app) {
       ->delimiter(',');
   cmd->add_option("--target-cpu", o->cpu, "LLVM CPU name, or host")->capture_default_str();
   cmd->add_option("--target-features", o->features, "extra LLVM target features (+avx512bf16,...)");
+  cmd->add_option("--prefill-dot", o->dot,
+                  "prefill products: auto (bf16 where the target has AVX512-BF16, else fma), fma (exact f32), "
+                  "bf16 (vdpbf16ps on activations rounded to bf16), bf16-emulated (the same arithmetic by FMAs)")
+      ->capture_default_str();
   cmd->add_option("--weights", o->weights,
                   "embed: weights inside the executable; sidecar: in EXE.weights, read at start-up; "
                   "auto: embed up to 1.5 GiB")
