@@ -66,6 +66,7 @@ void addQ3CpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionP
   pm.addPass(createInlinerPass());
   pm.addPass(createSymbolDCEPass());
   pm.addPass(q3::createLowerToLoops());
+  pm.addPass(q3::createPlanArena());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(q3::createApproximateMath());

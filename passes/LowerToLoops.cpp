@@ -1,11 +1,11 @@
 //===- LowerToLoops.cpp - q3-lower-to-loops ---------------------------------===//
 //
-// Bufferization and kernel selection in one walk, because the graph's memory
+// Bufferization and kernel emission in one walk, because the graph's memory
 // story is simple and known: caches are updated in place, logits go to an
 // out-parameter, every other tensor gets its own 64-byte aligned slice of one
-// arena (no reuse yet: sizes are small next to the weights), loop-carried
-// values keep one buffer and are copied into it at the yield when the body
-// produced them elsewhere.
+// arena (q3-plan-arena then packs the slices by liveness: planning is not
+// this pass's business), loop-carried values keep one buffer and are copied
+// into it at the yield when the body produced them elsewhere.
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/Q3Ops.h"

@@ -128,6 +128,20 @@ def ApproximateMath : Pass<"q3-approximate-math", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::arith::ArithDialect"];
 }
 
+def PlanArena : Pass<"q3-plan-arena", "mlir::ModuleOp"> {
+  let summary = "memory planning: pack the arena's buffers by liveness";
+  let description = [{
+    Runs after q3-lower-to-loops, which gives every buffer its own arena
+    slice (a memref.view of the entry point's last argument at a constant
+    offset). Each slice lives from its view to its last use (through views
+    of it), a use inside a loop or branch counting as that whole op in the
+    slice's block; slices whose lives do not overlap share bytes (first fit,
+    64-byte aligned). Sets `q3.arena_bytes` to the planned size and
+    `q3.arena_bytes_unplanned` to the size without reuse.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect"];
+}
+
 def SliceableParallelRegions : Pass<"q3-sliceable-parallel-regions", "mlir::ModuleOp"> {
   let summary = "check that each OpenMP region can run as slices, and drop its barrier";
   let description = [{

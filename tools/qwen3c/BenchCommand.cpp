@@ -117,6 +117,7 @@ using qwen3c_bench::formatNumber;
 // 2 per matrix element read (the norms' vectors are the only 1-D weights).
 struct ModelCost {
   double decodeElements = 0, linearFlops = 0, attentionFlopsPerPosition = 0;
+  double headFlops = 0; // the LM head's share of linearFlops: a prompt needs it for its last row only
 };
 
 ModelCost modelCost(const ModelConfig &c) {
@@ -126,6 +127,7 @@ ModelCost modelCost(const ModelConfig &c) {
   for (const auto &t : expectedTensors(c))
     if (t.shape.size() == 1) vectors += double(t.numel());
   m.linearFlops = 2 * (m.decodeElements - vectors);
+  m.headFlops = 2.0 * double(c.vocabSize) * double(c.hiddenSize);
   // QK^T and PV: 2 x 2 x heads x head_dim per layer per earlier position.
   m.attentionFlopsPerPosition = 4.0 * double(c.numLayers * c.numHeads * c.headDim);
   return m;
@@ -516,7 +518,9 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
     const Engine &e = *c.engine;
     size_t li = limitIndex[c.m.threads];
     if (c.prefill) {
-      double flops = cost.linearFlops + cost.attentionFlopsPerPosition * c.tokens / 2;
+      // Every engine computes a prompt's logits for its last row only.
+      double flops = cost.linearFlops - cost.headFlops + cost.headFlops / c.tokens +
+                     cost.attentionFlopsPerPosition * c.tokens / 2;
       // An engine with bf16 arithmetic on a CPU without bf16 dot products
       // (AVX2 hosts) runs f32 FMA on widened values: that is its peak.
       bool bf16 = e.bf16Arithmetic && mc.bf16Gflops[li] > 0;
@@ -541,7 +545,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
                  "FMA and is compared with that peak."));
   if (!pytorchNote.empty()) report.notes.push_back(pytorchNote);
   report.notes.push_back("Decode limit: read bandwidth / weight bytes per token (k of E experts; an untied "
-                         "embedding reads one row). Prefill limit: peak / (2 x active linear weights + attention).");
+                         "embedding reads one row). Prefill limit: peak / (2 x active linear weights + attention), the LM head counted once per prompt.");
   std::string times;
   for (const auto &e : engines)
     if (gEngineSeconds.count(e.label))

@@ -161,6 +161,7 @@ void build(BuildOptions o) {
                    t.getFeatures().str().c_str());
   auto plan = q3::WeightPlan::read(*module);
   auto arena = (*module)->getAttrOfType<mlir::IntegerAttr>("q3.arena_bytes");
+  auto unplanned = (*module)->getAttrOfType<mlir::IntegerAttr>("q3.arena_bytes_unplanned");
   if (!plan || !arena) fail("internal error: the q3 lowering left no weight plan");
   // x86-64's default code model reaches 2 GiB: a larger blob cannot be
   // linked into the executable.
@@ -259,9 +260,10 @@ void build(BuildOptions o) {
   if (o.verbose) {
     auto s = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
     std::fprintf(stderr,
-                 "qwen3c build: lower %.2fs, pack %.2fs (%.1f MiB), codegen %.2fs, link %.2fs; arena %.1f KiB\n",
+                 "qwen3c build: lower %.2fs, pack %.2fs (%.1f MiB), codegen %.2fs, link %.2fs; arena %.1f KiB "
+                 "(%.1f KiB without reuse)\n",
                  s(t0, t1), s(t1, t2), double(plan->totalBytes) / (1 << 20), s(t2, t3), s(t3, t4),
-                 double(arena.getInt()) / 1024);
+                 double(arena.getInt()) / 1024, unplanned ? double(unplanned.getInt()) / 1024 : 0.0);
   }
 }
 
