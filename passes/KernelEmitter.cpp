@@ -1009,21 +1009,22 @@ void KernelEmitter::moeExpertsTiled(Value x, Value weights, Value experts, Value
                                     const LinearTiling &gateUp, const LinearTiling &downTiling) {
   int64_t E = memrefOf(gate).getDimSize(0);
   zeroFill(out);
+  // One of expert e's products over its n rows.
+  auto product = [](const LinearTiling &tiling, Value output, Value e, Value n) {
+    LinearFusion f;
+    f.tiling = tiling;
+    f.outs = {output};
+    f.expert = e;
+    f.rowCount = n;
+    return f;
+  };
   auto ffn = [&](Value e, Value n) {
-    LinearFusion g;
-    g.tiling = gateUp;
+    LinearFusion g = product(gateUp, act, e, n);
     g.gated = true;
-    g.outs = {act};
-    g.expert = e;
     g.up = up;
-    g.rowCount = n;
     g.inRows = tokens;
     linearK16(x, gate, g);
-    LinearFusion d;
-    d.tiling = downTiling;
-    d.outs = {out};
-    d.expert = e;
-    d.rowCount = n;
+    LinearFusion d = product(downTiling, out, e, n);
     d.outRows = tokens;
     d.outScale = sel;
     linearK16(act, down, d);

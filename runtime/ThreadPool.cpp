@@ -82,7 +82,12 @@ public:
     workers.clear();
     stop.store(false);
     count = n;
-    for (int i = 1; i < n; ++i) workers.emplace_back([this] { work(); });
+    // Each worker starts from the epoch of its creation, not from the one it
+    // reads when it first runs: a resize (or the exit's) that stops it before
+    // then has moved the epoch past it, so it wakes, sees stop and returns
+    // (reading the epoch itself, it would wait on the stopping one forever).
+    const uint32_t born = epoch.load(std::memory_order_seq_cst);
+    for (int i = 1; i < n; ++i) workers.emplace_back([this, born] { work(born); });
   }
   int size() const { return count; }
 
@@ -160,9 +165,9 @@ private:
     return false;
   }
 
-  void work() {
+  void work(uint32_t born) {
     tlInRegion = true;
-    uint32_t seen = epoch.load();
+    uint32_t seen = born;
     while (true) {
       auto posted = [&] { return epoch.load(std::memory_order_acquire) != seen; };
       if (!spinUntil(posted)) {
