@@ -710,11 +710,12 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
   const int64_t nv = D / vw, gb = tiling.headBlock, SB = tiling.scoreBlock;
   int64_t blocks = G / gb;
   auto vt = VectorType::get({vw}, b.getF32Type());
-  loop(0, T, 1, [&](Value t) {
+  // One query row t and one work item (a block of the query heads of one
+  // KV head).
+  auto query = [&](Value t, Value item) {
     // Causal: query t (position offset + t) sees positions 0 .. offset + t.
     Value last = arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, offset, t), idx(1));
     Value n = arith::MinUIOp::create(b, loc, last, idx(C));
-    parallelLoop(0, Hkv * blocks, 1, [&](Value item) {
       Value kvh = arith::DivUIOp::create(b, loc, item, idx(blocks));
       Value h0 = arith::AddIOp::create(
           b, loc, arith::MulIOp::create(b, loc, kvh, idx(G)),
@@ -846,8 +847,18 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
       });
       for (int64_t g = 0; g < gb; ++g)
         for (int64_t c = 0; c < nv; ++c) storeVec(acc[g * nv + c], out, {t, heads[g], idx(c * vw)});
+  };
+  const int64_t items = Hkv * blocks;
+  if (!scores) {
+    // Online: no scratch, so every (row, item) pair is one parallel loop (one
+    // region per kernel, not one per query row of a prefill chunk).
+    parallelLoop(0, T * items, 1, [&](Value ti) {
+      query(arith::DivUIOp::create(b, loc, ti, idx(items)), arith::RemUIOp::create(b, loc, ti, idx(items)));
     });
-  });
+    return;
+  }
+  // Exact softmax: the score rows are scratch per head, shared by the rows.
+  loop(0, T, 1, [&](Value t) { parallelLoop(0, items, 1, [&](Value item) { query(t, item); }); });
 }
 
 void KernelEmitter::elementwise(Elementwise kind, Value lhs, Value rhs, Value out) {
