@@ -38,25 +38,17 @@ void appendConverted(const TensorView &v, DType to, std::vector<uint8_t> &out) {
   for (size_t i = 0; i < n; ++i) h[i] = to == DType::BF16 ? f32ToBf16(f[i]) : f32ToF16(f[i]);
 }
 
-// Row-major [N, K] -> Wp[n / 16][k][n % 16], in place.
-void toK16(uint8_t *data, int64_t N, int64_t K, size_t elem) {
+// Row-major [N, K] -> Wp[n / 16][k][n % 16] (k16), or with `pairs`
+// Wp[n / 16][k / 2][n % 16][k % 2] (K even: each output's consecutive k in
+// pairs, as vdpbf16ps reads them), in place.
+void toK16(uint8_t *data, int64_t N, int64_t K, size_t elem, bool pairs = false) {
   std::vector<uint8_t> src(data, data + size_t(N * K) * elem);
   for (int64_t nb = 0; nb < N / 16; ++nb)
     for (int64_t k = 0; k < K; ++k)
-      for (int64_t r = 0; r < 16; ++r)
-        std::memcpy(data + (size_t((nb * K + k) * 16 + r)) * elem,
-                    src.data() + size_t((nb * 16 + r) * K + k) * elem, elem);
-}
-
-// Row-major [N, K] -> Wp[n / 16][k / 2][n % 16][k % 2] (K even), in place:
-// each output's consecutive k in pairs, as vdpbf16ps reads them.
-void toK16Pairs(uint8_t *data, int64_t N, int64_t K, size_t elem) {
-  std::vector<uint8_t> src(data, data + size_t(N * K) * elem);
-  for (int64_t nb = 0; nb < N / 16; ++nb)
-    for (int64_t k = 0; k < K; ++k)
-      for (int64_t r = 0; r < 16; ++r)
-        std::memcpy(data + size_t(((nb * (K / 2) + k / 2) * 16 + r) * 2 + k % 2) * elem,
-                    src.data() + size_t((nb * 16 + r) * K + k) * elem, elem);
+      for (int64_t r = 0; r < 16; ++r) {
+        int64_t at = pairs ? ((nb * (K / 2) + k / 2) * 16 + r) * 2 + k % 2 : (nb * K + k) * 16 + r;
+        std::memcpy(data + size_t(at) * elem, src.data() + size_t((nb * 16 + r) * K + k) * elem, elem);
+      }
 }
 
 // [gate; up] rows -> gate block j, up block j, ... (16-row blocks), in place.
@@ -115,10 +107,8 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
       if (rows != shape[0]) fail(ck.tensor(names[0]).file, ": tensor '", names[0], "' does not fit the compiled shape");
       if (inst.slot->layout && q3::isGatedLayout(*inst.slot->layout))
         interleaveGateUp(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
-      if (inst.slot->layout && q3::isPairedLayout(*inst.slot->layout))
-        toK16Pairs(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
-      else if (inst.slot->layout) // k16 and k16_gated: Wp[n / 16][k][n % 16]
-        toK16(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
+      if (inst.slot->layout) // k16 (gated or not), or its k-paired form
+        toK16(bytes.data() + start, shape[0], shape[1], dtypeSize(to), q3::isPairedLayout(*inst.slot->layout));
     }
     out.write(bytes.data(), bytes.size());
     fnv.add(bytes.data(), bytes.size());

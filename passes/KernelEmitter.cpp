@@ -175,8 +175,7 @@ void KernelEmitter::embedding(Value table, Value ids, Value out) {
   bool packed = memrefOf(table).getRank() == 3; // k16 or k16_pairs: shared with a tied LM head
   bool pairs = packed && memrefOf(table).getShape().back() == 32;
   loop(0, T, 1, [&](Value t) {
-    Value id = memref::LoadOp::create(b, loc, ids, ValueRange{t});
-    Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
+    Value row = loadIndex(ids, {t});
     if (!packed) {
       loop(0, H, vw, [&](Value h) { storeVec(loadVec(table, {row, h}, vw), out, {t, h}); });
       return;
@@ -224,13 +223,7 @@ void KernelEmitter::rmsNorm(Value x, Value w, double eps, Value out) {
   });
 }
 
-void KernelEmitter::linear(Value x, Value w, Value out, const LinearTiling &tiling) {
-  if (memrefOf(w).getRank() == 3) {
-    LinearFusion plain;
-    plain.outs.push_back(out);
-    plain.tiling = tiling;
-    return linearK16(x, w, plain);
-  }
+void KernelEmitter::linear(Value x, Value w, Value out) {
   Value x2 = rows(x), o2 = rows(out);
   int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1);
   int64_t N = memrefOf(w).getDimSize(0), vw = vectorWidth(K);
@@ -266,11 +259,11 @@ void KernelEmitter::fusedLinear(Value x, Value w, const LinearFusion &f) {
     x = f.normalised;
   }
   if (!f.gated && f.outs.size() == 1) {
-    linear(x, w, f.outs[0], f.tiling);
+    linear(x, w, f.outs[0]);
     if (f.residual) elementwise(Elementwise::Add, f.outs[0], f.residual, f.outs[0]);
     return;
   }
-  linear(x, w, f.product, f.tiling);
+  linear(x, w, f.product);
   Value p2 = rows(f.product);
   int64_t M = memrefOf(p2).getDimSize(0);
   if (f.gated) {
@@ -302,6 +295,27 @@ void KernelEmitter::invRmsRows(Value x2, double eps, Value invRms) {
   loop(0, M, 1, [&](Value m) { storeScalar(inverseRms(x2, {m}, K, eps), invRms, {m}); });
 }
 
+// f32 -> bf16 rounded to nearest even in integer arithmetic (NaN -> the
+// quiet NaN 0x7FC0), bit for bit what PyTorch's bf16 conversion does;
+// fptrunc would be a libcall (__truncsfbf2) on targets without AVX512-BF16.
+Value KernelEmitter::roundToBF16(Value v) {
+  auto vt = llvm::cast<VectorType>(v.getType());
+  auto it = VectorType::get(vt.getShape(), b.getI32Type());
+  auto splat = [&](int32_t c) { return Value(arith::ConstantOp::create(b, loc, DenseElementsAttr::get(it, c))); };
+  Value bits = vector::BitCastOp::create(b, loc, it, v);
+  Value lsb = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, bits, splat(16)), splat(1));
+  Value rounded = arith::ShRUIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, bits, splat(0x7FFF)), lsb), splat(16));
+  Value nan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, v, v);
+  Value word = arith::SelectOp::create(b, loc, nan, splat(0x7FC0), rounded);
+  Value half = arith::TruncIOp::create(b, loc, VectorType::get(vt.getShape(), b.getI16Type()), word);
+  return vector::BitCastOp::create(b, loc, VectorType::get(vt.getShape(), b.getBF16Type()), half);
+}
+
+Value KernelEmitter::loadIndex(Value mem, ValueRange indices) {
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, mem, indices));
+}
+
 // Wp[n / 16][k][n % 16]: per 16-row block one contiguous stream; each k
 // broadcasts x[m, k] and accumulates 16 outputs in one register, so the
 // result is stored as a vector with no horizontal reduction. RB blocks in
@@ -321,27 +335,11 @@ void KernelEmitter::invRmsRows(Value x2, double eps, Value invRms) {
 // 16 outputs, stored as silu(gate) * up; for a split product, the tile's
 // blocks all belong to one part (RB divides every part), chosen by an
 // scf.if chain on the first block.
-// f32 -> bf16 rounded to nearest even in integer arithmetic (NaN -> the
-// quiet NaN 0x7FC0), bit for bit what PyTorch's bf16 conversion does;
-// fptrunc would be a libcall (__truncsfbf2) on targets without AVX512-BF16.
-Value KernelEmitter::roundToBF16(Value v) {
-  auto vt = llvm::cast<VectorType>(v.getType());
-  auto it = VectorType::get(vt.getShape(), b.getI32Type());
-  auto splat = [&](int32_t c) { return Value(arith::ConstantOp::create(b, loc, DenseElementsAttr::get(it, c))); };
-  Value bits = vector::BitCastOp::create(b, loc, it, v);
-  Value lsb = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, bits, splat(16)), splat(1));
-  Value rounded = arith::ShRUIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, bits, splat(0x7FFF)), lsb), splat(16));
-  Value nan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, v, v);
-  Value word = arith::SelectOp::create(b, loc, nan, splat(0x7FC0), rounded);
-  Value half = arith::TruncIOp::create(b, loc, VectorType::get(vt.getShape(), b.getI16Type()), word);
-  return vector::BitCastOp::create(b, loc, VectorType::get(vt.getShape(), b.getBF16Type()), half);
-}
-
-Value KernelEmitter::indexAt0(Value mem, Value i) {
-  return arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, mem, ValueRange{i}));
-}
-
+//
+// The same tile serves the MoE experts (one expert's weights, gathered input
+// rows, scaled scattered output rows: LinearFusion's expert fields) and, on
+// k16_pairs weights, steps over k in pairs: two FMAs per pair (f32, or the
+// bf16 family emulated) or one vdpbf16ps on the rounded activations.
 void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
   Value x2 = rows(x);
   int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1);
@@ -384,14 +382,11 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
     int64_t vw = vectorWidth(K);
     Value rowsToRound = f.rowCount ? f.rowCount : idx(M);
     loop(idx(0), rowsToRound, 1, [&](Value m) {
-      Value src = f.inRows ? indexAt0(f.inRows, m) : m;
+      Value src = f.inRows ? loadIndex(f.inRows, {m}) : m;
       loop(0, K, vw, [&](Value k) { vector::StoreOp::create(b, loc, roundToBF16(loadVec(x2, {src, k}, vw)), r2, ValueRange{src, k}); });
     });
     xin = r2;
   }
-  auto indexAt = [&](Value mem, Value i) {
-    return Value(arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, mem, ValueRange{i})));
-  };
   parallelLoop(0, NB, RB, [&](Value nb0) {
     SmallVector<Value> nb;
     for (int64_t r = 0; r < RB; ++r) nb.push_back(arith::AddIOp::create(b, loc, nb0, idx(r)));
@@ -418,7 +413,7 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
       SmallVector<Value> ms, xs; // tile rows, and the input rows they read
       for (int64_t i = 0; i < rows; ++i) {
         ms.push_back(i ? arith::AddIOp::create(b, loc, m0, idx(i)) : m0);
-        xs.push_back(f.inRows ? indexAt(f.inRows, ms.back()) : ms.back());
+        xs.push_back(f.inRows ? loadIndex(f.inRows, {ms.back()}) : ms.back());
       }
       // Accumulator of block r, vector h0 + h, row i.
       auto at = [&](int64_t r, int64_t h, int64_t i) { return size_t((r * hn + h) * rows + i); };
@@ -516,7 +511,7 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
       // Output rows and their scales (a scattered, scaled accumulation).
       SmallVector<Value> os, scale;
       for (int64_t i = 0; i < rows; ++i) {
-        os.push_back(f.outRows ? indexAt(f.outRows, ms[i]) : ms[i]);
+        os.push_back(f.outRows ? loadIndex(f.outRows, {ms[i]}) : ms[i]);
         if (f.outScale) scale.push_back(vector::BroadcastOp::create(b, loc, vt, loadScalar(f.outScale, {ms[i]})));
       }
       // Stores the tile into output `p`, whose first block is `first`.
@@ -929,8 +924,7 @@ void KernelEmitter::moeExperts(Value x, Value weights, Value experts, Value gate
   zeroFill(out);
   loop(0, T, 1, [&](Value t) {
     loop(0, K, 1, [&](Value j) {
-      Value e = arith::IndexCastOp::create(b, loc, b.getIndexType(),
-                                           memref::LoadOp::create(b, loc, experts, ValueRange{t, j}));
+      Value e = loadIndex(experts, {t, j});
       Value w = loadScalar(weights, {t, j});
       parallelLoop(0, I, 1, [&](Value i) {
         Value g = dot(x, {t}, gate, {e, i}, H), u = dot(x, {t}, up, {e, i}, H);
@@ -987,20 +981,17 @@ void KernelEmitter::moeExpertsGrouped(Value x, Value weights, Value experts, Val
                                       Value tokens, Value sel, Value act, Value out) {
   int64_t H = memrefOf(x).getDimSize(1), E = memrefOf(gate).getDimSize(0), I = memrefOf(gate).getDimSize(1);
   zeroFill(out);
-  auto tokenAt = [&](Value c) {
-    return Value(arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, tokens, ValueRange{c})));
-  };
   forEachChosenExpert(weights, experts, E, tokens, sel, [&](Value e, Value n) {
     parallelLoop(0, I, 1, [&](Value i) {
       loop(idx(0), n, 1, [&](Value c) {
-        Value t = tokenAt(c);
+        Value t = loadIndex(tokens, {c});
         Value g = dot(x, {t}, gate, {e, i}, H), u = dot(x, {t}, up, {e, i}, H);
         storeScalar(arith::MulFOp::create(b, loc, silu(g), u), act, {c, i});
       });
     });
     parallelLoop(0, H, 1, [&](Value h) {
       loop(idx(0), n, 1, [&](Value c) {
-        Value t = tokenAt(c);
+        Value t = loadIndex(tokens, {c});
         Value d = dot(act, {c}, down, {e, h}, I);
         Value w = loadScalar(sel, {c});
         storeScalar(arith::AddFOp::create(b, loc, loadScalar(out, {t, h}), arith::MulFOp::create(b, loc, w, d)), out, {t, h});
@@ -1044,8 +1035,7 @@ void KernelEmitter::moeExpertsTiled(Value x, Value weights, Value experts, Value
   int64_t T = memrefOf(experts).getDimSize(0), K = memrefOf(experts).getDimSize(1);
   loop(0, T, 1, [&](Value t) {
     loop(0, K, 1, [&](Value j) {
-      Value e = arith::IndexCastOp::create(b, loc, b.getIndexType(),
-                                           memref::LoadOp::create(b, loc, experts, ValueRange{t, j}));
+      Value e = loadIndex(experts, {t, j});
       memref::StoreOp::create(b, loc, arith::IndexCastOp::create(b, loc, b.getI32Type(), t), tokens, ValueRange{idx(0)});
       storeScalar(loadScalar(weights, {t, j}), sel, {idx(0)});
       ffn(e, idx(1));

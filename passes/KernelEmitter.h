@@ -53,7 +53,8 @@ public:
   // Each writes its result into `out` (memrefs with identity layout).
   void embedding(mlir::Value table, mlir::Value ids, mlir::Value out);
   void rmsNorm(mlir::Value x, mlir::Value w, double eps, mlir::Value out);
-  void linear(mlir::Value x, mlir::Value w, mlir::Value out, const LinearTiling &tiling);
+  // Row-layout weights (k16 products go through fusedLinear's tile).
+  void linear(mlir::Value x, mlir::Value w, mlir::Value out);
   void fusedLinear(mlir::Value x, mlir::Value w, const LinearFusion &f);
   void rope(mlir::Value x, mlir::Value offset, double theta, bool splitHalves, mlir::Value out);
   // QK-norm then RoPE; rows go to `out`, or into cache[layer] at offset + t
@@ -121,7 +122,7 @@ private:
   void forEachChosenExpert(mlir::Value weights, mlir::Value experts, int64_t E, mlir::Value tokens,
                            mlir::Value sel, const std::function<void(mlir::Value, mlir::Value)> &body);
   void linearK16(mlir::Value x, mlir::Value wp, const LinearFusion &f);
-  mlir::Value indexAt0(mlir::Value mem, mlir::Value i); // mem[i] (i32) as an index
+  mlir::Value loadIndex(mlir::Value mem, mlir::ValueRange indices); // an i32 element as an index
   mlir::Value roundToBF16(mlir::Value v);               // vector f32 -> bf16, nearest even
   void invRmsRows(mlir::Value x2, double eps, mlir::Value invRms); // the norm prologue
 

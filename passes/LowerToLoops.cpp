@@ -408,33 +408,29 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         return success();
       })
       .Case([&](MoEExpertsOp m) -> LogicalResult {
-        auto gate = llvm::cast<RankedTensorType>(m.getGate().getType());
         int64_t T = m.getInput().getType().getDimSize(0);
-        if (hasTiledExperts(m)) { // k16 expert weights: two register-tiled products per expert
-          std::string error;
-          auto [gateUp, down] = expertTilingsOf(m, error);
-          if (!error.empty()) return m.emitOpError(error);
-          Value tokens = arenaSlot(b, MemRefType::get({T}, b.getI32Type()));
-          Value sel = arenaSlot(b, MemRefType::get({T}, b.getF32Type()));
-          Value act = arenaSlot(b, MemRefType::get({T, gate.getDimSize(1)}, b.getF32Type()));
-          k.moeExpertsTiled(buffer(m.getInput()), buffer(m.getWeights()), buffer(m.getExperts()),
-                            buffer(m.getGate()), buffer(m.getUp()), buffer(m.getDown()), tokens, sel, act,
-                            allocate(b, m.getResult()), m.getGroupByExpert() && T > 1, gateUp, down);
+        int64_t I = llvm::cast<RankedTensorType>(m.getGate().getType()).getDimSize(1);
+        const bool tiled = hasTiledExperts(m), grouped = m.getGroupByExpert() && T > 1;
+        Value x = buffer(m.getInput()), w = buffer(m.getWeights()), e = buffer(m.getExperts());
+        Value gate = buffer(m.getGate()), up = buffer(m.getUp()), down = buffer(m.getDown());
+        if (!tiled && !grouped) { // row-layout experts, one token and selection at a time
+          Value act = arenaSlot(b, MemRefType::get({I}, b.getF32Type()));
+          k.moeExperts(x, w, e, gate, up, down, act, allocate(b, m.getResult()));
           return success();
         }
-        if (m.getGroupByExpert() && T > 1) {
-          Value tokens = arenaSlot(b, MemRefType::get({T}, b.getI32Type()));
-          Value sel = arenaSlot(b, MemRefType::get({T}, b.getF32Type()));
-          Value act = arenaSlot(b, MemRefType::get({T, gate.getDimSize(1)}, b.getF32Type()));
-          k.moeExpertsGrouped(buffer(m.getInput()), buffer(m.getWeights()), buffer(m.getExperts()),
-                              buffer(m.getGate()), buffer(m.getUp()), buffer(m.getDown()), tokens, sel, act,
-                              allocate(b, m.getResult()));
-          return success();
-        }
-        Value act = arenaSlot(b, MemRefType::get({gate.getDimSize(1)}, b.getF32Type()));
-        k.moeExperts(buffer(m.getInput()), buffer(m.getWeights()), buffer(m.getExperts()),
-                     buffer(m.getGate()), buffer(m.getUp()), buffer(m.getDown()), act,
-                     allocate(b, m.getResult()));
+        // Scratch of the kernels that gather rows: the tokens (and their
+        // router weights) an expert runs over, its SwiGLU rows.
+        std::string error;
+        auto [gateUp, downTiling] = tiled ? expertTilingsOf(m, error) : std::pair<LinearTiling, LinearTiling>();
+        if (!error.empty()) return m.emitOpError(error);
+        Value tokens = arenaSlot(b, MemRefType::get({T}, b.getI32Type()));
+        Value sel = arenaSlot(b, MemRefType::get({T}, b.getF32Type()));
+        Value act = arenaSlot(b, MemRefType::get({T, I}, b.getF32Type()));
+        Value out = allocate(b, m.getResult());
+        if (tiled) // k16 expert weights: two register-tiled products per expert
+          k.moeExpertsTiled(x, w, e, gate, up, down, tokens, sel, act, out, grouped, gateUp, downTiling);
+        else
+          k.moeExpertsGrouped(x, w, e, gate, up, down, tokens, sel, act, out);
         return success();
       })
       .Case([&](ArgmaxOp a) -> LogicalResult {

@@ -119,6 +119,9 @@ CompiledModel::CompiledModel(const std::string &weightsPath) {
     ownsWeights = true;
   }
   arena = allocZeroed(info(kArenaBytes));
+  shapes.logitsChunk = info(kPrefillChunk);
+  shapes.promptChunks.clear();
+  for (int64_t i = 0; i < info(kNumPromptChunks); ++i) shapes.promptChunks.push_back(qwen3c_prompt_entries[i].rows);
   cacheElems = info(kNumLayers) * info(kKVHeads) * info(kContext) * info(kHeadDim);
   // Huge pages here too: attention streams the cache (at 1000 positions of
   // the 0.6B shape: 5.6 tokens/s on 4 KiB pages).
@@ -157,8 +160,6 @@ std::vector<float> CompiledModel::forward(const std::vector<int32_t> &tokens, in
   int64_t weightSizes[1] = {info(kWeightBytes)}, arenaSizes[1] = {info(kArenaBytes)};
   MemRef<1> w = view<1>(const_cast<uint8_t *>(weights), weightSizes);
   MemRef<1> a = view<1>(arena, arenaSizes);
-  ChunkShapes shapes{chunk, {}};
-  for (int64_t i = 0; i < info(kNumPromptChunks); ++i) shapes.promptChunks.push_back(qwen3c_prompt_entries[i].rows);
   return evaluateInChunks(tokens, pos, shapes, V, maxContext(), allRows,
                           [&](const std::vector<int32_t> &ids, int64_t position, bool decode, bool needLogits) {
                             int64_t tokSizes[1] = {int64_t(ids.size())}, logitSizes[2] = {int64_t(ids.size()), V};

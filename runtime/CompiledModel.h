@@ -37,6 +37,7 @@ private:
   void *arena = nullptr, *kCache = nullptr, *vCache = nullptr;
   int64_t cacheElems = 0;
   std::vector<float> rows;
+  ChunkShapes shapes; // the compiled entry points' row counts, read once
 };
 
 } // namespace qwen3c_rt

@@ -19,6 +19,7 @@
 #include "tools/qwen3c/Commands.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringExtras.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 
@@ -112,8 +113,10 @@ void build(BuildOptions o) {
   GraphOptions g;
   g.maxContext = o.context;
   setPrefillChunks(g, o.chunks);
-  std::string chunkList = std::to_string(g.prefillChunk);
-  for (int64_t T : g.promptChunks) chunkList += "," + std::to_string(T);
+  // The logits-free prompt entries: @prefill_nologits, then each prompt-only size.
+  std::vector<int64_t> promptChunks{g.prefillChunk};
+  promptChunks.insert(promptChunks.end(), g.promptChunks.begin(), g.promptChunks.end());
+  const std::string chunkList = llvm::join(llvm::map_range(promptChunks, [](int64_t T) { return std::to_string(T); }), ",");
   if (o.verbose)
     std::fprintf(stderr, "qwen3c build: max context %lld positions%s, prefill chunks %s\n", (long long)o.context,
                  o.contextGiven ? "" : " (default: min(4096, max_position_embeddings))", chunkList.c_str());
@@ -214,7 +217,7 @@ void build(BuildOptions o) {
   info[kContext] = o.context;
   info[kHeadDim] = c.headDim;
   info[kPrefillChunk] = g.prefillChunk;
-  info[kNumPromptChunks] = int64_t(g.promptChunks.size()) + 1;
+  info[kNumPromptChunks] = int64_t(promptChunks.size());
   info[kVocab] = c.vocabSize;
   info[kArenaBytes] = arena.getInt();
   info[kWeightBytes] = plan->totalBytes;
@@ -228,8 +231,6 @@ void build(BuildOptions o) {
   info[kModelId] = int64_t(id.value());
   std::string object = tmp.file("model.o");
   phaseReached("codegen");
-  std::vector<int64_t> promptChunks{g.prefillChunk};
-  promptChunks.insert(promptChunks.end(), g.promptChunks.begin(), g.promptChunks.end());
   emitObject(*module, info, promptChunks, target, object, o.asmPath);
   auto t3 = clock::now();
   std::vector<EmbeddedBlob> blobs;
