@@ -2,9 +2,10 @@
 //
 // The denominators of the bench's rooflines, measured on the machine at hand:
 // read bandwidth from memory (decode streams every weight once per token) and
-// peak arithmetic (prefill is compute bound): f32 FMA and AVX-512 BF16 dot
-// products (vdpbf16ps), each with enough independent accumulators to hide
-// latency. All use 1..N threads, each on its own data.
+// peak arithmetic (prefill is compute bound): f32 FMA, AVX-512 BF16 dot
+// products (vdpbf16ps) and AMX-BF16 tile products (tdpbf16ps), each with
+// enough independent accumulators to hide latency. All use 1..N threads,
+// each on its own data.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QWEN3C_BENCH_MACHINELIMITS_H
@@ -18,8 +19,9 @@ namespace qwen3c_bench {
 // among `threads`, with 512-bit loads.
 double readBandwidthGBs(int threads, size_t bytes = size_t(1) << 30);
 
-enum class Arith { F32Fma, Bf16Dot };
-// GFLOP/s (a multiply-add counts 2); 0 when the CPU lacks the instructions.
+enum class Arith { F32Fma, Bf16Dot, AmxBf16 };
+// GFLOP/s (a multiply-add counts 2); 0 when the CPU lacks the instructions
+// (or, for AMX, the kernel refuses the tile state).
 double peakGflops(int threads, Arith kind);
 
 } // namespace qwen3c_bench

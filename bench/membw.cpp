@@ -1,7 +1,7 @@
 //===- membw.cpp - the machine's limits, printed -----------------------------===//
 //
 //   qwen3c-membw [THREADS [MIB]]          read bandwidth in GB/s
-//   qwen3c-membw --peak [THREADS]         f32 FMA and bf16 dot GFLOP/s
+//   qwen3c-membw --peak [THREADS]         f32 FMA, bf16 dot and AMX-BF16 GFLOP/s
 //
 // The same measurements `qwen3c bench` puts beside its rows.
 //
@@ -16,8 +16,9 @@ int main(int argc, char **argv) {
   using namespace qwen3c_bench;
   if (argc > 1 && std::strcmp(argv[1], "--peak") == 0) {
     int threads = argc > 2 ? std::atoi(argv[2]) : 1;
-    std::printf("f32 fma %.1f GFLOP/s, bf16 dot %.1f GFLOP/s (%d threads)\n", peakGflops(threads, Arith::F32Fma),
-                peakGflops(threads, Arith::Bf16Dot), threads);
+    std::printf("f32 fma %.1f GFLOP/s, bf16 dot %.1f GFLOP/s, amx bf16 %.1f GFLOP/s (%d threads)\n",
+                peakGflops(threads, Arith::F32Fma), peakGflops(threads, Arith::Bf16Dot),
+                peakGflops(threads, Arith::AmxBf16), threads);
     return 0;
   }
   int threads = argc > 1 ? std::atoi(argv[1]) : 1;

@@ -6,7 +6,10 @@
 #include "passes/Passes.h"
 #include "passes/TargetInfo.h"
 
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/AMX/Transforms.h"
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -72,6 +75,7 @@ void addQ3CpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionP
   pm.addPass(q3::createApproximateMath());
   // scf.parallel -> omp; the runtime implements the kmpc calls it becomes.
   pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(q3::createHoistParallelScratch());
   pm.addPass(createCanonicalizerPass()); // inlines the memref.alloca_scope it adds
   pm.addPass(q3::createSliceableParallelRegions());
 }
@@ -97,7 +101,7 @@ void registerQ3CpuPipeline() {
     Option<std::string> features{*this, "target-features", llvm::cl::desc("extra LLVM target features"),
                                  llvm::cl::init("")};
     Option<std::string> dot{*this, "prefill-dot",
-                            llvm::cl::desc("prefill products: auto, fma, bf16 or bf16-emulated"), llvm::cl::init("auto")};
+                            llvm::cl::desc("prefill products: auto, fma, bf16, bf16-emulated, amx or amx-emulated"), llvm::cl::init("auto")};
   };
   PassPipelineRegistration<Options>(
       "q3-cpu-pipeline",
@@ -119,11 +123,21 @@ void registerQ3CpuPipeline() {
 }
 
 LogicalResult runLLVMLowering(ModuleOp module) {
+  // Control flow and OpenMP regions last, through convert-to-llvm: its one
+  // type converter knows every dialect's types, including !amx.tile block
+  // arguments (an AMX accumulator carried through a k loop inside a
+  // parallel loop), which the cf and omp passes' own converters do not.
+  DialectRegistry interfaces;
+  cf::registerConvertControlFlowToLLVMInterface(interfaces);
+  registerConvertAMXToLLVMInterface(interfaces);
+  registerConvertOpenMPToLLVMInterface(interfaces);
+  module.getContext()->appendDialectRegistry(interfaces);
   PassManager pm(module.getContext());
   pm.addPass(createSCFToControlFlowPass());
   ConvertVectorToLLVMPassOptions vectorOptions;
   vectorOptions.reassociateFPReductions = true; // tree reductions, not 16 serial adds
   vectorOptions.x86Vector = true;
+  vectorOptions.amx = true;
   pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -132,9 +146,10 @@ LogicalResult runLLVMLowering(ModuleOp module) {
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
-  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
+  ConvertToLLVMPassOptions rest;
+  rest.filterDialects = {"cf", "amx", "omp"};
+  pm.addPass(createConvertToLLVMPass(rest));
   pm.addPass(createReconcileUnrealizedCastsPass());
   applyIRDump(pm);
   return pm.run(module);
@@ -216,16 +231,24 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const st
                            llvm::ConstantDataArray::get(llvmContext, llvm::ArrayRef<int64_t>(modelInfo)),
                            "qwen3c_model_info");
   if (!promptChunks.empty()) addPromptEntryTable(*llvmModule, promptChunks);
-  // What the runtime checks before running any of this code.
-  // AMX instructions only come from explicit tile intrinsics, and no kernel
-  // family emits them yet: recording amx-* would make a host build refuse to
-  // start on an AMX-less CPU (and ask the kernel for tile state) for code
-  // that never touches a tile. The AMX family will record them when it lands.
+  // What the runtime checks before running any of this code. AMX
+  // instructions only come from tile intrinsics (the AMX product family):
+  // amx-* is recorded only when the code has some, so a build for an AMX
+  // target whose kernels never touch a tile still starts on a CPU without
+  // AMX, and asks the kernel for no tile state.
+  auto usesIntrinsic = [&](std::initializer_list<llvm::StringRef> prefixes) {
+    return llvm::any_of(llvmModule->functions(), [&](const llvm::Function &fn) {
+      return fn.isIntrinsic() && llvm::any_of(prefixes, [&](llvm::StringRef p) { return fn.getName().starts_with(p); });
+    });
+  };
+  const bool usesTiles = usesIntrinsic({"llvm.x86.tile", "llvm.x86.tdp"});
   std::vector<std::string> recorded;
   for (const auto &f : target.features)
-    if (!llvm::StringRef(f).starts_with("amx-")) recorded.push_back(f);
+    if (usesTiles || !llvm::StringRef(f).starts_with("amx-")) recorded.push_back(f);
   addStringGlobal(*llvmModule, "qwen3c_target_cpu", target.cpu);
   addStringGlobal(*llvmModule, "qwen3c_target_features", llvm::join(recorded, ","));
+  addStringGlobal(*llvmModule, "qwen3c_prefill_arithmetic",
+                  usesTiles ? "amx" : usesIntrinsic({"llvm.x86.avx512bf16.dpbf16ps"}) ? "bf16" : "fma");
   // O3, as clang would run it.
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;

@@ -28,6 +28,17 @@ LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emit
   if (!splitBlocks) return emitError() << "split_blocks must be true or false";
   if (dot == ProductDot::BF16 && vectorWidth == 4)
     return emitError() << "dot = bf16 needs vector_width 8 or 16 (vdpbf16ps on ymm or zmm)";
+  if (isAMXDot(dot)) {
+    if (tileRows != 16 && tileRows != 32)
+      return emitError() << "dot = " << stringifyProductDot(dot) << " needs tile_rows 16 or 32 (one or two input tiles), got "
+                         << tileRows;
+    int64_t inputTiles = tileRows / 16, tiles = inputTiles + tileBlocks + inputTiles * tileBlocks;
+    if (tiles > kAMXTileRegisters)
+      return emitError() << "dot = " << stringifyProductDot(dot) << ": " << inputTiles << " input, " << tileBlocks
+                         << " weight and " << inputTiles * tileBlocks << " accumulator tiles exceed the "
+                         << kAMXTileRegisters << " AMX tile registers";
+    if (prefetch != 0) return emitError() << "dot = " << stringifyProductDot(dot) << " takes no prefetch";
+  }
   return success();
 }
 

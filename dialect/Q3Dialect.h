@@ -14,6 +14,11 @@
 namespace q3 {
 inline bool isGatedLayout(WeightLayout l) { return l == WeightLayout::K16Gated || l == WeightLayout::K16GatedPairs; }
 inline bool isPairedLayout(WeightLayout l) { return l == WeightLayout::K16Pairs || l == WeightLayout::K16GatedPairs; }
+inline bool isAMXDot(ProductDot d) { return d == ProductDot::AMX || d == ProductDot::AMXEmulated; }
+// tmm0..tmm7: input, weight and accumulator tiles of one AMX product tile.
+inline constexpr int64_t kAMXTileRegisters = 8;
+// An AMX step covers 32 k (16 bf16 pairs: one 64-byte tile row).
+inline constexpr int64_t kAMXTileDepth = 32;
 
 // Unit attribute on an entry point whose logits nobody reads (the large
 // prompt chunks): q3-add-logits-free-prefill replaces it by its

@@ -74,7 +74,17 @@ def Q3_ProductDot : I32EnumAttr<"ProductDot", "inner product arithmetic of a til
     // The same arithmetic as `bf16` by two f32 FMAs per pair (odd k, then
     // even, as vdpbf16ps adds them), on any target: checks the family where
     // the instruction is missing, and gives its results there.
-    I32EnumAttrCase<"BF16Emulated", 2, "bf16_emulated">]> {
+    I32EnumAttrCase<"BF16Emulated", 2, "bf16_emulated">,
+    // AMX-BF16 tiles (tdpbf16ps) on k16_pairs weights, whose 16-row blocks
+    // are already the instruction's B operand (16 k pairs x 16 outputs, 64
+    // bytes a row), and activations rounded to bf16: per step of 32 k, each
+    // 16-row input tile times each weight block into a 16 x 16 f32 tile.
+    // tile_rows is 16 or 32 (input tiles), tile_blocks the weight tiles.
+    I32EnumAttrCase<"AMX", 3, "amx">,
+    // The same tile loops with each tile product computed by vector FMAs
+    // from memory, on any target: checks the AMX family's indexing,
+    // padding and epilogue where the instructions are missing.
+    I32EnumAttrCase<"AMXEmulated", 4, "amx_emulated">]> {
   let cppNamespace = "::q3";
   let genSpecializedAttr = 0;
 }
@@ -101,7 +111,10 @@ def Q3_LoweringConfigAttr : AttrDef<Q3_Dialect, "LoweringConfig"> {
     per pass) rather than all at once: how AVX2 keeps 4 rows of a gated
     (gate, up) pair in 16 registers. `dot` (printed when not `fma`): the
     inner step's arithmetic, a `ProductDot` (bf16 families read k16_pairs
-    weights).
+    weights). With an AMX dot the tile is of AMX tiles instead:
+    tile_rows / 16 input tiles x tile_blocks weight tiles, each pair
+    accumulating into one f32 tile, all eight tile registers at most;
+    vector_width is then the epilogue's.
   }];
   let parameters = (ins "int64_t":$tileRows, "int64_t":$tileBlocks, "int64_t":$vectorWidth,
                         "int64_t":$prefetch, "::mlir::BoolAttr":$stageNorm, "::mlir::BoolAttr":$splitBlocks,

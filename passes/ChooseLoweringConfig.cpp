@@ -18,15 +18,12 @@ struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringC
     std::string error;
     ProductDot family = prefillDot(*target, dot, error);
     if (!error.empty()) {
-      getOperation().emitError(error);
+      getOperation().emitError("dot=" + dot + ": " + error);
       return signalPassFailure();
     }
     getOperation().walk([&](mlir::Operation *op) {
       if (isTiledProduct(op) && !op->hasAttr(kLoweringConfigAttrName)) { // a pinned config stays
-        LinearTiling t = chooseLinearTiling(op, *target);
-        // Prefill products on paired weights: the bf16 family (the
-        // weights were paired for it); decode stays exact f32.
-        if (t.rows > 1 && productShape(op).paired) t.dot = family;
+        LinearTiling t = chooseLinearTiling(op, *target, family);
         op->setAttr(kLoweringConfigAttrName, toAttr(&getContext(), t));
       }
       if (hasTiledExperts(op) && !op->hasAttr(kGateUpConfigAttrName)) {

@@ -75,7 +75,7 @@ struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayou
       std::string error;
       pairs = prefillDot(*target, dot, error) != ProductDot::FMA;
       if (!error.empty()) {
-        getOperation().emitError(error);
+        getOperation().emitError("dot=" + dot + ": " + error);
         return signalPassFailure();
       }
     }

@@ -253,7 +253,7 @@ void KernelEmitter::linear(Value x, Value w, Value out) {
 // tile is where the fusions live; a weight whose rows are not a multiple of
 // 16 never gets one).
 void KernelEmitter::fusedLinear(Value x, Value w, const LinearFusion &f) {
-  if (memrefOf(w).getRank() == 3) return linearK16(x, w, f);
+  if (memrefOf(w).getRank() == 3) return isAMXDot(f.tiling.dot) ? linearAMX(x, w, f) : linearK16(x, w, f);
   if (f.norm) {
     rmsNorm(x, f.norm, f.eps, f.normalised);
     x = f.normalised;
@@ -316,6 +316,80 @@ Value KernelEmitter::loadIndex(Value mem, ValueRange indices) {
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, mem, indices));
 }
 
+// bf16 -> f32 is the bf16 bits in the upper half of a word: of each
+// lane's (even, odd) pair, the even element shifted up, the odd one masked.
+std::pair<Value, Value> KernelEmitter::widenPairs(Value pairs) {
+  int64_t VW = llvm::cast<VectorType>(pairs.getType()).getDimSize(0) / 2;
+  auto wordVt = VectorType::get({VW}, b.getI32Type());
+  auto vt = VectorType::get({VW}, b.getF32Type());
+  auto splat = [&](uint32_t c) { return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(wordVt, int32_t(c))); };
+  Value words = vector::BitCastOp::create(b, loc, wordVt, pairs);
+  Value even = vector::BitCastOp::create(b, loc, vt, arith::ShLIOp::create(b, loc, words, splat(16)));
+  Value odd = vector::BitCastOp::create(b, loc, vt, arith::AndIOp::create(b, loc, words, splat(0xFFFF0000u)));
+  return {even, odd};
+}
+
+KernelEmitter::ProductOutputs KernelEmitter::productOutputs(const LinearFusion &f) {
+  ProductOutputs o;
+  for (Value out : f.outs) {
+    o.outs.push_back(rows(out));
+    int64_t blocks = memrefOf(o.outs.back()).getDimSize(1) / 16;
+    o.partEnd.push_back((o.partEnd.empty() ? 0 : o.partEnd.back()) + (f.gated ? 2 * blocks : blocks));
+  }
+  if (f.residual) o.residual = rows(f.residual);
+  return o;
+}
+
+// The epilogue of every product tile, as its values leave the registers
+// (or an AMX tile's f32 scratch): + residual; for a gated weight, blocks
+// 2j and 2j + 1 are gate and up of the same 16 outputs, stored as
+// silu(gate) * up; for a split product, the tile's blocks all belong to one
+// part (blocks divide every part), chosen by an scf.if chain on the first
+// block; expert products scatter each row, scaled by its router weight,
+// into its token's output row.
+void KernelEmitter::storeProductTile(const LinearFusion &f, const ProductOutputs &po, const ProductTileValues &t) {
+  const int64_t VW = f.tiling.vectorWidth, RB = int64_t(t.blocks.size()), tileRows = int64_t(t.rows.size());
+  auto vt = VectorType::get({VW}, b.getF32Type());
+  // Output rows and their scales (a scattered, scaled accumulation).
+  SmallVector<Value> os, scale;
+  for (int64_t i = 0; i < tileRows; ++i) {
+    os.push_back(f.outRows ? loadIndex(f.outRows, {t.rows[i]}) : t.rows[i]);
+    if (f.outScale) scale.push_back(vector::BroadcastOp::create(b, loc, vt, loadScalar(f.outScale, {t.rows[i]})));
+  }
+  // Stores the tile into output `p`, whose first block is `first`.
+  auto store = [&](int64_t p, int64_t first) {
+    Value out = po.outs[size_t(p)];
+    for (int64_t r = 0; r < RB; r += f.gated ? 2 : 1) {
+      Value blk = first ? Value(arith::SubIOp::create(b, loc, t.blocks[r], idx(first))) : t.blocks[r];
+      if (f.gated) blk = arith::DivUIOp::create(b, loc, blk, idx(2));
+      Value col0 = arith::MulIOp::create(b, loc, blk, idx(16));
+      for (int64_t h = 0; h < t.hn; ++h) {
+        Value col = t.h0 + h ? Value(arith::AddIOp::create(b, loc, col0, idx((t.h0 + h) * VW))) : col0;
+        for (int64_t i = 0; i < tileRows; ++i) {
+          Value v = t.value(r, h, i);
+          if (f.gated) v = arith::MulFOp::create(b, loc, silu(v), t.value(r + 1, h, i));
+          if (po.residual) v = arith::AddFOp::create(b, loc, v, loadVec(po.residual, {t.rows[i], col}, VW));
+          if (f.outScale) v = vector::FMAOp::create(b, loc, scale[i], v, loadVec(out, {os[i], col}, VW));
+          storeVec(v, out, {os[i], col});
+        }
+      }
+    }
+  };
+  // Parts in order: if (nb0 < end_0) part 0 else if (nb0 < end_1) ...
+  std::function<void(size_t)> chain = [&](size_t p) {
+    int64_t first = p ? po.partEnd[p - 1] : 0;
+    if (p + 1 == po.outs.size()) return store(int64_t(p), first);
+    Value inPart = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, t.blocks[0], idx(po.partEnd[p]));
+    auto ifOp = scf::IfOp::create(b, loc, inPart, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    store(int64_t(p), first);
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    chain(p + 1);
+  };
+  chain(0);
+}
+
 // Wp[n / 16][k][n % 16]: per 16-row block one contiguous stream; each k
 // broadcasts x[m, k] and accumulates 16 outputs in one register, so the
 // result is stored as a vector with no horizontal reduction. RB blocks in
@@ -347,18 +421,11 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
   // counts both).
   const bool perExpert = bool(f.expert);
   int64_t NB = memrefOf(wp).getDimSize(perExpert ? 1 : 0) * (f.up ? 2 : 1);
-  SmallVector<Value> outs;
-  SmallVector<int64_t> partEnd; // block index where each output part ends
-  for (Value o : f.outs) {
-    outs.push_back(rows(o));
-    int64_t blocks = memrefOf(outs.back()).getDimSize(1) / 16;
-    partEnd.push_back((partEnd.empty() ? 0 : partEnd.back()) + (f.gated ? 2 * blocks : blocks));
-  }
+  const ProductOutputs outs = productOutputs(f);
   // The tile comes from q3.lowering_config (checked legal by the caller).
   int64_t RB = f.tiling.blocks, MB = std::min<int64_t>(f.tiling.rows, M), ahead = f.tiling.prefetch;
   const int64_t VW = f.tiling.vectorWidth, H = 16 / VW; // H vectors per 16-output block
   auto vt = VectorType::get({VW}, b.getF32Type());
-  Value residual2 = f.residual ? rows(f.residual) : Value();
   // A folded norm (see stagesFoldedNorm). Applied on load: 1/rms first, the
   // norm weight as x is broadcast, 1/rms on the accumulators. Staged: the
   // normalised rows, as q3.rms_norm writes them, read by a plain tile
@@ -483,13 +550,7 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
                   next[at(r, h, i)] = x86vector::DotBF16Op::create(b, loc, vt, a[at(r, h, i)], wv, xw[i]);
                 continue;
               }
-              // bf16 -> f32 is the bf16 bits in the upper half of a word:
-              // the even element shifted up, the odd one masked.
-              Value words = vector::BitCastOp::create(b, loc, wordVt, wv);
-              Value even = vector::BitCastOp::create(
-                  b, loc, vt, arith::ShLIOp::create(b, loc, words, arith::ConstantOp::create(b, loc, DenseElementsAttr::get(wordVt, int32_t(16)))));
-              Value odd = vector::BitCastOp::create(
-                  b, loc, vt, arith::AndIOp::create(b, loc, words, arith::ConstantOp::create(b, loc, DenseElementsAttr::get(wordVt, int32_t(0xFFFF0000u)))));
+              auto [even, odd] = widenPairs(wv);
               for (int64_t i = 0; i < rows; ++i) {
                 Value acc0 = a[at(r, h, i)];
                 if (dot == ProductDot::FMA) // k order: even, then odd (as k16)
@@ -508,43 +569,9 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
           for (int64_t r = 0; r < RB; ++r)
             for (int64_t h = 0; h < hn; ++h) res[at(r, h, i)] = arith::MulFOp::create(b, loc, res[at(r, h, i)], inv);
         }
-      // Output rows and their scales (a scattered, scaled accumulation).
-      SmallVector<Value> os, scale;
-      for (int64_t i = 0; i < rows; ++i) {
-        os.push_back(f.outRows ? loadIndex(f.outRows, {ms[i]}) : ms[i]);
-        if (f.outScale) scale.push_back(vector::BroadcastOp::create(b, loc, vt, loadScalar(f.outScale, {ms[i]})));
-      }
-      // Stores the tile into output `p`, whose first block is `first`.
-      auto store = [&](int64_t p, int64_t first) {
-        for (int64_t r = 0; r < RB; r += f.gated ? 2 : 1) {
-          Value blk = first ? Value(arith::SubIOp::create(b, loc, nb[r], idx(first))) : nb[r];
-          if (f.gated) blk = arith::DivUIOp::create(b, loc, blk, idx(2));
-          Value col0 = arith::MulIOp::create(b, loc, blk, idx(16));
-          for (int64_t h = 0; h < hn; ++h) {
-            Value col = h0 + h ? Value(arith::AddIOp::create(b, loc, col0, idx((h0 + h) * VW))) : col0;
-            for (int64_t i = 0; i < rows; ++i) {
-              Value v = res[at(r, h, i)];
-              if (f.gated) v = arith::MulFOp::create(b, loc, silu(v), res[at(r + 1, h, i)]);
-              if (f.residual) v = arith::AddFOp::create(b, loc, v, loadVec(residual2, {ms[i], col}, VW));
-              if (f.outScale) v = vector::FMAOp::create(b, loc, scale[i], v, loadVec(outs[size_t(p)], {os[i], col}, VW));
-              storeVec(v, outs[size_t(p)], {os[i], col});
-            }
-          }
-        }
-      };
-      // Parts in order: if (nb0 < end_0) part 0 else if (nb0 < end_1) ...
-      std::function<void(size_t)> chain = [&](size_t p) {
-        int64_t first = p ? partEnd[p - 1] : 0;
-        if (p + 1 == outs.size()) return store(int64_t(p), first);
-        Value inPart = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, nb0, idx(partEnd[p]));
-        auto ifOp = scf::IfOp::create(b, loc, inPart, /*withElseRegion=*/true);
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(ifOp.thenBlock());
-        store(int64_t(p), first);
-        b.setInsertionPointToStart(ifOp.elseBlock());
-        chain(p + 1);
-      };
-      chain(0);
+      storeProductTile(f, outs, ProductTileValues{ms, nb, h0, hn, [&](int64_t r, int64_t h, int64_t i) {
+                                                      return res[at(r, h, i)];
+                                                    }});
     };
     auto passes = [&](Value m0, int64_t rows) {
       if (!f.tiling.splitBlocks) return tile(m0, rows, 0, H);

@@ -122,8 +122,29 @@ private:
   void forEachChosenExpert(mlir::Value weights, mlir::Value experts, int64_t E, mlir::Value tokens,
                            mlir::Value sel, const std::function<void(mlir::Value, mlir::Value)> &body);
   void linearK16(mlir::Value x, mlir::Value wp, const LinearFusion &f);
+  // The AMX families (AMXProduct.cpp): k16_pairs weights as tile operands.
+  void linearAMX(mlir::Value x, mlir::Value wp, const LinearFusion &f);
+  // A product's outputs as [rows, last] views, the block where each part
+  // ends, and the residual's view.
+  struct ProductOutputs {
+    llvm::SmallVector<mlir::Value> outs;
+    llvm::SmallVector<int64_t> partEnd;
+    mlir::Value residual;
+  };
+  ProductOutputs productOutputs(const LinearFusion &f);
+  // One tile's results on the way out: value(r, h, i) is vector h0 + h (of
+  // the config's vector_width lanes) of block blocks[r] for input row
+  // rows[i].
+  struct ProductTileValues {
+    llvm::SmallVector<mlir::Value> rows, blocks;
+    int64_t h0 = 0, hn = 1;
+    std::function<mlir::Value(int64_t r, int64_t h, int64_t i)> value;
+  };
+  void storeProductTile(const LinearFusion &f, const ProductOutputs &outs, const ProductTileValues &tile);
   mlir::Value loadIndex(mlir::Value mem, mlir::ValueRange indices); // an i32 element as an index
   mlir::Value roundToBF16(mlir::Value v);               // vector f32 -> bf16, nearest even
+  // vector<2VW x bf16> of (even, odd) k pairs -> (even, odd) as vector<VW x f32>.
+  std::pair<mlir::Value, mlir::Value> widenPairs(mlir::Value pairs);
   void invRmsRows(mlir::Value x2, double eps, mlir::Value invRms); // the norm prologue
 
   mlir::OpBuilder &b;

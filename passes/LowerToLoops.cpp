@@ -165,7 +165,10 @@ FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Va
   if (f.tiling.dot != ProductDot::FMA) {
     if (norm && !f.tiling.stageNorm)
       return op->emitOpError("a bf16 dot family needs its folded norm staged (stage_norm = true)");
-    f.rounded = arenaSlot(b, MemRefType::get({M, K}, b.getBF16Type()));
+    // AMX input tiles read whole tiles of rows: the rows past M are
+    // scratch whose products no output keeps.
+    int64_t rows = isAMXDot(f.tiling.dot) ? (M + f.tiling.rows - 1) / f.tiling.rows * f.tiling.rows : M;
+    f.rounded = arenaSlot(b, MemRefType::get({rows, K}, b.getBF16Type()));
   }
   if (rowLayout && !llvm::isa<LinearOp>(op)) { // unfused fallback
     int64_t N = llvm::cast<RankedTensorType>(weight.getType()).getDimSize(0);

@@ -32,6 +32,7 @@ ProductShape expertProductShape(MoEExpertsOp m, bool gateUp) {
   s.rows = m.getGroupByExpert() && T > 1 ? std::max<int64_t>(1, T * topK / E) : 1;
   s.gated = gateUp;
   s.partEnds = {gateUp ? 2 * I / 16 : H / 16};
+  s.depth = gateUp ? H : I;
   return s;
 }
 
@@ -42,6 +43,7 @@ ProductShape productShape(Operation *op) {
   auto x = llvm::cast<RankedTensorType>(op->getOperand(0).getType());
   s.rows = x.getNumElements() / x.getShape().back();
   s.gated = llvm::isa<LinearSwiGLUOp>(op);
+  s.depth = x.getShape().back();
   if (Operation *w = weightOf(op).getDefiningOp())
     if (auto layout = w->getAttrOfType<WeightLayoutAttr>("q3.layout")) s.paired = isPairedLayout(layout.getValue());
   int64_t rows = 0;
@@ -67,8 +69,22 @@ bool isTiledProduct(Operation *op) {
   return w && w->getAttrOfType<WeightLayoutAttr>("q3.layout");
 }
 
-LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target) {
-  return chooseTiling(productShape(op), target);
+LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target, ProductDot family) {
+  ProductShape shape = productShape(op);
+  LinearTiling t = chooseTiling(shape, target);
+  if (shape.rows == 1 || !shape.paired) return t; // decode stays exact f32
+  if (!isAMXDot(family)) {
+    t.dot = family;
+    return t;
+  }
+  if (shape.rows < 16 || shape.depth % kAMXTileDepth != 0) return t;
+  LinearTiling amx;
+  amx.dot = family;
+  amx.rows = shape.rows >= 32 ? 32 : 16;
+  amx.blocks = blocksFit(shape, 2) ? 2 : 1;
+  amx.vectorWidth = t.vectorWidth; // the epilogue's
+  amx.stageNorm = true;            // tiles load the rounded, normalised rows
+  return amx;
 }
 
 LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target) {
@@ -147,7 +163,10 @@ LinearTiling tilingOf(Operation *op, llvm::StringRef name, const ProductShape &s
     error = name.str() + ": tile_blocks = " + std::to_string(t.blocks) +
             " does not divide every output part into whole 16-row blocks" +
             (shape.gated ? " (and must be even for a gated weight)" : "");
-  else if (t.accumulators() > kMaxAccumulators)
+  else if (isAMXDot(t.dot) && shape.depth % kAMXTileDepth != 0)
+    error = name.str() + ": dot = " + stringifyProductDot(t.dot).str() + " needs k a multiple of " +
+            std::to_string(kAMXTileDepth) + ", got " + std::to_string(shape.depth);
+  else if (!isAMXDot(t.dot) && t.accumulators() > kMaxAccumulators)
     error = name.str() + ": a " + std::to_string(t.rows) + " x " + std::to_string(t.blocks) + " tile of " +
             std::to_string(t.vectorWidth) + "-lane vectors needs more than " + std::to_string(kMaxAccumulators) +
             " accumulator registers";
@@ -207,14 +226,24 @@ LoweringConfigAttr toAttr(MLIRContext *ctx, const LinearTiling &t) {
 
 ProductDot prefillDot(const TargetInfo &target, llvm::StringRef preference, std::string &error) {
   bool hasDot = target.has("avx512bf16") && target.f32Lanes() >= 8;
-  if (preference == "auto") return hasDot ? ProductDot::BF16 : ProductDot::FMA;
+  bool hasAMX = target.has("amx-tile") && target.has("amx-bf16");
+  if (preference == "auto") return hasAMX ? ProductDot::AMX : hasDot ? ProductDot::BF16 : ProductDot::FMA;
   if (preference == "fma") return ProductDot::FMA;
   if (preference == "bf16-emulated") return ProductDot::BF16Emulated;
+  if (preference == "amx-emulated") return ProductDot::AMXEmulated;
   if (preference == "bf16") {
-    if (!hasDot) error = "dot=bf16: target " + target.cpu + " has no AVX512-BF16 (use bf16-emulated, or fma)";
+    if (!hasDot)
+      error = "target " + target.cpu + " has no AVX512-BF16 (add the feature +avx512bf16, or use bf16-emulated "
+              "for the same arithmetic by FMAs)";
     return ProductDot::BF16;
   }
-  error = "dot: '" + preference.str() + "' is not auto, fma, bf16 or bf16-emulated";
+  if (preference == "amx") {
+    if (!hasAMX)
+      error = "target " + target.cpu + " has no AMX-BF16 tiles (add the features +amx-tile,+amx-bf16, or use "
+              "amx-emulated for the same tile loops by FMAs)";
+    return ProductDot::AMX;
+  }
+  error = "'" + preference.str() + "' is not auto, fma, bf16, bf16-emulated, amx or amx-emulated";
   return ProductDot::FMA;
 }
 

@@ -51,6 +51,7 @@ struct ProductShape {
   llvm::SmallVector<int64_t> partEnds;
   bool gated = false;
   bool paired = false; // weights in k16_pairs / k16_gated_pairs
+  int64_t depth = 0;    // k: the length of each dot product
 };
 ProductShape productShape(mlir::Operation *linear);
 
@@ -69,12 +70,23 @@ bool hasTiledExperts(mlir::Operation *op);
 // one row at decode, each block prefetched 64 k steps ahead (2 KiB of bf16,
 // tuned on the 0.6B). A folded norm is staged for several rows (prefill):
 // applied per k in a compute-bound tile it cost ~20% (0.6B, pp256).
-LinearTiling chooseLinearTiling(mlir::Operation *op, const TargetInfo &target);
+//
+// With the prefill family `family` (prefillDot) on paired weights, products
+// of several rows get that arithmetic. The AMX families take products of at
+// least 16 rows whose k is a multiple of 32: two input tiles (32 rows) when
+// there are as many rows, else one, times two weight blocks (a gated pair,
+// or two blocks of outputs) when they divide every output part: four f32
+// accumulator tiles, all eight tile registers. Fewer rows, and any other k,
+// stay f32 FMA: vdpbf16ps was measured at half the f32 FMA peak on the AMX
+// host (MLIR22-CPU-NOTES.md, section 6).
+LinearTiling chooseLinearTiling(mlir::Operation *op, const TargetInfo &target, ProductDot family);
 
 // The arithmetic of products with several rows (prefill) for a strategy
-// pass's `dot` option: auto is bf16 where the target has AVX512-BF16 (and
-// 8- or 16-lane vectors), else fma; bf16 on a target without it is an
-// error (`error` set); bf16-emulated works anywhere. Decode is always fma.
+// pass's `dot` option: auto is amx where the target has AMX-BF16, else
+// bf16 where it has AVX512-BF16 (and 8- or 16-lane vectors), else fma;
+// amx or bf16 on a target without the instructions is an error (`error`
+// set, without the option's name); bf16-emulated and amx-emulated work
+// anywhere. Decode is always fma.
 ProductDot prefillDot(const TargetInfo &target, llvm::StringRef preference, std::string &error);
 LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target);
 // The same for an expert product, whose rows are the tokens that chose the
@@ -84,7 +96,8 @@ std::pair<LinearTiling, LinearTiling> chooseExpertTilings(MoEExpertsOp experts, 
 // The tiling a k16 product is lowered with: its q3.lowering_config. Sets
 // `error` when it has none, or when the pinned configuration is illegal
 // (blocks not dividing every output part, odd blocks for a gated weight, a
-// vector width other than 4, 8 or 16, more than 28 accumulators).
+// vector width other than 4, 8 or 16, more than 28 accumulators; for an
+// AMX dot, a k that is not a multiple of 32).
 LinearTiling linearTilingOf(mlir::Operation *op, std::string &error);
 // (gate/up, down) of a q3.moe_experts with tiled experts.
 std::pair<LinearTiling, LinearTiling> expertTilingsOf(MoEExpertsOp experts, std::string &error);

@@ -70,8 +70,8 @@ def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"dot", "dot", "std::string", /*default=*/"\"auto\"",
-           "prefill products' arithmetic: auto (bf16 where the target has AVX512-BF16, else fma), fma, bf16, "
-           "bf16-emulated">,
+           "prefill products' arithmetic: auto (amx where the target has AMX-BF16, else bf16 where it has "
+           "AVX512-BF16, else fma), fma, bf16, bf16-emulated, amx, amx-emulated">,
   ];
 }
 
@@ -92,13 +92,15 @@ def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
     after q3-choose-weight-layouts, with the same `dot`: products of several
     rows on paired weights get that arithmetic (`dot = bf16`: vdpbf16ps on
     activations rounded to bf16; `bf16-emulated`: the same by FMAs, any
-    target); decode stays f32 FMA. A q3.moe_experts on k16 experts gets
+    target; `amx`: AMX-BF16 tiles for products of 16 rows or more with k a
+    multiple of 32, f32 FMA for the others; `amx-emulated`: the same tile
+    loops by FMAs); decode stays f32 FMA. A q3.moe_experts on k16 experts gets
     q3.gate_up_config and q3.down_config.
   }];
   let options = [
     Option<"dot", "dot", "std::string", /*default=*/"\"auto\"",
-           "prefill products' arithmetic: auto (bf16 where the target has AVX512-BF16, else fma), fma, bf16, "
-           "bf16-emulated">,
+           "prefill products' arithmetic: auto (amx where the target has AMX-BF16, else bf16 where it has "
+           "AVX512-BF16, else fma), fma, bf16, bf16-emulated, amx, amx-emulated">,
   ];
 }
 
@@ -116,7 +118,8 @@ def LowerToLoops : Pass<"q3-lower-to-loops", "mlir::ModuleOp"> {
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
                            "mlir::vector::VectorDialect", "mlir::math::MathDialect",
-                           "mlir::arith::ArithDialect", "mlir::x86vector::X86VectorDialect"];
+                           "mlir::arith::ArithDialect", "mlir::x86vector::X86VectorDialect",
+                           "mlir::amx::AMXDialect"];
 }
 
 def ApproximateMath : Pass<"q3-approximate-math", "mlir::ModuleOp"> {
@@ -155,6 +158,24 @@ def SliceableParallelRegions : Pass<"q3-sliceable-parallel-regions", "mlir::Modu
     slices run one after another on one thread could never be met.
   }];
   let dependentDialects = ["mlir::omp::OpenMPDialect"];
+}
+
+def HoistParallelScratch : Pass<"q3-hoist-parallel-scratch", "mlir::ModuleOp"> {
+  let summary = "move a parallel loop body's fixed-size stack scratch to the start of its region";
+  let description = [{
+    Runs after convert-scf-to-openmp, which wraps each iteration of a
+    parallel loop in a memref.alloca_scope. A kernel's per-iteration scratch
+    (an AMX product's f32 accumulator buffer) is a memref.alloca of static
+    shape inside that scope; left there it would be allocated and freed per
+    iteration and, once scf-to-cf splits the scope's body into blocks, not
+    lower at all. The pass moves every such alloca to the start of the
+    enclosing omp.parallel region, which the runtime calls once per slice on
+    one thread: the buffer stays private to the thread that uses it, now
+    allocated once per slice. Legal because an alloca's contents are
+    undefined on entry, so no iteration can rely on a fresh one; the
+    canonicalizer then inlines the emptied scopes.
+  }];
+  let dependentDialects = ["mlir::omp::OpenMPDialect", "mlir::memref::MemRefDialect"];
 }
 
 def FusionReport : Pass<"q3-fusion-report", "mlir::ModuleOp"> {

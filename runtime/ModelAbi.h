@@ -34,7 +34,8 @@ enum ModelInfo : int {
   kNumPromptChunks,   // entries of qwen3c_prompt_entries
   kModelInfoSize,
 };
-constexpr int64_t kCurrentAbiVersion = 5; // 4: @prefill_nologits; 5: prompt chunks of several sizes
+// 4: @prefill_nologits; 5: prompt chunks of several sizes; 6: qwen3c_prefill_arithmetic
+constexpr int64_t kCurrentAbiVersion = 6;
 
 template <int Rank> struct MemRef {
   void *allocated;
@@ -62,6 +63,10 @@ extern const int64_t qwen3c_model_info[qwen3c_abi::kModelInfoSize];
 // (CpuFeatures.h's names, comma-separated) it may use; checked at start-up.
 extern const char qwen3c_target_cpu[];
 extern const char qwen3c_target_features[];
+// The instructions the prefill products compute with, as found in the code:
+// "amx" (tdpbf16ps), "bf16" (vdpbf16ps) or "fma" (f32). The bench takes the
+// matching peak as the limit.
+extern const char qwen3c_prefill_arithmetic[];
 // Defined by the linker in embed mode only.
 extern const uint8_t qwen3c_weights[] __attribute__((weak));
 // The checkpoint's tokenizer (Tokenizer::serialize), when it had one.

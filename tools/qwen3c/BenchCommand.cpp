@@ -137,7 +137,8 @@ ModelCost modelCost(const ModelConfig &c) {
 struct Engine {
   std::string id, label;
   int bytesPerWeight = 2;       // in memory while running: the roofline's numerator
-  bool bf16Arithmetic = true;   // which peak its prefill is compared with
+  // The instructions its prefill runs, whose peak is its limit.
+  qwen3c_bench::Arith arithmetic = qwen3c_bench::Arith::Bf16Dot;
   std::string dtype = "bf16";   // the PyTorch engine's weights
   bool multiThreaded = true;
   bool processPerSample = false;    // one run of `command` per sample (qwen3c and eager)
@@ -192,6 +193,23 @@ std::string compiledModel(const BenchOptions &o, const std::string &dtype, const
   if (r.status != 0) fail("bench: building the ", dtype, " model failed: ", r.lastErrorLine());
   writeFileAtomically(stampPath, stamp);
   return exe;
+}
+
+// What a compiled model's prefill products compute with, from its --info
+// (prefill_arithmetic: amx, bf16 or fma).
+qwen3c_bench::Arith compiledArithmetic(const std::string &exe) {
+  auto r = runProcess({exe, "--info"});
+  if (r.status != 0) fail("bench: ", exe, " --info failed: ", r.lastErrorLine());
+  std::string kind;
+  try {
+    kind = nlohmann::json::parse(r.out).value("prefill_arithmetic", "");
+  } catch (const nlohmann::json::exception &e) {
+    fail("bench: ", exe, " --info is not JSON: ", e.what());
+  }
+  if (kind == "amx") return qwen3c_bench::Arith::AmxBf16;
+  if (kind == "bf16") return qwen3c_bench::Arith::Bf16Dot;
+  if (kind == "fma") return qwen3c_bench::Arith::F32Fma;
+  fail("bench: ", exe, " --info names no prefill_arithmetic (amx, bf16 or fma)");
 }
 
 // The IR's counts for one fusion level: the graph `qwen3c build` compiles
@@ -339,19 +357,21 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
         report.fusion.back().engine = e.label;
       }
       e.bytesPerWeight = dtype == "bf16" ? 2 : 4;
-      e.bf16Arithmetic = false; // bf16 weights, f32 FMA arithmetic (no vdpbf16ps kernels yet)
       e.processPerSample = true;
       EngineTimer timer{e.label};
       e.command = {compiledModel(o, dtype, fusion, context)};
+      e.arithmetic = compiledArithmetic(e.command.front());
     } else if (id == "eager") {
       e.label = "qwen3c eager interpreter";
       e.bytesPerWeight = 4;
-      e.bf16Arithmetic = false;
+      e.arithmetic = qwen3c_bench::Arith::F32Fma;
       e.multiThreaded = false;
       e.processPerSample = true;
       e.command = {selfExecutable(), "run-eager", o.checkpoint, "--max-context", std::to_string(context)};
     } else if (id == "pytorch") {
       e.label = "pytorch bf16";
+      // oneDNN runs bf16 matrix products on AMX tiles where the CPU has them.
+      if (qwen3c_rt::cpuSupports("amx-bf16")) e.arithmetic = qwen3c_bench::Arith::AmxBf16;
       // Without AVX512-BF16, PyTorch's bf16 matrix products have no fast
       // path (measured on an AVX2 Zen 3: minutes for what f32 does in
       // seconds), so a PyTorch user there runs f32: the faster formulation
@@ -360,7 +380,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
         e.dtype = "f32";
         e.label = "pytorch f32";
         e.bytesPerWeight = 4;
-        e.bf16Arithmetic = false;
+        e.arithmetic = qwen3c_bench::Arith::F32Fma;
         pytorchNote = "pytorch runs f32 weights: this CPU has no AVX512-BF16, where PyTorch's bf16 matrix products "
                       "are two orders of magnitude slower than its f32 ones.";
       }
@@ -403,12 +423,14 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
         report.machine.bandwidthGBs.push_back(0);
         report.machine.f32Gflops.push_back(0);
         report.machine.bf16Gflops.push_back(0);
+        report.machine.amxGflops.push_back(0);
       }
       size_t i = limitIndex[t];
       auto &mc = report.machine;
       mc.bandwidthGBs[i] = std::max(mc.bandwidthGBs[i], qwen3c_bench::readBandwidthGBs(t));
       mc.f32Gflops[i] = std::max(mc.f32Gflops[i], qwen3c_bench::peakGflops(t, qwen3c_bench::Arith::F32Fma));
       mc.bf16Gflops[i] = std::max(mc.bf16Gflops[i], qwen3c_bench::peakGflops(t, qwen3c_bench::Arith::Bf16Dot));
+      mc.amxGflops[i] = std::max(mc.amxGflops[i], qwen3c_bench::peakGflops(t, qwen3c_bench::Arith::AmxBf16));
     }
   };
   measureLimits("first");
@@ -521,12 +543,17 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       // Every engine computes a prompt's logits for its last row only.
       double flops = cost.linearFlops - cost.headFlops + cost.headFlops / c.tokens +
                      cost.attentionFlopsPerPosition * c.tokens / 2;
-      // An engine with bf16 arithmetic on a CPU without bf16 dot products
-      // (AVX2 hosts) runs f32 FMA on widened values: that is its peak.
-      bool bf16 = e.bf16Arithmetic && mc.bf16Gflops[li] > 0;
-      double peak = bf16 ? mc.bf16Gflops[li] : mc.f32Gflops[li];
+      // The peak of the instructions the engine runs; where the CPU lacks
+      // them (bf16 arithmetic on an AVX2 host) the engine falls back to the
+      // next kind down, and so does its limit.
+      using qwen3c_bench::Arith;
+      Arith a = e.arithmetic;
+      if (a == Arith::AmxBf16 && mc.amxGflops[li] <= 0) a = Arith::Bf16Dot;
+      if (a == Arith::Bf16Dot && mc.bf16Gflops[li] <= 0) a = Arith::F32Fma;
+      double peak = a == Arith::AmxBf16 ? mc.amxGflops[li] : a == Arith::Bf16Dot ? mc.bf16Gflops[li] : mc.f32Gflops[li];
       c.m.limit = peak * 1e9 / flops;
-      c.m.limitBasis = formatNumber("%.0f", peak) + (bf16 ? " GFLOP/s bf16 / " : " GFLOP/s f32 / ") +
+      c.m.limitBasis = formatNumber("%.0f", peak) +
+                       (a == Arith::AmxBf16 ? " GFLOP/s AMX-BF16 / " : a == Arith::Bf16Dot ? " GFLOP/s bf16 / " : " GFLOP/s f32 / ") +
                        formatNumber("%.3g", flops / 1e9) + " GFLOP";
     } else {
       double bytes = cost.decodeElements * e.bytesPerWeight;
@@ -535,14 +562,11 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
     }
     report.rows.push_back(c.m);
   }
-  bool bf16Dot = false;
-  for (double g : report.machine.bf16Gflops) bf16Dot |= g > 0;
-  report.notes.push_back(
-      std::string("qwen3c's kernels compute in f32 (bf16 weights are widened on load), so its prefill is "
-                  "compared with the f32 FMA peak; ") +
-      (bf16Dot ? "PyTorch and llama.cpp use bf16 dot products."
-               : "this CPU has no bf16 dot-product instructions, so every engine's bf16 arithmetic runs as f32 "
-                 "FMA and is compared with that peak."));
+  report.notes.push_back("Prefill limits use the peak of the instructions each engine runs: qwen3c's is what its "
+                         "compiled model reports (`--info`: prefill_arithmetic amx, bf16 or fma), PyTorch bf16 uses "
+                         "oneDNN's AMX kernels where the CPU has AMX, llama.cpp BF16 vdpbf16ps where the CPU has "
+                         "AVX512-BF16; an engine whose instructions the CPU lacks runs (and is compared with) the "
+                         "next kind down, to f32 FMA.");
   if (!pytorchNote.empty()) report.notes.push_back(pytorchNote);
   report.notes.push_back("Decode limit: read bandwidth / weight bytes per token (k of E experts; an untied "
                          "embedding reads one row). Prefill limit: peak / (2 x active linear weights + attention), the LM head counted once per prompt.");

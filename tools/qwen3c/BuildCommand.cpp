@@ -9,6 +9,7 @@
 #include "passes/CostModel.h"
 #include "passes/FusionPipeline.h"
 #include "passes/LayerGraph.h"
+#include "passes/LoweringConfig.h"
 #include "passes/TargetInfo.h"
 #include "passes/WeightPlan.h"
 #include "frontend/AtomicFile.h"
@@ -100,11 +101,11 @@ void build(BuildOptions o) {
     fail("--weights: '", o.weights, "' is not auto, embed or sidecar");
   const CpuTarget cpuTarget{o.cpu, o.features, o.dot};
   const q3::TargetInfo target = describeTarget(cpuTarget); // an unknown CPU fails here, in one line
-  if (o.dot != "auto" && o.dot != "fma" && o.dot != "bf16" && o.dot != "bf16-emulated")
-    fail("--prefill-dot: '", o.dot, "' is not auto, fma, bf16 or bf16-emulated");
-  if (o.dot == "bf16" && !target.has("avx512bf16"))
-    fail("--prefill-dot bf16: target ", target.cpu, " has no AVX512-BF16 (try --target-features +avx512bf16, "
-         "or bf16-emulated for the same arithmetic by FMAs)");
+  { // the strategy passes check it again; here it fails before any work, in the build's words
+    std::string error;
+    q3::prefillDot(target, o.dot, error);
+    if (!error.empty()) fail("--prefill-dot", error[0] == '\'' ? "" : " " + o.dot, ": ", error);
+  }
   Checkpoint ck = Checkpoint::open(o.checkpoint);
   const ModelConfig &c = ck.config();
   if (!o.contextGiven) o.context = c.defaultContext();
@@ -285,8 +286,9 @@ void addBuildCommand(CLI::App &app) {
   cmd->add_option("--target-cpu", o->cpu, "LLVM CPU name, or host")->capture_default_str();
   cmd->add_option("--target-features", o->features, "extra LLVM target features (+avx512bf16,...)");
   cmd->add_option("--prefill-dot", o->dot,
-                  "prefill products: auto (bf16 where the target has AVX512-BF16, else fma), fma (exact f32), "
-                  "bf16 (vdpbf16ps on activations rounded to bf16), bf16-emulated (the same arithmetic by FMAs)")
+                  "prefill products: auto (amx where the target has AMX-BF16, else bf16 where it has AVX512-BF16, "
+                  "else fma), fma (exact f32), bf16 (vdpbf16ps on activations rounded to bf16), amx (AMX tiles on "
+                  "the same), bf16-emulated / amx-emulated (the same arithmetic by FMAs, any CPU)")
       ->capture_default_str();
   cmd->add_option("--weights", o->weights,
                   "embed: weights inside the executable; sidecar: in EXE.weights, read at start-up; "

@@ -68,4 +68,4 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 // EMULATED-LABEL: func.func @prefill
 // EMULATED-COUNT-16: vector.fma {{.*}} : vector<8xf32>
 // EMULATED-NOT: vector.fma
-// NOBF16: error: dot=bf16: target x86-64-v3 has no AVX512-BF16 (use bf16-emulated, or fma)
+// NOBF16: error: dot=bf16: target x86-64-v3 has no AVX512-BF16 (add the feature +avx512bf16, or use bf16-emulated for the same arithmetic by FMAs)
