@@ -20,8 +20,10 @@
 // at a time, rows past M skipped.
 //
 // amx_emulated runs the same loops with each tile product done by vector
-// FMAs on that f32 buffer, so a host without AMX checks the indexing, the
-// padding and the epilogue; only the tile instructions themselves differ.
+// FMAs on that f32 buffer, adding each output's k pairs in k order, odd
+// then even, as bf16_emulated does: its results are bit-identical to that
+// family's, so a host without AMX checks the indexing, the padding and the
+// epilogue exactly; only the tile instructions themselves differ.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/KernelEmitter.h"
@@ -80,7 +82,9 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
         SmallVector<Value> next;
         for (int64_t h = 0; h < H; ++h) {
           auto [we, wo] = widenPairs(vector::LoadOp::create(b, loc, pairVt, wp, ValueRange{blk, p, idx(h * 2 * VW)}));
-          next.push_back(vector::FMAOp::create(b, loc, wo, o, vector::FMAOp::create(b, loc, we, e, a[h])));
+          // Odd k, then even: the order of the bf16 family's emulation, so
+          // the two emulations agree bit for bit (amx-dot.test checks it).
+          next.push_back(vector::FMAOp::create(b, loc, we, e, vector::FMAOp::create(b, loc, wo, o, a[h])));
         }
         return next;
       });
