@@ -17,8 +17,11 @@ struct CpuTarget {
   std::string cpu = "host";  // or an LLVM CPU name (znver4, x86-64-v4, ...)
   std::string features;      // extra "+avx512f,-foo" on top of the CPU's
   // Prefill products' arithmetic (the strategy passes' `dot`): auto, fma,
-  // bf16 (vdpbf16ps) or bf16-emulated.
+  // bf16 (vdpbf16ps), amx (tdpbf16ps tiles), bf16-emulated or amx-emulated.
   std::string dot = "auto";
+  // The layers' weights as stored: bf16 (as the checkpoint's dtype says) or
+  // int8 (q3-choose-weight-layouts' `weights`).
+  std::string weights = "bf16";
 };
 
 // Where `qwen3c build --dump-ir-after` writes the IR: after the pass whose

@@ -6,6 +6,7 @@
 #include "runtime/WeightsFile.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -62,6 +63,34 @@ void interleaveGateUp(uint8_t *data, int64_t N, int64_t K, size_t elem) {
   }
 }
 
+// bytes[start..] holds an [N, K] f32 matrix; replaces it by its k16_q8 form:
+// per output n and group of 32 k, d = amax / 127 and q = roundf(w / d) as
+// llama.cpp's quantize_row_q8_0 computes them (the f32 reciprocal of d, an
+// f16 d stored), the int8 values in k16 blocks, then the scales likewise.
+void quantiseQ8(std::vector<uint8_t> &bytes, size_t start, int64_t N, int64_t K) {
+  const float *w = reinterpret_cast<const float *>(bytes.data() + start);
+  const int64_t G = K / q3::kQ8Group;
+  std::vector<uint8_t> q(size_t(N * K));
+  std::vector<uint16_t> d(size_t(N * G));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t g = 0; g < G; ++g) {
+      const float *x = w + n * K + g * q3::kQ8Group;
+      float amax = 0;
+      for (int64_t j = 0; j < q3::kQ8Group; ++j) amax = std::max(amax, std::fabs(x[j]));
+      const float scale = amax / 127.0f, inverse = scale != 0 ? 1.0f / scale : 0.0f;
+      d[size_t(n * G + g)] = f32ToF16(scale);
+      for (int64_t j = 0; j < q3::kQ8Group; ++j)
+        q[size_t(n * K + g * q3::kQ8Group + j)] =
+            uint8_t(int8_t(std::clamp(std::round(x[j] * inverse), -127.0f, 127.0f)));
+    }
+  toK16(q.data(), N, K, 1);
+  toK16(reinterpret_cast<uint8_t *>(d.data()), N, G, 2);
+  bytes.resize(start);
+  bytes.insert(bytes.end(), q.begin(), q.end());
+  const uint8_t *dBytes = reinterpret_cast<const uint8_t *>(d.data());
+  bytes.insert(bytes.end(), dBytes, dBytes + d.size() * 2);
+}
+
 } // namespace
 
 uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFile &out) {
@@ -96,6 +125,8 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
       for (const auto &p : inst.slot->parts) names.push_back(expandName(p, inst.layer));
       if (names.empty()) names.push_back(name);
       size_t start = bytes.size();
+      const bool q8 = inst.slot->layout && q3::isQ8Layout(*inst.slot->layout);
+      if (q8) to = DType::F32; // quantised from f32 below
       int64_t rows = 0, perRow = inst.slot->type.getNumElements() / shape[0];
       for (const auto &n : names) {
         const TensorView &v = ck.tensor(n);
@@ -107,8 +138,11 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
       if (rows != shape[0]) fail(ck.tensor(names[0]).file, ": tensor '", names[0], "' does not fit the compiled shape");
       if (inst.slot->layout && q3::isGatedLayout(*inst.slot->layout))
         interleaveGateUp(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
-      if (inst.slot->layout) // k16 (gated or not), or its k-paired form
+      if (q8) {
+        quantiseQ8(bytes, start, shape[0], shape[1]);
+      } else if (inst.slot->layout) { // k16 (gated or not), or its k-paired form
         toK16(bytes.data() + start, shape[0], shape[1], dtypeSize(to), q3::isPairedLayout(*inst.slot->layout));
+      }
     }
     out.write(bytes.data(), bytes.size());
     fnv.add(bytes.data(), bytes.size());

@@ -12,7 +12,12 @@
 #include "dialect/Q3OpsAttrDefs.h.inc"
 
 namespace q3 {
-inline bool isGatedLayout(WeightLayout l) { return l == WeightLayout::K16Gated || l == WeightLayout::K16GatedPairs; }
+inline bool isGatedLayout(WeightLayout l) {
+  return l == WeightLayout::K16Gated || l == WeightLayout::K16GatedPairs || l == WeightLayout::K16GatedQ8;
+}
+inline bool isQ8Layout(WeightLayout l) { return l == WeightLayout::K16Q8 || l == WeightLayout::K16GatedQ8; }
+// The k of one int8 scale (llama.cpp's QK8_0).
+inline constexpr int64_t kQ8Group = 32;
 inline bool isPairedLayout(WeightLayout l) { return l == WeightLayout::K16Pairs || l == WeightLayout::K16GatedPairs; }
 inline bool isAMXDot(ProductDot d) { return d == ProductDot::AMX || d == ProductDot::AMXEmulated; }
 // tmm0..tmm7: input, weight and accumulator tiles of one AMX product tile.

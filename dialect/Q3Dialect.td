@@ -59,7 +59,14 @@ def Q3_WeightLayout : I32EnumAttr<"WeightLayout", "packed weight layout", [
     // operand order of the bf16 pair dot products (vdpbf16ps); the f32 FMA
     // kernels read it too (even k, then odd, as in k16).
     I32EnumAttrCase<"K16Pairs", 2, "k16_pairs">,
-    I32EnumAttrCase<"K16GatedPairs", 3, "k16_gated_pairs">]> {
+    I32EnumAttrCase<"K16GatedPairs", 3, "k16_gated_pairs">,
+    // Weight-only int8 (--weights-dtype int8): k16 blocks of int8 values,
+    // Wq[n / 16][k][n % 16], then f16 scales Ws[n / 16][k / 32][n % 16],
+    // one per output and group of 32 consecutive k (symmetric, d = amax /
+    // 127, q = round(w / d): exactly llama.cpp's Q8_0). The kernels widen
+    // and scale in registers.
+    I32EnumAttrCase<"K16Q8", 4, "k16_q8">,
+    I32EnumAttrCase<"K16GatedQ8", 5, "k16_gated_q8">]> {
   let cppNamespace = "::q3";
   let genSpecializedAttr = 0;
 }

@@ -60,12 +60,32 @@ std::optional<WeightLayout> chooseLayout(Value w) {
 std::optional<WeightLayout> paired(Value w, std::optional<WeightLayout> layout) {
   auto t = llvm::cast<RankedTensorType>(w.getType());
   if (!layout || t.getRank() != 2 || !t.getElementType().isBF16() || t.getDimSize(1) % 2 != 0) return layout;
+  if (*layout != WeightLayout::K16 && *layout != WeightLayout::K16Gated) return layout; // int8 stays k16_q8
   return *layout == WeightLayout::K16Gated ? WeightLayout::K16GatedPairs : WeightLayout::K16Pairs;
+}
+
+// k16 -> k16_q8 for weight-only int8: a per-layer weight (a q3.weight with
+// a layer operand, or a stack of them: the layers' projections, not the
+// embedding or the LM head) whose k is whole groups of 32.
+std::optional<WeightLayout> quantised(Operation *op, std::optional<WeightLayout> layout) {
+  auto t = llvm::cast<RankedTensorType>(op->getResult(0).getType());
+  if (!layout || t.getRank() != 2 || t.getDimSize(1) % kQ8Group != 0) return layout;
+  if (*layout != WeightLayout::K16 && *layout != WeightLayout::K16Gated) return layout;
+  auto perLayer = [](Operation *w) { auto weight = llvm::dyn_cast_or_null<WeightOp>(w); return weight && weight.getLayer(); };
+  bool layerWeight = perLayer(op);
+  if (auto c = llvm::dyn_cast<ConcatOp>(op))
+    layerWeight = llvm::all_of(c.getInputs(), [&](Value v) { return perLayer(v.getDefiningOp()); });
+  if (!layerWeight) return layout;
+  return *layout == WeightLayout::K16Gated ? WeightLayout::K16GatedQ8 : WeightLayout::K16Q8;
 }
 
 struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayoutsPass> {
   using ChooseWeightLayoutsBase::ChooseWeightLayoutsBase;
   void runOnOperation() override {
+    if (weights != "bf16" && weights != "int8") {
+      getOperation().emitError("weights=") << weights << ": not bf16 or int8";
+      return signalPassFailure();
+    }
     // The pairs serve the prefill products' family; without a target (a
     // bare lit input) there is none.
     bool pairs = false;
@@ -82,6 +102,7 @@ struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayou
     getOperation().walk([&](Operation *op) {
       if (!llvm::isa<WeightOp, ConcatOp>(op) || op->hasAttr("q3.layout")) return;
       std::optional<WeightLayout> layout = chooseLayout(op->getResult(0));
+      if (weights == "int8") layout = quantised(op, layout);
       if (pairs) layout = paired(op->getResult(0), layout);
       if (layout) op->setAttr("q3.layout", WeightLayoutAttr::get(&getContext(), *layout));
     });

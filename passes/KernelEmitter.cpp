@@ -312,6 +312,12 @@ Value KernelEmitter::roundToBF16(Value v) {
   return vector::BitCastOp::create(b, loc, VectorType::get(vt.getShape(), b.getBF16Type()), half);
 }
 
+Value KernelEmitter::widenInt8(Value mem, ValueRange indices, int64_t width) {
+  Value q = vector::LoadOp::create(b, loc, VectorType::get({width}, b.getI8Type()), mem, indices);
+  Value wide = arith::ExtSIOp::create(b, loc, VectorType::get({width}, b.getI32Type()), q);
+  return arith::SIToFPOp::create(b, loc, VectorType::get({width}, b.getF32Type()), wide);
+}
+
 Value KernelEmitter::loadIndex(Value mem, ValueRange indices) {
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, mem, indices));
 }
@@ -487,7 +493,9 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
       SmallVector<Value> init(RB * hn * rows, zeros(VW));
       SmallVector<Value> acc;
       if (!pairs) {
-        acc = loopAcc(idx(0), idx(K), 1, init, [&](Value k, ValueRange a) {
+        // One k step: each row's x broadcast, each block vector widened (from
+        // bf16, or from int8 without its scale), RB * hn * rows FMAs.
+        auto kStep = [&](Value k, ValueRange a) -> SmallVector<Value> {
           Value g = norm ? loadScalar(norm, {k}) : Value();
           SmallVector<Value> xb;
           for (int64_t i = 0; i < rows; ++i) {
@@ -503,11 +511,33 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
                                          /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
           for (int64_t r = 0; r < RB; ++r)
             for (int64_t h = 0; h < hn; ++h) {
-              Value wv = loadVec(source[size_t(r)].first, weightIndices(r, k, idx((h0 + h) * VW)), VW);
+              Value wv = f.scales ? widenInt8(source[size_t(r)].first, weightIndices(r, k, idx((h0 + h) * VW)), VW)
+                                  : loadVec(source[size_t(r)].first, weightIndices(r, k, idx((h0 + h) * VW)), VW);
               for (int64_t i = 0; i < rows; ++i) next[at(r, h, i)] = vector::FMAOp::create(b, loc, wv, xb[i], a[at(r, h, i)]);
             }
           return next;
-        });
+        };
+        if (!f.scales) {
+          acc = loopAcc(idx(0), idx(K), 1, init, kStep);
+        } else {
+          // int8: per group of 32 k, the partial sums of q * x, then
+          // acc += scale * partial (one FMA per group, not a multiply per k).
+          acc = loopAcc(idx(0), idx(K / kQ8Group), 1, init, [&](Value g, ValueRange a) {
+            Value k0 = arith::MulIOp::create(b, loc, g, idx(kQ8Group));
+            SmallVector<Value> partial =
+                loopAcc(k0, arith::AddIOp::create(b, loc, k0, idx(kQ8Group)), 1, init, kStep);
+            SmallVector<Value> next(a.begin(), a.end());
+            for (int64_t r = 0; r < RB; ++r)
+              for (int64_t h = 0; h < hn; ++h) {
+                SmallVector<Value> at0 = source[size_t(r)].second;
+                at0.append({g, idx((h0 + h) * VW)});
+                Value scale = loadVec(f.scales, at0, VW);
+                for (int64_t i = 0; i < rows; ++i)
+                  next[at(r, h, i)] = vector::FMAOp::create(b, loc, partial[at(r, h, i)], scale, a[at(r, h, i)]);
+              }
+            return next;
+          });
+        }
       } else {
         // k16_pairs: step p covers k = 2p (even) and 2p + 1 (odd); a
         // block's vector h is 2 * VW bf16, each lane's (even, odd) pair.

@@ -43,6 +43,9 @@ struct LinearFusion {
   mlir::Value expert, up, rowCount, inRows, outRows, outScale;
   // [M, K] bf16 scratch: the activations rounded for a bf16 dot family.
   mlir::Value rounded;
+  // int8 weights (k16_q8): Ws[n / 16][k / 32][n % 16] f16, one scale per
+  // output and group of 32 k; the weight operand is then Wq[n / 16][k][n % 16] i8.
+  mlir::Value scales;
 };
 
 class KernelEmitter {
@@ -142,6 +145,8 @@ private:
   };
   void storeProductTile(const LinearFusion &f, const ProductOutputs &outs, const ProductTileValues &tile);
   mlir::Value loadIndex(mlir::Value mem, mlir::ValueRange indices); // an i32 element as an index
+  // `width` int8 values from mem[indices...] as f32 (sign-extended, converted).
+  mlir::Value widenInt8(mlir::Value mem, mlir::ValueRange indices, int64_t width);
   mlir::Value roundToBF16(mlir::Value v);               // vector f32 -> bf16, nearest even
   // vector<2VW x bf16> of (even, odd) k pairs -> (even, odd) as vector<VW x f32>.
   std::pair<mlir::Value, mlir::Value> widenPairs(mlir::Value pairs);

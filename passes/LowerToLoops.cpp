@@ -67,6 +67,7 @@ private:
   int64_t arenaSize = 0;
   IRMapping map;                           // tensors -> buffers, scalars -> scalars
   llvm::DenseMap<Value, Value> preassigned; // tensors that must land in an out-param
+  llvm::DenseMap<Value, Value> scalesOf;    // an int8 weight's view -> its scales' view
 };
 
 LogicalResult FunctionLowering::run(func::FuncOp src, func::FuncOp dst) {
@@ -146,7 +147,15 @@ Value FunctionLowering::weightView(OpBuilder &b, Operation *op) {
   if (slot.layout && type.getRank() == 3) // stacked experts, k16 each: Wp[e][n / 16][k][n % 16]
     type = MemRefType::get({type.getDimSize(0), type.getDimSize(1) / 16, type.getDimSize(2), 16},
                            type.getElementType());
-  else if (slot.layout && isPairedLayout(*slot.layout)) // Wp[n / 16][k / 2][n % 16][k % 2]
+  else if (slot.layout && isQ8Layout(*slot.layout)) { // Wq[n / 16][k][n % 16] i8, then Ws[n / 16][k / 32][n % 16] f16
+    int64_t N = type.getDimSize(0), K = type.getDimSize(1);
+    Value values = memref::ViewOp::create(b, loc(), MemRefType::get({N / 16, K, 16}, b.getI8Type()), weights, offset,
+                                          ValueRange{});
+    Value scalesAt = arith::AddIOp::create(b, loc(), offset, index(b, N * K));
+    scalesOf[values] = memref::ViewOp::create(b, loc(), MemRefType::get({N / 16, K / kQ8Group, 16}, b.getF16Type()),
+                                              weights, scalesAt, ValueRange{});
+    return values;
+  } else if (slot.layout && isPairedLayout(*slot.layout)) // Wp[n / 16][k / 2][n % 16][k % 2]
     type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1) / 2, 32}, type.getElementType());
   else if (slot.layout) // k16 and k16_gated: Wp[n / 16][k][n % 16]
     type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1), 16}, type.getElementType());
@@ -159,6 +168,7 @@ FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Va
   std::string error;
   f.tiling = linearTilingOf(op, error);
   if (!error.empty()) return op->emitOpError(error);
+  f.scales = scalesOf.lookup(buffer(weight));
   auto x = memrefFor(input.getType());
   int64_t K = x.getShape().back(), M = x.getNumElements() / K;
   bool rowLayout = llvm::cast<MemRefType>(buffer(weight).getType()).getRank() == 2;

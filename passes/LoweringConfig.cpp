@@ -45,7 +45,10 @@ ProductShape productShape(Operation *op) {
   s.gated = llvm::isa<LinearSwiGLUOp>(op);
   s.depth = x.getShape().back();
   if (Operation *w = weightOf(op).getDefiningOp())
-    if (auto layout = w->getAttrOfType<WeightLayoutAttr>("q3.layout")) s.paired = isPairedLayout(layout.getValue());
+    if (auto layout = w->getAttrOfType<WeightLayoutAttr>("q3.layout")) {
+      s.paired = isPairedLayout(layout.getValue());
+      s.quantised = isQ8Layout(layout.getValue());
+    }
   int64_t rows = 0;
   for (Value r : op->getResults()) {
     rows += llvm::cast<RankedTensorType>(r.getType()).getShape().back() * (s.gated ? 2 : 1);
@@ -112,7 +115,9 @@ LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target) {
       for (int64_t blocks : {4, 2, 1}) {
         if (!blocksFit(shape, blocks)) continue;
         int64_t acc = rows * blocks * (split ? 1 : perBlock);
-        if (acc + rows + 1 > registers || acc > kMaxAccumulators) continue;
+        // int8 weights keep a group's partial sum beside each accumulator.
+        int64_t live = shape.quantised ? 2 * acc : acc;
+        if (live + rows + 1 > registers || live > kMaxAccumulators) continue;
         if (rows < bestRows || (rows == bestRows && acc <= best)) continue;
         bestRows = rows;
         best = acc;
@@ -166,7 +171,7 @@ LinearTiling tilingOf(Operation *op, llvm::StringRef name, const ProductShape &s
   else if (isAMXDot(t.dot) && shape.depth % kAMXTileDepth != 0)
     error = name.str() + ": dot = " + stringifyProductDot(t.dot).str() + " needs k a multiple of " +
             std::to_string(kAMXTileDepth) + ", got " + std::to_string(shape.depth);
-  else if (!isAMXDot(t.dot) && t.accumulators() > kMaxAccumulators)
+  else if (!isAMXDot(t.dot) && t.accumulators() * (shape.quantised ? 2 : 1) > kMaxAccumulators)
     error = name.str() + ": a " + std::to_string(t.rows) + " x " + std::to_string(t.blocks) + " tile of " +
             std::to_string(t.vectorWidth) + "-lane vectors needs more than " + std::to_string(kMaxAccumulators) +
             " accumulator registers";

@@ -52,6 +52,7 @@ struct ProductShape {
   bool gated = false;
   bool paired = false; // weights in k16_pairs / k16_gated_pairs
   int64_t depth = 0;    // k: the length of each dot product
+  bool quantised = false; // int8 weights (k16_q8): a partial sum beside each accumulator
 };
 ProductShape productShape(mlir::Operation *linear);
 

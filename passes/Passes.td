@@ -72,6 +72,9 @@ def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
     Option<"dot", "dot", "std::string", /*default=*/"\"auto\"",
            "prefill products' arithmetic: auto (amx where the target has AMX-BF16, else bf16 where it has "
            "AVX512-BF16, else fma), fma, bf16, bf16-emulated, amx, amx-emulated">,
+    Option<"weights", "weights", "std::string", /*default=*/"\"bf16\"",
+           "bf16 (the weights as the checkpoint has them), or int8: the layers' k16 weights with k a multiple "
+           "of 32 become k16_q8 / k16_gated_q8 (the embedding, the LM head and the experts stay)">,
   ];
 }
 

@@ -12,6 +12,7 @@ Takes the run flags of `qwen3c run-eager`: --tokens, -n (greedy), --dump-logits
 import argparse
 import json
 import os
+import re
 import struct
 import sys
 
@@ -158,6 +159,27 @@ class Qwen3:
         return self.mm(self.rmsnorm(h, self.w["model.norm.weight"]), self.head)
 
 
+LAYER_PROJECTION = re.compile(r"model\.layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj)\.weight$")
+
+
+def quantise_int8(w):
+    """What `qwen3c build --weights-dtype int8` stores, dequantised: each
+    layer projection with whole 16-row blocks and k a multiple of 32 (the
+    rule for a weight the compiler packs k16; the experts, the router, the
+    embedding and the LM head stay), per output row and group of 32 k:
+    d = amax / 127 in f32, q = roundf(w * (1 / d)) (half away from zero),
+    w' = q * f16(d): llama.cpp's Q8_0, bit for bit as the packer does it."""
+    for name, t in w.items():
+        if not LAYER_PROJECTION.search(name) or t.dim() != 2 or t.shape[0] % 16 or t.shape[1] % 32:
+            continue
+        g = t.reshape(t.shape[0], t.shape[1] // 32, 32)
+        d = g.abs().amax(-1, keepdim=True) / torch.tensor(127.0, dtype=torch.float32)
+        inv = torch.where(d != 0, torch.tensor(1.0, dtype=torch.float32) / d, torch.zeros_like(d))
+        x = (g * inv).double()  # exact: floor(|x| + 0.5) in f64 is roundf's half away from zero
+        q = (torch.sign(x) * torch.floor(x.abs() + 0.5)).clamp(-127, 127).float()
+        w[name] = (q * d.to(torch.float16).float()).reshape(t.shape)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("checkpoint")
@@ -167,9 +189,13 @@ def main():
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--bf16-product-inputs", action="store_true",
                     help="round the inputs of the products qwen3c's bf16 dot kernels compute to bf16 (see Qwen3.mm)")
+    ap.add_argument("--quantize-int8", action="store_true",
+                    help="run on the layer projections as qwen3c build --weights-dtype int8 stores them (see quantise_int8)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     cfg, w = load(a.checkpoint)
+    if a.quantize_int8:
+        quantise_int8(w)
     model = Qwen3(cfg, w)
     model.bf16_inputs = a.bf16_product_inputs
     seq = [int(t) for t in a.tokens.split(",")]

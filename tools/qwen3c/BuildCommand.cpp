@@ -38,7 +38,8 @@ namespace q3c {
 namespace {
 
 struct BuildOptions {
-  std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto", dot = "auto";
+  std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto", dot = "auto",
+              weightsDtype = "bf16";
   int64_t context = 0;
   std::vector<int64_t> chunks; // --chunk; none: kDefaultPrefillChunks within the context
   bool contextGiven = false; // else min(4096, max_position_embeddings)
@@ -99,7 +100,9 @@ void build(BuildOptions o) {
   if (fs::is_directory(o.output)) fail(o.output, ": is a folder, not an executable path");
   if (o.weights != "auto" && o.weights != "embed" && o.weights != "sidecar")
     fail("--weights: '", o.weights, "' is not auto, embed or sidecar");
-  const CpuTarget cpuTarget{o.cpu, o.features, o.dot};
+  if (o.weightsDtype != "bf16" && o.weightsDtype != "int8")
+    fail("--weights-dtype: '", o.weightsDtype, "' is not bf16 or int8");
+  const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype};
   const q3::TargetInfo target = describeTarget(cpuTarget); // an unknown CPU fails here, in one line
   { // the strategy passes check it again; here it fails before any work, in the build's words
     std::string error;
@@ -285,6 +288,10 @@ void addBuildCommand(CLI::App &app) {
       ->delimiter(',');
   cmd->add_option("--target-cpu", o->cpu, "LLVM CPU name, or host")->capture_default_str();
   cmd->add_option("--target-features", o->features, "extra LLVM target features (+avx512bf16,...)");
+  cmd->add_option("--weights-dtype", o->weightsDtype,
+                  "the layers' projection weights: bf16 (as --dtype), or int8 (symmetric per group of 32 k with an f16 "
+                  "scale, llama.cpp's Q8_0; the embedding, the LM head and MoE experts stay --dtype)")
+      ->capture_default_str();
   cmd->add_option("--prefill-dot", o->dot,
                   "prefill products: auto (amx where the target has AMX-BF16, else bf16 where it has AVX512-BF16, "
                   "else fma), fma (exact f32), bf16 (vdpbf16ps on activations rounded to bf16), amx (AMX tiles on "
