@@ -92,6 +92,20 @@ struct TempDir {
   }
 };
 
+// Weight bytes one decode step reads, from the plan (so int8 slots count
+// their bytes): every instance once, the experts' by top_k / num_experts,
+// an untied embedding not at all (one row per token).
+int64_t decodeWeightBytes(const q3::WeightPlan &plan, const ModelConfig &c) {
+  double bytes = 0;
+  for (const auto &s : plan.slots) {
+    if (s.pattern == "model.embed_tokens.weight" && !c.tieWordEmbeddings) continue;
+    double share = s.pattern.find("{expert}") != std::string::npos ? double(c.numExpertsPerTok) / double(c.numExperts) : 1;
+    for (int64_t offset : s.offsets)
+      if (offset >= 0) bytes += double(s.bytes()) * share;
+  }
+  return int64_t(bytes);
+}
+
 void build(BuildOptions o) {
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
@@ -229,7 +243,7 @@ void build(BuildOptions o) {
   info[kBos] = c.bosTokenId;
   info[kNumEos] = std::min<int64_t>(4, int64_t(c.eosTokenIds.size()));
   for (int64_t i = 0; i < info[kNumEos]; ++i) info[kEos0 + i] = c.eosTokenIds[size_t(i)];
-  info[kDecodeWeightBytes] = int64_t(decodeWeightElements(c) * double(dtypeSize(*dt)));
+  info[kDecodeWeightBytes] = decodeWeightBytes(*plan, c);
   info[kWeightsMode] = sidecar ? 1 : 0;
   info[kWeightsChecksum] = int64_t(checksum);
   info[kModelId] = int64_t(id.value());
