@@ -137,6 +137,7 @@ ModelCost modelCost(const ModelConfig &c) {
 struct Engine {
   std::string id, label;
   int bytesPerWeight = 2;       // in memory while running: the roofline's numerator
+  double decodeBytes = 0;       // bytes one decode step reads, where the engine says (else from bytesPerWeight)
   // The instructions its prefill runs, whose peak is its limit.
   qwen3c_bench::Arith arithmetic = qwen3c_bench::Arith::Bf16Dot;
   std::string dtype = "bf16";   // the PyTorch engine's weights
@@ -186,8 +187,10 @@ std::string compiledModel(const BenchOptions &o, const std::string &dtype, const
     return exe;
   }
   progress("building %s\n", exe.c_str());
-  std::vector<std::string> argv = {self, "build", o.checkpoint, "-o", exe, "--dtype", dtype, "--max-context",
-                                   std::to_string(context)};
+  // int8: bf16 weights with the layers' projections as Q8_0 (--weights-dtype int8).
+  std::vector<std::string> argv = {self, "build", o.checkpoint, "-o", exe, "--dtype", dtype == "int8" ? "bf16" : dtype,
+                                   "--max-context", std::to_string(context)};
+  if (dtype == "int8") argv.insert(argv.end(), {"--weights-dtype", "int8"});
   if (!fusion.empty()) argv.insert(argv.end(), {"--fusion", fusion});
   auto r = runProcess(argv);
   if (r.status != 0) fail("bench: building the ", dtype, " model failed: ", r.lastErrorLine());
@@ -195,21 +198,29 @@ std::string compiledModel(const BenchOptions &o, const std::string &dtype, const
   return exe;
 }
 
-// What a compiled model's prefill products compute with, from its --info
-// (prefill_arithmetic: amx, bf16 or fma).
-qwen3c_bench::Arith compiledArithmetic(const std::string &exe) {
+// A compiled model's --info.
+nlohmann::json compiledInfo(const std::string &exe) {
   auto r = runProcess({exe, "--info"});
   if (r.status != 0) fail("bench: ", exe, " --info failed: ", r.lastErrorLine());
-  std::string kind;
   try {
-    kind = nlohmann::json::parse(r.out).value("prefill_arithmetic", "");
+    return nlohmann::json::parse(r.out);
   } catch (const nlohmann::json::exception &e) {
     fail("bench: ", exe, " --info is not JSON: ", e.what());
   }
+}
+
+// What its prefill products compute with (prefill_arithmetic: amx, bf16 or fma).
+qwen3c_bench::Arith compiledArithmetic(const std::string &exe) {
+  std::string kind = compiledInfo(exe).value("prefill_arithmetic", "");
   if (kind == "amx") return qwen3c_bench::Arith::AmxBf16;
   if (kind == "bf16") return qwen3c_bench::Arith::Bf16Dot;
   if (kind == "fma") return qwen3c_bench::Arith::F32Fma;
   fail("bench: ", exe, " --info names no prefill_arithmetic (amx, bf16 or fma)");
+}
+
+// The weight bytes one decode step reads (int8 layers, bf16 LM head, ...).
+double compiledDecodeBytes(const std::string &exe) {
+  return compiledInfo(exe).value("decode_weight_bytes", 0.0);
 }
 
 // The IR's counts for one fusion level: the graph `qwen3c build` compiles
@@ -349,18 +360,19 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
     e.id = id;
     // qwen3c-DTYPE, or qwen3c-DTYPE@LEVEL for one fusion level.
     std::string base = id.substr(0, id.find('@')), fusion = id.find('@') == std::string::npos ? "" : id.substr(id.find('@') + 1);
-    if (base == "qwen3c-bf16" || base == "qwen3c-f32") {
+    if (base == "qwen3c-bf16" || base == "qwen3c-f32" || base == "qwen3c-int8") {
       std::string dtype = base.substr(7);
       e.label = "qwen3c " + dtype + (fusion.empty() ? "" : " fusion " + fusion);
       if (!fusion.empty()) {
         report.fusion.push_back(fusionCosts(config, fusion, context, tgs.front() / 2));
         report.fusion.back().engine = e.label;
       }
-      e.bytesPerWeight = dtype == "bf16" ? 2 : 4;
+      e.bytesPerWeight = dtype == "f32" ? 4 : 2;
       e.processPerSample = true;
       EngineTimer timer{e.label};
       e.command = {compiledModel(o, dtype, fusion, context)};
       e.arithmetic = compiledArithmetic(e.command.front());
+      e.decodeBytes = compiledDecodeBytes(e.command.front());
     } else if (id == "eager") {
       e.label = "qwen3c eager interpreter";
       e.bytesPerWeight = 4;
@@ -396,7 +408,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       e.command = {found};
     } else {
       fail("--engines: unknown engine '", id,
-           "' (qwen3c-bf16, qwen3c-f32, either with @none, @basic or @all for one fusion level, eager, pytorch, "
+           "' (qwen3c-bf16, qwen3c-f32, qwen3c-int8, each with @none, @basic or @all for one fusion level, eager, pytorch, "
            "llama.cpp)");
     }
     engines.push_back(e);
@@ -556,7 +568,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
                        (a == Arith::AmxBf16 ? " GFLOP/s AMX-BF16 / " : a == Arith::Bf16Dot ? " GFLOP/s bf16 / " : " GFLOP/s f32 / ") +
                        formatNumber("%.3g", flops / 1e9) + " GFLOP";
     } else {
-      double bytes = cost.decodeElements * e.bytesPerWeight;
+      double bytes = e.decodeBytes > 0 ? e.decodeBytes : cost.decodeElements * e.bytesPerWeight;
       c.m.limit = mc.bandwidthGBs[li] * 1e9 / bytes;
       c.m.limitBasis = formatNumber("%.1f", mc.bandwidthGBs[li]) + " GB/s / " + formatNumber("%.3g", bytes / 1e9) + " GB";
     }
@@ -597,7 +609,7 @@ void addBenchCommand(CLI::App &app) {
                                           "with the machine's limits");
   cmd->add_option("checkpoint", o->checkpoint, "Hugging Face checkpoint folder")->required();
   cmd->add_option("--engines", o->engines,
-                  "comma list: qwen3c-bf16, qwen3c-f32 (add @none, @basic or @all for one fusion level, e.g. "
+                  "comma list: qwen3c-bf16, qwen3c-f32, qwen3c-int8 (add @none, @basic or @all for one fusion level, e.g. "
                   "qwen3c-bf16@none: a fusion-level table is added), eager, pytorch, llama.cpp")
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "comma list of thread counts ('all' = every core)")->capture_default_str();
