@@ -63,7 +63,7 @@ void addQ3CpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionP
   q3::addFusionPasses(pm, fusionPasses);
   pm.addPass(q3::createAddLogitsFreePrefill());
   pm.addPass(q3::createSetTarget(q3::SetTargetOptions{target.cpu, target.features}));
-  pm.addPass(q3::createChooseWeightLayouts(q3::ChooseWeightLayoutsOptions{target.dot, target.weights}));
+  pm.addPass(q3::createChooseWeightLayouts(q3::ChooseWeightLayoutsOptions{target.dot, target.weights, target.lmHead}));
   pm.addPass(q3::createChooseLoweringConfig(q3::ChooseLoweringConfigOptions{target.dot}));
   pm.addPass(q3::createPlanWeights());
   pm.addPass(createInlinerPass());
@@ -104,6 +104,8 @@ void registerQ3CpuPipeline() {
                             llvm::cl::desc("prefill products: auto, fma, bf16, bf16-emulated, amx or amx-emulated"), llvm::cl::init("auto")};
     Option<std::string> weights{*this, "weights-dtype", llvm::cl::desc("the layers' weights: bf16 or int8"),
                                 llvm::cl::init("bf16")};
+    Option<std::string> lmHead{*this, "lm-head-dtype", llvm::cl::desc("with int8 weights: the LM head's, bf16 or int8"),
+                               llvm::cl::init("bf16")};
   };
   PassPipelineRegistration<Options>(
       "q3-cpu-pipeline",
@@ -120,7 +122,7 @@ void registerQ3CpuPipeline() {
           llvm::errs() << "q3-cpu-pipeline: " << error << "\n";
           std::exit(1);
         }
-        addQ3CpuPipeline(pm, passes, CpuTarget{o.cpu, o.features, o.dot, o.weights});
+        addQ3CpuPipeline(pm, passes, CpuTarget{o.cpu, o.features, o.dot, o.weights, o.lmHead});
       });
 }
 

@@ -22,6 +22,7 @@ struct CpuTarget {
   // The layers' weights as stored: bf16 (as the checkpoint's dtype says) or
   // int8 (q3-choose-weight-layouts' `weights`).
   std::string weights = "bf16";
+  std::string lmHead = "bf16"; // with weights int8: the LM head too (q3-choose-weight-layouts' `lm-head`)
 };
 
 // Where `qwen3c build --dump-ir-after` writes the IR: after the pass whose

@@ -4,6 +4,8 @@
 #include "passes/Passes.h"
 #include "passes/TargetInfo.h"
 
+#include "llvm/ADT/StringSet.h"
+
 #include <optional>
 
 namespace q3 {
@@ -67,7 +69,11 @@ std::optional<WeightLayout> paired(Value w, std::optional<WeightLayout> layout) 
 // k16 -> k16_q8 for weight-only int8: a per-layer weight (a q3.weight with
 // a layer operand, or a stack of them: the layers' projections, not the
 // embedding or the LM head) whose k is whole groups of 32.
-std::optional<WeightLayout> quantised(Operation *op, std::optional<WeightLayout> layout) {
+// With `heads` (--lm-head-dtype int8), also the global weights of those
+// names: the ones some product reads (the LM head; a tied embedding with it
+// in every function, whose rows the embedding kernel then dequantises).
+std::optional<WeightLayout> quantised(Operation *op, std::optional<WeightLayout> layout,
+                                      const llvm::StringSet<> &heads) {
   auto t = llvm::cast<RankedTensorType>(op->getResult(0).getType());
   if (!layout || t.getRank() != 2 || t.getDimSize(1) % kQ8Group != 0) return layout;
   if (*layout != WeightLayout::K16 && *layout != WeightLayout::K16Gated) return layout;
@@ -75,7 +81,9 @@ std::optional<WeightLayout> quantised(Operation *op, std::optional<WeightLayout>
   bool layerWeight = perLayer(op);
   if (auto c = llvm::dyn_cast<ConcatOp>(op))
     layerWeight = llvm::all_of(c.getInputs(), [&](Value v) { return perLayer(v.getDefiningOp()); });
-  if (!layerWeight) return layout;
+  auto weight = llvm::dyn_cast<WeightOp>(op);
+  bool head = weight && !layerWeight && heads.contains(weight.getName());
+  if (!layerWeight && !head) return layout;
   return *layout == WeightLayout::K16Gated ? WeightLayout::K16GatedQ8 : WeightLayout::K16Q8;
 }
 
@@ -84,6 +92,10 @@ struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayou
   void runOnOperation() override {
     if (weights != "bf16" && weights != "int8") {
       getOperation().emitError("weights=") << weights << ": not bf16 or int8";
+      return signalPassFailure();
+    }
+    if (lmHead != "bf16" && lmHead != "int8") {
+      getOperation().emitError("lm-head=") << lmHead << ": not bf16 or int8";
       return signalPassFailure();
     }
     // The pairs serve the prefill products' family; without a target (a
@@ -99,10 +111,19 @@ struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayou
         return signalPassFailure();
       }
     }
+    // The global weights a product reads, by name (one layout per name).
+    llvm::StringSet<> heads;
+    if (lmHead == "int8")
+      getOperation().walk([&](WeightOp w) {
+        if (!w.getLayer() && llvm::any_of(w->getUses(), [](OpOperand &use) {
+              return use.getOperandNumber() == 1 && llvm::isa<LinearOp, LinearResidualOp, LinearSplitOp>(use.getOwner());
+            }))
+          heads.insert(w.getName());
+      });
     getOperation().walk([&](Operation *op) {
       if (!llvm::isa<WeightOp, ConcatOp>(op) || op->hasAttr("q3.layout")) return;
       std::optional<WeightLayout> layout = chooseLayout(op->getResult(0));
-      if (weights == "int8") layout = quantised(op, layout);
+      if (weights == "int8") layout = quantised(op, layout, heads);
       if (pairs) layout = paired(op->getResult(0), layout);
       if (layout) op->setAttr("q3.layout", WeightLayoutAttr::get(&getContext(), *layout));
     });

@@ -169,7 +169,7 @@ Value KernelEmitter::constantTable(StringRef name, ArrayRef<float> values) {
 
 // --- kernels ---------------------------------------------------------------
 
-void KernelEmitter::embedding(Value table, Value ids, Value out) {
+void KernelEmitter::embedding(Value table, Value ids, Value out, Value scales) {
   auto ot = memrefOf(out);
   int64_t T = ot.getDimSize(0), H = ot.getDimSize(1), vw = vectorWidth(H);
   bool packed = memrefOf(table).getRank() == 3; // k16 or k16_pairs: shared with a tied LM head
@@ -189,6 +189,15 @@ void KernelEmitter::embedding(Value table, Value ids, Value out) {
         storeScalar(loadScalar(table, {block, p, lane2}), out, {t, h});
         storeScalar(loadScalar(table, {block, p, arith::AddIOp::create(b, loc, lane2, idx(1))}), out,
                     {t, arith::AddIOp::create(b, loc, h, idx(1))});
+      });
+      return;
+    }
+    if (scales) { // k16_q8: q * d, the value the products compute with
+      loop(0, H, 1, [&](Value h) {
+        Value q = memref::LoadOp::create(b, loc, table, ValueRange{block, h, lane});
+        Value qf = arith::SIToFPOp::create(b, loc, b.getF32Type(), q);
+        Value g = arith::DivUIOp::create(b, loc, h, idx(kQ8Group));
+        storeScalar(arith::MulFOp::create(b, loc, qf, loadScalar(scales, {block, g, lane})), out, {t, h});
       });
       return;
     }

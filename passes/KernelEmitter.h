@@ -54,7 +54,8 @@ public:
       : b(b), loc(loc), module(module) {}
 
   // Each writes its result into `out` (memrefs with identity layout).
-  void embedding(mlir::Value table, mlir::Value ids, mlir::Value out);
+  // `scales`: the table is k16_q8 (Wq i8 and Ws f16 views), rows dequantised.
+  void embedding(mlir::Value table, mlir::Value ids, mlir::Value out, mlir::Value scales = {});
   void rmsNorm(mlir::Value x, mlir::Value w, double eps, mlir::Value out);
   // Row-layout weights (k16 products go through fusedLinear's tile).
   void linear(mlir::Value x, mlir::Value w, mlir::Value out);

@@ -358,7 +358,8 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         return success();
       })
       .Case([&](EmbeddingOp e) {
-        k.embedding(buffer(e.getTable()), buffer(e.getIds()), allocate(b, e.getResult()));
+        k.embedding(buffer(e.getTable()), buffer(e.getIds()), allocate(b, e.getResult()),
+                    scalesOf.lookup(buffer(e.getTable())));
         return success();
       })
       .Case([&](RMSNormOp n) {

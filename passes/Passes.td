@@ -75,6 +75,8 @@ def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
     Option<"weights", "weights", "std::string", /*default=*/"\"bf16\"",
            "bf16 (the weights as the checkpoint has them), or int8: the layers' k16 weights with k a multiple "
            "of 32 become k16_q8 / k16_gated_q8 (the embedding, the LM head and the experts stay)">,
+    Option<"lmHead", "lm-head", "std::string", /*default=*/"\"bf16\"",
+           "with weights=int8: int8 also makes the LM head k16_q8 (and a tied embedding with it)">,
   ];
 }
 

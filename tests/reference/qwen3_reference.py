@@ -162,15 +162,18 @@ class Qwen3:
 LAYER_PROJECTION = re.compile(r"model\.layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj)\.weight$")
 
 
-def quantise_int8(w):
+def quantise_int8(w, head=None):
     """What `qwen3c build --weights-dtype int8` stores, dequantised: each
     layer projection with whole 16-row blocks and k a multiple of 32 (the
     rule for a weight the compiler packs k16; the experts, the router, the
     embedding and the LM head stay), per output row and group of 32 k:
     d = amax / 127 in f32, q = roundf(w * (1 / d)) (half away from zero),
-    w' = q * f16(d): llama.cpp's Q8_0, bit for bit as the packer does it."""
+    w' = q * f16(d): llama.cpp's Q8_0, bit for bit as the packer does it.
+    With `head` (--lm-head-dtype int8) that weight too: lm_head.weight, or
+    the tied embedding (the embedding's rows then come from it as well)."""
     for name, t in w.items():
-        if not LAYER_PROJECTION.search(name) or t.dim() != 2 or t.shape[0] % 16 or t.shape[1] % 32:
+        wanted = LAYER_PROJECTION.search(name) or name == head
+        if not wanted or t.dim() != 2 or t.shape[0] % 16 or t.shape[1] % 32:
             continue
         g = t.reshape(t.shape[0], t.shape[1] // 32, 32)
         d = g.abs().amax(-1, keepdim=True) / torch.tensor(127.0, dtype=torch.float32)
@@ -191,11 +194,13 @@ def main():
                     help="round the inputs of the products qwen3c's bf16 dot kernels compute to bf16 (see Qwen3.mm)")
     ap.add_argument("--quantize-int8", action="store_true",
                     help="run on the layer projections as qwen3c build --weights-dtype int8 stores them (see quantise_int8)")
+    ap.add_argument("--quantize-lm-head", action="store_true", help="with --quantize-int8: the LM head too")
     a = ap.parse_args()
     torch.set_num_threads(1)
     cfg, w = load(a.checkpoint)
     if a.quantize_int8:
-        quantise_int8(w)
+        head = "model.embed_tokens.weight" if cfg.get("tie_word_embeddings") else "lm_head.weight"
+        quantise_int8(w, head if a.quantize_lm_head else None)
     model = Qwen3(cfg, w)
     model.bf16_inputs = a.bf16_product_inputs
     seq = [int(t) for t in a.tokens.split(",")]

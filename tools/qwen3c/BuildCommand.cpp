@@ -39,7 +39,7 @@ namespace {
 
 struct BuildOptions {
   std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto", dot = "auto",
-              weightsDtype = "bf16";
+              weightsDtype = "bf16", lmHeadDtype = "bf16";
   int64_t context = 0;
   std::vector<int64_t> chunks; // --chunk; none: kDefaultPrefillChunks within the context
   bool contextGiven = false; // else min(4096, max_position_embeddings)
@@ -116,7 +116,10 @@ void build(BuildOptions o) {
     fail("--weights: '", o.weights, "' is not auto, embed or sidecar");
   if (o.weightsDtype != "bf16" && o.weightsDtype != "int8")
     fail("--weights-dtype: '", o.weightsDtype, "' is not bf16 or int8");
-  const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype};
+  if (o.lmHeadDtype != "bf16" && o.lmHeadDtype != "int8")
+    fail("--lm-head-dtype: '", o.lmHeadDtype, "' is not bf16 or int8");
+  if (o.lmHeadDtype == "int8" && o.weightsDtype != "int8") fail("--lm-head-dtype int8 needs --weights-dtype int8");
+  const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype};
   const q3::TargetInfo target = describeTarget(cpuTarget); // an unknown CPU fails here, in one line
   { // the strategy passes check it again; here it fails before any work, in the build's words
     std::string error;
@@ -305,6 +308,9 @@ void addBuildCommand(CLI::App &app) {
   cmd->add_option("--weights-dtype", o->weightsDtype,
                   "the layers' projection weights: bf16 (as --dtype), or int8 (symmetric per group of 32 k with an f16 "
                   "scale, llama.cpp's Q8_0; the embedding, the LM head and MoE experts stay --dtype)")
+      ->capture_default_str();
+  cmd->add_option("--lm-head-dtype", o->lmHeadDtype,
+                  "with --weights-dtype int8: the LM head's (and a tied embedding's), bf16 or int8")
       ->capture_default_str();
   cmd->add_option("--prefill-dot", o->dot,
                   "prefill products: auto (amx where the target has AMX-BF16, else bf16 where it has AVX512-BF16, "
