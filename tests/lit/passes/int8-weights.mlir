@@ -3,7 +3,8 @@
 // (int8 values Wq[n/16][k][n%16], then f16 scales Ws[n/16][k/32][n%16] in
 // the same slot); a global weight (the LM head) and a k that is not whole
 // groups stay k16. The tile keeps a group's partial sum beside each
-// accumulator, so AVX2 decode gets 2 blocks (4 + 4 ymm) instead of 4; per
+// accumulator, so AVX2 decode gets 2 blocks (4 + 4 ymm) instead of 4, and
+// prefetches 128 k steps ahead (the 2 KiB that 64 steps are in bf16); per
 // k the int8 vector is sign-extended and converted, per group of 32 k the
 // partial sums are scaled into the accumulators.
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int8 --q3-choose-lowering-config | FileCheck %s --check-prefix=STRATEGY
@@ -30,7 +31,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 }
 // STRATEGY-LABEL: func.func @decode
 // STRATEGY: q3.weight {{.*}} {q3.layout = #q3.layout<k16_q8>}
-// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 2, vector_width = 8, prefetch = 64
+// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 2, vector_width = 8, prefetch = 128
 // STRATEGY-LABEL: func.func @head
 // STRATEGY: q3.weight "lm_head.weight" {q3.layout = #q3.layout<k16>}
 // STRATEGY-LABEL: func.func @oddk
