@@ -3,9 +3,10 @@
 // Builds, with MLIR's own builders, the loops that compute each q3 op:
 // scf.for nests over vector<VWxf32> registers (VW = 16 for AVX-512 when the
 // innermost size allows, narrower otherwise), bf16/f16 operands widened in
-// registers, f32 accumulation. This is the first, correctness-first code
-// generator: loop orders are chosen for streaming weights, but there is no
-// VNNI packing or multi-threading yet.
+// registers, f32 accumulation. Products are register tiles whose shape the
+// q3.lowering_config gives (linearK16: f32 FMA, the bf16 pair dot, int8
+// weights widened in registers; AMXProduct.cpp: AMX-BF16 tiles), parallel
+// loops are scf.parallel (OpenMP regions the runtime's pool runs as slices).
 //
 //===----------------------------------------------------------------------===//
 #ifndef QWEN3C_PASSES_KERNELEMITTER_H
