@@ -54,12 +54,8 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
     x2 = f.normalised;
   }
   Value r2 = rows(f.rounded);
-  const int64_t paddedRows = memrefOf(r2).getDimSize(0), vw = vectorWidth(K);
-  loop(0, M, 1, [&](Value m) {
-    loop(0, K, vw, [&](Value k) {
-      vector::StoreOp::create(b, loc, roundToBF16(loadVec(x2, {m, k}, vw)), r2, ValueRange{m, k});
-    });
-  });
+  const int64_t paddedRows = memrefOf(r2).getDimSize(0);
+  roundRows(x2, r2, idx(M), Value());
   auto f32 = b.getF32Type(), bf16 = b.getBF16Type();
   auto accTile = amx::TileType::get({16, 16}, f32), operandTile = amx::TileType::get({16, kAMXTileDepth}, bf16);
   auto add = [&](Value a, int64_t c) { return c ? Value(arith::AddIOp::create(b, loc, a, idx(c))) : a; };

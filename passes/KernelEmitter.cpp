@@ -327,6 +327,16 @@ Value KernelEmitter::widenInt8(Value mem, ValueRange indices, int64_t width) {
   return arith::SIToFPOp::create(b, loc, VectorType::get({width}, b.getF32Type()), wide);
 }
 
+void KernelEmitter::roundRows(Value x2, Value r2, Value count, Value inRows) {
+  int64_t K = memrefOf(x2).getDimSize(1), vw = vectorWidth(K);
+  loop(idx(0), count, 1, [&](Value m) {
+    Value src = inRows ? loadIndex(inRows, {m}) : m;
+    loop(0, K, vw, [&](Value k) {
+      vector::StoreOp::create(b, loc, roundToBF16(loadVec(x2, {src, k}, vw)), r2, ValueRange{src, k});
+    });
+  });
+}
+
 Value KernelEmitter::loadIndex(Value mem, ValueRange indices) {
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, mem, indices));
 }
@@ -460,14 +470,8 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
   const ProductDot dot = f.tiling.dot;
   Value xin = x2;
   if (dot != ProductDot::FMA) {
-    Value r2 = rows(f.rounded);
-    int64_t vw = vectorWidth(K);
-    Value rowsToRound = f.rowCount ? f.rowCount : idx(M);
-    loop(idx(0), rowsToRound, 1, [&](Value m) {
-      Value src = f.inRows ? loadIndex(f.inRows, {m}) : m;
-      loop(0, K, vw, [&](Value k) { vector::StoreOp::create(b, loc, roundToBF16(loadVec(x2, {src, k}, vw)), r2, ValueRange{src, k}); });
-    });
-    xin = r2;
+    xin = rows(f.rounded);
+    roundRows(x2, xin, f.rowCount ? f.rowCount : idx(M), f.inRows);
   }
   parallelLoop(0, NB, RB, [&](Value nb0) {
     SmallVector<Value> nb;

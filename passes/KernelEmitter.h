@@ -150,6 +150,8 @@ private:
   // `width` int8 values from mem[indices...] as f32 (sign-extended, converted).
   mlir::Value widenInt8(mlir::Value mem, mlir::ValueRange indices, int64_t width);
   mlir::Value roundToBF16(mlir::Value v);               // vector f32 -> bf16, nearest even
+  // r2[m] = bf16(x2[m]) for the first `count` rows (row inRows[m] when given).
+  void roundRows(mlir::Value x2, mlir::Value r2, mlir::Value count, mlir::Value inRows);
   // vector<2VW x bf16> of (even, odd) k pairs -> (even, odd) as vector<VW x f32>.
   std::pair<mlir::Value, mlir::Value> widenPairs(mlir::Value pairs);
   void invRmsRows(mlir::Value x2, double eps, mlir::Value invRms); // the norm prologue

@@ -198,29 +198,30 @@ std::string compiledModel(const BenchOptions &o, const std::string &dtype, const
   return exe;
 }
 
-// A compiled model's --info.
-nlohmann::json compiledInfo(const std::string &exe) {
+// What a compiled model's --info says the bench needs: the instructions its
+// prefill products compute with (prefill_arithmetic: amx, bf16 or fma) and
+// the weight bytes one decode step reads (int8 layers, bf16 LM head, ...).
+struct CompiledFacts {
+  qwen3c_bench::Arith arithmetic = qwen3c_bench::Arith::F32Fma;
+  double decodeBytes = 0;
+};
+
+CompiledFacts compiledFacts(const std::string &exe) {
   auto r = runProcess({exe, "--info"});
   if (r.status != 0) fail("bench: ", exe, " --info failed: ", r.lastErrorLine());
+  nlohmann::json info;
   try {
-    return nlohmann::json::parse(r.out);
+    info = nlohmann::json::parse(r.out);
   } catch (const nlohmann::json::exception &e) {
     fail("bench: ", exe, " --info is not JSON: ", e.what());
   }
-}
-
-// What its prefill products compute with (prefill_arithmetic: amx, bf16 or fma).
-qwen3c_bench::Arith compiledArithmetic(const std::string &exe) {
-  std::string kind = compiledInfo(exe).value("prefill_arithmetic", "");
-  if (kind == "amx") return qwen3c_bench::Arith::AmxBf16;
-  if (kind == "bf16") return qwen3c_bench::Arith::Bf16Dot;
-  if (kind == "fma") return qwen3c_bench::Arith::F32Fma;
-  fail("bench: ", exe, " --info names no prefill_arithmetic (amx, bf16 or fma)");
-}
-
-// The weight bytes one decode step reads (int8 layers, bf16 LM head, ...).
-double compiledDecodeBytes(const std::string &exe) {
-  return compiledInfo(exe).value("decode_weight_bytes", 0.0);
+  CompiledFacts facts;
+  std::string kind = info.value("prefill_arithmetic", "");
+  if (kind == "amx") facts.arithmetic = qwen3c_bench::Arith::AmxBf16;
+  else if (kind == "bf16") facts.arithmetic = qwen3c_bench::Arith::Bf16Dot;
+  else if (kind != "fma") fail("bench: ", exe, " --info names no prefill_arithmetic (amx, bf16 or fma)");
+  facts.decodeBytes = info.value("decode_weight_bytes", 0.0);
+  return facts;
 }
 
 // The IR's counts for one fusion level: the graph `qwen3c build` compiles
@@ -371,8 +372,9 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       e.processPerSample = true;
       EngineTimer timer{e.label};
       e.command = {compiledModel(o, dtype, fusion, context)};
-      e.arithmetic = compiledArithmetic(e.command.front());
-      e.decodeBytes = compiledDecodeBytes(e.command.front());
+      const CompiledFacts facts = compiledFacts(e.command.front());
+      e.arithmetic = facts.arithmetic;
+      e.decodeBytes = facts.decodeBytes;
     } else if (id == "eager") {
       e.label = "qwen3c eager interpreter";
       e.bytesPerWeight = 4;
