@@ -43,10 +43,14 @@ LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emit
 }
 
 LogicalResult AttentionConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t headBlock,
-                                          int64_t scoreBlock) {
+                                          int64_t scoreBlock, int64_t queryBlock) {
   if (headBlock < 1) return emitError() << "head_block must be at least 1, got " << headBlock;
   if (scoreBlock != 4 && scoreBlock != 8 && scoreBlock != 16)
     return emitError() << "score_block must be 4, 8 or 16 positions, got " << scoreBlock;
+  if (queryBlock < 1) return emitError() << "query_block must be at least 1, got " << queryBlock;
+  if (queryBlock > 1 && headBlock * queryBlock > kMaxAttentionTileRows)
+    return emitError() << "head_block * query_block must be at most " << kMaxAttentionTileRows
+                       << " query rows, got " << headBlock * queryBlock;
   return success();
 }
 

@@ -139,16 +139,22 @@ def Q3_LoweringConfigAttr : AttrDef<Q3_Dialect, "LoweringConfig"> {
 // key positions whose scores fill one vector in the online softmax.
 def Q3_AttentionConfigAttr : AttrDef<Q3_Dialect, "AttentionConfig"> {
   let mnemonic = "attention_config";
-  let summary = "head block and score block of one attention kernel";
+  let summary = "head block, score block and query block of one attention kernel";
   let description = [{
     `head_block` query heads (of the G that share a KV head; it divides G)
     form one work item: each K and V row is loaded once for all of them,
     and their query and output rows stay in registers. `score_block` key
     positions fill one score vector of the online softmax (one vector exp
-    and one rescale of the state per block).
+    and one rescale of the state per block). `query_block` > 1 (online
+    softmax only; it divides the query rows) tiles the queries too: a work
+    item is that many consecutive query rows of its heads, each block of
+    keys is read (and widened to f32) once for all of them, and their
+    output rows accumulate in a scratch tile.
   }];
-  let parameters = (ins "int64_t":$headBlock, "int64_t":$scoreBlock);
-  let assemblyFormat = "`<` `head_block` `=` $headBlock `,` `score_block` `=` $scoreBlock `>`";
+  let parameters = (ins "int64_t":$headBlock, "int64_t":$scoreBlock,
+                        DefaultValuedParameter<"int64_t", "1">:$queryBlock);
+  let assemblyFormat = "`<` `head_block` `=` $headBlock `,` `score_block` `=` $scoreBlock "
+                       "(`,` `query_block` `=` $queryBlock^)? `>`";
   let genVerifyDecl = 1;
 }
 

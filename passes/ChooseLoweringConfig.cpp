@@ -21,6 +21,11 @@ struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringC
       getOperation().emitError("dot=" + dot + ": " + error);
       return signalPassFailure();
     }
+    mlir::ModuleOp module = getOperation();
+    if (!module->hasAttr(kKeyCacheBlockAttrName))
+      if (int64_t block = chooseKeyCacheBlock(module))
+        module->setAttr(kKeyCacheBlockAttrName, mlir::IntegerAttr::get(mlir::IntegerType::get(&getContext(), 64), block));
+    const bool keysBlocked = keyCacheBlockOf(module) != 0;
     getOperation().walk([&](mlir::Operation *op) {
       if (isTiledProduct(op) && !op->hasAttr(kLoweringConfigAttrName)) { // a pinned config stays
         LinearTiling t = chooseLinearTiling(op, *target, family);
@@ -32,7 +37,7 @@ struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringC
         op->setAttr(kDownConfigAttrName, toAttr(&getContext(), down));
       }
       if (llvm::isa<AttentionOp>(op) && !op->hasAttr(kAttentionConfigAttrName))
-        op->setAttr(kAttentionConfigAttrName, toAttr(&getContext(), chooseAttentionTiling(op, *target)));
+        op->setAttr(kAttentionConfigAttrName, toAttr(&getContext(), chooseAttentionTiling(op, *target, keysBlocked)));
     });
   }
 };

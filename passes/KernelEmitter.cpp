@@ -86,7 +86,9 @@ Value KernelEmitter::loadVec(Value mem, ValueRange indices, int64_t width) {
 void KernelEmitter::storeVec(Value vec, Value mem, ValueRange indices) {
   Type et = memrefOf(mem).getElementType();
   auto vt = llvm::cast<VectorType>(vec.getType());
-  if (!et.isF32()) vec = arith::TruncFOp::create(b, loc, VectorType::get(vt.getShape(), et), vec);
+  // bf16 in integer arithmetic: fptrunc would be a libcall without AVX512-BF16.
+  if (et.isBF16()) vec = roundToBF16(vec);
+  else if (!et.isF32()) vec = arith::TruncFOp::create(b, loc, VectorType::get(vt.getShape(), et), vec);
   vector::StoreOp::create(b, loc, vec, mem, indices);
 }
 
@@ -99,7 +101,8 @@ Value KernelEmitter::loadScalar(Value mem, ValueRange indices) {
 
 void KernelEmitter::storeScalar(Value v, Value mem, ValueRange indices) {
   Type et = memrefOf(mem).getElementType();
-  if (llvm::isa<FloatType>(et) && !et.isF32()) v = arith::TruncFOp::create(b, loc, et, v);
+  if (et.isBF16()) v = roundToBF16(v);
+  else if (llvm::isa<FloatType>(et) && !et.isF32()) v = arith::TruncFOp::create(b, loc, et, v);
   memref::StoreOp::create(b, loc, v, mem, indices);
 }
 
@@ -308,17 +311,29 @@ void KernelEmitter::invRmsRows(Value x2, double eps, Value invRms) {
 // quiet NaN 0x7FC0), bit for bit what PyTorch's bf16 conversion does;
 // fptrunc would be a libcall (__truncsfbf2) on targets without AVX512-BF16.
 Value KernelEmitter::roundToBF16(Value v) {
-  auto vt = llvm::cast<VectorType>(v.getType());
-  auto it = VectorType::get(vt.getShape(), b.getI32Type());
-  auto splat = [&](int32_t c) { return Value(arith::ConstantOp::create(b, loc, DenseElementsAttr::get(it, c))); };
-  Value bits = vector::BitCastOp::create(b, loc, it, v);
+  // Scalars and vectors alike: the integer and bf16 types take v's shape.
+  auto like = [&](Type element) -> Type {
+    if (auto vt = llvm::dyn_cast<VectorType>(v.getType())) return VectorType::get(vt.getShape(), element);
+    return element;
+  };
+  Type it = like(b.getI32Type());
+  auto splat = [&](int32_t c) -> Value {
+    if (auto vt = llvm::dyn_cast<VectorType>(it))
+      return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vt, c));
+    return arith::ConstantIntOp::create(b, loc, c, 32);
+  };
+  auto bitcast = [&](Type to, Value x) -> Value {
+    if (llvm::isa<VectorType>(to)) return vector::BitCastOp::create(b, loc, to, x);
+    return arith::BitcastOp::create(b, loc, to, x);
+  };
+  Value bits = bitcast(it, v);
   Value lsb = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, bits, splat(16)), splat(1));
   Value rounded = arith::ShRUIOp::create(
       b, loc, arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, bits, splat(0x7FFF)), lsb), splat(16));
   Value nan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, v, v);
   Value word = arith::SelectOp::create(b, loc, nan, splat(0x7FC0), rounded);
-  Value half = arith::TruncIOp::create(b, loc, VectorType::get(vt.getShape(), b.getI16Type()), word);
-  return vector::BitCastOp::create(b, loc, VectorType::get(vt.getShape(), b.getBF16Type()), half);
+  Value half = arith::TruncIOp::create(b, loc, like(b.getI16Type()), word);
+  return bitcast(like(b.getBF16Type()), half);
 }
 
 Value KernelEmitter::widenInt8(Value mem, ValueRange indices, int64_t width) {
@@ -639,7 +654,7 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, doub
   int64_t T = t.getDimSize(0), heads = t.getDimSize(1), D = t.getDimSize(2), half = D / 2;
   int64_t hw = vectorWidth(half);
   Value freqs = ropeInverseFrequencies(D, theta);
-  int64_t C = cache ? memrefOf(cache).getDimSize(2) : 0;
+  int64_t C = cache ? cacheCapacity(cache) : 0;
   auto vt = VectorType::get({hw}, b.getF32Type());
   loop(0, T, 1, [&](Value tok) {
     Value p = arith::AddIOp::create(b, loc, offset, tok);
@@ -654,7 +669,7 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, doub
       loop(0, heads, 1, [&](Value h) {
         Value inv = inverseRms(x, {tok, h}, D, eps);
         auto put = [&](Value v, Value d) {
-          if (cache) storeVec(v, cache, {layer, h, p, d});
+          if (cache) storeCacheVec(v, cache, layer, h, p, d);
           else storeVec(v, out, {tok, h, d});
         };
         if (splitHalves) {
@@ -683,8 +698,8 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, doub
           Value ra = arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, va, c), arith::MulFOp::create(b, loc, vb, s));
           Value rb = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, vb, c), arith::MulFOp::create(b, loc, va, s));
           if (cache) {
-            storeScalar(ra, cache, {layer, h, p, ia});
-            storeScalar(rb, cache, {layer, h, p, ib});
+            storeCacheScalar(ra, cache, layer, h, p, ia);
+            storeCacheScalar(rb, cache, layer, h, p, ib);
           } else {
             storeScalar(ra, out, {tok, h, ia});
             storeScalar(rb, out, {tok, h, ib});
@@ -741,11 +756,34 @@ void KernelEmitter::rope(Value x, Value offset, double theta, bool splitHalves, 
   });
 }
 
+int64_t KernelEmitter::cacheCapacity(Value cache) {
+  auto ct = memrefOf(cache);
+  return ct.getRank() == 5 ? ct.getDimSize(2) * ct.getDimSize(4) : ct.getDimSize(2);
+}
+
+// Row p of a cache: cache[layer, h, p, d] in the row layout; in the
+// key-blocked one [layers, kv_heads, capacity / 16, D, 16] element d of
+// position p is at [layer, h, p / 16, d, p % 16].
+void KernelEmitter::storeCacheScalar(Value v, Value cache, Value layer, Value h, Value p, Value d) {
+  auto ct = memrefOf(cache);
+  if (ct.getRank() == 4) return storeScalar(v, cache, {layer, h, p, d});
+  int64_t KB = ct.getDimSize(4);
+  storeScalar(v, cache,
+              {layer, h, arith::DivUIOp::create(b, loc, p, idx(KB)), d, arith::RemUIOp::create(b, loc, p, idx(KB))});
+}
+
+void KernelEmitter::storeCacheVec(Value vec, Value cache, Value layer, Value h, Value p, Value d) {
+  if (memrefOf(cache).getRank() == 4) return storeVec(vec, cache, {layer, h, p, d});
+  int64_t w = llvm::cast<VectorType>(vec.getType()).getDimSize(0);
+  for (int64_t l = 0; l < w; ++l)
+    storeCacheScalar(vector::ExtractOp::create(b, loc, vec, l), cache, layer, h, p,
+                     l ? Value(arith::AddIOp::create(b, loc, d, idx(l))) : d);
+}
+
 void KernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offset) {
   auto vt = memrefOf(value);
-  auto ct = memrefOf(cache);
   int64_t T = vt.getDimSize(0), Hkv = vt.getDimSize(1), D = vt.getDimSize(2);
-  int64_t C = ct.getDimSize(2), vw = vectorWidth(D);
+  int64_t C = cacheCapacity(cache), vw = vectorWidth(D);
   loop(0, T, 1, [&](Value t) {
     Value p = arith::AddIOp::create(b, loc, offset, t);
     // Rows past the capacity (a padded prefill tail) are dropped.
@@ -754,7 +792,7 @@ void KernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offset)
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
     loop(0, Hkv, 1, [&](Value h) {
-      loop(0, D, vw, [&](Value d) { storeVec(loadVec(value, {t, h, d}, vw), cache, {layer, h, p, d}); });
+      loop(0, D, vw, [&](Value d) { storeCacheVec(loadVec(value, {t, h, d}, vw), cache, layer, h, p, d); });
     });
   });
 }
@@ -766,6 +804,7 @@ void KernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offset)
 // pass, exp-sum pass, PV pass), or online in one pass when `scores` is null.
 void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offset, double scale,
                               Value scores, Value out, const AttentionTiling &tiling) {
+  if (memrefOf(k).getRank() == 5) return attentionBlockedKeys(q, k, v, layer, offset, scale, out, tiling);
   auto qt = memrefOf(q);
   auto kt = memrefOf(k);
   int64_t T = qt.getDimSize(0), Hq = qt.getDimSize(1), D = qt.getDimSize(2);

@@ -127,6 +127,17 @@ private:
   void forEachChosenExpert(mlir::Value weights, mlir::Value experts, int64_t E, mlir::Value tokens,
                            mlir::Value sel, const std::function<void(mlir::Value, mlir::Value)> &body);
   void linearK16(mlir::Value x, mlir::Value wp, const LinearFusion &f);
+  // The online softmax over a key-blocked K cache (AttentionBlockedKeys.cpp):
+  // 16 scores per vector FMA, query rows tiled by the config's query_block.
+  void attentionBlockedKeys(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer, mlir::Value offset,
+                            double scale, mlir::Value out, const AttentionTiling &tiling);
+  // Positions a cache holds, and stores into row p of one (the row layout
+  // [L, kv_heads, C, D] or the key-blocked [L, kv_heads, C / 16, D, 16]).
+  int64_t cacheCapacity(mlir::Value cache);
+  void storeCacheScalar(mlir::Value v, mlir::Value cache, mlir::Value layer, mlir::Value h, mlir::Value p,
+                        mlir::Value d);
+  void storeCacheVec(mlir::Value vec, mlir::Value cache, mlir::Value layer, mlir::Value h, mlir::Value p,
+                     mlir::Value d);
   // The AMX families (AMXProduct.cpp): k16_pairs weights as tile operands.
   void linearAMX(mlir::Value x, mlir::Value wp, const LinearFusion &f);
   // A product's outputs as [rows, last] views, the block where each part
@@ -149,7 +160,7 @@ private:
   mlir::Value loadIndex(mlir::Value mem, mlir::ValueRange indices); // an i32 element as an index
   // `width` int8 values from mem[indices...] as f32 (sign-extended, converted).
   mlir::Value widenInt8(mlir::Value mem, mlir::ValueRange indices, int64_t width);
-  mlir::Value roundToBF16(mlir::Value v);               // vector f32 -> bf16, nearest even
+  mlir::Value roundToBF16(mlir::Value v);               // f32 (scalar or vector) -> bf16, nearest even
   // r2[m] = bf16(x2[m]) for the first `count` rows (row inRows[m] when given).
   void roundRows(mlir::Value x2, mlir::Value r2, mlir::Value count, mlir::Value inRows);
   // vector<2VW x bf16> of (even, odd) k pairs -> (even, odd) as vector<VW x f32>.

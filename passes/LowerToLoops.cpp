@@ -52,6 +52,9 @@ private:
   Value allocate(OpBuilder &b, Value result);      // a result's buffer (preassigned or arena)
   Value arenaSlot(OpBuilder &b, MemRefType type);
   Value weightView(OpBuilder &b, Operation *op); // a q3.weight or q3.concat with a slot
+  // A K cache's buffer as the kernels address it: the key-blocked
+  // [L, kv_heads, C / 16, D, 16] view when the strategy blocked keys.
+  Value keyView(OpBuilder &b, Value cache);
   // What a fused linear needs besides its operands (scratch for a folded
   // norm, and for the unfused fallback on row-layout weights).
   FailureOr<LinearFusion> fusion(OpBuilder &b, Operation *op, Value norm, FloatAttr eps);
@@ -68,7 +71,19 @@ private:
   IRMapping map;                           // tensors -> buffers, scalars -> scalars
   llvm::DenseMap<Value, Value> preassigned; // tensors that must land in an out-param
   llvm::DenseMap<Value, Value> scalesOf;    // an int8 weight's view -> its scales' view
+  int64_t keyBlock = 0;                     // q3.key_cache_block (0: rows)
+  llvm::DenseSet<Operation *> keyWriters;   // the kv_write / norm_rope_write ops that fill a K cache
 };
+
+Value FunctionLowering::keyView(OpBuilder &b, Value cache) {
+  if (!keyBlock) return cache;
+  auto t = llvm::cast<MemRefType>(cache.getType());
+  int64_t L = t.getDimSize(0), H = t.getDimSize(1), C = t.getDimSize(2), D = t.getDimSize(3);
+  SmallVector<int64_t> sizes{L, H, C / keyBlock, D, keyBlock};
+  SmallVector<int64_t> strides{H * C * D, C * D, D * keyBlock, keyBlock, 1};
+  return memref::ReinterpretCastOp::create(b, loc(), MemRefType::get(sizes, t.getElementType()), cache, 0, sizes,
+                                           strides);
+}
 
 LogicalResult FunctionLowering::run(func::FuncOp src, func::FuncOp dst) {
   Block &entry = src.getBody().front();
@@ -96,6 +111,17 @@ LogicalResult FunctionLowering::run(func::FuncOp src, func::FuncOp dst) {
     }
     if (!isArgCache) preassigned[v] = body->getArgument(outParam++);
   }
+  // Which cache writes fill a K cache: those an attention's keys come from.
+  keyBlock = keyCacheBlockOf(module);
+  src.walk([&](AttentionOp a) {
+    for (Value c = a.getKeys(); c;) {
+      Operation *def = c.getDefiningOp();
+      if (auto kv = llvm::dyn_cast_or_null<KVWriteOp>(def)) c = kv.getCache();
+      else if (auto nr = llvm::dyn_cast_or_null<NormRopeWriteOp>(def)) c = nr.getCache();
+      else break;
+      keyWriters.insert(def);
+    }
+  });
   OpBuilder b = OpBuilder::atBlockBegin(body);
   offsetsTable = memref::GetGlobalOp::create(b, loc(), tableType, kOffsetsTable);
   if (failed(lowerOps(entry, b))) return failure();
@@ -353,7 +379,7 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
       })
       .Case([&](NormRopeWriteOp w) {
         Value cache = buffer(w.getCache());
-        normRope(w, Value(), cache, map.lookup(w.getLayer()));
+        normRope(w, Value(), keyWriters.contains(w) ? keyView(b, cache) : cache, map.lookup(w.getLayer()));
         map.map(w.getResult(), cache); // in place
         return success();
       })
@@ -378,7 +404,8 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
       })
       .Case([&](KVWriteOp w) {
         Value cache = buffer(w.getCache());
-        k.kvWrite(buffer(w.getValue()), cache, map.lookup(w.getLayer()), map.lookup(w.getOffset()));
+        k.kvWrite(buffer(w.getValue()), keyWriters.contains(w) ? keyView(b, cache) : cache, map.lookup(w.getLayer()),
+                  map.lookup(w.getOffset()));
         map.map(w.getResult(), cache); // in place
         return success();
       })
@@ -386,6 +413,14 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         std::string error;
         AttentionTiling tiling = attentionTilingOf(a, error);
         if (!error.empty()) return a.emitOpError(error);
+        if (keyBlock && !a.getOnlineSoftmax())
+          return a.emitOpError("a key-blocked cache (q3.key_cache_block) needs the online softmax");
+        if (keyBlock && tiling.scoreBlock != keyBlock)
+          return a.emitOpError("score_block = " + std::to_string(tiling.scoreBlock) + " over a key-blocked cache: " +
+                               "a score vector is one block of " + std::to_string(keyBlock) + " keys");
+        if (!keyBlock && tiling.queryBlock > 1)
+          return a.emitOpError("query_block = " + std::to_string(tiling.queryBlock) +
+                               " needs the key-blocked cache (q3.key_cache_block)");
         auto keys = llvm::cast<RankedTensorType>(a.getKeys().getType());
         auto query = llvm::cast<RankedTensorType>(a.getQuery().getType());
         // One row of scores per query head (heads run in parallel), unless
@@ -393,7 +428,7 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         Value scores = a.getOnlineSoftmax()
                            ? Value()
                            : arenaSlot(b, MemRefType::get({query.getDimSize(1), keys.getDimSize(2)}, b.getF32Type()));
-        k.attention(buffer(a.getQuery()), buffer(a.getKeys()), buffer(a.getValues()),
+        k.attention(buffer(a.getQuery()), keyView(b, buffer(a.getKeys())), buffer(a.getValues()),
                     map.lookup(a.getLayer()), map.lookup(a.getOffset()),
                     a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()), tiling);
         return success();

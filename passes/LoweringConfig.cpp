@@ -191,9 +191,21 @@ std::pair<int64_t, int64_t> attentionShape(Operation *op) {
 
 } // namespace
 
-AttentionTiling chooseAttentionTiling(Operation *op, const TargetInfo &) {
+AttentionTiling chooseAttentionTiling(Operation *op, const TargetInfo &target, bool keysBlocked) {
   AttentionTiling t;
   auto [G, rowVectors] = attentionShape(op);
+  if (keysBlocked) {
+    // One 16-lane score accumulator per tile row, 512 / vector_bits
+    // registers each; four registers stay for the K vector and broadcasts.
+    int64_t T = llvm::cast<RankedTensorType>(op->getOperand(0).getType()).getDimSize(0);
+    int64_t perRow = std::max<int64_t>(1, 512 / target.vectorBits);
+    int64_t maxRows = std::min(kMaxAttentionTileRows, (target.vectorRegisters - 4) / perRow);
+    for (int64_t c = 1; c <= std::min(G, maxRows); ++c)
+      if (G % c == 0) t.headBlock = c;
+    while (T % (2 * t.queryBlock) == 0 && t.headBlock * 2 * t.queryBlock <= maxRows) t.queryBlock *= 2;
+    t.scoreBlock = kKeyCacheBlock;
+    return t;
+  }
   // Up to 24 16-lane query row vectors per item, on every target so far:
   // on AVX2 (16 ymm) one 0.6B head per item fits the registers but ran
   // 3.6 ms at 4096 positions against 2.3 ms for two heads that spill, since
@@ -201,6 +213,21 @@ AttentionTiling chooseAttentionTiling(Operation *op, const TargetInfo &) {
   for (int64_t c = 1; c <= G; ++c)
     if (G % c == 0 && c * rowVectors <= 24) t.headBlock = c;
   return t;
+}
+
+int64_t chooseKeyCacheBlock(ModuleOp module) {
+  bool blocked = true, any = false;
+  module.walk([&](AttentionOp a) {
+    any = true;
+    auto keys = llvm::cast<RankedTensorType>(a.getKeys().getType());
+    blocked &= a.getOnlineSoftmax() && keys.getDimSize(2) % kKeyCacheBlock == 0;
+  });
+  return any && blocked ? kKeyCacheBlock : 0;
+}
+
+int64_t keyCacheBlockOf(ModuleOp module) {
+  auto attr = module->getAttrOfType<IntegerAttr>(kKeyCacheBlockAttrName);
+  return attr ? attr.getInt() : 0;
 }
 
 AttentionTiling attentionTilingOf(Operation *op, std::string &error) {
@@ -214,15 +241,23 @@ AttentionTiling attentionTilingOf(Operation *op, std::string &error) {
   }
   t.headBlock = attr.getHeadBlock();
   t.scoreBlock = attr.getScoreBlock();
+  t.queryBlock = attr.getQueryBlock();
   int64_t G = attentionShape(op).first;
+  int64_t T = llvm::cast<RankedTensorType>(op->getOperand(0).getType()).getDimSize(0);
   if (G % t.headBlock != 0)
     error = "q3.attention_config: head_block = " + std::to_string(t.headBlock) + " does not divide the " +
             std::to_string(G) + " query heads of a KV head";
+  else if (t.queryBlock > 1 && T % t.queryBlock != 0)
+    error = "q3.attention_config: query_block = " + std::to_string(t.queryBlock) + " does not divide the " +
+            std::to_string(T) + " query rows";
+  else if (t.queryBlock > 1 && !op->hasAttr("online_softmax"))
+    error = "q3.attention_config: query_block = " + std::to_string(t.queryBlock) +
+            " needs the online softmax (q3-fuse-attention-softmax)";
   return t;
 }
 
 AttentionConfigAttr toAttr(MLIRContext *ctx, const AttentionTiling &t) {
-  return AttentionConfigAttr::get(ctx, t.headBlock, t.scoreBlock);
+  return AttentionConfigAttr::get(ctx, t.headBlock, t.scoreBlock, t.queryBlock);
 }
 
 LoweringConfigAttr toAttr(MLIRContext *ctx, const LinearTiling &t) {

@@ -18,6 +18,7 @@
 #include "dialect/Q3Ops.h"
 #include "passes/TargetInfo.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Operation.h"
 
 #include <cstdint>
@@ -117,6 +118,7 @@ LoweringConfigAttr toAttr(mlir::MLIRContext *ctx, const LinearTiling &t);
 struct AttentionTiling {
   int64_t headBlock = 1;   // query heads of one KV head per work item
   int64_t scoreBlock = 16; // key positions per score vector (online softmax)
+  int64_t queryBlock = 1;  // consecutive query rows per work item (> 1: the query-tiled kernel)
 };
 
 inline constexpr const char *kAttentionConfigAttrName = "q3.attention_config";
@@ -124,11 +126,24 @@ inline constexpr const char *kAttentionConfigAttrName = "q3.attention_config";
 // The strategy: the most query heads of a KV head (a divisor of the group)
 // whose query rows make at most 24 16-lane vectors (each K/V row is read once
 // for all of them; measured to beat fewer heads even where they spill, on
-// AVX2), at least one; score blocks of 16.
-AttentionTiling chooseAttentionTiling(mlir::Operation *attention, const TargetInfo &target);
+// AVX2), at least one; score blocks of 16. Over a key-blocked cache
+// (`keysBlocked`) every row's 16 scores are one accumulator: heads x query
+// rows as many as those fit the registers beside a K vector (4 on AVX2, 8
+// with AVX-512), the query block a power of two dividing the rows.
+AttentionTiling chooseAttentionTiling(mlir::Operation *attention, const TargetInfo &target, bool keysBlocked);
+
+// The K cache's layout, a module attribute the strategy sets: positions in
+// blocks of 16 ([layers, kv_heads, capacity / 16, D, 16]) when every
+// attention has the online softmax and the capacity is a multiple of 16;
+// absent, rows ([layers, kv_heads, capacity, D]). The V cache stays rows.
+inline constexpr const char *kKeyCacheBlockAttrName = "q3.key_cache_block";
+inline constexpr int64_t kKeyCacheBlock = 16;
+int64_t chooseKeyCacheBlock(mlir::ModuleOp module); // kKeyCacheBlock or 0
+int64_t keyCacheBlockOf(mlir::ModuleOp module);     // the attribute, 0 when absent
 
 // The tiling q3.attention is lowered with: its q3.attention_config. Sets
-// `error` when it has none or head_block does not divide the group.
+// `error` when it has none, head_block does not divide the group, or a
+// query block does not divide the query rows or has no online softmax.
 AttentionTiling attentionTilingOf(mlir::Operation *attention, std::string &error);
 
 AttentionConfigAttr toAttr(mlir::MLIRContext *ctx, const AttentionTiling &t);

@@ -36,7 +36,6 @@ template <int R> MemRef<R> view(void *data, const int64_t (&sizes)[R]) {
   return m;
 }
 
-int64_t cacheElementBytes() { return CompiledModel::info(kCacheDType) == 0 ? 4 : 2; }
 
 uint8_t *allocHuge(size_t bytes) {
   constexpr size_t huge = size_t(2) << 20;
@@ -96,6 +95,21 @@ uint8_t *loadSidecar(const std::string &path) {
 }
 
 } // namespace
+
+int64_t cacheElementBytes() { return CompiledModel::info(kCacheDType) == 0 ? 4 : 2; }
+
+const char *cacheDTypeName() {
+  switch (CompiledModel::info(kCacheDType)) {
+  case 0: return "f32";
+  case 1: return "bf16";
+  default: return "f16";
+  }
+}
+
+int64_t kvBytesPerPosition() {
+  return 2 * CompiledModel::info(kNumLayers) * CompiledModel::info(kKVHeads) * CompiledModel::info(kHeadDim) *
+         cacheElementBytes();
+}
 
 CompiledModel::CompiledModel(const std::string &weightsPath) {
   if (info(kAbiVersion) != kCurrentAbiVersion)

@@ -40,6 +40,11 @@ private:
   ChunkShapes shapes; // the compiled entry points' row counts, read once
 };
 
+// The compiled KV cache: its element type's name and the bytes one position
+// takes over all layers, K and V (what a decode step reads per position).
+const char *cacheDTypeName();
+int64_t kvBytesPerPosition();
+
 } // namespace qwen3c_rt
 
 #endif

@@ -4,6 +4,7 @@
 #include "runtime/Tokenizer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -125,6 +126,7 @@ const char *kRunFlagsHelp =
     "  --no-think             disable thinking (the template's empty <think> block)\n"
     "  --raw                  no chat template: the prompt text as is\n"
     "  --tokens ID,ID,...     the prompt as token ids (prints ids, not text)\n"
+    "  --tokens-file FILE     the same ids from a file (commas or white space between them)\n"
     "  --chat                 interactive multi-turn chat on stdin (KV cache kept)\n"
     "generation:\n"
     "  -n, --n-predict N      tokens to generate (default: until EOS or the context is full;\n"
@@ -159,6 +161,17 @@ RunOptions parseRunFlags(const std::vector<std::string> &args, RunOptions o, con
       std::exit(0);
     } else if (a == "--tokens") {
       o.tokens = value();
+      o.haveTokens = true;
+    } else if (a == "--tokens-file") {
+      // The same ids from a file (long prompts), commas or white space between them.
+      const std::string &path = value();
+      std::string ids = readFile(path);
+      std::replace_if(ids.begin(), ids.end(), [](char ch) { return std::isspace((unsigned char)ch); }, ',');
+      size_t first = ids.find_first_not_of(','), last = ids.find_last_not_of(',');
+      if (first == std::string::npos) fail("--tokens-file: ", path, ": no token ids");
+      o.tokens.clear();
+      for (size_t k = first; k <= last; ++k) // runs of separators become one comma
+        if (ids[k] != ',' || o.tokens.back() != ',') o.tokens += ids[k];
       o.haveTokens = true;
     } else if (a == "-p" || a == "--prompt") {
       o.prompt = value();

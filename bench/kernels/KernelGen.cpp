@@ -35,6 +35,8 @@ struct Kernel {
   std::string name, shape;                  // C identifier, human shape
   int64_t m = 0, k = 0, n = 0;              // linear: [m,k] x [n,k]^T
   int64_t heads = 0, kvHeads = 0, dim = 0, context = 0, position = 0; // attention
+  int64_t rows = 1;        // attention: query rows (1: decode; more: a prompt chunk, online softmax)
+  bool bf16Cache = false;  // attention: the KV cache's element type
   int64_t hidden = 0, experts = 0, topK = 0, inter = 0;               // MoE
 };
 
@@ -54,11 +56,13 @@ std::string mlirFor(const Kernel &k) {
       << "  return %y : " << t({k.m, k.n}, "f32") << "\n}\n";
     break;
   case Kind::Attention: {
-    std::string q = t({1, k.heads, k.dim}, "f32"), cache = t({1, k.kvHeads, k.context, k.dim}, "f32");
+    std::string q = t({k.rows, k.heads, k.dim}, "f32"),
+                cache = t({1, k.kvHeads, k.context, k.dim}, k.bf16Cache ? "bf16" : "f32");
     o << "func.func @" << k.name << "(%q: " << q << ", %k: " << cache << ", %v: " << cache << ", %pos: index) -> "
       << q << " {\n"
       << "  %l = arith.constant 0 : index\n"
-      << "  %o = q3.attention %q, %k, %v[%l] at %pos {scale = " << 1.0 / std::sqrt(double(k.dim)) << " : f64} : " << q
+      << "  %o = q3.attention %q, %k, %v[%l] at %pos {online_softmax, "
+      << "scale = " << 1.0 / std::sqrt(double(k.dim)) << " : f64} : " << q
       << ", " << cache << "\n"
       << "  return %o : " << q << "\n}\n";
     break;
@@ -107,14 +111,23 @@ std::vector<Kernel> kernels() {
   // Qwen3-30B-A3B: hidden 2048, 32 heads / 4 KV heads of 128.
   linear("q30b", "q_proj", 1, 2048, 4096);
   linear("q30b", "q_proj", 64, 2048, 4096);
-  for (int64_t len : {128, 1024, 4096}) {
+  // Attention: `rows` query rows ending at position len - 1 of a 4096 cache.
+  auto attention = [&](int64_t rows, int64_t len, bool bf16) {
     Kernel a;
     a.kind = Kind::Attention;
-    a.name = "attention_q06b_kv" + std::to_string(len);
-    a.shape = "q06b decode, 16 heads / 8 KV heads x 128, " + std::to_string(len) + " positions";
-    a.heads = 16, a.kvHeads = 8, a.dim = 128, a.context = 4096, a.position = len - 1;
+    std::string what = rows == 1 ? "decode" : "prefill" + std::to_string(rows);
+    a.name = "attention_q06b_" + what + "_kv" + std::to_string(len) + (bf16 ? "_bf16" : "");
+    a.shape = "q06b " + what + ", 16 heads / 8 KV heads x 128, " + std::to_string(len) + " positions, " +
+              (bf16 ? "bf16" : "f32") + " cache";
+    a.heads = 16, a.kvHeads = 8, a.dim = 128, a.context = 4096, a.position = len - rows, a.rows = rows;
+    a.bf16Cache = bf16;
     ks.push_back(a);
-  }
+  };
+  for (int64_t len : {128, 1024, 4096}) attention(1, len, false);
+  attention(1, 4096, true);
+  attention(256, 512, false);
+  attention(256, 4096, false);
+  attention(256, 4096, true);
   Kernel moe;
   moe.kind = Kind::MoE;
   moe.name = "moe_q30b_decode";
@@ -160,7 +173,8 @@ int main(int argc, char **argv) {
     << "constexpr long long kWeightBytes = " << plan->totalBytes << ", kArenaBytes = " << arena.getInt() << ";\n"
     << "enum class Kind { Linear, Attention, MoE };\n"
     << "struct Kernel {\n  const char *name, *shape;\n  Kind kind;\n"
-    << "  long long m, k, n, heads, kvHeads, dim, context, position, hidden, experts, topK, inter;\n"
+    << "  long long m, k, n, heads, kvHeads, dim, context, position, rows, hidden, experts, topK, inter;\n"
+    << "  bool bf16Cache;\n"
     << "  long long weightOffsets[4]; // linear: w; MoE: router, gate, up, down\n"
     << "  void *entry;\n};\n}\n\nusing qwen3c_abi::MemRef;\nextern \"C\" {\n";
   for (const auto &k : ks) {
@@ -188,7 +202,7 @@ int main(int argc, char **argv) {
     h << "  {\"" << k.name << "\", \"" << k.shape << "\", Kind::"
       << (k.kind == Kind::Linear ? "Linear" : k.kind == Kind::Attention ? "Attention" : "MoE") << ", " << k.m << ", "
       << k.k << ", " << k.n << ", " << k.heads << ", " << k.kvHeads << ", " << k.dim << ", " << k.context << ", "
-      << k.position << ", " << k.hidden << ", " << k.experts << ", " << k.topK << ", " << k.inter << ", {" << offs[0]
+      << k.position << ", " << k.rows << ", " << k.hidden << ", " << k.experts << ", " << k.topK << ", " << k.inter << ", " << (k.bf16Cache ? "true" : "false") << ", {" << offs[0]
       << ", " << offs[1] << ", " << offs[2] << ", " << offs[3] << "}, reinterpret_cast<void *>(&_mlir_ciface_"
       << k.name << ")},\n";
   }

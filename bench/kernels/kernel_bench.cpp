@@ -81,7 +81,8 @@ inline float widen(uint16_t h) {
 double weightBytes(const Kernel &k) {
   switch (k.kind) {
   case Kind::Linear: return 2.0 * double(k.n * k.k);
-  case Kind::Attention: return 2.0 * 4.0 * double(k.kvHeads * (k.position + 1) * k.dim); // K and V, f32
+  case Kind::Attention: // K and V, read once
+    return 2.0 * (k.bf16Cache ? 2.0 : 4.0) * double(k.kvHeads * (k.position + k.rows) * k.dim);
   case Kind::MoE: return 2.0 * double(k.experts * k.hidden + 3 * k.topK * k.inter * k.hidden);
   }
   return 0;
@@ -89,7 +90,8 @@ double weightBytes(const Kernel &k) {
 double flops(const Kernel &k) {
   switch (k.kind) {
   case Kind::Linear: return 2.0 * double(k.m * k.n * k.k);
-  case Kind::Attention: return 4.0 * double(k.heads * (k.position + 1) * k.dim);
+  case Kind::Attention: // row t sees position + t + 1 keys
+    return 4.0 * double(k.heads * k.dim) * (double(k.rows) * double(k.position + 1) + double(k.rows * (k.rows - 1)) / 2);
   case Kind::MoE: return 2.0 * double(k.experts * k.hidden + 3 * k.topK * k.inter * k.hidden);
   }
   return 0;
@@ -106,14 +108,20 @@ void counters(benchmark::State &state, const Kernel &k) {
 
 struct Buffers { // activations and caches for one kernel
   std::vector<float> in, out, keys, values;
+  std::vector<uint16_t> keys16, values16; // a bf16 cache
   explicit Buffers(const Kernel &k) {
     if (k.kind == Kind::Linear) in.resize(size_t(k.m * k.k)), out.resize(size_t(k.m * k.n));
     if (k.kind == Kind::MoE) in.resize(size_t(k.hidden)), out.resize(size_t(k.hidden));
     if (k.kind == Kind::Attention) {
-      in.resize(size_t(k.heads * k.dim)), out.resize(in.size());
+      in.resize(size_t(k.rows * k.heads * k.dim)), out.resize(in.size());
       keys.resize(size_t(k.kvHeads * k.context * k.dim)), values.resize(keys.size());
       fillF32(keys.data(), keys.size(), 3);
       fillF32(values.data(), values.size(), 4);
+      if (k.bf16Cache) {
+        keys16.resize(keys.size()), values16.resize(keys.size());
+        fillBf16(keys16.data(), keys16.size(), 3);
+        fillBf16(values16.data(), values16.size(), 4);
+      }
     }
     fillF32(in.data(), in.size(), 2);
   }
@@ -127,9 +135,11 @@ void generated(benchmark::State &state, const Kernel *k) {
   auto a = view<1>(blobs.arena, {kArenaBytes});
   for (auto _ : state) {
     if (k->kind == Kind::Attention) {
-      auto q = view<3>(b.in.data(), {1, k->heads, k->dim}), o = view<3>(b.out.data(), {1, k->heads, k->dim});
-      auto kc = view<4>(b.keys.data(), {1, k->kvHeads, k->context, k->dim});
-      auto vc = view<4>(b.values.data(), {1, k->kvHeads, k->context, k->dim});
+      auto q = view<3>(b.in.data(), {k->rows, k->heads, k->dim}), o = view<3>(b.out.data(), {k->rows, k->heads, k->dim});
+      void *keys = k->bf16Cache ? static_cast<void *>(b.keys16.data()) : b.keys.data();
+      void *values = k->bf16Cache ? static_cast<void *>(b.values16.data()) : b.values.data();
+      auto kc = view<4>(keys, {1, k->kvHeads, k->context, k->dim});
+      auto vc = view<4>(values, {1, k->kvHeads, k->context, k->dim});
       using Fn = void (*)(MemRef<3> *, MemRef<4> *, MemRef<4> *, long long, MemRef<3> *, MemRef<1> *, MemRef<1> *);
       reinterpret_cast<Fn>(k->entry)(&q, &kc, &vc, k->position, &o, &w, &a);
     } else {
@@ -229,6 +239,8 @@ int main(int argc, char **argv) {
     auto *g = benchmark::RegisterBenchmark((std::string(k.name) + "/qwen3c").c_str(), generated, &k);
     g->ArgName("threads")->Arg(1)->UseRealTime()->Unit(benchmark::kMicrosecond);
     if (cores > 1) g->Arg(cores);
+    // The plain loop: decode attention on f32 caches only.
+    if (k.kind == Kind::Attention && (k.rows > 1 || k.bf16Cache)) continue;
     // The plain loop at prefill sizes takes seconds per call: one iteration.
     auto *r = benchmark::RegisterBenchmark((std::string(k.name) + "/plain-loop").c_str(), reference, &k);
     r->ArgName("threads")->Arg(1)->UseRealTime()->Unit(benchmark::kMicrosecond);

@@ -70,6 +70,7 @@ class Qwen3:
         self.moe = cfg["architectures"][0] == "Qwen3MoeForCausalLM"
         self.head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else w["lm_head.weight"]
         self.bf16_inputs = False
+        self.kv_bf16 = False
 
     def mm(self, x, weight):
         """x @ weight.T; with bf16_inputs, x rounded to bf16 first (to nearest
@@ -113,6 +114,11 @@ class Qwen3:
         v = v.transpose(0, 1)
         q = q * cos + self.rotate_half(q) * sin
         k = k * cos + self.rotate_half(k) * sin
+        if self.kv_bf16:
+            # What a bf16 KV cache holds: keys after RoPE and values, each
+            # element rounded to bf16 (nearest even); attention reads them back.
+            k = k.to(torch.bfloat16).to(torch.float32)
+            v = v.to(torch.bfloat16).to(torch.float32)
         group = self.nh // self.nkv
         k = k.repeat_interleave(group, dim=0)
         v = v.repeat_interleave(group, dim=0)
@@ -145,7 +151,7 @@ class Qwen3:
         return out
 
     @torch.no_grad()
-    def logits(self, tokens, last_only=False):
+    def logits(self, tokens, last_only=False, first_row=0):
         n = len(tokens)
         h = self.w["model.embed_tokens.weight"][torch.tensor(tokens, dtype=torch.long)]
         cos, sin = self.rope(n)
@@ -154,8 +160,7 @@ class Qwen3:
             h = h + self.attention(self.rmsnorm(h, self.w[p + "input_layernorm.weight"]), p, cos, sin)
             x = self.rmsnorm(h, self.w[p + "post_attention_layernorm.weight"])
             h = h + (self.moe_block(x, p) if self.sparse(layer) else self.mlp(x, p))
-        if last_only:
-            h = h[-1:]
+        h = h[-1:] if last_only else h[first_row:]
         return self.mm(self.rmsnorm(h, self.w["model.norm.weight"]), self.head)
 
 
@@ -186,14 +191,22 @@ def quantise_int8(w, head=None):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("checkpoint")
-    ap.add_argument("--tokens", required=True)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--tokens", help="prompt ids, comma-separated")
+    src.add_argument("--tokens-file", help="prompt ids from a file, commas or white space between them")
+    src.add_argument("--tokens-of-run", metavar="JSON",
+                     help="the prompt and generated tokens of a --json run: logits of exactly that sequence")
     ap.add_argument("-n", type=int, default=0)
     ap.add_argument("--dump-logits")
+    ap.add_argument("--dump-from", type=int, default=0, metavar="ROW",
+                    help="dump the rows from this position on (long sequences: the last rows only)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--bf16-product-inputs", action="store_true",
                     help="round the inputs of the products qwen3c's bf16 dot kernels compute to bf16 (see Qwen3.mm)")
     ap.add_argument("--quantize-int8", action="store_true",
                     help="run on the layer projections as qwen3c build --weights-dtype int8 stores them (see quantise_int8)")
+    ap.add_argument("--kv-dtype", choices=["f32", "bf16"], default="f32",
+                    help="the KV cache's element type: bf16 rounds the keys (after RoPE) and values attention reads")
     ap.add_argument("--quantize-lm-head", action="store_true", help="with --quantize-int8: the LM head too")
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -203,12 +216,18 @@ def main():
         quantise_int8(w, head if a.quantize_lm_head else None)
     model = Qwen3(cfg, w)
     model.bf16_inputs = a.bf16_product_inputs
-    seq = [int(t) for t in a.tokens.split(",")]
+    model.kv_bf16 = a.kv_dtype == "bf16"
+    if a.tokens_of_run:
+        run = json.load(open(a.tokens_of_run))
+        seq = run["prompt_tokens"] + run["generated_tokens"]
+    else:
+        text = a.tokens if a.tokens else open(a.tokens_file).read()
+        seq = [int(t) for t in re.split(r"[,\s]+", text.strip())]
     prompt = list(seq)
     for _ in range(a.n):
         seq.append(int(torch.argmax(model.logits(seq, last_only=True)[-1])))
     if a.dump_logits:
-        model.logits(seq).numpy().astype("<f4").tofile(a.dump_logits)
+        model.logits(seq, first_row=a.dump_from).numpy().astype("<f4").tofile(a.dump_logits)
     out = {"engine": "pytorch-reference", "prompt_tokens": prompt, "generated_tokens": seq[len(prompt):]}
     print(json.dumps(out) if a.json else ",".join(map(str, out["generated_tokens"])))
 

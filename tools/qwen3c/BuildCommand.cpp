@@ -39,7 +39,7 @@ namespace {
 
 struct BuildOptions {
   std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto", dot = "auto",
-              weightsDtype = "bf16", lmHeadDtype = "bf16";
+              weightsDtype = "bf16", lmHeadDtype = "bf16", kvDtype = "bf16";
   int64_t context = 0;
   std::vector<int64_t> chunks; // --chunk; none: kDefaultPrefillChunks within the context
   bool contextGiven = false; // else min(4096, max_position_embeddings)
@@ -119,6 +119,8 @@ void build(BuildOptions o) {
   if (o.lmHeadDtype != "bf16" && o.lmHeadDtype != "int8")
     fail("--lm-head-dtype: '", o.lmHeadDtype, "' is not bf16 or int8");
   if (o.lmHeadDtype == "int8" && o.weightsDtype != "int8") fail("--lm-head-dtype int8 needs --weights-dtype int8");
+  auto kvDt = parseTorchDType(o.kvDtype);
+  if (!kvDt || *kvDt == DType::F16) fail("--kv-dtype: '", o.kvDtype, "' is not bf16 or f32");
   const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype};
   const q3::TargetInfo target = describeTarget(cpuTarget); // an unknown CPU fails here, in one line
   { // the strategy passes check it again; here it fails before any work, in the build's words
@@ -141,7 +143,7 @@ void build(BuildOptions o) {
   if (o.verbose)
     std::fprintf(stderr, "qwen3c build: max context %lld positions%s, prefill chunks %s\n", (long long)o.context,
                  o.contextGiven ? "" : " (default: min(4096, max_position_embeddings))", chunkList.c_str());
-  g.cacheDType = DType::F32;
+  g.cacheDType = *kvDt;
   g.weightDType = [&](const std::string &) { return *dt; };
   mlir::MLIRContext ctx;
   // Diagnostics from the passes become one error line.
@@ -242,7 +244,7 @@ void build(BuildOptions o) {
   info[kVocab] = c.vocabSize;
   info[kArenaBytes] = arena.getInt();
   info[kWeightBytes] = plan->totalBytes;
-  info[kCacheDType] = 0;
+  info[kCacheDType] = *kvDt == DType::F32 ? 0 : 1;
   info[kBos] = c.bosTokenId;
   info[kNumEos] = std::min<int64_t>(4, int64_t(c.eosTokenIds.size()));
   for (int64_t i = 0; i < info[kNumEos]; ++i) info[kEos0 + i] = c.eosTokenIds[size_t(i)];
@@ -311,6 +313,10 @@ void addBuildCommand(CLI::App &app) {
       ->capture_default_str();
   cmd->add_option("--lm-head-dtype", o->lmHeadDtype,
                   "with --weights-dtype int8: the LM head's (and a tied embedding's), bf16 or int8")
+      ->capture_default_str();
+  cmd->add_option("--kv-dtype", o->kvDtype,
+                  "KV-cache element type: bf16 (half the bytes decode attention reads) or f32 (exact, for "
+                  "comparisons with the reference)")
       ->capture_default_str();
   cmd->add_option("--prefill-dot", o->dot,
                   "prefill products: auto (amx where the target has AMX-BF16, else bf16 where it has AVX512-BF16, "

@@ -42,10 +42,19 @@ module attributes {q3.num_layers = 1 : i64} {
 // RUN: not qwen3c-opt %t5.mlir --q3-set-target=cpu=pentium9 -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU
 // CPU: error: --target-cpu: 'pentium9' is not an x86-64 CPU LLVM knows
 
-// Attention: a head block that does not divide the group, and none at all.
+// Attention: a head block that does not divide the group, none at all, a
+// query block that does not divide the rows or has no key-blocked cache, and
+// a score block other than the key block.
 // RUN: not qwen3c-opt %S/Inputs/attention-config.mlir --split-input-file --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=HEADS
 // HEADS: error: 'q3.attention' op q3.attention_config: head_block = 3 does not divide the 2 query heads of a KV head
 // HEADS: error: 'q3.attention' op has no q3.attention_config (run q3-choose-lowering-config: the lowering does not choose)
+// HEADS: error: 'q3.attention' op q3.attention_config: query_block = 2 does not divide the 1 query rows
+// HEADS: error: 'q3.attention' op query_block = 2 needs the key-blocked cache (q3.key_cache_block)
+// HEADS: error: 'q3.attention' op score_block = 8 over a key-blocked cache: a score vector is one block of 16 keys
+// The attribute's verifier: at most 8 tile rows.
+// RUN: sed -e 's/head_block = 3, score_block = 16/head_block = 2, score_block = 16, query_block = 8/' %S/Inputs/attention-config.mlir > %t8.mlir
+// RUN: not qwen3c-opt %t8.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILE
+// TILE: error: head_block * query_block must be at most 8 query rows, got 16
 // RUN: sed -e 's/score_block = 16/score_block = 5/' %S/Inputs/attention-config.mlir > %t7.mlir
 // RUN: not qwen3c-opt %t7.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=SCORES
 // SCORES: error: score_block must be 4, 8 or 16 positions, got 5

@@ -112,7 +112,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 
 // -----
 
-module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v3", vector_bits = 256, vector_registers = 16, l2_bytes = 0, features = "avx,avx2,fma">} {
+module attributes {q3.num_layers = 1 : i64, q3.key_cache_block = 0 : i64, q3.target = #q3.target<cpu = "x86-64-v3", vector_bits = 256, vector_registers = 16, l2_bytes = 0, features = "avx,avx2,fma">} {
   func.func @attend(%q: tensor<1x4x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>, %p: index) -> tensor<1x4x32xf32> {
     %l = arith.constant 0 : index
     %o = q3.attention %q, %k, %v[%l] at %p {online_softmax, scale = 0.17677669529663687 : f64} : tensor<1x4x32xf32>, tensor<1x2x64x32xf32>
@@ -121,9 +121,10 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
     return %s : tensor<1x4x32xf32>
   }
 }
-// Attention: both query heads of a KV head in one work item (each K/V row
-// read once for them), score blocks of 16 positions; a pinned config with one
-// head per item and blocks of 8 is kept and built.
+// Attention over row keys (q3.key_cache_block = 0 pinned: the strategy keeps
+// it): both query heads of a KV head in one work item (each K/V row read once
+// for them), score blocks of 16 positions; a pinned config with one head per
+// item and blocks of 8 is kept and built.
 // STRATEGY-LABEL: func.func @attend
 // STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16>
 // STRATEGY: q3.attention_config = #q3.attention_config<head_block = 1, score_block = 8>
@@ -132,3 +133,30 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 // LOWERED: vector<16xf32>
 // LOWERED: scf.for {{.*}} step %c8
 // LOWERED: vector<8xf32>
+
+// -----
+
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v3", vector_bits = 256, vector_registers = 16, l2_bytes = 0, features = "avx,avx2,fma">} {
+  func.func @blocked(%q: tensor<4x4x32xf32>, %q1: tensor<1x4x32xf32>, %k: tensor<1x2x64x32xbf16>, %v: tensor<1x2x64x32xbf16>, %p: index) -> (tensor<4x4x32xf32>, tensor<1x4x32xf32>) {
+    %l = arith.constant 0 : index
+    %o = q3.attention %q, %k, %v[%l] at %p {online_softmax, scale = 0.17677669529663687 : f64} : tensor<4x4x32xf32>, tensor<1x2x64x32xbf16>
+    %o1 = q3.attention %q1, %k, %v[%l] at %p {online_softmax, scale = 0.17677669529663687 : f64} : tensor<1x4x32xf32>, tensor<1x2x64x32xbf16>
+    return %o, %o1 : tensor<4x4x32xf32>, tensor<1x4x32xf32>
+  }
+}
+// Every attention online and the capacity a multiple of 16: the strategy
+// blocks the K cache. AVX2 (16 ymm, two per 16-lane accumulator): 2 heads x
+// 2 query rows of a 4-row chunk per work item, decode 2 heads x 1 row. The
+// lowering views the keys as [1, 2, 64 / 16, 32, 16]; a block's scores are
+// broadcast-FMAs on one 16-key vector per d (8 d per loop step), four rows
+// at once for the chunk; the bf16 V block is widened into scratch.
+// STRATEGY-LABEL: module attributes
+// STRATEGY-SAME: q3.key_cache_block = 16
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 2>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16>
+// LOWERED-LABEL: func.func @blocked
+// LOWERED: memref.reinterpret_cast {{.*}} to memref<1x2x4x32x16xbf16>
+// LOWERED: memref.alloca() : memref<4x32xf32>
+// LOWERED: scf.for {{.*}} step %c8
+// LOWERED-COUNT-4: vector.fma {{.*}} : vector<16xf32>
+// LOWERED: memref.alloca() : memref<2x32xf32>
