@@ -31,6 +31,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <tuple>
+
 using namespace mlir;
 
 namespace q3 {
@@ -71,9 +73,8 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
   parallelLoop(0, (T / R) * items, 1, [&](Value wi) {
     Value t0 = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, wi, idx(items)), idx(R));
     Value item = arith::RemUIOp::create(b, loc, wi, idx(items));
-    Value kvh = arith::DivUIOp::create(b, loc, item, idx(blocks));
-    Value h0 = add(arith::MulIOp::create(b, loc, kvh, idx(G)),
-                   arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, item, idx(blocks)), idx(gb)));
+    Value kvh, h0; // (a structured binding could not be captured in C++17)
+    std::tie(kvh, h0) = itemHeads(item, G, gb);
     SmallVector<Value> rowT, rowH, rowN; // query row, head, keys it sees
     for (int64_t r = 0; r < R; ++r) {
       Value t = add(t0, idx(r));

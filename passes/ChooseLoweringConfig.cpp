@@ -13,20 +13,20 @@ namespace {
 struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringConfigPass> {
   using ChooseLoweringConfigBase::ChooseLoweringConfigBase;
   void runOnOperation() override {
-    mlir::FailureOr<TargetInfo> target = TargetInfo::fromModule(getOperation());
+    mlir::ModuleOp module = getOperation();
+    mlir::FailureOr<TargetInfo> target = TargetInfo::fromModule(module);
     if (mlir::failed(target)) return signalPassFailure();
     std::string error;
     ProductDot family = prefillDot(*target, dot, error);
     if (!error.empty()) {
-      getOperation().emitError("dot=" + dot + ": " + error);
+      module.emitError("dot=" + dot + ": " + error);
       return signalPassFailure();
     }
-    mlir::ModuleOp module = getOperation();
     if (!module->hasAttr(kKeyCacheBlockAttrName))
       if (int64_t block = chooseKeyCacheBlock(module))
         module->setAttr(kKeyCacheBlockAttrName, mlir::IntegerAttr::get(mlir::IntegerType::get(&getContext(), 64), block));
     const bool keysBlocked = keyCacheBlockOf(module) != 0;
-    getOperation().walk([&](mlir::Operation *op) {
+    module.walk([&](mlir::Operation *op) {
       if (isTiledProduct(op) && !op->hasAttr(kLoweringConfigAttrName)) { // a pinned config stays
         LinearTiling t = chooseLinearTiling(op, *target, family);
         op->setAttr(kLoweringConfigAttrName, toAttr(&getContext(), t));

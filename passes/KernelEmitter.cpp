@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 using namespace mlir;
 
@@ -756,6 +757,14 @@ void KernelEmitter::rope(Value x, Value offset, double theta, bool splitHalves, 
   });
 }
 
+std::pair<Value, Value> KernelEmitter::itemHeads(Value item, int64_t G, int64_t gb) {
+  Value blocks = idx(G / gb);
+  Value kvh = arith::DivUIOp::create(b, loc, item, blocks);
+  Value h0 = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, kvh, idx(G)),
+                                   arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, item, blocks), idx(gb)));
+  return {kvh, h0};
+}
+
 int64_t KernelEmitter::cacheCapacity(Value cache) {
   auto ct = memrefOf(cache);
   return ct.getRank() == 5 ? ct.getDimSize(2) * ct.getDimSize(4) : ct.getDimSize(2);
@@ -820,10 +829,8 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
     // Causal: query t (position offset + t) sees positions 0 .. offset + t.
     Value last = arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, offset, t), idx(1));
     Value n = arith::MinUIOp::create(b, loc, last, idx(C));
-      Value kvh = arith::DivUIOp::create(b, loc, item, idx(blocks));
-      Value h0 = arith::AddIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, kvh, idx(G)),
-          arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, item, idx(blocks)), idx(gb)));
+      Value kvh, h0;
+      std::tie(kvh, h0) = itemHeads(item, G, gb);
       SmallVector<Value> heads, qreg; // qreg[g * nv + c]
       for (int64_t g = 0; g < gb; ++g) {
         heads.push_back(arith::AddIOp::create(b, loc, h0, idx(g)));

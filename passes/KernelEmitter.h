@@ -67,7 +67,8 @@ public:
   void normRope(mlir::Value x, mlir::Value norm, double eps, mlir::Value offset, double theta,
                 bool splitHalves, mlir::Value table, mlir::Value out, mlir::Value cache, mlir::Value layer);
   void kvWrite(mlir::Value value, mlir::Value cache, mlir::Value layer, mlir::Value offset);
-  // `scores` null: online softmax (one pass, running maximum and sum).
+  // `scores` null: online softmax (one pass, running maximum and sum); a
+  // rank-5 (key-blocked) `k` goes to attentionBlockedKeys.
   void attention(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer,
                  mlir::Value offset, double scale, mlir::Value scores, mlir::Value out,
                  const AttentionTiling &tiling);
@@ -131,6 +132,9 @@ private:
   // 16 scores per vector FMA, query rows tiled by the config's query_block.
   void attentionBlockedKeys(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer, mlir::Value offset,
                             double scale, mlir::Value out, const AttentionTiling &tiling);
+  // Work item `item` of GQA attention in head blocks of gb (of the G query
+  // heads per KV head): its KV head and first query head.
+  std::pair<mlir::Value, mlir::Value> itemHeads(mlir::Value item, int64_t G, int64_t gb);
   // Positions a cache holds, and stores into row p of one (the row layout
   // [L, kv_heads, C, D] or the key-blocked [L, kv_heads, C / 16, D, 16]).
   int64_t cacheCapacity(mlir::Value cache);

@@ -197,7 +197,7 @@ AttentionTiling chooseAttentionTiling(Operation *op, const TargetInfo &target, b
   if (keysBlocked) {
     // One 16-lane score accumulator per tile row, 512 / vector_bits
     // registers each; four registers stay for the K vector and broadcasts.
-    int64_t T = llvm::cast<RankedTensorType>(op->getOperand(0).getType()).getDimSize(0);
+    int64_t T = llvm::cast<RankedTensorType>(llvm::cast<AttentionOp>(op).getQuery().getType()).getDimSize(0);
     int64_t perRow = std::max<int64_t>(1, 512 / target.vectorBits);
     int64_t maxRows = std::min(kMaxAttentionTileRows, (target.vectorRegisters - 4) / perRow);
     for (int64_t c = 1; c <= std::min(G, maxRows); ++c)
@@ -243,16 +243,13 @@ AttentionTiling attentionTilingOf(Operation *op, std::string &error) {
   t.scoreBlock = attr.getScoreBlock();
   t.queryBlock = attr.getQueryBlock();
   int64_t G = attentionShape(op).first;
-  int64_t T = llvm::cast<RankedTensorType>(op->getOperand(0).getType()).getDimSize(0);
+  int64_t T = llvm::cast<RankedTensorType>(llvm::cast<AttentionOp>(op).getQuery().getType()).getDimSize(0);
   if (G % t.headBlock != 0)
     error = "q3.attention_config: head_block = " + std::to_string(t.headBlock) + " does not divide the " +
             std::to_string(G) + " query heads of a KV head";
   else if (t.queryBlock > 1 && T % t.queryBlock != 0)
     error = "q3.attention_config: query_block = " + std::to_string(t.queryBlock) + " does not divide the " +
             std::to_string(T) + " query rows";
-  else if (t.queryBlock > 1 && !op->hasAttr("online_softmax"))
-    error = "q3.attention_config: query_block = " + std::to_string(t.queryBlock) +
-            " needs the online softmax (q3-fuse-attention-softmax)";
   return t;
 }
 

@@ -143,7 +143,9 @@ int64_t keyCacheBlockOf(mlir::ModuleOp module);     // the attribute, 0 when abs
 
 // The tiling q3.attention is lowered with: its q3.attention_config. Sets
 // `error` when it has none, head_block does not divide the group, or a
-// query block does not divide the query rows or has no online softmax.
+// query block does not divide the query rows (that a query block needs the
+// key-blocked cache, and that one the online softmax, q3-lower-to-loops
+// checks: both are the module's choice, not the op's).
 AttentionTiling attentionTilingOf(mlir::Operation *attention, std::string &error);
 
 AttentionConfigAttr toAttr(mlir::MLIRContext *ctx, const AttentionTiling &t);

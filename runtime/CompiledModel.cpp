@@ -94,9 +94,9 @@ uint8_t *loadSidecar(const std::string &path) {
   return buf;
 }
 
-} // namespace
-
 int64_t cacheElementBytes() { return CompiledModel::info(kCacheDType) == 0 ? 4 : 2; }
+
+} // namespace
 
 const char *cacheDTypeName() {
   switch (CompiledModel::info(kCacheDType)) {
