@@ -11,21 +11,28 @@
 namespace qwen3c_rt {
 
 // Owns the context of one compiled model: one arena for activations (its
-// size computed by the compiler), the KV caches up to the compiled maximum
-// context, the weight blob. No model math here: forward() only calls the
+// size computed by the compiler), the weight blob, and the KV caches up to
+// the compiled maximum context of `sequences` independent sequences (the
+// server's slots; the run loop uses sequence 0). Calls run one at a time:
+// they share the arena. No model math here: forward() only calls the
 // generated prefill/decode entry points.
 class CompiledModel : public Backend {
 public:
   // Weights: embedded in the executable, or read from a sidecar file
   // (weightsPath, by default the executable's path + ".weights").
-  explicit CompiledModel(const std::string &weightsPath);
+  explicit CompiledModel(const std::string &weightsPath, int64_t sequences = 1);
   ~CompiledModel() override;
 
   const char *name() const override { return "compiled"; }
   int64_t vocab() const override { return info(qwen3c_abi::kVocab); }
   int64_t maxContext() const override { return info(qwen3c_abi::kContext); }
   std::vector<int32_t> eosIds() const override;
-  std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos, bool allRows) override;
+  std::vector<float> forward(const std::vector<int32_t> &tokens, int64_t pos, bool allRows) override {
+    return forwardSequence(0, tokens, pos, allRows);
+  }
+  // forward() on sequence `seq`'s KV cache.
+  std::vector<float> forwardSequence(int64_t seq, const std::vector<int32_t> &tokens, int64_t pos, bool allRows);
+  int64_t sequences() const { return int64_t(caches.size()); }
 
   static int64_t info(int field) { return qwen3c_model_info[field]; }
 
@@ -34,8 +41,12 @@ private:
 
   const uint8_t *weights = nullptr;
   bool ownsWeights = false;
-  void *arena = nullptr, *kCache = nullptr, *vCache = nullptr;
-  int64_t cacheElems = 0;
+  void *arena = nullptr;
+  struct KVCache {
+    void *k = nullptr, *v = nullptr;
+  };
+  std::vector<KVCache> caches;
+  size_t cacheBytes = 0; // of one K (or V) cache
   std::vector<float> rows;
   ChunkShapes shapes; // the compiled entry points' row counts, read once
 };

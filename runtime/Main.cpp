@@ -4,6 +4,7 @@
 #include "runtime/ThreadPool.h"
 #include "runtime/UsableCpus.h"
 #include "runtime/Tokenizer.h"
+#include "runtime/server/HttpServer.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -36,6 +37,11 @@ int main(int argc, char **argv) {
     // Before any generated code runs: a CPU without the model's features
     // gets one line, not SIGILL.
     qwen3c_rt::requireCpuFeatures(qwen3c_target_features, qwen3c_target_cpu);
+    if (std::find(args.begin(), args.end(), "--server") != args.end()) {
+      qwen3c_rt::ServerOptions defaults;
+      defaults.threads = qwen3c_rt::usableCpus();
+      return qwen3c_rt::runServer(qwen3c_rt::parseServerFlags(args, defaults, argv[0]), argv[0]);
+    }
     qwen3c_rt::RunOptions defaults;
     defaults.threads = qwen3c_rt::usableCpus();
     qwen3c_rt::RunOptions o = qwen3c_rt::parseRunFlags(args, defaults, argv[0]);

@@ -3,11 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace qwen3c_rt {
 
-int32_t Sampler::sample(const float *logits, int64_t V, const std::vector<int32_t> &history) {
+int32_t Sampler::sample(const float *logits, int64_t V, const std::vector<int32_t> &history, size_t generatedFrom) {
   cand.resize(size_t(V));
   for (int64_t i = 0; i < V; ++i) cand[size_t(i)] = {logits[i], int32_t(i)};
   if (o.repeatPenalty != 1.0) {
@@ -19,6 +20,12 @@ int32_t Sampler::sample(const float *logits, int64_t V, const std::vector<int32_
       float &l = cand[size_t(t)].first;
       l = l > 0 ? float(l / o.repeatPenalty) : float(l * o.repeatPenalty);
     }
+  }
+  if (o.presencePenalty != 0.0 || o.frequencyPenalty != 0.0) {
+    std::unordered_map<int32_t, int64_t> count;
+    for (size_t i = std::min(generatedFrom, history.size()); i < history.size(); ++i) ++count[history[i]];
+    for (auto [t, c] : count)
+      if (t >= 0 && t < V) cand[size_t(t)].first -= float(o.frequencyPenalty * double(c) + o.presencePenalty);
   }
   auto byLogit = [](const auto &a, const auto &b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
   if (o.temp <= 0) return std::min_element(cand.begin(), cand.end(), byLogit)->second;

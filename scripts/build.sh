@@ -11,6 +11,6 @@ if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
   cmake -G Ninja -S "$ROOT" -B "$BUILD_DIR" \
     -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" \
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
-    -DQWEN3C_TOKENIZER_DIR="$CACHE_DIR/tokenizer-qwen3-3.7.2"
+    -DQWEN3C_TOKENIZER_DIR="$CACHE_DIR/tokenizer-qwen3-3.7.2" -DQWEN3C_OPENAI_DIR="$CACHE_DIR/openai-5.23.2"
 fi
 cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}"

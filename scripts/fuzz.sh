@@ -21,7 +21,7 @@ if [[ ! -f "$FUZZ_DIR/build.ninja" ]]; then
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
     -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
-    -DQWEN3C_TOKENIZER_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}/tokenizer-qwen3-3.7.2" > /dev/null
+    -DQWEN3C_TOKENIZER_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}/tokenizer-qwen3-3.7.2" -DQWEN3C_OPENAI_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}/openai-5.23.2" > /dev/null
 fi
 targets=(SafeTensorsHeader Config ShardIndex Tokenizer TokenizerJson ChatTemplate RunFlags)
 cmake --build "$FUZZ_DIR" -j "$(nproc)" --target "${targets[@]/#/fuzz-}"

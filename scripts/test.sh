@@ -17,7 +17,7 @@ if [[ ! -f "$ASAN_DIR/build.ninja" ]]; then
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
     -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
-    -DQWEN3C_TOKENIZER_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}/tokenizer-qwen3-3.7.2" > /dev/null
+    -DQWEN3C_TOKENIZER_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}/tokenizer-qwen3-3.7.2" -DQWEN3C_OPENAI_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}/openai-5.23.2" > /dev/null
 fi
 cmake --build "$ASAN_DIR" --target qwen3c-unit-tests -j "$(nproc)"
 ASAN_OPTIONS=detect_leaks=1 "$ASAN_DIR/bin/qwen3c-unit-tests" --gtest_brief=1

@@ -12,6 +12,8 @@ config.environment["PATH"] = os.pathsep.join(
     [config.qwen3c_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 config.substitutions.append(("%python", config.python3))
 config.substitutions.append(("%tokenizer_dir", config.tokenizer_dir))
+config.substitutions.append(("%openai_dir", config.openai_dir))
+config.substitutions.append(("%server_tests", os.path.join(os.path.dirname(os.path.dirname(__file__)), "server")))
 config.substitutions.append(("%configs", os.path.join(os.path.dirname(os.path.dirname(__file__)), "configs")))
 reference_dir = os.path.join(os.path.dirname(os.path.dirname(__file__)), "reference")
 config.substitutions.append(("%ref", config.python3 + " " + os.path.join(reference_dir, "qwen3_reference.py")))

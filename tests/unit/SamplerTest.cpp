@@ -60,3 +60,22 @@ TEST(Sampler, RepetitionPenaltyDemotesRecentTokens) {
   auto l = logits();
   EXPECT_EQ(s.sample(l.data(), 6, {1}), 2); // 3.0 / 2 < 2.9
 }
+
+TEST(Sampler, PresenceAndFrequencyPenaltiesCountGeneratedTokensOnly) {
+  SamplerOptions o;
+  o.temp = 0;
+  auto l = logits(); // argmax 1 (3.0), then 2 (2.9)
+  // Token 1 in the prompt only: no penalty.
+  o.presencePenalty = 0.5;
+  EXPECT_EQ(Sampler(o).sample(l.data(), 6, {1, 1}, /*generatedFrom=*/2), 1);
+  // Generated once: 3.0 - 0.5 < 2.9.
+  EXPECT_EQ(Sampler(o).sample(l.data(), 6, {1, 1}, /*generatedFrom=*/1), 2);
+  // Frequency scales with the count: 3.0 - 2 * 0.06 < 2.9 < 3.0 - 0.06.
+  o.presencePenalty = 0;
+  o.frequencyPenalty = 0.06;
+  EXPECT_EQ(Sampler(o).sample(l.data(), 6, {1}, 0), 1);
+  EXPECT_EQ(Sampler(o).sample(l.data(), 6, {1, 1}, 0), 2);
+  // Negative values favour repeats.
+  o.frequencyPenalty = -2; // token 5: 2.0 + 2 > 3.0
+  EXPECT_EQ(Sampler(o).sample(l.data(), 6, {5}, 0), 5);
+}

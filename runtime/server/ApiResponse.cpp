@@ -1,0 +1,72 @@
+//===- ApiResponse.cpp ------------------------------------------------------===//
+#include "runtime/server/ApiResponse.h"
+
+#include <nlohmann/json.hpp>
+
+namespace qwen3c_rt {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json header(const ResponseHeader &h, const char *object) {
+  json j;
+  j["id"] = h.id;
+  j["object"] = object;
+  j["created"] = h.created;
+  j["model"] = h.model;
+  return j;
+}
+
+json usageJson(const Usage &u) {
+  return json{{"prompt_tokens", u.promptTokens},
+              {"completion_tokens", u.completionTokens},
+              {"total_tokens", u.promptTokens + u.completionTokens}};
+}
+
+// The text is valid UTF-8 (CompletionText); `replace` only guards the dump.
+std::string dump(const json &j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+} // namespace
+
+std::string completionObject(const ResponseHeader &h, const std::string &text, const std::string &finishReason,
+                             const Usage &usage) {
+  json j = header(h, h.chat ? "chat.completion" : "text_completion");
+  json choice{{"index", 0}};
+  if (h.chat)
+    choice["message"] = json{{"role", "assistant"}, {"content", text}};
+  else
+    choice["text"] = text;
+  choice["logprobs"] = nullptr;
+  choice["finish_reason"] = finishReason;
+  j["choices"] = json::array({choice});
+  j["usage"] = usageJson(usage);
+  return dump(j);
+}
+
+std::string chunkEvent(const ResponseHeader &h, const std::string &text, const char *finishReason, bool first) {
+  json j = header(h, h.chat ? "chat.completion.chunk" : "text_completion");
+  json choice{{"index", 0}};
+  if (h.chat) {
+    json delta = json::object();
+    if (first) delta["role"] = "assistant";
+    if (!finishReason) delta["content"] = text;
+    choice["delta"] = delta;
+  } else {
+    choice["text"] = text;
+  }
+  choice["logprobs"] = nullptr;
+  choice["finish_reason"] = finishReason ? json(finishReason) : json();
+  j["choices"] = json::array({choice});
+  return "data: " + dump(j) + "\n\n";
+}
+
+std::string usageEvent(const ResponseHeader &h, const Usage &usage) {
+  json j = header(h, h.chat ? "chat.completion.chunk" : "text_completion");
+  j["choices"] = json::array();
+  j["usage"] = usageJson(usage);
+  return "data: " + dump(j) + "\n\n";
+}
+
+std::string errorEvent(const std::string &errorJson) { return "data: " + errorJson + "\n\n"; }
+
+} // namespace qwen3c_rt

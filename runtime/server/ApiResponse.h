@@ -1,0 +1,36 @@
+//===- ApiResponse.h - OpenAI response objects and stream chunks -*- C++ -*-===//
+#ifndef QWEN3C_RUNTIME_SERVER_APIRESPONSE_H
+#define QWEN3C_RUNTIME_SERVER_APIRESPONSE_H
+
+#include <cstdint>
+#include <string>
+
+namespace qwen3c_rt {
+
+// What every object of one response shares.
+struct ResponseHeader {
+  bool chat = false;
+  std::string id;   // chatcmpl-N or cmpl-N
+  int64_t created = 0;
+  std::string model;
+};
+
+struct Usage {
+  int64_t promptTokens = 0, completionTokens = 0;
+};
+
+// The whole answer (stream: false).
+std::string completionObject(const ResponseHeader &h, const std::string &text, const std::string &finishReason,
+                             const Usage &usage);
+// One server-sent event of a stream: "data: {...}\n\n". The first chat chunk
+// carries the role; the last has `finishReason` and no text.
+std::string chunkEvent(const ResponseHeader &h, const std::string &text, const char *finishReason, bool first);
+// The closing usage chunk (stream_options.include_usage): no choices.
+std::string usageEvent(const ResponseHeader &h, const Usage &usage);
+// An error inside a stream, then the stream ends.
+std::string errorEvent(const std::string &errorJson);
+inline const char *kDoneEvent = "data: [DONE]\n\n";
+
+} // namespace qwen3c_rt
+
+#endif
