@@ -61,6 +61,7 @@ public:
     for (int64_t T : o.promptChunks)
       buildEntry(*module, "prefill_" + std::to_string(T), T)->setAttr(q3::kPromptOnlyAttr, b.getUnitAttr());
     buildEntry(*module, "decode", 1);
+    if (o.decodeBatch > 0) buildEntry(*module, "decode_batch", o.decodeBatch, /*batched=*/true);
     return module;
   }
 
@@ -105,13 +106,33 @@ private:
 
   std::string layerName(const std::string &suffix) { return "model.layers.{layer}." + suffix; }
 
+  // The caches of @decode_batch: one sequence's layers after another's.
+  RankedTensorType stackedCacheType(int64_t sequences) {
+    return RankedTensorType::get({sequences * c.numLayers, c.numKVHeads, o.maxContext, c.headDim},
+                                 cacheType.getElementType());
+  }
+
+  // Row t of [T, heads, D] as [1, heads, D].
+  Value row(Value x, int64_t t) {
+    auto type = llvm::cast<RankedTensorType>(x.getType());
+    auto rowType = act({1, type.getDimSize(1), type.getDimSize(2)});
+    SmallVector<OpFoldResult> offsets{b.getIndexAttr(t), b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(type.getDimSize(1)),
+                                    b.getIndexAttr(type.getDimSize(2))};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    return tensor::ExtractSliceOp::create(b, loc, rowType, x, offsets, sizes, strides);
+  }
+
   // One decoder layer: (x, k_cache, v_cache, layer, pos) -> (x, k_cache, v_cache).
-  func::FuncOp buildLayer(ModuleOp module, const std::string &name, int64_t T, bool sparse) {
+  // Batched (T independent sequences): pos is tensor<Txi64>, one position
+  // per row, and the caches are stacked (stackedCacheType).
+  func::FuncOp buildLayer(ModuleOp module, const std::string &name, int64_t T, bool sparse, bool batched = false) {
     const int64_t H = c.hiddenSize, D = c.headDim, Hq = c.numHeads, Hkv = c.numKVHeads;
     auto x0Type = act({T, H});
-    auto fnType = b.getFunctionType({x0Type, cacheType, cacheType, b.getIndexType(),
-                                     b.getIndexType()},
-                                    {x0Type, cacheType, cacheType});
+    Type posType = batched ? Type(RankedTensorType::get({T}, b.getI64Type())) : Type(b.getIndexType());
+    RankedTensorType kvType = batched ? stackedCacheType(T) : cacheType;
+    auto fnType = b.getFunctionType({x0Type, kvType, kvType, b.getIndexType(), posType},
+                                    {x0Type, kvType, kvType});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToEnd(module.getBody());
     auto fn = func::FuncOp::create(b, loc, name, fnType);
@@ -127,14 +148,34 @@ private:
     Value q = linear(h, weight(layerName("self_attn.q_proj.weight"), {Hq * D, H}, layer));
     Value k = linear(h, weight(layerName("self_attn.k_proj.weight"), {Hkv * D, H}, layer));
     Value v = linear(h, weight(layerName("self_attn.v_proj.weight"), {Hkv * D, H}, layer));
-    q = rmsNorm(splitHeads(q, Hq), weight(layerName("self_attn.q_norm.weight"), {D}, layer));
-    k = rmsNorm(splitHeads(k, Hkv), weight(layerName("self_attn.k_norm.weight"), {D}, layer));
-    q = rope(q, pos);
-    k = rope(k, pos);
-    kc = q3::KVWriteOp::create(b, loc, cacheType, k, kc, layer, pos);
-    vc = q3::KVWriteOp::create(b, loc, cacheType, splitHeads(v, Hkv), vc, layer, pos);
-    Value attn = q3::AttentionOp::create(b, loc, q.getType(), q, kc, vc, layer, pos,
-                                         b.getF64FloatAttr(1.0 / std::sqrt(double(D))));
+    Value qNorm = weight(layerName("self_attn.q_norm.weight"), {D}, layer);
+    Value kNorm = weight(layerName("self_attn.k_norm.weight"), {D}, layer);
+    auto scale = b.getF64FloatAttr(1.0 / std::sqrt(double(D)));
+    Value attn;
+    if (!batched) {
+      q = rope(rmsNorm(splitHeads(q, Hq), qNorm), pos);
+      k = rope(rmsNorm(splitHeads(k, Hkv), kNorm), pos);
+      kc = q3::KVWriteOp::create(b, loc, cacheType, k, kc, layer, pos);
+      vc = q3::KVWriteOp::create(b, loc, cacheType, splitHeads(v, Hkv), vc, layer, pos);
+      attn = q3::AttentionOp::create(b, loc, q.getType(), q, kc, vc, layer, pos, scale);
+    } else {
+      // Each row is its own sequence: its position, its layers of the
+      // stacked caches. The row's ops are those of a one-token decode, so
+      // the fusions and kernels are the same.
+      Value qs = splitHeads(q, Hq), ks = splitHeads(k, Hkv), vs = splitHeads(v, Hkv);
+      SmallVector<Value> rows;
+      for (int64_t t = 0; t < T; ++t) {
+        Value at = tensor::ExtractOp::create(b, loc, pos, ValueRange{arith::ConstantIndexOp::create(b, loc, t)});
+        Value rowPos = arith::IndexCastOp::create(b, loc, b.getIndexType(), at);
+        Value rowLayer = arith::AddIOp::create(b, loc, layer, arith::ConstantIndexOp::create(b, loc, t * c.numLayers));
+        Value qt = rope(rmsNorm(row(qs, t), qNorm), rowPos);
+        Value kt = rope(rmsNorm(row(ks, t), kNorm), rowPos);
+        kc = q3::KVWriteOp::create(b, loc, kvType, kt, kc, rowLayer, rowPos);
+        vc = q3::KVWriteOp::create(b, loc, kvType, row(vs, t), vc, rowLayer, rowPos);
+        rows.push_back(q3::AttentionOp::create(b, loc, qt.getType(), qt, kc, vc, rowLayer, rowPos, scale));
+      }
+      attn = tensor::ConcatOp::create(b, loc, /*dim=*/0, rows);
+    }
     Value o = linear(mergeHeads(attn), weight(layerName("self_attn.o_proj.weight"), {H, Hq * D}, layer));
     x = q3::AddOp::create(b, loc, x, o);
 
@@ -163,18 +204,19 @@ private:
     return fn;
   }
 
-  func::FuncOp buildEntry(ModuleOp module, const std::string &name, int64_t T) {
+  func::FuncOp buildEntry(ModuleOp module, const std::string &name, int64_t T, bool batched = false) {
     const int64_t H = c.hiddenSize, V = c.vocabSize, L = c.numLayers;
     bool anySparse = false, anyDense = false;
     for (int64_t l = 0; l < L; ++l) (c.isSparseLayer(l) ? anySparse : anyDense) = true;
     func::FuncOp dense, sparse;
-    if (anyDense) dense = buildLayer(module, name + "_dense_layer", T, false);
-    if (anySparse) sparse = buildLayer(module, name + "_moe_layer", T, true);
+    if (anyDense) dense = buildLayer(module, name + "_dense_layer", T, false, batched);
+    if (anySparse) sparse = buildLayer(module, name + "_moe_layer", T, true, batched);
 
     auto tokensType = RankedTensorType::get({T}, i32);
     auto logitsType = act({T, V});
-    auto fnType = b.getFunctionType({tokensType, b.getIndexType(), cacheType, cacheType},
-                                    {logitsType, cacheType, cacheType});
+    Type posType = batched ? Type(RankedTensorType::get({T}, b.getI64Type())) : Type(b.getIndexType());
+    RankedTensorType kvType = batched ? stackedCacheType(T) : cacheType;
+    auto fnType = b.getFunctionType({tokensType, posType, kvType, kvType}, {logitsType, kvType, kvType});
     auto fn = func::FuncOp::create(b, loc, name, fnType);
     OpBuilder::InsertionGuard guard(b);
     Block *body = fn.addEntryBlock();

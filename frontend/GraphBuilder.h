@@ -21,6 +21,9 @@ struct GraphOptions {
   // q3-add-logits-free-prefill). Each must exceed prefillChunk.
   std::vector<int64_t> promptChunks;
   int64_t maxContext = 4096;  // KV-cache capacity
+  // Rows of @decode_batch (0: none): one token of each of that many
+  // independent sequences per call, one pass over the weights for all.
+  int64_t decodeBatch = 0;
   DType cacheDType = DType::F32;
   // Element type of each weight, asked with the tensor name pattern
   // ("model.layers.{layer}.mlp.up_proj.weight"); by default torch_dtype.
@@ -33,6 +36,9 @@ struct GraphOptions {
 // default sizes that fit the context, and min(16, context) at least.
 void setPrefillChunks(GraphOptions &options, const std::vector<int64_t> &given);
 inline constexpr int64_t kDefaultPrefillChunks[] = {16, 64, 256};
+// Rows of @decode_batch that build and emit-ir give a model unless told
+// (--decode-batch): the server's four concurrent streams in one pass.
+inline constexpr int64_t kDefaultDecodeBatch = 4;
 
 // The module holds, for each entry point (`prefill` with T = prefillChunk,
 // `prefill_<T>` for each of promptChunks, `decode` with T = 1):
@@ -41,6 +47,14 @@ inline constexpr int64_t kDefaultPrefillChunks[] = {16, 64, 256};
 //       -> (logits tensor<T x vocab x f32>, k_cache, v_cache)
 // which loops over layers calling one layer function per layer kind
 // (@<entry>_dense_layer, @<entry>_moe_layer): never one copy per layer.
+// With decodeBatch = N, also
+//   func @decode_batch(%tokens: tensor<Nxi32>, %positions: tensor<Nxi64>,
+//                      %k_cache, %v_cache: tensor<N*L x kv_heads x capacity x head_dim>)
+//       -> (logits tensor<N x vocab x f32>, k_cache, v_cache)
+// whose row n is the next token of sequence n at positions[n]: sequence n's
+// cache is layers n*L .. n*L+L-1 of the stacked caches. The products run
+// over all N rows; QK-norm, RoPE, the cache writes and attention run per
+// row, on that row's cache and position.
 mlir::OwningOpRef<mlir::ModuleOp> buildModel(mlir::MLIRContext &ctx, const ModelConfig &config,
                                              const GraphOptions &options);
 

@@ -194,7 +194,13 @@ std::vector<CostRow> costReport(ModuleOp module, int64_t position) {
 
 std::map<std::string, Cost> costPerEntry(const std::vector<CostRow> &rows) {
   std::map<std::string, Cost> perEntry;
-  for (const auto &r : rows) perEntry[r.function.substr(0, r.function.find('_'))] += r.perToken.scaled(double(r.layers));
+  // A row is an entry (prefill_64) or one of its layer functions
+  // (prefill_64_dense_layer).
+  for (const auto &r : rows) {
+    llvm::StringRef entry(r.function);
+    entry.consume_back("_dense_layer") || entry.consume_back("_moe_layer");
+    perEntry[entry.str()] += r.perToken.scaled(double(r.layers));
+  }
   return perEntry;
 }
 

@@ -45,8 +45,9 @@ struct CostRow {
 };
 std::vector<CostRow> costReport(mlir::ModuleOp module, int64_t position);
 
-// The whole forward pass per token of each entry ("decode", "prefill"):
-// its rows (head and layer functions named ENTRY_...) times their layers.
+// The whole forward pass per token of each entry ("decode", "prefill",
+// "prefill_64", "decode_batch"): its rows (the entry and its layer functions
+// ENTRY_dense_layer, ENTRY_moe_layer) times their layers.
 std::map<std::string, Cost> costPerEntry(const std::vector<CostRow> &rows);
 
 // A markdown table of costReport, plus the whole forward pass per token.

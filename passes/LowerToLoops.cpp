@@ -258,6 +258,32 @@ LogicalResult FunctionLowering::lowerOp(Operation &op, OpBuilder &b) {
                                                                r.getReassociationIndices()));
         return success();
       })
+      // @decode_batch's rows: copies in and out of the row-major [T, heads,
+      // D] buffers (contiguous, so each is one memcpy).
+      .Case([&](tensor::ExtractSliceOp e) -> LogicalResult {
+        if (!e.hasUnitStride() || !e.getOffsets().empty() || !e.getSizes().empty() || !e.getStrides().empty())
+          return e.emitOpError("only static unit-stride slices are supported by q3-lower-to-loops");
+        Value view = memref::SubViewOp::create(b, loc(), buffer(e.getSource()), e.getMixedOffsets(),
+                                               e.getMixedSizes(), e.getMixedStrides());
+        memref::CopyOp::create(b, loc(), view, allocate(b, e.getResult()));
+        return success();
+      })
+      .Case([&](tensor::ConcatOp c) -> LogicalResult {
+        Value out = allocate(b, c.getResult());
+        auto outType = llvm::cast<MemRefType>(out.getType());
+        int64_t at = 0, dim = int64_t(c.getDim());
+        for (Value in : c.getInputs()) {
+          auto inType = llvm::cast<RankedTensorType>(in.getType());
+          SmallVector<OpFoldResult> offsets(outType.getRank(), b.getIndexAttr(0)), sizes, strides;
+          offsets[size_t(dim)] = b.getIndexAttr(at);
+          for (int64_t d : inType.getShape()) sizes.push_back(b.getIndexAttr(d));
+          strides.assign(size_t(outType.getRank()), b.getIndexAttr(1));
+          Value view = memref::SubViewOp::create(b, loc(), out, offsets, sizes, strides);
+          memref::CopyOp::create(b, loc(), buffer(in), view);
+          at += inType.getDimSize(dim);
+        }
+        return success();
+      })
       .Case([&](scf::ForOp f) { return lowerFor(f, b); })
       .Case([&](scf::IfOp i) { return lowerIf(i, b); })
       .Case([&](func::CallOp c) -> LogicalResult {

@@ -149,19 +149,18 @@ CompiledModel::CompiledModel(const std::string &weightsPath, int64_t sequences) 
   shapes.promptChunks.clear();
   for (int64_t i = 0; i < info(kNumPromptChunks); ++i) shapes.promptChunks.push_back(qwen3c_prompt_entries[i].rows);
   cacheBytes = size_t(info(kNumLayers) * info(kKVHeads) * info(kContext) * info(kHeadDim) * cacheElementBytes());
-  for (int64_t s = 0; s < sequences; ++s) {
-    caches.push_back({mapZeroedHuge(cacheBytes), nullptr});
-    caches.back().v = mapZeroedHuge(cacheBytes);
-  }
+  numSequences = sequences;
+  const int64_t N = decodeBatchRows();
+  allocatedSequences = N > 0 && sequences > 1 ? (sequences + N - 1) / N * N : sequences;
+  kCaches = mapZeroedHuge(cacheBytes * size_t(allocatedSequences));
+  vCaches = mapZeroedHuge(cacheBytes * size_t(allocatedSequences));
 }
 
 CompiledModel::~CompiledModel() {
   if (ownsWeights) std::free(const_cast<uint8_t *>(weights));
   std::free(arena);
-  for (KVCache &c : caches) {
-    munmap(c.k, cacheBytes);
-    if (c.v) munmap(c.v, cacheBytes);
-  }
+  munmap(kCaches, cacheBytes * size_t(allocatedSequences));
+  munmap(vCaches, cacheBytes * size_t(allocatedSequences));
 }
 
 std::vector<int32_t> CompiledModel::eosIds() const {
@@ -185,7 +184,7 @@ std::vector<float> CompiledModel::forwardSequence(int64_t seq, const std::vector
   // 151936-word vocabulary, too much to allocate and zero per token.
   if (rows.size() < size_t(chunk * V)) rows.resize(size_t(chunk * V));
   int64_t cacheSizes[4] = {info(kNumLayers), info(kKVHeads), info(kContext), info(kHeadDim)};
-  MemRef<4> k = view<4>(caches[size_t(seq)].k, cacheSizes), v = view<4>(caches[size_t(seq)].v, cacheSizes);
+  MemRef<4> k = view<4>(kCache(seq), cacheSizes), v = view<4>(vCache(seq), cacheSizes);
   int64_t weightSizes[1] = {info(kWeightBytes)}, arenaSizes[1] = {info(kArenaBytes)};
   MemRef<1> w = view<1>(const_cast<uint8_t *>(weights), weightSizes);
   MemRef<1> a = view<1>(arena, arenaSizes);
@@ -204,6 +203,28 @@ std::vector<float> CompiledModel::forwardSequence(int64_t seq, const std::vector
                             }
                             return static_cast<const float *>(rows.data());
                           });
+}
+
+const float *CompiledModel::forwardBatch(int64_t first, const std::vector<int32_t> &tokens,
+                                         const std::vector<int64_t> &positions) {
+  const int64_t N = decodeBatchRows(), V = vocab();
+  if (N == 0 || !_mlir_ciface_decode_batch) throw RunError("internal error: this model has no @decode_batch");
+  if (first < 0 || first % N != 0 || first + N > allocatedSequences || int64_t(tokens.size()) != N ||
+      int64_t(positions.size()) != N)
+    throw RunError("internal error: a batch of sequences " + std::to_string(first) + ".. does not fit");
+  for (int64_t p : positions)
+    if (p < 0 || p >= maxContext()) throw RunError("position " + std::to_string(p) + " is outside the context");
+  if (rows.size() < size_t(std::max(N, info(kPrefillChunk)) * V)) rows.resize(size_t(std::max(N, info(kPrefillChunk)) * V));
+  int64_t cacheSizes[4] = {N * info(kNumLayers), info(kKVHeads), info(kContext), info(kHeadDim)};
+  MemRef<4> k = view<4>(kCache(first), cacheSizes), v = view<4>(vCache(first), cacheSizes);
+  int64_t weightSizes[1] = {info(kWeightBytes)}, arenaSizes[1] = {info(kArenaBytes)}, rowSizes[1] = {N};
+  int64_t logitSizes[2] = {N, V};
+  MemRef<1> w = view<1>(const_cast<uint8_t *>(weights), weightSizes), a = view<1>(arena, arenaSizes);
+  MemRef<1> t = view<1>(const_cast<int32_t *>(tokens.data()), rowSizes);
+  MemRef<1> p = view<1>(const_cast<int64_t *>(positions.data()), rowSizes);
+  MemRef<2> l = view<2>(rows.data(), logitSizes);
+  _mlir_ciface_decode_batch(&t, &p, &k, &v, &l, &w, &a);
+  return rows.data();
 }
 
 } // namespace qwen3c_rt

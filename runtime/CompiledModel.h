@@ -32,7 +32,14 @@ public:
   }
   // forward() on sequence `seq`'s KV cache.
   std::vector<float> forwardSequence(int64_t seq, const std::vector<int32_t> &tokens, int64_t pos, bool allRows);
-  int64_t sequences() const { return int64_t(caches.size()); }
+  int64_t sequences() const { return numSequences; }
+  // Rows of @decode_batch (0: the model has none).
+  static int64_t decodeBatchRows() { return info(qwen3c_abi::kDecodeBatch); }
+  // One @decode_batch call: the next token of sequences first .. first+N-1
+  // (N = decodeBatchRows(), `first` a multiple of N) at their positions;
+  // returns N rows of logits. A row of a sequence not in use may carry any
+  // token at position 0: what it writes, a new sequence overwrites.
+  const float *forwardBatch(int64_t first, const std::vector<int32_t> &tokens, const std::vector<int64_t> &positions);
 
   static int64_t info(int field) { return qwen3c_model_info[field]; }
 
@@ -42,11 +49,13 @@ private:
   const uint8_t *weights = nullptr;
   bool ownsWeights = false;
   void *arena = nullptr;
-  struct KVCache {
-    void *k = nullptr, *v = nullptr;
-  };
-  std::vector<KVCache> caches;
-  size_t cacheBytes = 0; // of one K (or V) cache
+  // The sequences' K (and V) caches, one after another, as @decode_batch
+  // reads them: sequences rounded up to whole batches.
+  void *kCaches = nullptr, *vCaches = nullptr;
+  int64_t numSequences = 0, allocatedSequences = 0;
+  size_t cacheBytes = 0; // of one sequence's K (or V) cache
+  void *kCache(int64_t seq) const { return static_cast<uint8_t *>(kCaches) + size_t(seq) * cacheBytes; }
+  void *vCache(int64_t seq) const { return static_cast<uint8_t *>(vCaches) + size_t(seq) * cacheBytes; }
   std::vector<float> rows;
   ChunkShapes shapes; // the compiled entry points' row counts, read once
 };

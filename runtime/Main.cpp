@@ -25,13 +25,14 @@ int main(int argc, char **argv) {
                   "\"weight_bytes\":%lld,\"decode_weight_bytes\":%lld,\"tokenizer\":%s,"
                   "\"target_cpu\":\"%s\",\"target_features\":\"%s\",\"prefill_arithmetic\":\"%s\","
                   "\"kv_dtype\":\"%s\",\"kv_bytes_per_position\":%lld,\"kv_cache_bytes\":%lld,"
-                  "\"default_threads\":%d}\n",
+                  "\"decode_batch\":%lld,\"default_threads\":%d}\n",
                   (long long)m[kNumLayers], (long long)m[kKVHeads], (long long)m[kHeadDim],
                   (long long)m[kContext], (long long)m[kPrefillChunk], chunks.c_str(), (long long)m[kVocab],
                   (long long)m[kArenaBytes], (long long)m[kWeightBytes], (long long)m[kDecodeWeightBytes],
                   qwen3c_tokenizer ? "true" : "false", qwen3c_target_cpu, qwen3c_target_features,
                   qwen3c_prefill_arithmetic, qwen3c_rt::cacheDTypeName(), (long long)qwen3c_rt::kvBytesPerPosition(),
-                  (long long)(qwen3c_rt::kvBytesPerPosition() * m[kContext]), qwen3c_rt::usableCpus());
+                  (long long)(qwen3c_rt::kvBytesPerPosition() * m[kContext]), (long long)m[kDecodeBatch],
+                  qwen3c_rt::usableCpus());
       return 0;
     }
     // Before any generated code runs: a CPU without the model's features

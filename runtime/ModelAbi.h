@@ -32,10 +32,12 @@ enum ModelInfo : int {
   kWeightsChecksum,   // of the blob (sidecar mode)
   kModelId,
   kNumPromptChunks,   // entries of qwen3c_prompt_entries
+  kDecodeBatch,       // rows of @decode_batch (one per sequence); 0: none
   kModelInfoSize,
 };
-// 4: @prefill_nologits; 5: prompt chunks of several sizes; 6: qwen3c_prefill_arithmetic
-constexpr int64_t kCurrentAbiVersion = 6;
+// 4: @prefill_nologits; 5: prompt chunks of several sizes; 6: qwen3c_prefill_arithmetic;
+// 7: @decode_batch
+constexpr int64_t kCurrentAbiVersion = 7;
 
 template <int Rank> struct MemRef {
   void *allocated;
@@ -87,6 +89,13 @@ extern const qwen3c_abi::PromptEntry qwen3c_prompt_entries[];
 void _mlir_ciface_decode(qwen3c_abi::MemRef<1> *tokens, int64_t pos, qwen3c_abi::MemRef<4> *k,
                          qwen3c_abi::MemRef<4> *v, qwen3c_abi::MemRef<2> *logits,
                          qwen3c_abi::MemRef<1> *weights, qwen3c_abi::MemRef<1> *arena);
+// (tokens[N], positions[N] (i64), the caches of N sequences stacked as
+//  [N * layers, kv_heads, capacity, head_dim], logits[N, vocab] out, weights,
+//  arena): the next token of N sequences in one pass over the weights.
+// Present when kDecodeBatch > 0.
+void _mlir_ciface_decode_batch(qwen3c_abi::MemRef<1> *tokens, qwen3c_abi::MemRef<1> *positions,
+                               qwen3c_abi::MemRef<4> *k, qwen3c_abi::MemRef<4> *v, qwen3c_abi::MemRef<2> *logits,
+                               qwen3c_abi::MemRef<1> *weights, qwen3c_abi::MemRef<1> *arena) __attribute__((weak));
 }
 
 #endif

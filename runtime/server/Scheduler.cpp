@@ -111,8 +111,7 @@ void Scheduler::loop() {
       if (!job) break;
       admit(*slot, std::move(job));
     }
-    for (auto &slot : slotList)
-      if (slot->job) step(*slot);
+    stepAll();
   }
   for (auto &slot : slotList)
     if (slot->job) slot->job->finish("", "the server is shutting down");
@@ -133,17 +132,18 @@ void Scheduler::admit(Slot &slot, std::shared_ptr<Job> job) {
   }
 }
 
-void Scheduler::step(Slot &slot) {
+bool Scheduler::sampleNext(Slot &slot) {
   Job &job = *slot.job;
   auto release = [&](const char *reason) {
     job.append(slot.text->finish());
     job.finish(reason);
     slot.job = nullptr;
+    return false;
   };
   if (job.isCancelled()) {
     job.finish("", "cancelled");
     slot.job = nullptr;
-    return;
+    return false;
   }
   const int64_t V = model.vocab();
   int32_t next = slot.sampler->sample(slot.logits.data(), V, slot.history, slot.promptLength);
@@ -153,11 +153,50 @@ void Scheduler::step(Slot &slot) {
   job.append(slot.text->add(tokenizer.tokenDecoder().bytes(next)));
   if (slot.text->stopped()) return release("stop");
   if (job.generated >= job.request.maxTokens || int64_t(slot.history.size()) >= context) return release("length");
-  try {
-    slot.logits = model.forwardSequence(slot.index, {next}, int64_t(slot.history.size()) - 1, false);
-  } catch (const std::exception &e) {
-    job.finish("", e.what());
+  return true;
+}
+
+void Scheduler::stepAll() {
+  std::vector<Slot *> next; // sampled a token that must be evaluated
+  for (auto &slot : slotList)
+    if (slot->job && sampleNext(*slot)) next.push_back(slot.get());
+  if (next.empty()) return;
+  auto fail = [&](Slot &slot, const std::exception &e) {
+    slot.job->finish("", e.what());
     slot.job = nullptr;
+  };
+  const int64_t N = CompiledModel::decodeBatchRows(), V = model.vocab();
+  if (N == 0 || model.sequences() < 2) { // one sequence, or no batched entry: a decode call each
+    for (Slot *slot : next) try {
+        slot->logits = model.forwardSequence(slot->index, {slot->history.back()},
+                                             int64_t(slot->history.size()) - 1, false);
+      } catch (const std::exception &e) {
+        fail(*slot, e);
+      }
+    return;
+  }
+  // Every group of N slots with a token to evaluate: one call, always the
+  // batched entry (a sequence's logits do not depend on its neighbours').
+  for (int64_t first = 0; first < model.sequences(); first += N) {
+    std::vector<int32_t> tokens(size_t(N), 0);
+    std::vector<int64_t> positions(size_t(N), 0);
+    std::vector<Slot *> rows(size_t(N), nullptr);
+    for (Slot *slot : next)
+      if (slot->index >= first && slot->index < first + N) {
+        size_t r = size_t(slot->index - first);
+        rows[r] = slot;
+        tokens[r] = slot->history.back();
+        positions[r] = int64_t(slot->history.size()) - 1;
+      }
+    if (std::none_of(rows.begin(), rows.end(), [](Slot *s) { return s != nullptr; })) continue;
+    try {
+      const float *logits = model.forwardBatch(first, tokens, positions);
+      for (size_t r = 0; r < rows.size(); ++r)
+        if (rows[r]) rows[r]->logits.assign(logits + r * size_t(V), logits + (r + 1) * size_t(V));
+    } catch (const std::exception &e) {
+      for (Slot *slot : rows)
+        if (slot) fail(*slot, e);
+    }
   }
 }
 

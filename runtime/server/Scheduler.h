@@ -6,8 +6,9 @@
 // token per step. A request's tokens depend only on itself: its own cache,
 // its own seeded sampler.
 //
-// Not yet batched in the kernels: a step runs one decode call per active
-// sequence, so N streams share the single-stream throughput.
+// With --parallel N >= 2 and a model built with @decode_batch (rows R), a
+// step evaluates the new tokens of each group of R slots in one call: one
+// pass over the weights for all of them.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QWEN3C_RUNTIME_SERVER_SCHEDULER_H
@@ -82,7 +83,10 @@ private:
   struct Slot;
   void loop();
   void admit(Slot &slot, std::shared_ptr<Job> job);
-  void step(Slot &slot);
+  // Samples a slot's next token; false when that ended its job.
+  bool sampleNext(Slot &slot);
+  // One step: a token for every active slot, evaluated together.
+  void stepAll();
 
   CompiledModel &model;
   const Tokenizer &tokenizer;

@@ -3,7 +3,9 @@
 // it. Every check is against the server itself: a streamed answer must equal
 // the same request unstreamed, a stop string must cut that text where it
 // first occurs, two concurrent streams must each equal their request run
-// alone (same seed). Prints "PASS: N checks" or the first failure.
+// alone (same seed), greedy completions batched (@decode_batch) must equal
+// those of a one-slot server (@decode). Prints "PASS: N checks" or the
+// first failure.
 //   node openai_client.mjs MODEL_EXE OPENAI_DIR
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
@@ -16,28 +18,35 @@ if (!exe || !openaiDir) {
 }
 const OpenAI = createRequire(join(openaiDir, "node_modules") + "/")("openai").default;
 
-// The server: any free loopback port, read back from its start-up line.
-const server = spawn(exe, ["--server", "--port", "0", "--parallel", "2", "-t", "1"], {
-  stdio: ["ignore", "inherit", "pipe"],
-});
-let serverLog = "";
-let exited = null;
-server.on("exit", (code, signal) => (exited = { code, signal }));
+// A server on any free loopback port, read back from its start-up line.
+function startServer(parallel) {
+  const proc = spawn(exe, ["--server", "--port", "0", "--parallel", String(parallel), "-t", "1"], {
+    stdio: ["ignore", "inherit", "pipe"],
+  });
+  const s = { proc, log: "", exited: null };
+  proc.on("exit", (code, signal) => (s.exited = { code, signal }));
+  s.port = new Promise((resolve, reject) => {
+    proc.stderr.on("data", (d) => {
+      s.log += d;
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(s.log);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.on("exit", () => reject(new Error("the server exited before listening:\n" + s.log)));
+  });
+  return s;
+}
+// Two slots: a step evaluates both through @decode_batch.
+const main = startServer(2);
+const server = main.proc;
+let sequential = null; // one slot: @decode, for the batched entry's check
 // A hung server or client ends the test instead of the CI job.
 const watchdog = setTimeout(() => {
   console.error("FAIL: the test did not finish in 600 s");
   server.kill("SIGKILL");
+  sequential?.proc.kill("SIGKILL");
   process.exit(1);
 }, 600_000);
-
-const port = await new Promise((resolve, reject) => {
-  server.stderr.on("data", (d) => {
-    serverLog += d;
-    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(serverLog);
-    if (m) resolve(Number(m[1]));
-  });
-  server.on("exit", () => reject(new Error("the server exited before listening:\n" + serverLog)));
-});
+const port = await main.port;
 const base = `http://127.0.0.1:${port}`;
 const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: "unused", maxRetries: 0 });
 
@@ -174,19 +183,37 @@ try {
   same(after[1].choices[0].message.content, solo2, "served after a client hung up (2)");
   const health = await fetch(base + "/health");
   same(health.status, 200, "healthy");
+
+  // @decode_batch against @decode: four greedy completions at once through
+  // the two-slot server (rows at different positions, joining and leaving
+  // between steps) against the same requests on a one-slot server. Greedy
+  // tokens are the argmax of each row's logits, which the batched products
+  // compute with the same arithmetic per row.
+  sequential = startServer(1);
+  const single = new OpenAI({ baseURL: `http://127.0.0.1:${await sequential.port}/v1`, apiKey: "unused", maxRetries: 0 });
+  const prompts = ["Once upon a time", "The capital of France is", "def main():", "1, 2, 3,"];
+  const greedy = (c, p, i) => c.completions.create({ model: "x", prompt: p, max_tokens: 12 + 5 * i, temperature: 0, ignore_eos: true });
+  const batched = await Promise.all(prompts.map((p, i) => greedy(client, p, i)));
+  for (let i = 0; i < prompts.length; ++i) {
+    const one = await greedy(single, prompts[i], i);
+    same(batched[i].choices[0].text, one.choices[0].text, `greedy text of ${JSON.stringify(prompts[i])}, batched and alone`);
+    same(batched[i].usage.completion_tokens, 12 + 5 * i, "ignore_eos runs to max_tokens");
+  }
+  sequential.proc.kill("SIGTERM");
 } catch (e) {
   console.log(`FAIL after ${checks} checks: ${e.message ?? e}`);
-  console.log(serverLog);
+  console.log(main.log);
   server.kill("SIGKILL");
+  sequential?.proc.kill("SIGKILL");
   process.exit(1);
 }
 
 // SIGTERM stops it cleanly (exit 0).
 server.kill("SIGTERM");
-while (!exited) await new Promise((r) => setTimeout(r, 50));
+while (!main.exited || !sequential.exited) await new Promise((r) => setTimeout(r, 50));
 clearTimeout(watchdog);
-if (exited.code !== 0) {
-  console.log(`FAIL: the server exited with ${JSON.stringify(exited)} on SIGTERM\n${serverLog}`);
+if (main.exited.code !== 0) {
+  console.log(`FAIL: the server exited with ${JSON.stringify(main.exited)} on SIGTERM\n${main.log}`);
   process.exit(1);
 }
 checks++;

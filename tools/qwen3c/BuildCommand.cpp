@@ -41,6 +41,7 @@ struct BuildOptions {
   std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto", dot = "auto",
               weightsDtype = "bf16", lmHeadDtype = "bf16", kvDtype = "bf16";
   int64_t context = 0;
+  int64_t decodeBatch = kDefaultDecodeBatch; // rows of @decode_batch; 0: none
   std::vector<int64_t> chunks; // --chunk; none: kDefaultPrefillChunks within the context
   bool contextGiven = false; // else min(4096, max_position_embeddings)
   bool verbose = false, fusionReport = false;
@@ -57,7 +58,9 @@ void writeLayerGraphs(mlir::ModuleOp module, const std::string &dir, const std::
                       const std::string &title) {
   fs::create_directories(dir);
   for (auto fn : module.getOps<mlir::func::FuncOp>()) {
-    if (!fn->hasAttr("q3.layer_kind") || !fn.getSymName().starts_with("decode")) continue;
+    if (!fn->hasAttr("q3.layer_kind") || !fn.getSymName().starts_with("decode_") ||
+        fn.getSymName().starts_with("decode_batch"))
+      continue;
     std::string base = (fs::path(dir) / (fn.getSymName().str() + "." + level)).string();
     AtomicFile f(base + ".dot");
     std::string dot = q3::layerGraphDot(fn, fn.getSymName().str() + ", fusion " + title);
@@ -135,6 +138,8 @@ void build(BuildOptions o) {
     fail("--max-context: ", o.context, " is outside 1..", c.maxPositionEmbeddings, " (max_position_embeddings)");
   GraphOptions g;
   g.maxContext = o.context;
+  if (o.decodeBatch < 0 || o.decodeBatch > 64) fail("--decode-batch: ", o.decodeBatch, " is outside 0..64");
+  g.decodeBatch = o.decodeBatch == 1 ? 0 : o.decodeBatch; // one row is @decode
   setPrefillChunks(g, o.chunks);
   // The logits-free prompt entries: @prefill_nologits, then each prompt-only size.
   std::vector<int64_t> promptChunks{g.prefillChunk};
@@ -241,6 +246,7 @@ void build(BuildOptions o) {
   info[kHeadDim] = c.headDim;
   info[kPrefillChunk] = g.prefillChunk;
   info[kNumPromptChunks] = int64_t(promptChunks.size());
+  info[kDecodeBatch] = g.decodeBatch;
   info[kVocab] = c.vocabSize;
   info[kArenaBytes] = arena.getInt();
   info[kWeightBytes] = plan->totalBytes;
@@ -305,6 +311,10 @@ void addBuildCommand(CLI::App &app) {
                   "prefill chunk lengths, increasing (default 16,64,256, those within the context): a prompt runs "
                   "in the chunks that pad it least; the first also gives every row's logits (--dump-logits)")
       ->delimiter(',');
+  cmd->add_option("--decode-batch", o->decodeBatch,
+                  "rows of @decode_batch, the server's step over several sequences at once (one pass over the "
+                  "weights for all; 0 or 1: none)")
+      ->capture_default_str();
   cmd->add_option("--target-cpu", o->cpu, "LLVM CPU name, or host")->capture_default_str();
   cmd->add_option("--target-features", o->features, "extra LLVM target features (+avx512bf16,...)");
   cmd->add_option("--weights-dtype", o->weightsDtype,

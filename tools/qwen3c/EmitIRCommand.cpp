@@ -18,6 +18,7 @@ void addEmitIRCommand(CLI::App &app) {
     std::string input, out, cacheDtype = "f32";
     std::vector<int64_t> chunks; // none: the default sizes
     int64_t context = 0;         // 0: min(4096, max_position_embeddings)
+    int64_t decodeBatch = kDefaultDecodeBatch;
   };
   auto o = std::make_shared<Opts>();
   auto *cmd = app.add_subcommand(
@@ -28,6 +29,7 @@ void addEmitIRCommand(CLI::App &app) {
                   "is @prefill's, the others prompt-only @prefill_<T>")
       ->delimiter(',');
   cmd->add_option("--max-context", o->context, "KV-cache capacity (default min(4096, max_position_embeddings))");
+  cmd->add_option("--decode-batch", o->decodeBatch, "rows of @decode_batch (0 or 1: none)")->capture_default_str();
   cmd->add_option("--cache-dtype", o->cacheDtype, "KV-cache element type: f32, bf16, f16")->capture_default_str();
   cmd->add_option("-o,--output", o->out, "write here instead of stdout");
   cmd->callback([o] {
@@ -38,6 +40,8 @@ void addEmitIRCommand(CLI::App &app) {
     GraphOptions g;
     g.maxContext = o->context > 0 ? o->context : c.defaultContext();
     setPrefillChunks(g, o->chunks);
+    if (o->decodeBatch < 0 || o->decodeBatch > 64) fail("--decode-batch: ", o->decodeBatch, " is outside 0..64");
+    g.decodeBatch = o->decodeBatch == 1 ? 0 : o->decodeBatch;
     auto dt = parseTorchDType(o->cacheDtype);
     if (!dt) fail("--cache-dtype: '", o->cacheDtype, "' is not f32, bf16 or f16");
     g.cacheDType = *dt;
