@@ -12,7 +12,8 @@
 namespace qwen3c_rt {
 namespace {
 
-using json = nlohmann::json;
+// Ordered: a tool's JSON is rendered into the prompt in the client's key order.
+using json = nlohmann::ordered_json;
 
 [[noreturn]] void bad(const std::string &param, const std::string &message) { throw ApiError(400, message, param); }
 
@@ -84,7 +85,54 @@ std::string content(const json &msg, const std::string &param) {
   return out;
 }
 
-std::string renderMessages(const json &body) {
+// An assistant message's tool_calls: [{id, type: function, function: {name, arguments}}].
+std::vector<ToolCall> toolCalls(const json &m, const std::string &at) {
+  std::vector<ToolCall> calls;
+  const json *list = field(m, "tool_calls");
+  if (!list) return calls;
+  if (!list->is_array()) bad(at + ".tool_calls", "'" + at + ".tool_calls' must be an array");
+  for (size_t k = 0; k < list->size(); ++k) {
+    std::string here = at + ".tool_calls[" + std::to_string(k) + "]";
+    const json &c = (*list)[k];
+    const json *fn = c.is_object() ? field(c, "function") : nullptr;
+    if (!fn || !fn->is_object() || !fn->contains("name"))
+      bad(here, "'" + here + "' must be {\"type\": \"function\", \"function\": {\"name\", \"arguments\"}}");
+    ToolCall call{text((*fn)["name"], here + ".function.name"), "{}"};
+    if (const json *args = field(*fn, "arguments")) {
+      if (args->is_string()) call.arguments = text(*args, here + ".function.arguments");
+      else if (args->is_object()) call.arguments = templateJson(*args);
+      else bad(here + ".function.arguments", "'" + here + ".function.arguments' must be a JSON string or an object");
+    }
+    calls.push_back(std::move(call));
+  }
+  return calls;
+}
+
+// The tools offered: [{type: function, function: {name, description, parameters}}], each
+// rendered as the template's tojson prints it.
+std::vector<std::string> toolList(const json &body) {
+  std::vector<std::string> tools;
+  const json *list = field(body, "tools");
+  if (!list) return tools;
+  if (!list->is_array()) bad("tools", "'tools' must be an array");
+  for (size_t k = 0; k < list->size(); ++k) {
+    std::string at = "tools[" + std::to_string(k) + "]";
+    const json &t = (*list)[k];
+    if (!t.is_object() || t.value("type", "") != "function" || !t.contains("function") || !t["function"].is_object() ||
+        !t["function"].contains("name") || !t["function"]["name"].is_string())
+      bad(at, "'" + at + "' must be {\"type\": \"function\", \"function\": {\"name\": ..., \"parameters\": ...}}");
+    (void)text(t["function"]["name"], at + ".function.name");
+    tools.push_back(templateJson(t));
+  }
+  if (const json *choice = field(body, "tool_choice")) {
+    if (!choice->is_string() || (*choice != "auto" && *choice != "none"))
+      bad("tool_choice", "'tool_choice' must be \"auto\" or \"none\" (a forced tool call is not supported)");
+    if (*choice == "none") tools.clear(); // no tools offered, none called
+  }
+  return tools;
+}
+
+std::string renderMessages(const json &body, std::vector<std::string> tools) {
   const json *messages = field(body, "messages");
   if (!messages) bad("messages", "'messages' is required");
   if (!messages->is_array() || messages->empty()) bad("messages", "'messages' must be a non-empty array");
@@ -98,8 +146,13 @@ std::string renderMessages(const json &body) {
     if (role == "developer") role = "system"; // OpenAI's newer name for it
     if (role != "system" && role != "user" && role != "assistant" && role != "tool")
       bad(at + ".role", "'" + at + ".role': unknown role '" + role + "' (system, user, assistant or tool)");
-    if (field(m, "tool_calls")) bad(at + ".tool_calls", "tool calls are not supported yet");
-    chat.push_back({role, content(m, at)});
+    chat.emplace_back(role, content(m, at));
+    if (role == "assistant") {
+      chat.back().toolCalls = toolCalls(m, at);
+      if (const json *r = field(m, "reasoning_content")) chat.back().reasoning = text(*r, at + ".reasoning_content");
+    } else if (field(m, "tool_calls")) {
+      bad(at + ".tool_calls", "'" + at + ".tool_calls': only assistant messages carry tool calls");
+    }
   }
   bool thinking = true;
   if (const json *kw = field(body, "chat_template_kwargs")) {
@@ -107,7 +160,7 @@ std::string renderMessages(const json &body) {
     thinking = boolean(*kw, "enable_thinking", true);
   }
   try {
-    return renderQwen3Chat(chat, /*addGenerationPrompt=*/true, thinking);
+    return renderQwen3Chat(chat, /*addGenerationPrompt=*/true, thinking, tools);
   } catch (const RunError &e) {
     bad("messages", e.what());
   }
@@ -140,7 +193,7 @@ std::string ApiError::json() const {
   e["error"]["type"] = type;
   e["error"]["param"] = param.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(param);
   e["error"]["code"] = nullptr;
-  return e.dump(-1, ' ', false, json::error_handler_t::replace);
+  return e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 CompletionRequest parseCompletionRequest(const std::string &body, bool chat, const ApiLimits &limits) {
@@ -155,7 +208,7 @@ CompletionRequest parseCompletionRequest(const std::string &body, bool chat, con
   if (integer(j, "n", 1, 1, 1 << 20) != 1) bad("n", "'n' must be 1 (one choice per request)");
   if (const json *lp = field(j, "logprobs"); lp && !(lp->is_boolean() && !lp->get<bool>()) && !(lp->is_number() && lp->get<double>() == 0))
     bad("logprobs", "logprobs are not supported");
-  if (field(j, "tools") && !(j["tools"].is_array() && j["tools"].empty())) bad("tools", "tools are not supported yet");
+  if (!chat && field(j, "tools")) bad("tools", "tools need /v1/chat/completions");
   if (const json *rf = field(j, "response_format"); rf && !(rf->is_object() && rf->value("type", "") == "text"))
     bad("response_format", "only response_format {\"type\": \"text\"} is supported");
   if (field(j, "logit_bias") && !j["logit_bias"].empty()) bad("logit_bias", "logit_bias is not supported");
@@ -189,7 +242,13 @@ CompletionRequest parseCompletionRequest(const std::string &body, bool chat, con
       if (st.empty()) bad("stop", "stop strings must not be empty");
   }
 
-  r.prompt = chat ? limits.tokenizer->encode(renderMessages(j)) : completionPrompt(j, limits);
+  if (chat) {
+    std::vector<std::string> tools = toolList(j);
+    r.tools = !tools.empty();
+    r.prompt = limits.tokenizer->encode(renderMessages(j, std::move(tools)));
+  } else {
+    r.prompt = completionPrompt(j, limits);
+  }
   const int64_t n = int64_t(r.prompt.size());
   if (n == 0) bad(chat ? "messages" : "prompt", "the prompt is empty");
   if (n >= limits.context)

@@ -3,8 +3,8 @@
 // The fields of /v1/chat/completions and /v1/completions that the server
 // honours, read from the request body with every type and range checked: a
 // bad request becomes an ApiError naming the field, never a crash, and a
-// field the server cannot honour (n > 1, logprobs, images) is refused
-// rather than ignored.
+// field the server cannot honour (n > 1, logprobs, images, a forced tool
+// call) is refused rather than ignored.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QWEN3C_RUNTIME_SERVER_APIREQUEST_H
@@ -46,6 +46,7 @@ struct CompletionRequest {
   bool stream = false;
   bool includeUsage = false;       // stream_options.include_usage
   bool ignoreEos = false;          // an extension, for benchmarks
+  bool tools = false;              // tools were offered: <tool_call> blocks become tool_calls
 };
 
 // Parses and checks a request body; throws ApiError.

@@ -28,16 +28,33 @@ std::string dump(const json &j) { return j.dump(-1, ' ', false, json::error_hand
 
 } // namespace
 
-std::string completionObject(const ResponseHeader &h, const std::string &text, const std::string &finishReason,
+json toolCallsJson(const ResponseHeader &h, const std::vector<ParsedToolCall> &calls, bool indexed) {
+  json list = json::array();
+  for (size_t i = 0; i < calls.size(); ++i) {
+    json c;
+    if (indexed) c["index"] = i;
+    c["id"] = "call_" + h.id + "_" + std::to_string(i);
+    c["type"] = "function";
+    c["function"] = json{{"name", calls[i].name}, {"arguments", calls[i].arguments}};
+    list.push_back(c);
+  }
+  return list;
+}
+
+std::string completionObject(const ResponseHeader &h, const AssistantOutput &out, const std::string &finishReason,
                              const Usage &usage) {
   json j = header(h, h.chat ? "chat.completion" : "text_completion");
   json choice{{"index", 0}};
-  if (h.chat)
-    choice["message"] = json{{"role", "assistant"}, {"content", text}};
-  else
-    choice["text"] = text;
+  if (h.chat) {
+    json message{{"role", "assistant"}};
+    message["content"] = out.calls.empty() || !out.content.empty() ? json(out.content) : json();
+    if (!out.calls.empty()) message["tool_calls"] = toolCallsJson(h, out.calls, false);
+    choice["message"] = message;
+  } else {
+    choice["text"] = out.content;
+  }
   choice["logprobs"] = nullptr;
-  choice["finish_reason"] = finishReason;
+  choice["finish_reason"] = out.calls.empty() ? finishReason : "tool_calls";
   j["choices"] = json::array({choice});
   j["usage"] = usageJson(usage);
   return dump(j);
@@ -56,6 +73,14 @@ std::string chunkEvent(const ResponseHeader &h, const std::string &text, const c
   }
   choice["logprobs"] = nullptr;
   choice["finish_reason"] = finishReason ? json(finishReason) : json();
+  j["choices"] = json::array({choice});
+  return "data: " + dump(j) + "\n\n";
+}
+
+std::string toolCallsEvent(const ResponseHeader &h, const std::vector<ParsedToolCall> &calls) {
+  json j = header(h, "chat.completion.chunk");
+  json choice{{"index", 0}, {"delta", json{{"tool_calls", toolCallsJson(h, calls, true)}}}, {"logprobs", nullptr},
+              {"finish_reason", nullptr}};
   j["choices"] = json::array({choice});
   return "data: " + dump(j) + "\n\n";
 }

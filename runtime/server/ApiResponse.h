@@ -2,6 +2,8 @@
 #ifndef QWEN3C_RUNTIME_SERVER_APIRESPONSE_H
 #define QWEN3C_RUNTIME_SERVER_APIRESPONSE_H
 
+#include "runtime/server/ToolCalls.h"
+
 #include <cstdint>
 #include <string>
 
@@ -19,9 +21,12 @@ struct Usage {
   int64_t promptTokens = 0, completionTokens = 0;
 };
 
-// The whole answer (stream: false).
-std::string completionObject(const ResponseHeader &h, const std::string &text, const std::string &finishReason,
+// The whole answer (stream: false). With tool calls, the message carries
+// them (content null when there is no text) and finish_reason is tool_calls.
+std::string completionObject(const ResponseHeader &h, const AssistantOutput &out, const std::string &finishReason,
                              const Usage &usage);
+// The tool calls of a stream, in one chunk, before its finish chunk.
+std::string toolCallsEvent(const ResponseHeader &h, const std::vector<ParsedToolCall> &calls);
 // One server-sent event of a stream: "data: {...}\n\n". The first chat chunk
 // carries the role; the last has `finishReason` and no text.
 std::string chunkEvent(const ResponseHeader &h, const std::string &text, const char *finishReason, bool first);

@@ -62,25 +62,33 @@ struct Service {
       } while (!u.done);
       if (!u.error.empty()) throw ApiError(500, u.error, "", "server_error");
       usage.completionTokens = job->completionTokens();
-      res.set_content(completionObject(h, text, u.finishReason, usage), "application/json");
+      AssistantOutput out = job->request.tools ? parseToolCalls(text) : AssistantOutput{text, {}};
+      res.set_content(completionObject(h, out, u.finishReason, usage), "application/json");
       return;
     }
     // One event per update; the provider runs on this connection's thread
     // and blocks in next() until the engine has something.
     auto first = std::make_shared<bool>(true);
+    auto tools = job->request.tools ? std::make_shared<ToolCallStream>() : nullptr;
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [job, h, usage, first](size_t, httplib::DataSink &sink) mutable {
+        [job, h, usage, first, tools](size_t, httplib::DataSink &sink) mutable {
           Job::Update u = job->next();
-          std::string out;
-          if (!u.text.empty() || (*first && h.chat)) out += chunkEvent(h, u.text, nullptr, *first);
+          std::string out, text = tools ? tools->add(u.text) : u.text;
+          AssistantOutput calls;
+          if (u.done && tools && u.error.empty()) {
+            calls = tools->finish();
+            text += calls.content;
+          }
+          if (!text.empty() || (*first && h.chat)) out += chunkEvent(h, text, nullptr, *first);
           if (!out.empty()) *first = false;
           if (u.done) {
             if (!u.error.empty()) {
               out += errorEvent(ApiError(500, u.error, "", "server_error").json());
             } else {
-              out += chunkEvent(h, "", u.finishReason.c_str(), false);
+              if (!calls.calls.empty()) out += toolCallsEvent(h, calls.calls);
+              out += chunkEvent(h, "", calls.calls.empty() ? u.finishReason.c_str() : "tool_calls", false);
               usage.completionTokens = job->completionTokens();
               if (job->request.includeUsage) out += usageEvent(h, usage);
             }

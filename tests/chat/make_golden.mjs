@@ -15,6 +15,7 @@ const cases = JSON.parse(readFileSync(join(here, "conversations.json"), "utf8"))
 const golden = cases.map((c) => {
   const vars = { messages: c.messages, add_generation_prompt: c.add_generation_prompt };
   if ("enable_thinking" in c) vars.enable_thinking = c.enable_thinking;
+  if ("tools" in c) vars.tools = c.tools;
   return { name: c.name, text: template.render(vars) };
 });
 writeFileSync(join(here, "golden.json"), "[\n" + golden.map((g) => JSON.stringify(g)).join(",\n") + "\n]\n");

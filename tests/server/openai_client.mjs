@@ -132,15 +132,35 @@ try {
   same(s2.text, solo2, "concurrent stream 2 equals its request alone");
   check(solo1 !== solo2, "the two requests differ");
 
-  // Tools are refused (not yet rendered by the template), with a clear error.
+  // Tools: rendered into the system turn (the prompt grows), the answer
+  // streamed through the <tool_call> hold-back equals the unstreamed one; a
+  // conversation with tool calls and tool results is accepted.
+  const tools = [{ type: "function", function: { name: "get_weather", description: "Weather of a city",
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } }];
+  const withTools = await client.chat.completions.create({ ...ask("What is the weather in Oslo?", 3), tools });
+  const without = await client.chat.completions.create(ask("What is the weather in Oslo?", 3));
+  check(withTools.usage.prompt_tokens > without.usage.prompt_tokens + 50, "tools are rendered into the prompt",
+        `${withTools.usage.prompt_tokens} vs ${without.usage.prompt_tokens}`);
+  const m = withTools.choices[0];
+  check(m.finish_reason === "tool_calls" ? m.message.tool_calls.length > 0 : typeof m.message.content === "string",
+        "a tool answer is content or tool calls", JSON.stringify(m));
+  const toolStream = await streamText({ ...ask("What is the weather in Oslo?", 3), tools });
+  if (m.finish_reason !== "tool_calls") same(toolStream.text, m.message.content, "streamed with tools equals unstreamed");
+  const followUp = await client.chat.completions.create({
+    ...ask("unused", 4),
+    tools,
+    messages: [
+      { role: "user", content: "Weather in Oslo?" },
+      { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "get_weather", arguments: "{\"city\": \"Oslo\"}" } }] },
+      { role: "tool", tool_call_id: "c1", content: "snow, -3 C" },
+    ],
+  });
+  check(followUp.choices[0].message.role === "assistant", "a conversation with tool calls and results is answered");
   try {
-    await client.chat.completions.create({
-      ...ask("What is the weather?", 1),
-      tools: [{ type: "function", function: { name: "weather", parameters: { type: "object", properties: {} } } }],
-    });
-    check(false, "tools must be refused");
+    await client.chat.completions.create({ ...ask("x", 1), tools, tool_choice: "required" });
+    check(false, "a forced tool call must be refused");
   } catch (e) {
-    check(e.status === 400 && /tools/.test(e.message), "tools refused with 400", String(e));
+    check(e.status === 400 && /tool_choice/.test(e.message), "tool_choice required refused with 400", String(e));
   }
 
   // Bad requests: a 4xx and an OpenAI error naming the problem.

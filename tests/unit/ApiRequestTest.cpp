@@ -65,7 +65,43 @@ TEST(ApiRequest, SamplingFieldsAreHonoured) {
   EXPECT_EQ(r.stops, std::vector<std::string>{"z"});
 }
 
+TEST(ApiRequest, ToolsAndToolCallsAreRendered) {
+  CompletionRequest r = parseCompletionRequest(
+      R"({"messages":[{"role":"user","content":"Weather?"},
+          {"role":"assistant","content":null,"tool_calls":[{"id":"1","type":"function",
+            "function":{"name":"weather","arguments":"{\"city\": \"Oslo\"}"}}]},
+          {"role":"tool","tool_call_id":"1","content":"snow"}],
+          "tools":[{"type":"function","function":{"name":"weather","parameters":{"type":"object"}}}]})",
+      true, limits(4096));
+  EXPECT_TRUE(r.tools);
+  std::string text = tokenizer().decode(r.prompt);
+  EXPECT_NE(text.find("<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"weather\", \"parameters\": "
+                      "{\"type\": \"object\"}}}\n</tools>"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("<|im_start|>assistant\n<tool_call>\n{\"name\": \"weather\", \"arguments\": {\"city\": "
+                      "\"Oslo\"}}\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\nsnow\n</tool_response>"),
+            std::string::npos)
+      << text;
+  // tool_choice "none": no tools offered.
+  r = parseCompletionRequest(R"({"messages":[{"role":"user","content":"x"}],"tool_choice":"none",
+      "tools":[{"type":"function","function":{"name":"f"}}]})", true, limits(4096));
+  EXPECT_FALSE(r.tools);
+  EXPECT_EQ(tokenizer().decode(r.prompt).find("# Tools"), std::string::npos);
+}
+
 TEST(ApiRequest, BadRequestsNameTheField) {
+  EXPECT_EQ(errorOf(R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"retrieval"}]})", true, 4096),
+            "400 tools[0]: 'tools[0]' must be {\"type\": \"function\", \"function\": {\"name\": ..., "
+            "\"parameters\": ...}}");
+  EXPECT_EQ(errorOf(R"({"messages":[{"role":"user","content":"x"}],"tool_choice":"required",
+      "tools":[{"type":"function","function":{"name":"f"}}]})", true, 4096),
+            "400 tool_choice: 'tool_choice' must be \"auto\" or \"none\" (a forced tool call is not supported)");
+  EXPECT_EQ(errorOf(R"({"messages":[{"role":"user","content":"x","tool_calls":[]}]})"),
+            "400 messages[0].tool_calls: 'messages[0].tool_calls': only assistant messages carry tool calls");
+  EXPECT_EQ(errorOf(R"({"messages":[{"role":"assistant","content":"x","tool_calls":[{"function":{}}]}]})"),
+            "400 messages[0].tool_calls[0]: 'messages[0].tool_calls[0]' must be {\"type\": \"function\", "
+            "\"function\": {\"name\", \"arguments\"}}");
   EXPECT_EQ(errorOf("{"), "400 : the request body is not valid JSON");
   EXPECT_EQ(errorOf("[]"), "400 : the request body must be a JSON object");
   EXPECT_EQ(errorOf(R"({})"), "400 messages: 'messages' is required");
