@@ -20,11 +20,7 @@
 namespace qwen3c_rt {
 namespace {
 
-template <typename... Parts> [[noreturn]] void fail(const Parts &...parts) {
-  std::string s;
-  ((s += parts), ...);
-  throw RunError(s);
-}
+template <typename... Parts> [[noreturn]] void fail(const Parts &...parts) { failRun(parts...); }
 
 // Writes to a temporary and renames on success: no half-written dump.
 class AtomicOutput {

@@ -25,6 +25,13 @@ struct RunError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Throws a RunError of the parts (strings) joined.
+template <typename... Parts> [[noreturn]] void failRun(const Parts &...parts) {
+  std::string s;
+  ((s += parts), ...);
+  throw RunError(s);
+}
+
 struct RunOptions {
   std::string tokens;          // --tokens 1,2,3 (ids in, ids out)
   std::string prompt;          // -p, or the contents of -f

@@ -19,11 +19,7 @@
 namespace qwen3c_rt {
 namespace {
 
-template <typename... Parts> [[noreturn]] void fail(const Parts &...parts) {
-  std::string s;
-  ((s += parts), ...);
-  throw RunError(s);
-}
+template <typename... Parts> [[noreturn]] void fail(const Parts &...parts) { failRun(parts...); }
 
 int64_t toInt(const std::string &flag, const std::string &v, int64_t lo, int64_t hi) {
   char *end = nullptr;
