@@ -1,6 +1,6 @@
 //===- Generate.cpp ---------------------------------------------------------===//
 #include "runtime/Generate.h"
-#include "runtime/ChatTemplate.h"
+#include "runtime/ChatFormat.h"
 #include "runtime/Tokenizer.h"
 
 #include <algorithm>
@@ -385,18 +385,21 @@ struct Session {
   }
 };
 
-void runChat(Session &s) {
+// Each turn renders the whole conversation with the chat template and
+// evaluates what differs from the cache: the new user turn, and from the
+// first token where the template renders earlier turns differently (Qwen3's
+// drops the reasoning of answers before the last query).
+void runChat(Session &s, const ChatFormat &chat) {
   if (!s.tok) fail("--chat needs a tokenizer");
-  std::string pending; // text to feed before the next user turn
   checkUtf8(s.o.system, "--system");
   if (s.o.havePrompt) checkUtf8(s.o.prompt, s.o.promptSource);
-  if (!s.o.system.empty()) pending = renderQwen3Chat({{"system", s.o.system}}, false, true);
-  std::string first = s.o.havePrompt ? s.o.prompt : "";
+  std::vector<ChatMessage> conversation;
+  if (!s.o.system.empty()) conversation.emplace_back("system", s.o.system);
   std::string line;
   bool useFirst = s.o.havePrompt;
   while (true) {
     if (useFirst) {
-      line = first;
+      line = s.o.prompt;
       useFirst = false;
     } else {
       std::fprintf(stderr, "\n> ");
@@ -409,24 +412,28 @@ void runChat(Session &s) {
         continue;
       }
     }
-    std::string turn = pending + "<|im_start|>user\n" + line + "<|im_end|>\n<|im_start|>assistant\n";
-    if (s.o.noThink) turn += "<think>\n\n</think>\n\n";
-    std::vector<float> logits = s.eval(s.tok->encode(turn));
+    conversation.emplace_back("user", line);
+    std::vector<int32_t> ids =
+        s.tok->encode(chat.render(conversation, nlohmann::ordered_json::array(), true, !s.o.noThink));
+    size_t common = 0;
+    while (common < ids.size() && common < s.history.size() && ids[common] == s.history[common]) ++common;
+    if (common == ids.size()) --common; // the last token is evaluated again for its logits
+    s.history.resize(common);
+    std::vector<float> logits = s.eval(std::vector<int32_t>(ids.begin() + long(common), ids.end()));
     int64_t room = s.context - int64_t(s.history.size());
     int64_t limit = s.o.n >= 0 ? std::min(s.o.n, room) : room;
-    s.generate(std::move(logits), limit, true, false);
+    std::vector<int32_t> reply = s.generate(std::move(logits), limit, true, false);
     std::printf("\n");
-    // The turn's <|im_end|> was sampled, not evaluated: it opens the next turn.
-    pending = "<|im_end|>\n";
+    conversation.emplace_back("assistant", s.tok->decode(reply));
     if (int64_t(s.history.size()) >= s.context) fail("the context of ", std::to_string(s.context), " is full");
   }
 }
 
 } // namespace
 
-void generate(const RunOptions &o, Backend &backend, const Tokenizer *tok) {
+void generate(const RunOptions &o, Backend &backend, const Tokenizer *tok, const ChatFormat &chat) {
   Session s(o, backend, tok);
-  if (o.chat) return runChat(s);
+  if (o.chat) return runChat(s, chat);
 
   std::vector<int32_t> prompt;
   if (o.haveTokens) {
@@ -436,10 +443,15 @@ void generate(const RunOptions &o, Backend &backend, const Tokenizer *tok) {
     // Checked before templating, so the byte offset is the user's.
     checkUtf8(o.prompt, o.promptSource);
     checkUtf8(o.system, "--system");
-    std::string text = o.raw ? o.prompt
-                             : renderQwen3Chat(o.system.empty() ? std::vector<ChatMessage>{{"user", o.prompt}}
-                                                                : std::vector<ChatMessage>{{"system", o.system}, {"user", o.prompt}},
-                                               true, !o.noThink);
+    std::vector<ChatMessage> messages;
+    if (!o.system.empty()) messages.emplace_back("system", o.system);
+    messages.emplace_back("user", o.prompt);
+    std::string text;
+    try {
+      text = o.raw ? o.prompt : chat.render(messages, nlohmann::ordered_json::array(), true, !o.noThink);
+    } catch (const JinjaError &e) {
+      fail("the chat template: ", e.what());
+    }
     prompt = tok->encode(text);
     if (prompt.empty()) fail("the prompt is empty");
   }

@@ -20,6 +20,7 @@
 namespace qwen3c_rt {
 
 class Tokenizer;
+class ChatFormat;
 
 struct RunError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -99,7 +100,8 @@ std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t 
                                     int64_t vocab, int64_t context, bool allRows, const ChunkCall &call);
 
 // Validates the options against the backend, runs, prints. Throws RunError.
-void generate(const RunOptions &options, Backend &backend, const Tokenizer *tokenizer);
+// `chat` renders -p and --chat conversations (the checkpoint's template).
+void generate(const RunOptions &options, Backend &backend, const Tokenizer *tokenizer, const ChatFormat &chat);
 
 } // namespace qwen3c_rt
 

@@ -1,4 +1,5 @@
 //===- Main.cpp - main() of every compiled model ----------------------------===//
+#include "runtime/ChatFormat.h"
 #include "runtime/CompiledModel.h"
 #include "runtime/CpuFeatures.h"
 #include "runtime/ThreadPool.h"
@@ -52,7 +53,7 @@ int main(int argc, char **argv) {
                                                    "embedded tokenizer");
     qwen3c_rt::setThreads(int(o.threads));
     qwen3c_rt::CompiledModel model(o.weights);
-    qwen3c_rt::generate(o, model, tokenizer.get());
+    qwen3c_rt::generate(o, model, tokenizer.get(), qwen3c_rt::ChatFormat::ofCompiledModel());
   } catch (const std::exception &e) {
     std::fprintf(stderr, "%s: error: %s\n", argv[0], e.what());
     return 1;

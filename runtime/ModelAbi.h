@@ -74,6 +74,9 @@ extern const uint8_t qwen3c_weights[] __attribute__((weak));
 // The checkpoint's tokenizer (Tokenizer::serialize), when it had one.
 extern const char qwen3c_tokenizer[] __attribute__((weak));
 extern const char qwen3c_tokenizer_end[] __attribute__((weak));
+// The checkpoint's chat template (Jinja source), when it had one.
+extern const char qwen3c_chat_template[] __attribute__((weak));
+extern const char qwen3c_chat_template_end[] __attribute__((weak));
 
 // (tokens[T], position of tokens[0], k cache, v cache, logits[T, vocab] out,
 //  weight blob, arena)

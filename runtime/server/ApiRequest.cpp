@@ -1,6 +1,6 @@
 //===- ApiRequest.cpp -------------------------------------------------------===//
 #include "runtime/server/ApiRequest.h"
-#include "runtime/ChatTemplate.h"
+#include "runtime/ChatFormat.h"
 #include "runtime/Generate.h"
 #include "runtime/Tokenizer.h"
 
@@ -108,10 +108,9 @@ std::vector<ToolCall> toolCalls(const json &m, const std::string &at) {
   return calls;
 }
 
-// The tools offered: [{type: function, function: {name, description, parameters}}], each
-// rendered as the template's tojson prints it.
-std::vector<std::string> toolList(const json &body) {
-  std::vector<std::string> tools;
+// The tools offered: [{type: function, function: {name, description, parameters}}].
+json toolList(const json &body) {
+  json tools = json::array();
   const json *list = field(body, "tools");
   if (!list) return tools;
   if (!list->is_array()) bad("tools", "'tools' must be an array");
@@ -122,7 +121,7 @@ std::vector<std::string> toolList(const json &body) {
         !t["function"].contains("name") || !t["function"]["name"].is_string())
       bad(at, "'" + at + "' must be {\"type\": \"function\", \"function\": {\"name\": ..., \"parameters\": ...}}");
     (void)text(t["function"]["name"], at + ".function.name");
-    tools.push_back(templateJson(t));
+    tools.push_back(t);
   }
   if (const json *choice = field(body, "tool_choice")) {
     if (!choice->is_string() || (*choice != "auto" && *choice != "none"))
@@ -132,7 +131,7 @@ std::vector<std::string> toolList(const json &body) {
   return tools;
 }
 
-std::string renderMessages(const json &body, std::vector<std::string> tools) {
+std::string renderMessages(const json &body, const json &tools, const ChatFormat &format) {
   const json *messages = field(body, "messages");
   if (!messages) bad("messages", "'messages' is required");
   if (!messages->is_array() || messages->empty()) bad("messages", "'messages' must be a non-empty array");
@@ -160,9 +159,11 @@ std::string renderMessages(const json &body, std::vector<std::string> tools) {
     thinking = boolean(*kw, "enable_thinking", true);
   }
   try {
-    return renderQwen3Chat(chat, /*addGenerationPrompt=*/true, thinking, tools);
+    return format.render(chat, tools, /*addGenerationPrompt=*/true, thinking);
   } catch (const RunError &e) {
     bad("messages", e.what());
+  } catch (const JinjaError &e) { // the template refused the conversation (raise_exception)
+    bad("messages", std::string("the chat template: ") + e.what());
   }
 }
 
@@ -243,9 +244,10 @@ CompletionRequest parseCompletionRequest(const std::string &body, bool chat, con
   }
 
   if (chat) {
-    std::vector<std::string> tools = toolList(j);
+    json tools = toolList(j);
     r.tools = !tools.empty();
-    r.prompt = limits.tokenizer->encode(renderMessages(j, std::move(tools)));
+    if (!limits.chat) throw ApiError(500, "internal error: no chat format", "", "server_error");
+    r.prompt = limits.tokenizer->encode(renderMessages(j, tools, *limits.chat));
   } else {
     r.prompt = completionPrompt(j, limits);
   }

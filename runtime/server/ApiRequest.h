@@ -20,6 +20,7 @@
 namespace qwen3c_rt {
 
 class Tokenizer;
+class ChatFormat;
 
 // An error as OpenAI reports it: {"error": {"message", "type", "param", "code"}}.
 struct ApiError : std::runtime_error {
@@ -33,6 +34,7 @@ struct ApiError : std::runtime_error {
 // What the server knows when it reads a request.
 struct ApiLimits {
   const Tokenizer *tokenizer = nullptr;
+  const ChatFormat *chat = nullptr; // renders messages (the checkpoint's template)
   int64_t context = 0; // tokens a sequence may hold
   int64_t vocab = 0;
 };

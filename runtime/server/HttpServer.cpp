@@ -1,5 +1,6 @@
 //===- HttpServer.cpp -------------------------------------------------------===//
 #include "runtime/server/HttpServer.h"
+#include "runtime/ChatFormat.h"
 #include "runtime/CompiledModel.h"
 #include "runtime/ThreadPool.h"
 #include "runtime/Tokenizer.h"
@@ -190,8 +191,9 @@ int runServer(const ServerOptions &o, const char *program) {
   for (const char *name : {"<|im_end|>", "<|endoftext|>"})
     if (int32_t id = tokenizer->addedTokenId(name); id >= 0 && id < model.vocab()) eos.push_back(id);
 
+  ChatFormat chat = ChatFormat::ofCompiledModel();
   Scheduler scheduler(model, *tokenizer, eos, context, size_t(o.maxQueued));
-  Service service{o, scheduler, ApiLimits{tokenizer.get(), context, model.vocab()}};
+  Service service{o, scheduler, ApiLimits{tokenizer.get(), &chat, context, model.vocab()}};
 
   httplib::Server server;
   size_t handlerThreads = size_t(o.parallel + 8);
@@ -246,9 +248,11 @@ int runServer(const ServerOptions &o, const char *program) {
   } else if (!server.bind_to_port(o.host, port)) {
     fail("--server: cannot listen on ", o.host, ":", std::to_string(port), " (in use, or not this host's address)");
   }
-  std::fprintf(stderr, "%s: listening on http://%s:%d (model %s, %lld sequences of %lld tokens, %lld threads)\n",
+  std::fprintf(stderr,
+               "%s: listening on http://%s:%d (model %s, %lld sequences of %lld tokens, %lld threads, %s chat "
+               "template)\n",
                program, o.host.c_str(), port, o.modelName.c_str(), (long long)o.parallel, (long long)context,
-               (long long)o.threads);
+               (long long)o.threads, chat.isCheckpointTemplate() ? "the checkpoint's" : "Qwen3's built-in");
   std::fflush(stderr);
   std::atomic<bool> stopped{false};
   std::thread signals(waitForSignal, set, std::ref(server), std::ref(scheduler), std::ref(stopped));

@@ -81,6 +81,7 @@ async function post(path, body, headers = { "Content-Type": "application/json" }
 }
 
 try {
+  check(/the checkpoint's chat template/.test(main.log), "the server renders with the checkpoint's template", main.log);
   const models = await client.models.list();
   check(models.data.length === 1 && models.data[0].object === "model", "one model listed", JSON.stringify(models.data));
 

@@ -1,5 +1,6 @@
 // ApiRequest: an OpenAI request body checked field by field.
 #include "runtime/server/ApiRequest.h"
+#include "runtime/ChatFormat.h"
 #include "runtime/Tokenizer.h"
 
 #include <gtest/gtest.h>
@@ -14,7 +15,12 @@ const qwen3c_rt::Tokenizer &tokenizer() {
   static auto t = qwen3c_rt::Tokenizer::fromFile(QWEN3C_TOKENIZER_DIR "/tokenizer.json");
   return *t;
 }
-ApiLimits limits(int64_t context = 64) { return {&tokenizer(), context, 151936}; }
+// The built-in Qwen3 format (the checkpoint's template is JinjaTemplateTest's).
+const qwen3c_rt::ChatFormat &chatFormat() {
+  static qwen3c_rt::ChatFormat f(std::nullopt);
+  return f;
+}
+ApiLimits limits(int64_t context = 64) { return {&tokenizer(), &chatFormat(), context, 151936}; }
 
 // The error a body gets: "status param: message".
 std::string errorOf(const std::string &body, bool chat = true, int64_t context = 64) {

@@ -1,5 +1,6 @@
 // The run loop against a scripted backend: EOS ends generation (unless
 // --ignore-eos), -n bounds it, every generated token is evaluated.
+#include "runtime/ChatFormat.h"
 #include "runtime/Generate.h"
 
 #include <gtest/gtest.h>
@@ -32,7 +33,7 @@ public:
 std::string run(std::vector<std::string> flags, ScriptedBackend &b) {
   RunOptions o = parseRunFlags(flags, RunOptions(), "test");
   testing::internal::CaptureStdout();
-  generate(o, b, nullptr);
+  generate(o, b, nullptr, qwen3c_rt::ChatFormat(std::nullopt));
   return testing::internal::GetCapturedStdout();
 }
 

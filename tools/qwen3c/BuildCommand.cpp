@@ -2,6 +2,8 @@
 #include "codegen/CpuPipeline.h"
 #include "codegen/Linker.h"
 #include "codegen/WeightPacker.h"
+#include "frontend/ChatTemplateFile.h"
+#include "runtime/jinja/JinjaTemplate.h"
 #include "frontend/Checkpoint.h"
 #include "frontend/Error.h"
 #include "frontend/GraphBuilder.h"
@@ -133,6 +135,14 @@ void build(BuildOptions o) {
   }
   Checkpoint ck = Checkpoint::open(o.checkpoint);
   const ModelConfig &c = ck.config();
+  // The chat template is interpreted at run time: checked whole now, so a
+  // construct the interpreter lacks fails the build, not a conversation.
+  std::optional<ChatTemplateFile> chatTemplate = readChatTemplate(o.checkpoint);
+  if (chatTemplate) try {
+      qwen3c_rt::JinjaTemplate::parse(chatTemplate->source);
+    } catch (const qwen3c_rt::JinjaError &e) {
+      fail(chatTemplate->path, ": chat_template: ", e.what());
+    }
   if (!o.contextGiven) o.context = c.defaultContext();
   if (o.context < 1 || o.context > c.maxPositionEmbeddings)
     fail("--max-context: ", o.context, " is outside 1..", c.maxPositionEmbeddings, " (max_position_embeddings)");
@@ -271,6 +281,11 @@ void build(BuildOptions o) {
     std::string bin = tmp.file("tokenizer.bin");
     writeFileAtomically(bin, tokenizer->serialize());
     blobs.push_back({bin, "qwen3c_tokenizer"});
+  }
+  if (chatTemplate) {
+    std::string file = tmp.file("chat_template.jinja");
+    writeFileAtomically(file, chatTemplate->source);
+    blobs.push_back({file, "qwen3c_chat_template"});
   }
   // Between the link and the sidecar's commit the executable exists without
   // its weights: a signal there removes it.

@@ -4,6 +4,8 @@
 // the eager interpreter as the backend, so the two compare line for line.
 //
 //===----------------------------------------------------------------------===//
+#include "frontend/ChatTemplateFile.h"
+#include "runtime/ChatFormat.h"
 #include "frontend/Error.h"
 #include "runtime/Generate.h"
 #include "runtime/Tokenizer.h"
@@ -69,7 +71,16 @@ void addRunEagerCommand(CLI::App &app) {
     std::unique_ptr<EagerBackend> backend =
         o->ir.empty() ? std::make_unique<EagerBackend>(o->checkpoint, std::min(o->chunk, capacity), capacity)
                       : std::make_unique<EagerBackend>(o->checkpoint, o->ir);
-    qwen3c_rt::generate(run, *backend, tokenizer.get());
+    std::optional<ChatTemplateFile> chatTemplate = readChatTemplate(o->checkpoint);
+    std::optional<std::string> source;
+    if (chatTemplate) source = chatTemplate->source;
+    std::unique_ptr<qwen3c_rt::ChatFormat> chat;
+    try {
+      chat = std::make_unique<qwen3c_rt::ChatFormat>(source);
+    } catch (const qwen3c_rt::JinjaError &e) {
+      fail(chatTemplate->path, ": chat_template: ", e.what());
+    }
+    qwen3c_rt::generate(run, *backend, tokenizer.get(), *chat);
   });
 }
 
