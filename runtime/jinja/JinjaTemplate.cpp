@@ -10,6 +10,7 @@
 #include "runtime/ChatTemplate.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -112,7 +113,10 @@ std::vector<Token> tokenize(const std::string &s, int line) {
                                                                       std::isdigit((unsigned char)s[j + 1]))))
         real |= s[j++] == '.';
       std::string t = s.substr(i, j - i);
-      out.push_back({Token::Number, t, real ? json(std::stod(t)) : json(std::stoll(t))});
+      errno = 0;
+      long long n = real ? 0 : std::strtoll(t.c_str(), nullptr, 10);
+      bool exact = !real && errno != ERANGE; // larger integers become floats, as JSON would read them
+      out.push_back({Token::Number, t, exact ? json(int64_t(n)) : json(std::strtod(t.c_str(), nullptr))});
       i = j;
     } else if (c == '\'' || c == '"') {
       std::string v;
@@ -187,6 +191,9 @@ NodeP node(Node::Kind k, int line, std::string name = "") {
   return n;
 }
 
+// Nesting deeper than this is refused: the parser and the renderer recurse.
+constexpr int kMaxNesting = 200;
+
 class ExprParser {
 public:
   ExprParser(std::vector<Token> t, int line) : t(std::move(t)), line(line) {}
@@ -208,7 +215,16 @@ public:
   std::string where() const { return "line " + std::to_string(line) + ": "; }
 
 private:
+  struct Nested {
+    Nested(ExprParser &p) : p(p) {
+      if (++p.depth > kMaxNesting) fail(p.where(), "expressions nested deeper than ", std::to_string(kMaxNesting));
+    }
+    ~Nested() { --p.depth; }
+    ExprParser &p;
+  };
+
   NodeP conditional() {
+    Nested guard(*this);
     NodeP e = orExpr();
     if (isName("if")) {
       ++p;
@@ -243,6 +259,7 @@ private:
     return l;
   }
   NodeP notExpr() {
+    Nested guard(*this);
     if (isName("not")) {
       ++p;
       auto u = node(Node::Unary, line, "not");
@@ -290,6 +307,7 @@ private:
     return l;
   }
   NodeP unary() {
+    Nested guard(*this);
     if (isOp("-") || isOp("+")) {
       auto u = node(Node::Unary, line, take().text);
       u->kids = {unary()};
@@ -444,6 +462,7 @@ private:
   std::vector<Token> t;
   size_t p = 0;
   int line;
+  int depth = 0;
 };
 
 // Statements: if/elif/else/endif, for/else/endfor, set.
@@ -465,6 +484,12 @@ private:
 
   // Parses until a statement whose first word is in `ends` (left unconsumed).
   NodeP parseBody(const std::vector<std::string> &ends) {
+    if (int(ends.size()) > 0 && ++depth > kMaxNesting) fail("blocks nested deeper than ", std::to_string(kMaxNesting));
+    struct Leave {
+      int &d;
+      bool nested;
+      ~Leave() { d -= nested; }
+    } leave{depth, !ends.empty()};
     auto body = node(Node::Body, i < segs.size() ? segs[i].line : 0);
     while (i < segs.size()) {
       const Segment &s = segs[i];
@@ -583,6 +608,7 @@ private:
 
   std::vector<Segment> segs;
   size_t i = 0;
+  int depth = 0;
 };
 
 // --- values ----------------------------------------------------------------------
@@ -1176,15 +1202,29 @@ private:
 
 } // namespace
 
+// A value of the wrong type deep in an operation (a string where range()
+// wants an integer) surfaces as the library's exception: a JinjaError too.
 JinjaTemplate JinjaTemplate::parse(const std::string &source) {
   JinjaTemplate t;
-  t.root = BlockParser(segments(source)).parseAll();
+  try {
+    t.root = BlockParser(segments(source)).parseAll();
+  } catch (const JinjaError &) {
+    throw;
+  } catch (const std::exception &e) {
+    throw JinjaError(std::string("cannot parse the template: ") + e.what());
+  }
   return t;
 }
 
 std::string JinjaTemplate::render(const nlohmann::ordered_json &variables) const {
   Renderer r(variables);
-  r.run(*root);
+  try {
+    r.run(*root);
+  } catch (const JinjaError &) {
+    throw;
+  } catch (const std::exception &e) {
+    throw JinjaError(std::string("cannot render the template: ") + e.what());
+  }
   return r.out;
 }
 

@@ -92,6 +92,14 @@ TEST(JinjaTemplate, UnsupportedConstructsAreNamedWithTheirLine) {
   EXPECT_EQ(errorOf("{{ x "), "line 1: '{{' is never closed");
   EXPECT_EQ(errorOf("{{ raise_exception('bad roles') }}"), "the chat template raised an error: bad roles");
   EXPECT_EQ(errorOf("{{ x.y }}"), "line 1: 'y' of an undefined value");
+  EXPECT_EQ(errorOf("{{ " + std::string(300, '(') + "1" + std::string(300, ')') + " }}"),
+            "line 1: expressions nested deeper than 200");
+  std::string deep;
+  for (int k = 0; k < 300; ++k) deep += "{% if true %}";
+  EXPECT_EQ(errorOf(deep), "blocks nested deeper than 200");
+  // Fuzzing found these escaping as the library's exceptions.
+  EXPECT_EQ(render("{{ 99999999999999999999 > 1 }}"), "True"); // past int64: a float, as JSON reads it
+  EXPECT_EQ(errorOf("{{ range('a') }}").rfind("cannot render the template: ", 0), 0u);
   EXPECT_EQ(errorOf("{{ 'a'.zfill(3) }}"),
             "line 1: the method .zfill() of string is not supported by qwen3c's Jinja interpreter");
 }
