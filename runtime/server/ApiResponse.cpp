@@ -48,6 +48,7 @@ std::string completionObject(const ResponseHeader &h, const AssistantOutput &out
   if (h.chat) {
     json message{{"role", "assistant"}};
     message["content"] = out.calls.empty() || !out.content.empty() ? json(out.content) : json();
+    if (!out.reasoning.empty()) message["reasoning_content"] = out.reasoning;
     if (!out.calls.empty()) message["tool_calls"] = toolCallsJson(h, out.calls, false);
     choice["message"] = message;
   } else {
@@ -60,13 +61,15 @@ std::string completionObject(const ResponseHeader &h, const AssistantOutput &out
   return dump(j);
 }
 
-std::string chunkEvent(const ResponseHeader &h, const std::string &text, const char *finishReason, bool first) {
+std::string chunkEvent(const ResponseHeader &h, const std::string &text, const char *finishReason, bool first,
+                       const std::string &reasoning) {
   json j = header(h, h.chat ? "chat.completion.chunk" : "text_completion");
   json choice{{"index", 0}};
   if (h.chat) {
     json delta = json::object();
     if (first) delta["role"] = "assistant";
-    if (!finishReason) delta["content"] = text;
+    if (!reasoning.empty()) delta["reasoning_content"] = reasoning;
+    if (!finishReason && (!text.empty() || reasoning.empty())) delta["content"] = text;
     choice["delta"] = delta;
   } else {
     choice["text"] = text;

@@ -29,7 +29,9 @@ std::string completionObject(const ResponseHeader &h, const AssistantOutput &out
 std::string toolCallsEvent(const ResponseHeader &h, const std::vector<ParsedToolCall> &calls);
 // One server-sent event of a stream: "data: {...}\n\n". The first chat chunk
 // carries the role; the last has `finishReason` and no text.
-std::string chunkEvent(const ResponseHeader &h, const std::string &text, const char *finishReason, bool first);
+// `reasoning`: a chat chunk's delta.reasoning_content.
+std::string chunkEvent(const ResponseHeader &h, const std::string &text, const char *finishReason, bool first,
+                       const std::string &reasoning = "");
 // The closing usage chunk (stream_options.include_usage): no choices.
 std::string usageEvent(const ResponseHeader &h, const Usage &usage);
 // An error inside a stream, then the stream ends.

@@ -5,6 +5,7 @@
 #include "runtime/ThreadPool.h"
 #include "runtime/Tokenizer.h"
 #include "runtime/server/ApiResponse.h"
+#include "runtime/server/Reasoning.h"
 #include "runtime/server/Scheduler.h"
 
 #include <httplib.h>
@@ -59,7 +60,10 @@ struct Service {
       } while (!u.done);
       if (!u.error.empty()) throw ApiError(500, u.error, "", "server_error");
       usage.completionTokens = job->completionTokens();
-      AssistantOutput out = job->request.tools ? parseToolCalls(text) : AssistantOutput{text, {}};
+      SplitAnswer answer = chat && options.splitReasoning ? splitReasoning(text) : SplitAnswer{"", text};
+      AssistantOutput out =
+          job->request.tools ? parseToolCalls(answer.content) : AssistantOutput{answer.content, {}, ""};
+      out.reasoning = answer.reasoning;
       res.set_content(completionObject(h, out, u.finishReason, usage), "application/json");
       return;
     }
@@ -67,18 +71,27 @@ struct Service {
     // and blocks in next() until the engine has something.
     auto first = std::make_shared<bool>(true);
     auto tools = job->request.tools ? std::make_shared<ToolCallStream>() : nullptr;
+    auto reasoning = chat && options.splitReasoning ? std::make_shared<ReasoningStream>() : nullptr;
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [job, h, usage, first, tools](size_t, httplib::DataSink &sink) mutable {
+        [job, h, usage, first, tools, reasoning](size_t, httplib::DataSink &sink) mutable {
           Job::Update u = job->next();
-          std::string out, text = tools ? tools->add(u.text) : u.text;
+          // Text -> reasoning and answer (<think>) -> content and tool calls.
+          SplitAnswer part = reasoning ? reasoning->add(u.text) : SplitAnswer{"", u.text};
+          if (u.done && reasoning) {
+            SplitAnswer rest = reasoning->finish();
+            part.reasoning += rest.reasoning;
+            part.content += rest.content;
+          }
+          std::string out, text = tools ? tools->add(part.content) : part.content;
           AssistantOutput calls;
           if (u.done && tools && u.error.empty()) {
             calls = tools->finish();
             text += calls.content;
           }
-          if (!text.empty() || (*first && h.chat)) out += chunkEvent(h, text, nullptr, *first);
+          if (!text.empty() || !part.reasoning.empty() || (*first && h.chat))
+            out += chunkEvent(h, text, nullptr, *first, part.reasoning);
           if (!out.empty()) *first = false;
           if (u.done) {
             if (!u.error.empty()) {
@@ -124,6 +137,8 @@ const char *kServerFlagsHelp =
     "  --parallel N           sequences served at once, each with its own KV cache (default 1)\n"
     "  --max-queue N          requests waiting beyond those (default 64; more get 503)\n"
     "  --alias NAME           the model id in /v1/models and responses (default: this file's name)\n"
+    "  --reasoning-format F   split (default): a chat answer's <think> part as reasoning_content;\n"
+    "                         none: left in content\n"
     "  -c, --ctx-size N       context per sequence (at most the compiled maximum)\n"
     "  -t, --threads N        threads (default: the CPUs this process may use)\n"
     "  --weights FILE         the sidecar weight file\n";
@@ -150,6 +165,10 @@ ServerOptions parseServerFlags(const std::vector<std::string> &args, ServerOptio
     } else if (a == "--alias") {
       o.modelName = value();
       if (o.modelName.empty()) fail("--alias: must not be empty");
+    } else if (a == "--reasoning-format") {
+      const std::string &f = value();
+      if (f != "split" && f != "none") fail("--reasoning-format: '", f, "' is not split or none");
+      o.splitReasoning = f == "split";
     } else if (a == "-c" || a == "--ctx-size") {
       o.context = toInt("-c", value(), 2, INT64_MAX);
     } else if (a == "-t" || a == "--threads") {

@@ -24,6 +24,7 @@ struct ServerOptions {
   std::string weights;
   std::string modelName;          // /v1/models' id; default: the executable's name
   size_t maxBodyBytes = 8u << 20;
+  bool splitReasoning = true;     // --reasoning-format split: <think> text as reasoning_content
 };
 
 extern const char *kServerFlagsHelp;

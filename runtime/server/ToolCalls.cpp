@@ -9,7 +9,8 @@ namespace qwen3c_rt {
 
 AssistantOutput parseToolCalls(const std::string &text) {
   static const std::string open = kToolCallOpen, close = "</tool_call>";
-  AssistantOutput whole{text, {}};
+  AssistantOutput whole;
+  whole.content = text;
   size_t first = text.find(open);
   if (first == std::string::npos) return whole;
   AssistantOutput out;
@@ -61,7 +62,10 @@ std::string ToolCallStream::add(const std::string &text) {
 
 AssistantOutput ToolCallStream::finish() const {
   AssistantOutput parsed = parseToolCalls(all);
-  if (parsed.calls.empty()) return {all.substr(std::min(sent, all.size())), {}};
+  if (parsed.calls.empty()) {
+    parsed.content = all.substr(std::min(sent, all.size()));
+    return parsed;
+  }
   parsed.content = parsed.content.substr(std::min(sent, parsed.content.size()));
   return parsed;
 }

@@ -24,6 +24,7 @@ struct ParsedToolCall {
 struct AssistantOutput {
   std::string content;              // the text before the first block
   std::vector<ParsedToolCall> calls; // empty: the whole text is content
+  std::string reasoning;            // a chat answer's <think> part (Reasoning.h)
 };
 
 // Every block must hold a JSON object with a string "name" (and "arguments"

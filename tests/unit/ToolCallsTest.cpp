@@ -74,7 +74,7 @@ TEST(ToolCalls, StreamReleasesHeldTextThatWasNoCall) {
 
 TEST(ToolCalls, ResponsesCarryThemAsOpenAIDoes) {
   qwen3c_rt::ResponseHeader h{true, "chatcmpl-7", 1, "m"};
-  AssistantOutput out{"", {{"get_weather", "{\"city\":\"Oslo\"}"}}};
+  AssistantOutput out{"", {{"get_weather", "{\"city\":\"Oslo\"}"}}, ""};
   auto j = nlohmann::json::parse(qwen3c_rt::completionObject(h, out, "stop", {10, 5}));
   const auto &choice = j["choices"][0];
   EXPECT_EQ(choice["finish_reason"], "tool_calls");
@@ -92,7 +92,7 @@ TEST(ToolCalls, ResponsesCarryThemAsOpenAIDoes) {
   EXPECT_EQ(chunk["choices"][0]["delta"]["tool_calls"][0]["index"], 0);
   EXPECT_EQ(chunk["choices"][0]["delta"]["tool_calls"][0]["function"]["name"], "get_weather");
   // Without calls, the text is the content.
-  j = nlohmann::json::parse(qwen3c_rt::completionObject(h, {"hi", {}}, "length", {1, 1}));
+  j = nlohmann::json::parse(qwen3c_rt::completionObject(h, {"hi", {}, ""}, "length", {1, 1}));
   EXPECT_EQ(j["choices"][0]["message"]["content"], "hi");
   EXPECT_EQ(j["choices"][0]["finish_reason"], "length");
   EXPECT_FALSE(j["choices"][0]["message"].contains("tool_calls"));
