@@ -37,8 +37,9 @@ public:
   static int64_t decodeBatchRows() { return info(qwen3c_abi::kDecodeBatch); }
   // One @decode_batch call: the next token of sequences first .. first+N-1
   // (N = decodeBatchRows(), `first` a multiple of N) at their positions;
-  // returns N rows of logits. A row of a sequence not in use may carry any
-  // token at position 0: what it writes, a new sequence overwrites.
+  // returns N rows of logits. A row whose sequence has no token this step
+  // still writes its K/V at the position given: one that the sequence
+  // overwrites before reading (its next position, or 0 when unused).
   const float *forwardBatch(int64_t first, const std::vector<int32_t> &tokens, const std::vector<int64_t> &positions);
 
   static int64_t info(int field) { return qwen3c_model_info[field]; }

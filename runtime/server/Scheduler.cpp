@@ -47,6 +47,7 @@ struct Scheduler::Slot {
   std::unique_ptr<CompletionText> text;
   std::vector<int32_t> history; // the tokens in this slot's cache, and the one being sampled after
   size_t promptLength = 0;
+  size_t evaluated = 0;         // prompt tokens in the cache; below promptLength: still reading the prompt
   std::vector<float> logits;    // of the last evaluated position
 };
 
@@ -124,8 +125,24 @@ void Scheduler::admit(Slot &slot, std::shared_ptr<Job> job) {
   slot.text = std::make_unique<CompletionText>(r.stops);
   slot.history = r.prompt;
   slot.promptLength = r.prompt.size();
+  slot.evaluated = 0;
+}
+
+void Scheduler::readPrompt(Slot &slot) {
+  if (slot.job->isCancelled()) {
+    slot.job->finish("", "cancelled");
+    slot.job = nullptr;
+    return;
+  }
+  // One piece per step, so the other sequences keep streaming meanwhile. The
+  // pieces depend only on the prompt's length: the same request reads its
+  // prompt the same way whatever else runs.
+  size_t n = std::min(slot.promptLength - slot.evaluated, kPromptPiece);
+  std::vector<int32_t> piece(slot.history.begin() + long(slot.evaluated),
+                             slot.history.begin() + long(slot.evaluated + n));
   try {
-    slot.logits = model.forwardSequence(slot.index, r.prompt, 0, /*allRows=*/false);
+    slot.logits = model.forwardSequence(slot.index, piece, int64_t(slot.evaluated), /*allRows=*/false);
+    slot.evaluated += n;
   } catch (const std::exception &e) {
     slot.job->finish("", e.what());
     slot.job = nullptr;
@@ -158,8 +175,11 @@ bool Scheduler::sampleNext(Slot &slot) {
 
 void Scheduler::stepAll() {
   std::vector<Slot *> next; // sampled a token that must be evaluated
-  for (auto &slot : slotList)
-    if (slot->job && sampleNext(*slot)) next.push_back(slot.get());
+  for (auto &slot : slotList) {
+    if (!slot->job) continue;
+    if (slot->evaluated < slot->promptLength) readPrompt(*slot);
+    else if (sampleNext(*slot)) next.push_back(slot.get());
+  }
   if (next.empty()) return;
   auto fail = [&](Slot &slot, const std::exception &e) {
     slot.job->finish("", e.what());
@@ -181,6 +201,13 @@ void Scheduler::stepAll() {
     std::vector<int32_t> tokens(size_t(N), 0);
     std::vector<int64_t> positions(size_t(N), 0);
     std::vector<Slot *> rows(size_t(N), nullptr);
+    // A row without a token still writes its K/V: a slot reading its prompt
+    // gets that write at the position its next piece (or first token)
+    // overwrites, never inside what it has read; a free slot at 0.
+    for (int64_t r = 0; r < N && first + r < model.sequences(); ++r) {
+      const Slot &slot = *slotList[size_t(first + r)];
+      if (slot.job) positions[size_t(r)] = int64_t(slot.evaluated);
+    }
     for (Slot *slot : next)
       if (slot->index >= first && slot->index < first + N) {
         size_t r = size_t(slot->index - first);

@@ -1,9 +1,9 @@
 //===- Scheduler.h - the server's sequences and its one engine thread -*- C++ -*-===//
 //
 // Requests wait in a queue for one of the model's sequence slots (each with
-// its own KV cache); one engine thread owns the model, evaluates a newly
-// admitted request's prompt, then advances every active sequence by one
-// token per step. A request's tokens depend only on itself: its own cache,
+// its own KV cache); one engine thread owns the model and, each step,
+// evaluates the next piece of each admitted request's prompt and advances
+// every sequence past its prompt by one token. A request's tokens depend only on itself: its own cache,
 // its own seeded sampler.
 //
 // With --parallel N >= 2 and a model built with @decode_batch (rows R), a
@@ -83,6 +83,11 @@ private:
   struct Slot;
   void loop();
   void admit(Slot &slot, std::shared_ptr<Job> job);
+  // Evaluates the next piece of an admitted request's prompt.
+  void readPrompt(Slot &slot);
+  // Prompt tokens read per step: a long prompt pauses the other streams
+  // for one piece at a time, not for all of it.
+  static constexpr size_t kPromptPiece = 256;
   // Samples a slot's next token; false when that ended its job.
   bool sampleNext(Slot &slot);
   // One step: a token for every active slot, evaluated together.
