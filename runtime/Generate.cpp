@@ -124,6 +124,7 @@ const char *kRunFlagsHelp =
     "  --tokens ID,ID,...     the prompt as token ids (prints ids, not text)\n"
     "  --tokens-file FILE     the same ids from a file (commas or white space between them)\n"
     "  --chat                 interactive multi-turn chat on stdin (KV cache kept)\n"
+    "  --server               serve the OpenAI HTTP API instead (see --server --help)\n"
     "generation:\n"
     "  -n, --n-predict N      tokens to generate (default: until EOS or the context is full;\n"
     "                         0: evaluate the prompt only)\n"
