@@ -290,6 +290,11 @@ void setPrefillChunks(GraphOptions &options, const std::vector<int64_t> &given) 
   options.promptChunks.assign(sizes.begin() + 1, sizes.end());
 }
 
+void setDecodeBatch(GraphOptions &options, int64_t given) {
+  if (given < 0 || given > 64) fail("--decode-batch: ", given, " is outside 0..64");
+  options.decodeBatch = given == 1 ? 0 : given;
+}
+
 OwningOpRef<ModuleOp> buildModel(MLIRContext &ctx, const ModelConfig &config,
                                  const GraphOptions &options) {
   loadQ3Dialects(ctx);

@@ -39,6 +39,9 @@ inline constexpr int64_t kDefaultPrefillChunks[] = {16, 64, 256};
 // Rows of @decode_batch that build and emit-ir give a model unless told
 // (--decode-batch): the server's four concurrent streams in one pass.
 inline constexpr int64_t kDefaultDecodeBatch = 4;
+// Sets decodeBatch from `--decode-batch` of build and emit-ir: 0 or 1 is
+// none (one row is @decode), at most 64.
+void setDecodeBatch(GraphOptions &options, int64_t given);
 
 // The module holds, for each entry point (`prefill` with T = prefillChunk,
 // `prefill_<T>` for each of promptChunks, `decode` with T = 1):

@@ -148,8 +148,7 @@ void build(BuildOptions o) {
     fail("--max-context: ", o.context, " is outside 1..", c.maxPositionEmbeddings, " (max_position_embeddings)");
   GraphOptions g;
   g.maxContext = o.context;
-  if (o.decodeBatch < 0 || o.decodeBatch > 64) fail("--decode-batch: ", o.decodeBatch, " is outside 0..64");
-  g.decodeBatch = o.decodeBatch == 1 ? 0 : o.decodeBatch; // one row is @decode
+  setDecodeBatch(g, o.decodeBatch);
   setPrefillChunks(g, o.chunks);
   // The logits-free prompt entries: @prefill_nologits, then each prompt-only size.
   std::vector<int64_t> promptChunks{g.prefillChunk};

@@ -40,8 +40,7 @@ void addEmitIRCommand(CLI::App &app) {
     GraphOptions g;
     g.maxContext = o->context > 0 ? o->context : c.defaultContext();
     setPrefillChunks(g, o->chunks);
-    if (o->decodeBatch < 0 || o->decodeBatch > 64) fail("--decode-batch: ", o->decodeBatch, " is outside 0..64");
-    g.decodeBatch = o->decodeBatch == 1 ? 0 : o->decodeBatch;
+    setDecodeBatch(g, o->decodeBatch);
     auto dt = parseTorchDType(o->cacheDtype);
     if (!dt) fail("--cache-dtype: '", o->cacheDtype, "' is not f32, bf16 or f16");
     g.cacheDType = *dt;
