@@ -1,5 +1,6 @@
 //===- CompiledModel.cpp ----------------------------------------------------===//
 #include "runtime/CompiledModel.h"
+#include "runtime/Tokenizer.h"
 #include "runtime/WeightsFile.h"
 
 #include <algorithm>
@@ -108,6 +109,11 @@ void *mapZeroedHuge(size_t bytes) {
 int64_t cacheElementBytes() { return CompiledModel::info(kCacheDType) == 0 ? 4 : 2; }
 
 } // namespace
+
+std::unique_ptr<Tokenizer> embeddedTokenizer() {
+  if (!qwen3c_tokenizer) return nullptr;
+  return Tokenizer::fromBinary(qwen3c_tokenizer, size_t(qwen3c_tokenizer_end - qwen3c_tokenizer), "embedded tokenizer");
+}
 
 const char *cacheDTypeName() {
   switch (CompiledModel::info(kCacheDType)) {

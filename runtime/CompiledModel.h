@@ -5,6 +5,7 @@
 #include "runtime/Generate.h"
 #include "runtime/ModelAbi.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,10 @@ private:
   std::vector<float> rows;
   ChunkShapes shapes; // the compiled entry points' row counts, read once
 };
+
+class Tokenizer;
+// The tokenizer compiled into this executable, or null when it has none.
+std::unique_ptr<Tokenizer> embeddedTokenizer();
 
 // The compiled KV cache: its element type's name and the bytes one position
 // takes over all layers, K and V (what a decode step reads per position).

@@ -89,13 +89,7 @@ std::string jsonList(const std::vector<int32_t> &v) {
   return s + "]";
 }
 
-int64_t toInt(const std::string &flag, const std::string &v) {
-  char *end = nullptr;
-  errno = 0;
-  long long x = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end || errno == ERANGE) fail(flag, ": '", v, "' is not an integer");
-  return x;
-}
+int64_t toInt(const std::string &flag, const std::string &v) { return parseIntFlag(flag, v); }
 
 double toDouble(const std::string &flag, const std::string &v) {
   char *end = nullptr;
@@ -241,6 +235,22 @@ RunOptions parseRunFlags(const std::vector<std::string> &args, RunOptions o, con
   return o;
 }
 
+int64_t parseIntFlag(const std::string &flag, const std::string &v) {
+  char *end = nullptr;
+  errno = 0;
+  long long x = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end || errno == ERANGE) fail(flag, ": '", v, "' is not an integer");
+  return x;
+}
+
+std::vector<int32_t> endOfTurnIds(const Backend &backend, const Tokenizer *tokenizer) {
+  std::vector<int32_t> ids = backend.eosIds();
+  if (tokenizer)
+    for (const char *name : {"<|im_end|>", "<|endoftext|>"})
+      if (int32_t id = tokenizer->addedTokenId(name); id >= 0 && id < backend.vocab()) ids.push_back(id);
+  return ids;
+}
+
 std::vector<int32_t> parseTokens(const std::string &s, int64_t vocab) {
   std::vector<int32_t> out;
   size_t start = 0;
@@ -328,14 +338,7 @@ struct Session {
     if (context > b.maxContext())
       fail("-c: ", std::to_string(context), " is outside 1..", std::to_string(b.maxContext()),
            " (the compiled maximum context)");
-    if (!o.ignoreEos) {
-      // The checkpoint's EOS ids, and both chat-turn ends: an instruct model
-      // closes a turn with <|im_end|>, a base model with <|endoftext|>.
-      eos = b.eosIds();
-      if (t)
-        for (const char *name : {"<|im_end|>", "<|endoftext|>"})
-          if (int32_t id = t->addedTokenId(name); id >= 0 && id < V) eos.push_back(id);
-    }
+    if (!o.ignoreEos) eos = endOfTurnIds(b, t);
     if (!o.dumpLogits.empty()) dump = std::make_unique<AtomicOutput>(o.dumpLogits);
   }
 

@@ -72,6 +72,14 @@ extern const char *kRunFlagsHelp;
 
 std::vector<int32_t> parseTokens(const std::string &s, int64_t vocab);
 
+// A flag's integer value; "FLAG: 'V' is not an integer" otherwise.
+int64_t parseIntFlag(const std::string &flag, const std::string &value);
+
+// The ids that end a completion: the checkpoint's EOS ids, and both
+// chat-turn ends the tokenizer has (an instruct model closes a turn with
+// <|im_end|>, a base model with <|endoftext|>).
+std::vector<int32_t> endOfTurnIds(const Backend &backend, const Tokenizer *tokenizer);
+
 // A compiled graph's static shapes: @prefill (`logitsChunk` rows, logits of
 // every row) and the logits-free prompt chunks (increasing; the first is
 // logitsChunk, as @prefill_nologits), besides @decode's one row.

@@ -47,10 +47,7 @@ int main(int argc, char **argv) {
     qwen3c_rt::RunOptions defaults;
     defaults.threads = qwen3c_rt::usableCpus();
     qwen3c_rt::RunOptions o = qwen3c_rt::parseRunFlags(args, defaults, argv[0]);
-    std::unique_ptr<qwen3c_rt::Tokenizer> tokenizer;
-    if (qwen3c_tokenizer)
-      tokenizer = qwen3c_rt::Tokenizer::fromBinary(qwen3c_tokenizer, size_t(qwen3c_tokenizer_end - qwen3c_tokenizer),
-                                                   "embedded tokenizer");
+    std::unique_ptr<qwen3c_rt::Tokenizer> tokenizer = qwen3c_rt::embeddedTokenizer();
     qwen3c_rt::setThreads(int(o.threads));
     qwen3c_rt::CompiledModel model(o.weights);
     qwen3c_rt::generate(o, model, tokenizer.get(), qwen3c_rt::ChatFormat::ofCompiledModel());

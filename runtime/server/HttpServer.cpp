@@ -24,10 +24,7 @@ namespace {
 template <typename... Parts> [[noreturn]] void fail(const Parts &...parts) { failRun(parts...); }
 
 int64_t toInt(const std::string &flag, const std::string &v, int64_t lo, int64_t hi) {
-  char *end = nullptr;
-  errno = 0;
-  long long x = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end || errno == ERANGE) fail(flag, ": '", v, "' is not an integer");
+  int64_t x = parseIntFlag(flag, v);
   if (x < lo || x > hi) fail(flag, ": ", v, " is outside ", std::to_string(lo), "..", std::to_string(hi));
   return x;
 }
@@ -195,10 +192,7 @@ int runServer(const ServerOptions &o, const char *program) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN); // a client that hangs up is a failed write, not the end of the server
 
-  std::unique_ptr<Tokenizer> tokenizer;
-  if (qwen3c_tokenizer)
-    tokenizer = Tokenizer::fromBinary(qwen3c_tokenizer, size_t(qwen3c_tokenizer_end - qwen3c_tokenizer),
-                                      "embedded tokenizer");
+  std::unique_ptr<Tokenizer> tokenizer = embeddedTokenizer();
   if (!tokenizer) fail("--server: this model was built without a tokenizer");
   setThreads(int(o.threads));
   CompiledModel model(o.weights, o.parallel);
@@ -206,12 +200,8 @@ int runServer(const ServerOptions &o, const char *program) {
   if (context > model.maxContext())
     fail("-c: ", std::to_string(context), " is outside 2..", std::to_string(model.maxContext()),
          " (the compiled maximum context)");
-  std::vector<int32_t> eos = model.eosIds();
-  for (const char *name : {"<|im_end|>", "<|endoftext|>"})
-    if (int32_t id = tokenizer->addedTokenId(name); id >= 0 && id < model.vocab()) eos.push_back(id);
-
   ChatFormat chat = ChatFormat::ofCompiledModel();
-  Scheduler scheduler(model, *tokenizer, eos, context, size_t(o.maxQueued));
+  Scheduler scheduler(model, *tokenizer, endOfTurnIds(model, tokenizer.get()), context, size_t(o.maxQueued));
   Service service{o, scheduler, ApiLimits{tokenizer.get(), &chat, context, model.vocab()}};
 
   httplib::Server server;
