@@ -12,6 +12,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "bench/kernels/Kernels.h"
+#include "runtime/CpuFeatures.h"
+#include "runtime/ModelAbi.h"
+#include "runtime/Generate.h"
 #include "runtime/ThreadPool.h"
 
 #include <benchmark/benchmark.h>
@@ -19,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -234,6 +238,15 @@ void reference(benchmark::State &state, const Kernel *k) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // As a compiled model's main does: refuse in one line on a CPU that lacks
+  // the kernels' features, and have the kernel grant the AMX tile state
+  // before the first tile instruction (without it tileloadd is SIGILL).
+  try {
+    qwen3c_rt::requireCpuFeatures(qwen3c_target_features, qwen3c_target_cpu);
+  } catch (const qwen3c_rt::RunError &e) {
+    std::fprintf(stderr, "qwen3c-kernel-bench: error: %s\n", e.what());
+    return 1;
+  }
   const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
   for (const Kernel &k : kKernels) {
     auto *g = benchmark::RegisterBenchmark((std::string(k.name) + "/qwen3c").c_str(), generated, &k);
