@@ -43,11 +43,22 @@ LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emit
 }
 
 LogicalResult AttentionConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t headBlock,
-                                          int64_t scoreBlock, int64_t queryBlock) {
+                                          int64_t scoreBlock, int64_t queryBlock, ProductDot dot) {
   if (headBlock < 1) return emitError() << "head_block must be at least 1, got " << headBlock;
   if (scoreBlock != 4 && scoreBlock != 8 && scoreBlock != 16)
     return emitError() << "score_block must be 4, 8 or 16 positions, got " << scoreBlock;
   if (queryBlock < 1) return emitError() << "query_block must be at least 1, got " << queryBlock;
+  if (dot == ProductDot::AMX || dot == ProductDot::AMXEmulated) {
+    // Tiles of 16 query rows; the scratch of a work item stays in L1/L2.
+    int64_t rows = headBlock * queryBlock;
+    if (rows % 16 != 0 || rows > kMaxAMXAttentionRows)
+      return emitError() << "dot = " << stringifyProductDot(dot) << ": head_block * query_block must be a multiple "
+                         << "of 16 up to " << kMaxAMXAttentionRows << " query rows, got " << rows;
+    if (scoreBlock != 16) return emitError() << "dot = " << stringifyProductDot(dot) << ": score_block must be 16";
+    return success();
+  }
+  if (dot != ProductDot::FMA)
+    return emitError() << "dot = " << stringifyProductDot(dot) << ": attention is fma, amx or amx_emulated";
   if (queryBlock > 1 && headBlock * queryBlock > kMaxAttentionTileRows)
     return emitError() << "head_block * query_block must be at most " << kMaxAttentionTileRows
                        << " query rows, got " << headBlock * queryBlock;

@@ -27,6 +27,9 @@ inline constexpr int64_t kAMXTileDepth = 32;
 // Query rows (heads x positions) of one query-tiled attention work item: the
 // score accumulators of all of them are live at once.
 inline constexpr int64_t kMaxAttentionTileRows = 8;
+// Query rows of one AMX attention work item at most (its scratch: 64 rows
+// of the 0.6B shape are 76 KiB).
+inline constexpr int64_t kMaxAMXAttentionRows = 64;
 
 // Unit attribute on an entry point whose logits nobody reads (the large
 // prompt chunks): q3-add-logits-free-prefill replaces it by its

@@ -149,12 +149,18 @@ def Q3_AttentionConfigAttr : AttrDef<Q3_Dialect, "AttentionConfig"> {
     softmax only; it divides the query rows) tiles the queries too: a work
     item is that many consecutive query rows of its heads, each block of
     keys is read (and widened to f32) once for all of them, and their
-    output rows accumulate in a scratch tile.
+    output rows accumulate in a scratch tile. `dot` (printed when not
+    `fma`): `amx` computes the scores and the weighted values as AMX-BF16
+    tile products (queries and softmax weights rounded to bf16, over a bf16
+    cache; head_block * query_block rows, a multiple of 16, 32 keys a
+    step); `amx_emulated` runs the same loops with each tile product done
+    by vector FMAs from memory, on any target.
   }];
   let parameters = (ins "int64_t":$headBlock, "int64_t":$scoreBlock,
-                        DefaultValuedParameter<"int64_t", "1">:$queryBlock);
+                        DefaultValuedParameter<"int64_t", "1">:$queryBlock,
+                        DefaultValuedParameter<"::q3::ProductDot", "::q3::ProductDot::FMA">:$dot);
   let assemblyFormat = "`<` `head_block` `=` $headBlock `,` `score_block` `=` $scoreBlock "
-                       "(`,` `query_block` `=` $queryBlock^)? `>`";
+                       "(`,` `query_block` `=` $queryBlock^)? (`,` `dot` `=` $dot^)? `>`";
   let genVerifyDecl = 1;
 }
 

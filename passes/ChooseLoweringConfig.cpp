@@ -4,6 +4,8 @@
 #include "passes/Passes.h"
 #include "passes/TargetInfo.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
 namespace q3 {
 #define GEN_PASS_DEF_CHOOSELOWERINGCONFIG
 #include "passes/Passes.h.inc"
@@ -36,8 +38,22 @@ struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringC
         op->setAttr(kGateUpConfigAttrName, toAttr(&getContext(), gateUp));
         op->setAttr(kDownConfigAttrName, toAttr(&getContext(), down));
       }
-      if (llvm::isa<AttentionOp>(op) && !op->hasAttr(kAttentionConfigAttrName))
-        op->setAttr(kAttentionConfigAttrName, toAttr(&getContext(), chooseAttentionTiling(op, *target, keysBlocked)));
+    });
+    // Attention rounds to bf16 for tiles only in a function whose products
+    // already do (bf16 weights on AMX tiles): an f32 model keeps its exact
+    // f32 attention.
+    module.walk([&](mlir::func::FuncOp fn) {
+      bool tiledProducts = false;
+      fn.walk([&](mlir::Operation *op) {
+        if (auto config = op->getAttrOfType<LoweringConfigAttr>(kLoweringConfigAttrName))
+          tiledProducts |= isAMXDot(config.getDot());
+      });
+      fn.walk([&](AttentionOp op) {
+        if (!op->hasAttr(kAttentionConfigAttrName))
+          op->setAttr(kAttentionConfigAttrName,
+                      toAttr(&getContext(), chooseAttentionTiling(op, *target, keysBlocked,
+                                                                  tiledProducts ? family : ProductDot::FMA)));
+      });
     });
   }
 };

@@ -813,6 +813,7 @@ void KernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offset)
 // pass, exp-sum pass, PV pass), or online in one pass when `scores` is null.
 void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offset, double scale,
                               Value scores, Value out, const AttentionTiling &tiling) {
+  if (memrefOf(k).getRank() == 5 && isAMXDot(tiling.dot)) return attentionAMX(q, k, v, layer, offset, scale, out, tiling);
   if (memrefOf(k).getRank() == 5) return attentionBlockedKeys(q, k, v, layer, offset, scale, out, tiling);
   auto qt = memrefOf(q);
   auto kt = memrefOf(k);

@@ -132,6 +132,10 @@ private:
   // 16 scores per vector FMA, query rows tiled by the config's query_block.
   void attentionBlockedKeys(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer, mlir::Value offset,
                             double scale, mlir::Value out, const AttentionTiling &tiling);
+  // The same over AMX-BF16 tiles (AttentionAMX.cpp): scores and weighted
+  // values as tile products, 32 keys a step, the softmax in vectors.
+  void attentionAMX(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer, mlir::Value offset,
+                    double scale, mlir::Value out, const AttentionTiling &tiling);
   // Work item `item` of GQA attention in head blocks of gb (of the G query
   // heads per KV head): its KV head and first query head.
   std::pair<mlir::Value, mlir::Value> itemHeads(mlir::Value item, int64_t G, int64_t gb);

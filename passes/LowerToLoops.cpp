@@ -449,6 +449,14 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
                                " needs the key-blocked cache (q3.key_cache_block)");
         auto keys = llvm::cast<RankedTensorType>(a.getKeys().getType());
         auto query = llvm::cast<RankedTensorType>(a.getQuery().getType());
+        if (isAMXDot(tiling.dot)) {
+          auto values = llvm::cast<RankedTensorType>(a.getValues().getType());
+          if (!keyBlock || !keys.getElementType().isBF16() || !values.getElementType().isBF16() ||
+              query.getDimSize(2) % kAMXTileDepth != 0)
+            return a.emitOpError("dot = " + stringifyProductDot(tiling.dot).str() +
+                                 " needs a key-blocked bf16 cache and a head dim that is a multiple of " +
+                                 std::to_string(kAMXTileDepth));
+        }
         // One row of scores per query head (heads run in parallel), unless
         // the softmax is online.
         Value scores = a.getOnlineSoftmax()

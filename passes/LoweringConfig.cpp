@@ -4,6 +4,8 @@
 
 #include "mlir/IR/Builders.h"
 
+#include <optional>
+
 using namespace mlir;
 
 namespace q3 {
@@ -191,11 +193,39 @@ std::pair<int64_t, int64_t> attentionShape(Operation *op) {
   return {q.getDimSize(1) / k.getDimSize(1), std::max<int64_t>(1, D / 16)};
 }
 
+// The AMX attention tiling of `op`, when it has one: a prompt chunk (16 or
+// more query rows) of a bf16 cache, head dim a multiple of 32.
+std::optional<AttentionTiling> amxAttentionTiling(AttentionOp op, int64_t G, ProductDot family) {
+  auto q = llvm::cast<RankedTensorType>(op.getQuery().getType());
+  auto k = llvm::cast<RankedTensorType>(op.getKeys().getType());
+  auto v = llvm::cast<RankedTensorType>(op.getValues().getType());
+  const int64_t T = q.getDimSize(0), D = q.getDimSize(2);
+  if (!isAMXDot(family) || T < 16 || D % kAMXTileDepth != 0 || !k.getElementType().isBF16() ||
+      !v.getElementType().isBF16())
+    return std::nullopt;
+  AttentionTiling t;
+  t.dot = family;
+  t.scoreBlock = kKeyCacheBlock;
+  t.headBlock = G;
+  while (t.headBlock > 1 && t.headBlock > kMaxAMXAttentionRows / 16) --t.headBlock;
+  while (G % t.headBlock != 0) --t.headBlock;
+  // The most rows (power-of-two query blocks dividing T) up to the limit.
+  std::optional<AttentionTiling> best;
+  for (int64_t r = 1; r <= T && t.headBlock * r <= kMaxAMXAttentionRows; r *= 2)
+    if (T % r == 0 && (t.headBlock * r) % 16 == 0) {
+      t.queryBlock = r;
+      best = t;
+    }
+  return best;
+}
+
 } // namespace
 
-AttentionTiling chooseAttentionTiling(Operation *op, const TargetInfo &target, bool keysBlocked) {
+AttentionTiling chooseAttentionTiling(Operation *op, const TargetInfo &target, bool keysBlocked, ProductDot family) {
   AttentionTiling t;
   auto [G, rowVectors] = attentionShape(op);
+  if (keysBlocked)
+    if (auto amx = amxAttentionTiling(llvm::cast<AttentionOp>(op), G, family)) return *amx;
   if (keysBlocked) {
     // One 16-lane score accumulator per tile row, 512 / vector_bits
     // registers each; four registers stay for the K vector and broadcasts.
@@ -244,6 +274,7 @@ AttentionTiling attentionTilingOf(Operation *op, std::string &error) {
   t.headBlock = attr.getHeadBlock();
   t.scoreBlock = attr.getScoreBlock();
   t.queryBlock = attr.getQueryBlock();
+  t.dot = attr.getDot();
   int64_t G = attentionShape(op).first;
   int64_t T = llvm::cast<RankedTensorType>(llvm::cast<AttentionOp>(op).getQuery().getType()).getDimSize(0);
   if (G % t.headBlock != 0)
@@ -252,11 +283,14 @@ AttentionTiling attentionTilingOf(Operation *op, std::string &error) {
   else if (t.queryBlock > 1 && T % t.queryBlock != 0)
     error = "q3.attention_config: query_block = " + std::to_string(t.queryBlock) + " does not divide the " +
             std::to_string(T) + " query rows";
+  else if (isAMXDot(t.dot) && t.queryBlock > T)
+    error = "q3.attention_config: dot = " + stringifyProductDot(t.dot).str() + " needs " +
+            std::to_string(t.queryBlock) + " query rows, got " + std::to_string(T);
   return t;
 }
 
 AttentionConfigAttr toAttr(MLIRContext *ctx, const AttentionTiling &t) {
-  return AttentionConfigAttr::get(ctx, t.headBlock, t.scoreBlock, t.queryBlock);
+  return AttentionConfigAttr::get(ctx, t.headBlock, t.scoreBlock, t.queryBlock, t.dot);
 }
 
 LoweringConfigAttr toAttr(MLIRContext *ctx, const LinearTiling &t) {

@@ -119,6 +119,7 @@ struct AttentionTiling {
   int64_t headBlock = 1;   // query heads of one KV head per work item
   int64_t scoreBlock = 16; // key positions per score vector (online softmax)
   int64_t queryBlock = 1;  // consecutive query rows per work item (> 1: the query-tiled kernel)
+  ProductDot dot = ProductDot::FMA; // amx / amx_emulated: scores and values as tile products
 };
 
 inline constexpr const char *kAttentionConfigAttrName = "q3.attention_config";
@@ -130,7 +131,13 @@ inline constexpr const char *kAttentionConfigAttrName = "q3.attention_config";
 // (`keysBlocked`) every row's 16 scores are one accumulator: heads x query
 // rows as many as those fit the registers beside a K vector (4 on AVX2, 8
 // with AVX-512), the query block a power of two dividing the rows.
-AttentionTiling chooseAttentionTiling(mlir::Operation *attention, const TargetInfo &target, bool keysBlocked);
+// With an AMX product family (`family`: the module's prefill dot, where the
+// function's products use it) a prompt
+// chunk over a key-blocked bf16 cache takes the AMX kernel instead: all the
+// query heads of a KV head, query rows up to 64 in all (a multiple of 16),
+// so that each block of keys and values is repacked once for 2-4 row tiles.
+AttentionTiling chooseAttentionTiling(mlir::Operation *attention, const TargetInfo &target, bool keysBlocked,
+                                      ProductDot family = ProductDot::FMA);
 
 // The K cache's layout, a module attribute the strategy sets: positions in
 // blocks of 16 ([layers, kv_heads, capacity / 16, D, 16]) when every

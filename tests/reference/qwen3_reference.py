@@ -71,6 +71,7 @@ class Qwen3:
         self.head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else w["lm_head.weight"]
         self.bf16_inputs = False
         self.kv_bf16 = False
+        self.bf16_attention = False
 
     def mm(self, x, weight):
         """x @ weight.T; with bf16_inputs, x rounded to bf16 first (to nearest
@@ -122,9 +123,20 @@ class Qwen3:
         group = self.nh // self.nkv
         k = k.repeat_interleave(group, dim=0)
         v = v.repeat_interleave(group, dim=0)
-        scores = (q @ k.transpose(1, 2)) * (self.hd ** -0.5)
         mask = torch.triu(torch.full((n, n), float("-inf")), diagonal=1)
-        probs = torch.softmax(scores + mask, dim=-1, dtype=torch.float32)
+        if self.bf16_attention:
+            # qwen3c's AMX attention (prompt chunks): queries rounded to bf16
+            # for the scores, the softmax weights exp(s - max) rounded to
+            # bf16 for the weighted values, the sum of the weights in f32.
+            # (Its online softmax rounds exp(s - running max), which the
+            # final rescale does not undo exactly: the same rounding noise
+            # at other points, not the same bits.)
+            scores = (q.to(torch.bfloat16).to(torch.float32) @ k.transpose(1, 2)) * (self.hd ** -0.5) + mask
+            e = torch.exp(scores - scores.amax(-1, keepdim=True))
+            probs = e.to(torch.bfloat16).to(torch.float32) / e.sum(-1, keepdim=True)
+        else:
+            scores = (q @ k.transpose(1, 2)) * (self.hd ** -0.5)
+            probs = torch.softmax(scores + mask, dim=-1, dtype=torch.float32)
         out = (probs @ v).transpose(0, 1).reshape(n, self.nh * self.hd)
         return self.mm(out, self.w[p + "self_attn.o_proj.weight"])
 
@@ -203,6 +215,8 @@ def main():
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--bf16-product-inputs", action="store_true",
                     help="round the inputs of the products qwen3c's bf16 dot kernels compute to bf16 (see Qwen3.mm)")
+    ap.add_argument("--bf16-attention", action="store_true",
+                    help="round the queries and the softmax weights to bf16, as qwen3c's AMX attention does (prompt chunks)")
     ap.add_argument("--quantize-int8", action="store_true",
                     help="run on the layer projections as qwen3c build --weights-dtype int8 stores them (see quantise_int8)")
     ap.add_argument("--kv-dtype", choices=["f32", "bf16"], default="f32",
@@ -217,6 +231,7 @@ def main():
     model = Qwen3(cfg, w)
     model.bf16_inputs = a.bf16_product_inputs
     model.kv_bf16 = a.kv_dtype == "bf16"
+    model.bf16_attention = a.bf16_attention
     if a.tokens_of_run:
         run = json.load(open(a.tokens_of_run))
         seq = run["prompt_tokens"] + run["generated_tokens"]
