@@ -82,6 +82,13 @@ void KernelEmitter::attentionAMX(Value q, Value k, Value v, Value layer, Value o
   auto scratch = [&](ArrayRef<int64_t> shape, Type et) {
     return Value(memref::AllocaOp::create(b, loc, MemRefType::get(shape, et)));
   };
+  // Rounds 16 f32 lanes to bf16 into mem: on the native path fptrunc (one
+  // vcvtneps2bf16: every AMX-BF16 CPU has AVX512-BF16); emulated, the
+  // integer rounding of storeVec, for any target.
+  auto storeBF16 = [&](Value vec, Value mem, ValueRange at) {
+    if (emulated) return storeVec(vec, mem, at);
+    vector::StoreOp::create(b, loc, arith::TruncFOp::create(b, loc, h16, vec), mem, at);
+  };
   auto shifted = [&](const TileOperand &o, Value dr, Value dc) {
     SmallVector<Value> at(o.at);
     at[at.size() - 2] = add(at[at.size() - 2], dr);
@@ -176,7 +183,7 @@ void KernelEmitter::attentionAMX(Value q, Value k, Value v, Value layer, Value o
     loop(0, rows, 1, [&](Value i) {
       Value t = rowQuery(i), h = rowHead(i);
       for (int64_t c = 0; c < dTiles; ++c) {
-        storeVec(loadVec(q, {t, h, idx(c * 16)}, 16), Qs, {i, idx(c * 16)}); // rounds to bf16
+        storeBF16(loadVec(q, {t, h, idx(c * 16)}, 16), Qs, {i, idx(c * 16)});
         storeVec(zeros(16), O, {i, idx(c * 16)});
       }
       storeScalar(f32(-1e30), M, {i}); // exp(-1e30 - m') is 0
@@ -237,18 +244,32 @@ void KernelEmitter::attentionAMX(Value q, Value k, Value v, Value layer, Value o
         Value both = arith::MaximumFOp::create(b, loc, s[0], s[1], noNaN);
         Value mNew = arith::MaximumFOp::create(
             b, loc, m, vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF, both, noNaNFlags), noNaN);
-        Value sum = f32(0.0);
+        SmallVector<Value> p;
         for (int64_t half = 0; half < 2; ++half) {
-          Value p = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, s[half], vector::BroadcastOp::create(b, loc, v16, mNew)));
-          sum = arith::AddFOp::create(b, loc, sum, vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, p));
-          storeVec(p, P, {i, idx(half * 16)}); // rounds to bf16
+          p.push_back(math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, s[half], vector::BroadcastOp::create(b, loc, v16, mNew))));
+          storeBF16(p.back(), P, {i, idx(half * 16)});
         }
-        Value corr = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, m, mNew));
+        Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                                arith::AddFOp::create(b, loc, p[0], p[1]));
         storeScalar(mNew, M, {i});
-        storeScalar(arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, loadScalar(L, {i}), corr), sum), L, {i});
-        Value cv = vector::BroadcastOp::create(b, loc, v16, corr);
-        for (int64_t c = 0; c < dTiles; ++c)
-          storeVec(arith::MulFOp::create(b, loc, loadVec(O, {i, idx(c * 16)}, 16), cv), O, {i, idx(c * 16)});
+        // The state is rescaled only when the maximum grew: past the first
+        // steps of a row it rarely does, and the rescale is D / 16 loads,
+        // multiplies and stores of the row's output.
+        Value grew = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, mNew, m);
+        auto rescaled = scf::IfOp::create(b, loc, TypeRange{f32t}, grew, /*withElseRegion=*/true);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(rescaled.thenBlock());
+          Value corr = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, m, mNew));
+          Value cv = vector::BroadcastOp::create(b, loc, v16, corr);
+          for (int64_t c = 0; c < dTiles; ++c)
+            storeVec(arith::MulFOp::create(b, loc, loadVec(O, {i, idx(c * 16)}, 16), cv), O, {i, idx(c * 16)});
+          scf::YieldOp::create(b, loc, ValueRange{arith::MulFOp::create(b, loc, loadScalar(L, {i}), corr)});
+          b.setInsertionPointToStart(rescaled.elseBlock());
+          scf::YieldOp::create(b, loc, ValueRange{loadScalar(L, {i})});
+        }
+        storeScalar(arith::AddFOp::create(b, loc, rescaled.getResult(0), sum), L, {i});
       });
       // O += P V: per pair of row tiles, 32 of the D dims at a time.
       rowTileGroups([&](ArrayRef<int64_t> group) {

@@ -40,14 +40,15 @@ struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringC
       }
     });
     // Attention rounds to bf16 for tiles only in a function whose products
-    // already do (bf16 weights on AMX tiles): an f32 model keeps its exact
-    // f32 attention.
+    // do too (bf16 weights on AMX tiles), or that has none (one kernel
+    // alone): an f32 model, its products all FMA, keeps exact f32 attention.
     module.walk([&](mlir::func::FuncOp fn) {
-      bool tiledProducts = false;
+      bool tiledProducts = false, fmaProducts = false;
       fn.walk([&](mlir::Operation *op) {
         if (auto config = op->getAttrOfType<LoweringConfigAttr>(kLoweringConfigAttrName))
-          tiledProducts |= isAMXDot(config.getDot());
+          (isAMXDot(config.getDot()) ? tiledProducts : fmaProducts) = true;
       });
+      tiledProducts |= !fmaProducts;
       fn.walk([&](AttentionOp op) {
         if (!op->hasAttr(kAttentionConfigAttrName))
           op->setAttr(kAttentionConfigAttrName,
