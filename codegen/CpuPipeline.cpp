@@ -183,20 +183,19 @@ void addStringGlobal(llvm::Module &m, const std::string &name, const std::string
   new llvm::GlobalVariable(m, text->getType(), /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage, text, name);
 }
 
-// qwen3c_prompt_entries: {rows, _mlir_ciface_ wrapper} per logits-free
-// prefill entry, in increasing rows.
+// qwen3c_prompt_entries: {rows, _mlir_ciface_ wrappers of the logits-free
+// entry and of its one-row-logits twin} per prompt chunk, in increasing rows.
 void addPromptEntryTable(llvm::Module &m, const std::vector<int64_t> &chunks) {
   llvm::LLVMContext &ctx = m.getContext();
   auto *i64 = llvm::Type::getInt64Ty(ctx);
   auto *ptr = llvm::PointerType::getUnqual(ctx);
-  auto *entryType = llvm::StructType::get(ctx, {i64, ptr});
+  auto *entryType = llvm::StructType::get(ctx, {i64, ptr, ptr});
   std::vector<llvm::Constant *> entries;
   for (size_t i = 0; i < chunks.size(); ++i) {
-    std::string name = i == 0 ? "_mlir_ciface_prefill_nologits"
-                              : "_mlir_ciface_prefill_" + std::to_string(chunks[i]) + "_nologits";
-    llvm::Function *fn = m.getFunction(name);
-    if (!fn) fail("internal error: the model has no ", name, " for its prompt chunk of ", chunks[i]);
-    entries.push_back(llvm::ConstantStruct::get(entryType, {llvm::ConstantInt::get(i64, chunks[i]), fn}));
+    std::string base = i == 0 ? "_mlir_ciface_prefill" : "_mlir_ciface_prefill_" + std::to_string(chunks[i]);
+    llvm::Function *run = m.getFunction(base + "_nologits"), *last = m.getFunction(base + "_last");
+    if (!run || !last) fail("internal error: the model has no ", base, "_nologits / _last for its prompt chunk of ", chunks[i]);
+    entries.push_back(llvm::ConstantStruct::get(entryType, {llvm::ConstantInt::get(i64, chunks[i]), run, last}));
   }
   auto *tableType = llvm::ArrayType::get(entryType, entries.size());
   new llvm::GlobalVariable(m, tableType, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,

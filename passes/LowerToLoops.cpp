@@ -261,10 +261,15 @@ LogicalResult FunctionLowering::lowerOp(Operation &op, OpBuilder &b) {
       // @decode_batch's rows: copies in and out of the row-major [T, heads,
       // D] buffers (contiguous, so each is one memcpy).
       .Case([&](tensor::ExtractSliceOp e) -> LogicalResult {
-        if (!e.hasUnitStride() || !e.getOffsets().empty() || !e.getSizes().empty() || !e.getStrides().empty())
-          return e.emitOpError("only static unit-stride slices are supported by q3-lower-to-loops");
-        Value view = memref::SubViewOp::create(b, loc(), buffer(e.getSource()), e.getMixedOffsets(),
-                                               e.getMixedSizes(), e.getMixedStrides());
+        // Offsets may be dynamic (the one row of logits a prompt's last chunk
+        // keeps); sizes and strides are static.
+        if (!e.hasUnitStride() || !e.getSizes().empty() || !e.getStrides().empty())
+          return e.emitOpError("only static-size unit-stride slices are supported by q3-lower-to-loops");
+        SmallVector<OpFoldResult> offsets;
+        for (OpFoldResult o : e.getMixedOffsets())
+          offsets.push_back(llvm::isa<Value>(o) ? OpFoldResult(map.lookup(llvm::cast<Value>(o))) : o);
+        Value view = memref::SubViewOp::create(b, loc(), buffer(e.getSource()), offsets, e.getMixedSizes(),
+                                               e.getMixedStrides());
         memref::CopyOp::create(b, loc(), view, allocate(b, e.getResult()));
         return success();
       })

@@ -28,8 +28,14 @@ def AddLogitsFreePrefill : Pass<"q3-add-logits-free-prefill", "mlir::ModuleOp"> 
     rather than kept beside it: nothing reads its logits. The runtime runs a
     prompt's tokens but the last through these, and the last one through
     @decode, unless logits are dumped. Runs after the fusion passes, so
-    fusion reports and pictures show the model as built.
+    fusion reports and pictures show the model as built. Beside each
+    logits-free entry it adds a `_last` twin (@prefill_last,
+    @prefill_<T>_last) taking one more index argument, a row, and returning
+    that row's logits alone ([1, V]): the LM head over a one-row slice. A
+    prompt's last chunk runs there, so its last token needs no @decode call
+    (one more pass over all the weights).
   }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
 }
 def SetTarget : Pass<"q3-set-target", "mlir::ModuleOp"> {
   let summary = "record the CPU being compiled for (#q3.target) for the strategy passes";

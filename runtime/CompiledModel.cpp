@@ -154,6 +154,7 @@ CompiledModel::CompiledModel(const std::string &weightsPath, int64_t sequences) 
   shapes.logitsChunk = info(kPrefillChunk);
   shapes.promptChunks.clear();
   for (int64_t i = 0; i < info(kNumPromptChunks); ++i) shapes.promptChunks.push_back(qwen3c_prompt_entries[i].rows);
+  shapes.lastRowLogits = !shapes.promptChunks.empty();
   cacheBytes = size_t(info(kNumLayers) * info(kKVHeads) * info(kContext) * info(kHeadDim) * cacheElementBytes());
   numSequences = sequences;
   const int64_t N = decodeBatchRows();
@@ -195,11 +196,16 @@ std::vector<float> CompiledModel::forwardSequence(int64_t seq, const std::vector
   MemRef<1> w = view<1>(const_cast<uint8_t *>(weights), weightSizes);
   MemRef<1> a = view<1>(arena, arenaSizes);
   return evaluateInChunks(tokens, pos, shapes, V, maxContext(), allRows,
-                          [&](const std::vector<int32_t> &ids, int64_t position, bool decode, bool needLogits) {
+                          [&](const std::vector<int32_t> &ids, int64_t position, bool decode, bool needLogits,
+                              int64_t row) {
                             int64_t tokSizes[1] = {int64_t(ids.size())}, logitSizes[2] = {int64_t(ids.size()), V};
                             MemRef<1> t = view<1>(const_cast<int32_t *>(ids.data()), tokSizes);
                             MemRef<2> l = view<2>(rows.data(), logitSizes);
-                            if (decode) {
+                            if (row >= 0) { // a prompt's last chunk: its last row's logits
+                              int64_t oneRow[2] = {1, V};
+                              MemRef<2> l1 = view<2>(rows.data(), oneRow);
+                              promptEntry(int64_t(ids.size())).runLast(&t, position, &k, &v, row, &l1, &w, &a);
+                            } else if (decode) {
                               _mlir_ciface_decode(&t, position, &k, &v, &l, &w, &a);
                             } else if (!needLogits) { // a quarter of the 0.6B's prefill FLOPs is the LM head
                               promptEntry(int64_t(ids.size())).run(&t, position, &k, &v, &w, &a);

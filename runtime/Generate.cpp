@@ -301,7 +301,7 @@ std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t 
     int64_t valid = std::min(T, end - start);
     ids.assign(size_t(T), 0);
     std::copy_n(tokens.begin() + start, valid, ids.begin());
-    const float *rows = call(ids, pos + start, decode, needLogits);
+    const float *rows = call(ids, pos + start, decode, needLogits, -1);
     if (allRows) std::copy_n(rows, valid * vocab, logits.begin() + start * vocab);
     return valid;
   };
@@ -314,9 +314,18 @@ std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t 
   }
   if (n == 0) return logits;
   int64_t start = 0;
+  if (shapes.lastRowLogits && n > 1) {
+    std::vector<int64_t> plan = planPromptChunks(n, shapes.promptChunks);
+    for (size_t c = 0; c + 1 < plan.size(); ++c) start += run(start, n, plan[c], false, false);
+    const int64_t T = plan.back(), valid = n - start;
+    ids.assign(size_t(T), 0);
+    std::copy_n(tokens.begin() + start, valid, ids.begin());
+    std::copy_n(call(ids, pos + start, /*decode=*/false, /*needLogits=*/true, valid - 1), vocab, logits.begin());
+    return logits;
+  }
   for (int64_t T : planPromptChunks(n - 1, shapes.promptChunks)) start += run(start, n - 1, T, false, false);
   ids.assign(1, tokens.back());
-  std::copy_n(call(ids, pos + n - 1, /*decode=*/true, /*needLogits=*/true), vocab, logits.begin());
+  std::copy_n(call(ids, pos + n - 1, /*decode=*/true, /*needLogits=*/true, -1), vocab, logits.begin());
   return logits;
 }
 

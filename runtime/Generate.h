@@ -86,6 +86,9 @@ std::vector<int32_t> endOfTurnIds(const Backend &backend, const Tokenizer *token
 struct ChunkShapes {
   int64_t logitsChunk = 16;
   std::vector<int64_t> promptChunks{16};
+  // Each prompt chunk also gives one row's logits (the `_last` entries): a
+  // prompt's last chunk then ends it, with no @decode call for its last token.
+  bool lastRowLogits = false;
 };
 
 // The chunks (sizes, in order) `n` tokens run in: the fewest padded rows
@@ -95,15 +98,18 @@ inline constexpr int64_t kCallRows = 4;
 std::vector<int64_t> planPromptChunks(int64_t n, const std::vector<int64_t> &sizes);
 
 // Evaluates `tokens` at positions pos.. on those shapes (padded chunks take
-// id 0 in their tail). call(ids, position, decode, needLogits) evaluates
-// ids.size() tokens and returns their rows of `vocab` logits. With
+// id 0 in their tail). call(ids, position, decode, needLogits, row)
+// evaluates ids.size() tokens and returns their rows of `vocab` logits, or
+// with row >= 0 (a prompt chunk, lastRowLogits) that row's alone. With
 // `allRows`, every token's row is returned: chunks of logitsChunk, a single
-// remaining token by decode. Without, only the last token's row: the others
-// run in planPromptChunks' chunks with needLogits = false (the call may skip
-// the LM head and return nullptr), the last one by decode (no LM head over
-// a chunk's rows for one row of logits).
-using ChunkCall =
-    std::function<const float *(const std::vector<int32_t> &ids, int64_t position, bool decode, bool needLogits)>;
+// remaining token by decode. Without, only the last token's row: with
+// lastRowLogits all the tokens run in planPromptChunks' chunks, the last
+// chunk giving its last valid row (no LM head over a chunk's rows for one
+// row of logits, no decode call); else all but the last token, with
+// needLogits = false (the call may skip the LM head and return nullptr),
+// and the last one by decode. A one-token prompt is one decode call.
+using ChunkCall = std::function<const float *(const std::vector<int32_t> &ids, int64_t position, bool decode,
+                                              bool needLogits, int64_t row)>;
 std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t pos, const ChunkShapes &shapes,
                                     int64_t vocab, int64_t context, bool allRows, const ChunkCall &call);
 

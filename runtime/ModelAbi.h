@@ -36,8 +36,8 @@ enum ModelInfo : int {
   kModelInfoSize,
 };
 // 4: @prefill_nologits; 5: prompt chunks of several sizes; 6: qwen3c_prefill_arithmetic;
-// 7: @decode_batch
-constexpr int64_t kCurrentAbiVersion = 7;
+// 7: @decode_batch; 8: each prompt chunk's one-row-logits twin (PromptEntry::runLast)
+constexpr int64_t kCurrentAbiVersion = 8;
 
 template <int Rank> struct MemRef {
   void *allocated;
@@ -53,9 +53,15 @@ template <int Rank> struct MemRef {
 using PromptEntryFn = void (*)(MemRef<1> *tokens, int64_t pos, MemRef<4> *k,
                                MemRef<4> *v, MemRef<1> *weights,
                                MemRef<1> *arena);
+// Each one's `_last` twin (@prefill_last, @prefill_<T>_last): the same
+// chunk, and the logits of row `row` alone ([1, vocab]). A prompt's last
+// chunk runs there, its last token then needing no @decode call.
+using PromptLastFn = void (*)(MemRef<1> *tokens, int64_t pos, MemRef<4> *k, MemRef<4> *v, int64_t row,
+                              MemRef<2> *logits, MemRef<1> *weights, MemRef<1> *arena);
 struct PromptEntry {
   int64_t rows;
   PromptEntryFn run;
+  PromptLastFn runLast;
 };
 } // namespace qwen3c_abi
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 using namespace qwen3c_rt;
 
 namespace {
@@ -67,7 +69,7 @@ TEST(Generate, FlagErrors) {
 // and only the last call is asked for logits.
 TEST(Generate, EvaluateInChunksKeepsTheLastRow) {
   static std::vector<bool> asked;
-  auto call = [](const std::vector<int32_t> &ids, int64_t position, bool, bool needLogits) -> const float * {
+  auto call = [](const std::vector<int32_t> &ids, int64_t position, bool, bool needLogits, int64_t) -> const float * {
     asked.push_back(needLogits);
     static std::vector<float> rows;
     if (!needLogits) return nullptr;
@@ -99,7 +101,7 @@ TEST(Generate, EvaluateInChunksKeepsTheLastRow) {
 TEST(Generate, EvaluateInChunksRunsThePromptInPlannedChunks) {
   static std::vector<std::pair<int64_t, int64_t>> calls; // (rows, position)
   static std::vector<int32_t> seen;
-  auto call = [](const std::vector<int32_t> &ids, int64_t position, bool decode, bool) -> const float * {
+  auto call = [](const std::vector<int32_t> &ids, int64_t position, bool decode, bool, int64_t) -> const float * {
     calls.push_back({decode ? -1 : int64_t(ids.size()), position});
     seen.insert(seen.end(), ids.begin(), ids.end());
     static std::vector<float> row{1.0f, 2.0f};
@@ -114,6 +116,34 @@ TEST(Generate, EvaluateInChunksRunsThePromptInPlannedChunks) {
   std::vector<int32_t> want(tokens.begin(), tokens.end() - 1);
   want.insert(want.end(), {0, 0, 0, 22});
   EXPECT_EQ(seen, want);
+}
+
+// With one-row-logits prompt entries the whole prompt runs in the planned
+// chunks and the last one gives its last valid row: no decode call. A
+// one-token prompt is still one decode call.
+TEST(Generate, EvaluateInChunksEndsInTheLastChunk) {
+  static std::vector<std::tuple<int64_t, int64_t, int64_t>> calls; // (rows, position, row)
+  auto call = [](const std::vector<int32_t> &ids, int64_t position, bool decode, bool needLogits,
+                 int64_t row) -> const float * {
+    calls.push_back({decode ? -1 : int64_t(ids.size()), position, row});
+    static std::vector<float> one(2);
+    if (!needLogits) return nullptr;
+    EXPECT_TRUE(decode || row >= 0);
+    one = {float(position + (decode ? 0 : row)), float(ids[size_t(decode ? 0 : row)])};
+    return one.data();
+  };
+  std::vector<int32_t> tokens;
+  for (int32_t i = 1; i <= 22; ++i) tokens.push_back(i);
+  ChunkShapes shapes{4, {4, 16}};
+  shapes.lastRowLogits = true;
+  auto last = evaluateInChunks(tokens, 5, shapes, 2, 64, false, call);
+  // 22 tokens: 16 + 4 + 2 (padded to 4), the last chunk's row 1 (token 22, position 26).
+  EXPECT_EQ(calls, (std::vector<std::tuple<int64_t, int64_t, int64_t>>{{16, 5, -1}, {4, 21, -1}, {4, 25, 1}}));
+  EXPECT_EQ(last, (std::vector<float>{26.0f, 22.0f}));
+  calls.clear();
+  auto one = evaluateInChunks({9}, 3, shapes, 2, 64, false, call);
+  EXPECT_EQ(calls, (std::vector<std::tuple<int64_t, int64_t, int64_t>>{{-1, 3, -1}}));
+  EXPECT_EQ(one, (std::vector<float>{3.0f, 9.0f}));
 }
 
 // The plan: fewest padded rows plus kCallRows per call.

@@ -77,7 +77,7 @@ std::vector<float> EagerModel::forward(const std::vector<int32_t> &tokens, int64
   eager::Tensor out;
   return qwen3c_rt::evaluateInChunks(
       tokens, pos, qwen3c_rt::ChunkShapes{options.prefillChunk, {options.prefillChunk}}, ck.config().vocabSize, options.maxContext, allRows,
-      [&](const std::vector<int32_t> &ids, int64_t position, bool decode, bool) { // always the LM head
+      [&](const std::vector<int32_t> &ids, int64_t position, bool decode, bool, int64_t) { // every row's logits
         std::vector<eager::RtValue> args;
         args.push_back(eager::Tensor::ints(xt::adapt(ids, {ids.size()})));
         args.push_back(position);
