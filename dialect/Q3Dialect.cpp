@@ -17,7 +17,7 @@ using namespace q3;
 
 LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t tileRows,
                                          int64_t tileBlocks, int64_t vectorWidth, int64_t prefetch, BoolAttr stageNorm,
-                                         BoolAttr splitBlocks, ProductDot dot) {
+                                         BoolAttr splitBlocks, ProductDot dot, int64_t kBlock) {
   if (tileRows < 1) return emitError() << "tile_rows must be at least 1, got " << tileRows;
   if (tileBlocks < 1) return emitError() << "tile_blocks must be at least 1, got " << tileBlocks;
   if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16)
@@ -39,6 +39,8 @@ LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emit
                          << kAMXTileRegisters << " AMX tile registers";
     if (prefetch != 0) return emitError() << "dot = " << stringifyProductDot(dot) << " takes no prefetch";
   }
+  if (kBlock != 0 && (!isAMXDot(dot) || kBlock % kAMXTileDepth != 0))
+    return emitError() << "k_block (" << kBlock << ") needs an AMX dot and a multiple of " << kAMXTileDepth;
   return success();
 }
 

@@ -24,6 +24,8 @@ inline bool isAMXDot(ProductDot d) { return d == ProductDot::AMX || d == Product
 inline constexpr int64_t kAMXTileRegisters = 8;
 // An AMX step covers 32 k (16 bf16 pairs: one 64-byte tile row).
 inline constexpr int64_t kAMXTileDepth = 32;
+// The k block of the AMX product family's strategy (#q3.lowering_config k_block).
+inline constexpr int64_t kAMXKBlock = 256;
 // Query rows (heads x positions) of one query-tiled attention work item: the
 // score accumulators of all of them are live at once.
 inline constexpr int64_t kMaxAttentionTileRows = 8;

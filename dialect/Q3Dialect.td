@@ -121,15 +121,20 @@ def Q3_LoweringConfigAttr : AttrDef<Q3_Dialect, "LoweringConfig"> {
     weights). With an AMX dot the tile is of AMX tiles instead:
     tile_rows / 16 input tiles x tile_blocks weight tiles, each pair
     accumulating into one f32 tile, all eight tile registers at most;
-    vector_width is then the epilogue's.
+    vector_width is then the epilogue's. `k_block` (AMX only, printed when
+    not 0): k in blocks of that many, each block over every row tile
+    before the next, the accumulators kept in memory between blocks, so
+    that a block's weight tiles stay in L1 for all the rows (0: all of k
+    at once).
   }];
   let parameters = (ins "int64_t":$tileRows, "int64_t":$tileBlocks, "int64_t":$vectorWidth,
                         "int64_t":$prefetch, "::mlir::BoolAttr":$stageNorm, "::mlir::BoolAttr":$splitBlocks,
-                        DefaultValuedParameter<"::q3::ProductDot", "::q3::ProductDot::FMA">:$dot);
+                        DefaultValuedParameter<"::q3::ProductDot", "::q3::ProductDot::FMA">:$dot,
+                        DefaultValuedParameter<"int64_t", "0">:$kBlock);
   let assemblyFormat = [{
     `<` `tile_rows` `=` $tileRows `,` `tile_blocks` `=` $tileBlocks `,` `vector_width` `=` $vectorWidth `,`
         `prefetch` `=` $prefetch `,` `stage_norm` `=` $stageNorm `,` `split_blocks` `=` $splitBlocks
-        (`,` `dot` `=` $dot^)? `>`
+        (`,` `dot` `=` $dot^)? (`,` `k_block` `=` $kBlock^)? `>`
   }];
   let genVerifyDecl = 1;
 }

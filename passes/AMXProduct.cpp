@@ -8,16 +8,19 @@
 // (row p holds, for each of the 16 outputs, the pair k = 2p, 2p + 1), so
 // the weights packed for vdpbf16ps need no second layout. The activations,
 // rounded to bf16 once per product into [M rounded up to tile_rows, K]
-// scratch, give A tiles of 16 rows x 32 k at a stride of K; the rows past M
-// are scratch whose products no output keeps.
+// scratch packed tile by tile ([rows / 16, K / 32, 16, 32], each A tile 1
+// KiB contiguous); the rows past M are scratch whose products no output
+// keeps.
 //
 // A work item of the parallel loop is tile_blocks weight blocks over every
-// row tile of tile_rows rows. Per 32-k step each input tile times each weight
-// tile accumulates into its own f32 tile, carried through the k loop in tile
-// registers (LLVM's tile configuration pass writes the ldtilecfg). The
-// accumulators then go to a [tile_rows, tile_blocks * 16] f32 stack buffer
-// and through the epilogue the vector tiles use (storeProductTile), one row
-// at a time, rows past M skipped.
+// row tile of tile_rows rows, k in blocks of k_block (all of k when 0):
+// each block over every row tile before the next, so that the block's
+// weight tiles stay in L1 for all the rows. Per 32-k step each input tile
+// times each weight tile accumulates into its own f32 tile, carried through
+// the block in tile registers (LLVM's tile configuration pass writes the
+// ldtilecfg) and kept between blocks in a [rows, tile_blocks * 16] f32
+// stack buffer, which then goes through the epilogue the vector tiles use
+// (storeProductTile), one row at a time, rows past M skipped.
 //
 // amx_emulated runs the same loops with each tile product done by vector
 // FMAs on that f32 buffer, adding each output's k pairs in k order, odd
@@ -46,6 +49,7 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
   int64_t M = memrefOf(x2).getDimSize(0), K = memrefOf(x2).getDimSize(1), NB = memrefOf(wp).getDimSize(0);
   const int64_t RB = f.tiling.blocks, TR = f.tiling.rows, inputTiles = TR / 16;
   const int64_t VW = f.tiling.vectorWidth, H = 16 / VW;
+  const int64_t KB = f.tiling.kBlock ? f.tiling.kBlock : K;
   const bool emulated = f.tiling.dot == ProductDot::AMXEmulated;
   const ProductOutputs outs = productOutputs(f);
   // A folded norm is staged (the caller checks): tiles load whole rows.
@@ -53,27 +57,37 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
     rmsNorm(x2, f.norm, f.eps, f.normalised);
     x2 = f.normalised;
   }
-  Value r2 = rows(f.rounded);
-  const int64_t paddedRows = memrefOf(r2).getDimSize(0);
-  roundRows(x2, r2, idx(M), Value());
+  // The activations rounded to bf16 into their tiles: packed[m / 16][k / 32]
+  // is the 16 x 32 tile of rows m.. and k.. (1 KiB, rows 64 bytes apart).
+  Value packed = f.rounded;
+  const int64_t paddedRows = memrefOf(packed).getDimSize(0) * 16;
+  auto at = [&](Value m, Value k) -> SmallVector<Value> {
+    return {arith::DivUIOp::create(b, loc, m, idx(16)), arith::DivUIOp::create(b, loc, k, idx(kAMXTileDepth)),
+            arith::RemUIOp::create(b, loc, m, idx(16)), arith::RemUIOp::create(b, loc, k, idx(kAMXTileDepth))};
+  };
+  loop(0, M, 1, [&](Value m) {
+    loop(0, K, 16, [&](Value k) {
+      vector::StoreOp::create(b, loc, roundToBF16(loadVec(x2, {m, k}, 16)), packed, at(m, k));
+    });
+  });
   auto f32 = b.getF32Type(), bf16 = b.getBF16Type();
   auto accTile = amx::TileType::get({16, 16}, f32), operandTile = amx::TileType::get({16, kAMXTileDepth}, bf16);
   auto add = [&](Value a, int64_t c) { return c ? Value(arith::AddIOp::create(b, loc, a, idx(c))) : a; };
 
   // Emulated tdpbf16ps: acc[c0 + m][c1 + n] += sum over the step's 16 pairs
   // q of x[row + m][k + 2q .. + 1] . Wp[blk][k / 2 + q][n][0 .. 1].
-  auto emulatedProduct = [&](Value row, Value k, Value blk, Value acc, int64_t c0, int64_t c1) {
+  auto emulatedProduct = [&](Value row, Value k, Value blk, Value acc, int64_t c1) {
     auto pairVt = VectorType::get({2 * VW}, bf16);
     Value p0 = arith::DivUIOp::create(b, loc, k, idx(2));
     loop(0, 16, 1, [&](Value m) {
-      Value xm = arith::AddIOp::create(b, loc, row, m), cm = add(m, c0);
+      Value xm = arith::AddIOp::create(b, loc, row, m);
       SmallVector<Value> init;
-      for (int64_t h = 0; h < H; ++h) init.push_back(loadVec(acc, {cm, idx(c1 + h * VW)}, VW));
+      for (int64_t h = 0; h < H; ++h) init.push_back(loadVec(acc, {xm, idx(c1 + h * VW)}, VW));
       SmallVector<Value> sums = loopAcc(idx(0), idx(kAMXTileDepth / 2), 1, init, [&](Value q, ValueRange a) {
         Value k0 = arith::AddIOp::create(b, loc, k, arith::MulIOp::create(b, loc, q, idx(2)));
         auto vt = VectorType::get({VW}, f32);
-        Value e = vector::BroadcastOp::create(b, loc, vt, loadScalar(r2, {xm, k0}));
-        Value o = vector::BroadcastOp::create(b, loc, vt, loadScalar(r2, {xm, add(k0, 1)}));
+        Value e = vector::BroadcastOp::create(b, loc, vt, loadScalar(packed, at(xm, k0)));
+        Value o = vector::BroadcastOp::create(b, loc, vt, loadScalar(packed, at(xm, add(k0, 1))));
         Value p = arith::AddIOp::create(b, loc, p0, q);
         SmallVector<Value> next;
         for (int64_t h = 0; h < H; ++h) {
@@ -84,31 +98,40 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
         }
         return next;
       });
-      for (int64_t h = 0; h < H; ++h) storeVec(sums[h], acc, {cm, idx(c1 + h * VW)});
+      for (int64_t h = 0; h < H; ++h) storeVec(sums[h], acc, {xm, idx(c1 + h * VW)});
     });
   };
 
   parallelLoop(0, NB, RB, [&](Value nb0) {
     SmallVector<Value> blocks;
     for (int64_t r = 0; r < RB; ++r) blocks.push_back(add(nb0, r));
-    Value acc = memref::AllocaOp::create(b, loc, MemRefType::get({TR, RB * 16}, f32));
-    loop(0, paddedRows, TR, [&](Value m0) {
-      if (emulated) {
-        zeroFill(acc);
-        loop(0, K, kAMXTileDepth, [&](Value k) {
-          for (int64_t a = 0; a < inputTiles; ++a)
-            for (int64_t r = 0; r < RB; ++r) emulatedProduct(add(m0, 16 * a), k, blocks[r], acc, 16 * a, 16 * r);
-        });
-      } else {
+    // Every row's accumulators (k blocks go over all the row tiles).
+    Value acc = memref::AllocaOp::create(b, loc, MemRefType::get({paddedRows, RB * 16}, f32));
+    // k in [k0, k1) over every row tile; `first`: the accumulators start at 0.
+    auto kBlock = [&](Value k0, Value k1, bool first) {
+      loop(0, paddedRows, TR, [&](Value m0) {
+        if (emulated) {
+          loop(k0, k1, kAMXTileDepth, [&](Value k) {
+            for (int64_t a = 0; a < inputTiles; ++a)
+              for (int64_t r = 0; r < RB; ++r) emulatedProduct(add(m0, 16 * a), k, blocks[r], acc, 16 * r);
+          });
+          return;
+        }
         // Accumulator (a, r): input tile a times weight block r. Each its
-        // own tile_zero: tile registers cannot share a value.
+        // own tile_zero or load: tile registers cannot share a value.
         SmallVector<Value> init;
-        for (int64_t i = 0; i < inputTiles * RB; ++i) init.push_back(amx::TileZeroOp::create(b, loc, accTile));
-        SmallVector<Value> tiles = loopAcc(idx(0), idx(K), kAMXTileDepth, init, [&](Value k, ValueRange c) {
+        for (int64_t a = 0; a < inputTiles; ++a)
+          for (int64_t r = 0; r < RB; ++r)
+            init.push_back(first ? Value(amx::TileZeroOp::create(b, loc, accTile))
+                                 : Value(amx::TileLoadOp::create(b, loc, accTile, acc,
+                                                                 ValueRange{add(m0, 16 * a), idx(16 * r)})));
+        Value tile0 = arith::DivUIOp::create(b, loc, m0, idx(16));
+        SmallVector<Value> tiles = loopAcc(k0, k1, kAMXTileDepth, init, [&](Value k, ValueRange c) {
           Value p = arith::DivUIOp::create(b, loc, k, idx(2));
+          Value ks = arith::DivUIOp::create(b, loc, k, idx(kAMXTileDepth));
           SmallVector<Value> in, w, next;
           for (int64_t a = 0; a < inputTiles; ++a)
-            in.push_back(amx::TileLoadOp::create(b, loc, operandTile, r2, ValueRange{add(m0, 16 * a), k}));
+            in.push_back(amx::TileLoadOp::create(b, loc, operandTile, packed, ValueRange{add(tile0, a), ks, idx(0), idx(0)}));
           for (int64_t r = 0; r < RB; ++r)
             w.push_back(amx::TileLoadOp::create(b, loc, operandTile, wp, ValueRange{blocks[r], p, idx(0)}));
           for (int64_t a = 0; a < inputTiles; ++a)
@@ -118,17 +141,17 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
         });
         for (int64_t a = 0; a < inputTiles; ++a)
           for (int64_t r = 0; r < RB; ++r)
-            amx::TileStoreOp::create(b, loc, acc, ValueRange{idx(16 * a), idx(16 * r)}, tiles[a * RB + r]);
-      }
-      // The epilogue, row by row, for the rows of this tile below M.
-      Value left = arith::SubIOp::create(b, loc, idx(M), m0);
-      Value n = arith::MinSIOp::create(b, loc, left, idx(TR));
-      loop(idx(0), n, 1, [&](Value i) {
-        Value m = arith::AddIOp::create(b, loc, m0, i);
-        storeProductTile(f, outs, ProductTileValues{{m}, blocks, 0, H, [&](int64_t r, int64_t h, int64_t) {
-                                                      return loadVec(acc, {i, idx(r * 16 + h * VW)}, VW);
-                                                    }});
+            amx::TileStoreOp::create(b, loc, acc, ValueRange{add(m0, 16 * a), idx(16 * r)}, tiles[a * RB + r]);
       });
+    };
+    if (emulated) zeroFill(acc);
+    kBlock(idx(0), idx(KB), /*first=*/true);
+    if (KB < K) loop(KB, K, KB, [&](Value k0) { kBlock(k0, add(k0, KB), /*first=*/false); });
+    // The epilogue, row by row, for the rows below M.
+    loop(0, M, 1, [&](Value m) {
+      storeProductTile(f, outs, ProductTileValues{{m}, blocks, 0, H, [&](int64_t r, int64_t h, int64_t) {
+                                                    return loadVec(acc, {m, idx(r * 16 + h * VW)}, VW);
+                                                  }});
     });
   });
 }

@@ -202,9 +202,15 @@ FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Va
     if (norm && !f.tiling.stageNorm)
       return op->emitOpError("a bf16 dot family needs its folded norm staged (stage_norm = true)");
     // AMX input tiles read whole tiles of rows: the rows past M are
-    // scratch whose products no output keeps.
-    int64_t rows = isAMXDot(f.tiling.dot) ? (M + f.tiling.rows - 1) / f.tiling.rows * f.tiling.rows : M;
-    f.rounded = arenaSlot(b, MemRefType::get({rows, K}, b.getBF16Type()));
+    // scratch whose products no output keeps. They are packed one tile
+    // after another ([rows / 16, K / 32, 16, 32]: each 16 x 32 tile 1 KiB
+    // contiguous), not in rows 2K bytes apart.
+    if (isAMXDot(f.tiling.dot)) {
+      int64_t rows = (M + f.tiling.rows - 1) / f.tiling.rows * f.tiling.rows;
+      f.rounded = arenaSlot(b, MemRefType::get({rows / 16, K / kAMXTileDepth, 16, kAMXTileDepth}, b.getBF16Type()));
+    } else {
+      f.rounded = arenaSlot(b, MemRefType::get({M, K}, b.getBF16Type()));
+    }
   }
   if (rowLayout && !llvm::isa<LinearOp>(op)) { // unfused fallback
     int64_t N = llvm::cast<RankedTensorType>(weight.getType()).getDimSize(0);

@@ -34,6 +34,7 @@ struct LinearTiling {
   bool stageNorm = false;       // a folded norm writes normalised rows once (else applied on load)
   bool splitBlocks = false;     // one pass over k per vector of a block (see #q3.lowering_config)
   ProductDot dot = ProductDot::FMA; // the inner step's arithmetic
+  int64_t kBlock = 0;           // AMX: k in blocks of this many over all row tiles (0: all of k)
   // Vector accumulators the tile keeps in registers during one pass.
   int64_t accumulators() const { return rows * blocks * (splitBlocks ? 1 : 16 / vectorWidth); }
 };

@@ -29,6 +29,11 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "sapphi
     %y = q3.linear %x, %w : tensor<8x64xf32>, tensor<128x64xbf16>
     return %y : tensor<8x128xf32>
   }
+  func.func @deep(%x: tensor<32x512xf32>) -> tensor<32x128xf32> {
+    %w = q3.weight "d" : tensor<128x512xbf16>
+    %y = q3.linear %x, %w : tensor<32x512xf32>, tensor<128x512xbf16>
+    return %y : tensor<32x128xf32>
+  }
   func.func @oddk(%x: tensor<32x48xf32>) -> tensor<32x128xf32> {
     %w = q3.weight "v" : tensor<128x48xbf16>
     %y = q3.linear %x, %w : tensor<32x48xf32>, tensor<128x48xbf16>
@@ -43,21 +48,25 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "sapphi
 // STRATEGY-LABEL: func.func @prefill8
 // STRATEGY: q3.weight "w" {q3.layout = #q3.layout<k16_pairs>}
 // STRATEGY: q3.linear {{.*}} {q3.lowering_config = #q3.lowering_config<tile_rows = 4, tile_blocks = 4, vector_width = 16, prefetch = 0, stage_norm = true, split_blocks = false>}
+// k of 512: blocks of 256 (each block's weight tiles stay in L1 for all the row tiles).
+// STRATEGY-LABEL: func.func @deep
+// STRATEGY: q3.linear {{.*}} {q3.lowering_config = #q3.lowering_config<tile_rows = 32, tile_blocks = 2, vector_width = 16, prefetch = 0, stage_norm = true, split_blocks = false, dot = amx, k_block = 256>}
 // STRATEGY-LABEL: func.func @oddk
 // STRATEGY: q3.linear {{.*}} {q3.lowering_config = #q3.lowering_config<tile_rows = 4, tile_blocks = 4, vector_width = 16, prefetch = 0, stage_norm = true, split_blocks = false>}
 
-// 40 rows round up to two row tiles of 32 (the rounded scratch has 64 rows).
+// 40 rows round up to two row tiles of 32 (the rounded scratch has 64 rows,
+// packed as 4 x 2 tiles of 16 x 32), and the accumulators of all 64 rows
+// stay in one stack buffer.
 // LOWERED-LABEL: func.func @prefill32
-// LOWERED: memref.view {{.*}} to memref<64x64xbf16>
+// LOWERED: memref.view {{.*}} to memref<4x2x16x32xbf16>
 // LOWERED: scf.parallel {{.*}} step (%{{.*}})
-// LOWERED: memref.alloca() : memref<32x32xf32>
+// LOWERED: memref.alloca() : memref<64x32xf32>
 // LOWERED-COUNT-4: amx.tile_zero : !amx.tile<16x16xf32>
 // LOWERED: scf.for {{.*}} iter_args({{.*}}) -> (!amx.tile<16x16xf32>, !amx.tile<16x16xf32>, !amx.tile<16x16xf32>, !amx.tile<16x16xf32>)
-// LOWERED-COUNT-2: amx.tile_load {{.*}} : memref<64x64xbf16> into !amx.tile<16x32xbf16>
+// LOWERED-COUNT-2: amx.tile_load {{.*}} : memref<4x2x16x32xbf16> into !amx.tile<16x32xbf16>
 // LOWERED-COUNT-2: amx.tile_load {{.*}} : memref<8x32x32xbf16> into !amx.tile<16x32xbf16>
 // LOWERED-COUNT-4: amx.tile_mulf {{.*}} : !amx.tile<16x32xbf16>, !amx.tile<16x32xbf16>, !amx.tile<16x16xf32>
 // LOWERED-COUNT-4: amx.tile_store %alloca
-// LOWERED: arith.minsi
 // LOWERED-LABEL: func.func @prefill16
 // LOWERED: memref.alloca() : memref<16x32xf32>
 // LOWERED-COUNT-2: amx.tile_zero
@@ -67,12 +76,18 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "sapphi
 // LOWERED-COUNT-2: amx.tile_store
 // LOWERED-LABEL: func.func @prefill8
 // LOWERED-NOT: amx.
+// The first k block starts from zero tiles, the next from the buffer.
+// LOWERED-LABEL: func.func @deep
+// LOWERED-COUNT-4: amx.tile_zero
+// LOWERED-COUNT-4: amx.tile_store
+// LOWERED-COUNT-4: amx.tile_load {{.*}} : memref<32x32xf32> into !amx.tile<16x16xf32>
+// LOWERED-COUNT-4: amx.tile_store
 // LOWERED-LABEL: func.func @oddk
 // LOWERED-NOT: amx.
 
 // EMULATED-LABEL: func.func @prefill32
 // EMULATED-NOT: amx.
-// EMULATED: memref.alloca() : memref<32x32xf32>
+// EMULATED: memref.alloca() : memref<64x32xf32>
 // EMULATED: vector.fma
 // EMULATED-NOT: amx.
 // EMULATED-LABEL: func.func @prefill16
