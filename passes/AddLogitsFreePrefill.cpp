@@ -15,6 +15,18 @@ namespace {
 
 using namespace mlir;
 
+// Removes what feeds nothing (every q3 op is pure), until nothing changes.
+void eraseDeadOps(func::FuncOp fn) {
+  for (bool erased = true; erased;) {
+    erased = false;
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(fn.getBody().front())))
+      if (isOpTriviallyDead(&op)) {
+        op.erase();
+        erased = true;
+      }
+  }
+}
+
 // Makes `fn` return only its KV caches and removes what then feeds nothing
 // (the final norm and the LM head: every q3 op is pure).
 LogicalResult dropLogits(func::FuncOp fn) {
@@ -26,14 +38,7 @@ LogicalResult dropLogits(func::FuncOp fn) {
   func::ReturnOp::create(b, ret.getLoc(), caches);
   ret.erase();
   fn.setFunctionType(FunctionType::get(fn.getContext(), fn.getArgumentTypes(), ValueRange(caches).getTypes()));
-  for (bool erased = true; erased;) {
-    erased = false;
-    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(fn.getBody().front())))
-      if (isOpTriviallyDead(&op)) {
-        op.erase();
-        erased = true;
-      }
-  }
+  eraseDeadOps(fn);
   return success();
 }
 
@@ -65,14 +70,7 @@ LogicalResult keepOneRowOfLogits(func::FuncOp fn) {
   ret.setOperand(0, one->getResult(0));
   head->erase();
   fn.setFunctionType(FunctionType::get(fn.getContext(), fn.getBody().front().getArgumentTypes(), ret.getOperandTypes()));
-  for (bool erased = true; erased;) {
-    erased = false;
-    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(fn.getBody().front())))
-      if (isOpTriviallyDead(&op)) {
-        op.erase();
-        erased = true;
-      }
-  }
+  eraseDeadOps(fn);
   return success();
 }
 
