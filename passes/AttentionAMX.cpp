@@ -71,10 +71,9 @@ void KernelEmitter::attentionAMX(Value q, Value k, Value v, Value layer, Value o
   const int64_t items = Hkv * (G / gb), dSteps = D / kAMXTileDepth, dTiles = D / 16;
   constexpr int64_t kStep = 32; // keys per step: the depth of one P tile
   const bool emulated = tiling.dot == ProductDot::AMXEmulated;
-  Type f32t = b.getF32Type(), bf16t = b.getBF16Type(), i32t = b.getI32Type();
+  Type f32t = b.getF32Type(), bf16t = b.getBF16Type();
   auto v16 = VectorType::get({16}, f32t);
   auto h16 = VectorType::get({16}, bf16t), h32 = VectorType::get({32}, bf16t);
-  auto i16v = VectorType::get({16}, i32t);
   auto accTile = amx::TileType::get({16, 16}, f32t), operandTile = amx::TileType::get({16, kAMXTileDepth}, bf16t);
   auto add = [&](Value a, Value c) { return Value(arith::AddIOp::create(b, loc, a, c)); };
   auto addc = [&](Value a, int64_t c) { return c ? add(a, idx(c)) : a; };
@@ -162,10 +161,6 @@ void KernelEmitter::attentionAMX(Value q, Value k, Value v, Value layer, Value o
     }
   };
 
-  SmallVector<int32_t> laneIds;
-  for (int32_t l = 0; l < 16; ++l) laneIds.push_back(l);
-  Value lanes = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i16v, ArrayRef<int32_t>(laneIds)));
-  auto asI32 = [&](Value index) { return Value(arith::IndexCastOp::create(b, loc, i32t, index)); };
   const auto noNaNFlags = arith::FastMathFlags::nnan | arith::FastMathFlags::nsz;
   auto noNaN = arith::FastMathFlagsAttr::get(b.getContext(), noNaNFlags);
 
@@ -192,8 +187,6 @@ void KernelEmitter::attentionAMX(Value q, Value k, Value v, Value layer, Value o
     // Steps up to the last row's keys (the rows before it mask the rest).
     Value nLast = arith::MinUIOp::create(b, loc, add(offset, addc(t0, R)), idx(C));
     Value steps = arith::DivUIOp::create(b, loc, addc(nLast, kStep - 1), idx(kStep));
-    Value maskedV = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(v16, -1e30f));
-    Value scaleV = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(v16, float(scale)));
     loop(idx(0), steps, 1, [&](Value js) {
       Value j0 = arith::MulIOp::create(b, loc, js, idx(kStep));
       // Keys: dims (2p, 2p + 1) of each of 16 keys side by side.
@@ -228,16 +221,10 @@ void KernelEmitter::attentionAMX(Value q, Value k, Value v, Value layer, Value o
       // The online softmax, row by row: new maximum, weights, rescaled state.
       loop(0, rows, 1, [&](Value i) {
         Value n = arith::MinUIOp::create(b, loc, add(offset, addc(rowQuery(i), 1)), idx(C));
-        Value nv = vector::BroadcastOp::create(b, loc, i16v, asI32(n));
         Value m = loadScalar(M, {i});
         SmallVector<Value> s;
-        for (int64_t half = 0; half < 2; ++half) {
-          Value positions = arith::AddIOp::create(
-              b, loc, lanes, vector::BroadcastOp::create(b, loc, i16v, asI32(addc(j0, half * 16))));
-          Value seen = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, positions, nv);
-          s.push_back(arith::SelectOp::create(
-              b, loc, seen, arith::MulFOp::create(b, loc, loadVec(S, {i, idx(half * 16)}, 16), scaleV), maskedV));
-        }
+        for (int64_t half = 0; half < 2; ++half)
+          s.push_back(maskedScores(loadVec(S, {i, idx(half * 16)}, 16), addc(j0, half * 16), n, scale));
         // Scores are finite (masked ones -1e30) and the sign of a zero
         // maximum changes no weight: nnan/nsz make each maximum one vmaxps
         // instead of IEEE maximum's NaN and signed-zero blends.

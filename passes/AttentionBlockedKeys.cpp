@@ -57,18 +57,13 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
       break;
     }
   const bool widen = !llvm::cast<MemRefType>(v.getType()).getElementType().isF32();
-  Type f32t = b.getF32Type(), i32t = b.getI32Type();
+  Type f32t = b.getF32Type();
   auto vt = VectorType::get({vw}, f32t);
   auto vkb = VectorType::get({KB}, f32t);
-  auto ikb = VectorType::get({KB}, i32t);
   auto add = [&](Value a, Value c) { return Value(arith::AddIOp::create(b, loc, a, c)); };
   auto scratch = [&](ArrayRef<int64_t> shape) {
     return Value(memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32t)));
   };
-  auto asI32 = [&](Value index) { return Value(arith::IndexCastOp::create(b, loc, i32t, index)); };
-  SmallVector<int32_t> laneIds;
-  for (int64_t l = 0; l < KB; ++l) laneIds.push_back(int32_t(l));
-  Value lanes = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(ikb, ArrayRef<int32_t>(laneIds)));
 
   parallelLoop(0, (T / R) * items, 1, [&](Value wi) {
     Value t0 = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, wi, idx(items)), idx(R));
@@ -116,14 +111,9 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
         for (int64_t jj = 0; jj < KB; ++jj)
           for (int64_t c = 0; c < nv; ++c)
             storeVec(loadVec(v, {layer, kvh, add(j0, idx(jj)), idx(c * vw)}, vw), Vf, {idx(jj), idx(c * vw)});
-      Value positions = arith::AddIOp::create(b, loc, lanes, vector::BroadcastOp::create(b, loc, ikb, asI32(j0)));
-      Value masked = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vkb, -1e30f));
-      Value scaleV = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vkb, float(scale)));
       for (int64_t i = 0; i < rowCount; ++i) {
         Value ii = idx(i);
-        Value seen = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, positions,
-                                           vector::BroadcastOp::create(b, loc, ikb, asI32(rowN[i])));
-        Value s = arith::SelectOp::create(b, loc, seen, arith::MulFOp::create(b, loc, acc[i], scaleV), masked);
+        Value s = maskedScores(acc[i], j0, rowN[i], scale);
         Value m = loadScalar(M, {ii});
         Value mNew = arith::MaximumFOp::create(
             b, loc, m, vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF, s));

@@ -973,6 +973,24 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
   loop(0, T, 1, [&](Value t) { parallelLoop(0, items, 1, [&](Value item) { query(t, item); }); });
 }
 
+Value KernelEmitter::maskedScores(Value raw, Value first, Value seen, double scale) {
+  auto vt = llvm::cast<VectorType>(raw.getType());
+  const int64_t W = vt.getDimSize(0);
+  auto iv = VectorType::get({W}, b.getI32Type());
+  auto asI32 = [&](Value index) {
+    return Value(vector::BroadcastOp::create(b, loc, iv, arith::IndexCastOp::create(b, loc, b.getI32Type(), index)));
+  };
+  SmallVector<int32_t> laneIds;
+  for (int64_t l = 0; l < W; ++l) laneIds.push_back(int32_t(l));
+  Value lanes = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(iv, ArrayRef<int32_t>(laneIds)));
+  Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                       arith::AddIOp::create(b, loc, lanes, asI32(first)), asI32(seen));
+  Value scaled = arith::MulFOp::create(b, loc, raw,
+                                       arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vt, float(scale))));
+  return arith::SelectOp::create(b, loc, inside, scaled,
+                                 arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vt, -1e30f)));
+}
+
 void KernelEmitter::elementwise(Elementwise kind, Value lhs, Value rhs, Value out) {
   Value l = flatten(lhs), r = rhs ? flatten(rhs) : Value(), o = flatten(out);
   int64_t N = memrefOf(l).getDimSize(0), vw = vectorWidth(N);

@@ -132,6 +132,11 @@ private:
   // 16 scores per vector FMA, query rows tiled by the config's query_block.
   void attentionBlockedKeys(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer, mlir::Value offset,
                             double scale, mlir::Value out, const AttentionTiling &tiling);
+  // Scores of consecutive keys first.. (one lane each) times `scale`, those
+  // of keys at or past `seen` (the keys a query row may see) masked to
+  // -1e30, whose weight exp(-1e30 - m) is 0: causality and the end of the
+  // context as one lane mask, shared by the blocked and the AMX attention.
+  mlir::Value maskedScores(mlir::Value raw, mlir::Value first, mlir::Value seen, double scale);
   // The same over AMX-BF16 tiles (AttentionAMX.cpp): scores and weighted
   // values as tile products, 32 keys a step, the softmax in vectors.
   void attentionAMX(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer, mlir::Value offset,
