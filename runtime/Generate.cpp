@@ -296,13 +296,16 @@ std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t 
   std::vector<float> logits(size_t((allRows ? n : std::min<int64_t>(n, 1)) * vocab));
   std::vector<int32_t> ids;
   // Runs tokens[start .. end) in one call of T rows (the rest padding);
-  // returns how many it ran.
-  auto run = [&](int64_t start, int64_t end, int64_t T, bool decode, bool needLogits) {
+  // returns how many it ran. Without allRows, a call that needs logits
+  // gives the last token's row: a decode's one row, or with `lastRow` the
+  // chunk's last valid row.
+  auto run = [&](int64_t start, int64_t end, int64_t T, bool decode, bool needLogits, bool lastRow = false) {
     int64_t valid = std::min(T, end - start);
     ids.assign(size_t(T), 0);
     std::copy_n(tokens.begin() + start, valid, ids.begin());
-    const float *rows = call(ids, pos + start, decode, needLogits, -1);
+    const float *rows = call(ids, pos + start, decode, needLogits, lastRow ? valid - 1 : -1);
     if (allRows) std::copy_n(rows, valid * vocab, logits.begin() + start * vocab);
+    else if (needLogits) std::copy_n(rows, vocab, logits.begin());
     return valid;
   };
   if (allRows) {
@@ -317,15 +320,11 @@ std::vector<float> evaluateInChunks(const std::vector<int32_t> &tokens, int64_t 
   if (shapes.lastRowLogits && n > 1) {
     std::vector<int64_t> plan = planPromptChunks(n, shapes.promptChunks);
     for (size_t c = 0; c + 1 < plan.size(); ++c) start += run(start, n, plan[c], false, false);
-    const int64_t T = plan.back(), valid = n - start;
-    ids.assign(size_t(T), 0);
-    std::copy_n(tokens.begin() + start, valid, ids.begin());
-    std::copy_n(call(ids, pos + start, /*decode=*/false, /*needLogits=*/true, valid - 1), vocab, logits.begin());
+    run(start, n, plan.back(), /*decode=*/false, /*needLogits=*/true, /*lastRow=*/true);
     return logits;
   }
   for (int64_t T : planPromptChunks(n - 1, shapes.promptChunks)) start += run(start, n - 1, T, false, false);
-  ids.assign(1, tokens.back());
-  std::copy_n(call(ids, pos + n - 1, /*decode=*/true, /*needLogits=*/true, -1), vocab, logits.begin());
+  run(n - 1, n, 1, /*decode=*/true, /*needLogits=*/true);
   return logits;
 }
 
