@@ -541,6 +541,12 @@ private:
     if (!ep.atEnd()) fail(ep.where(), "unexpected '", ep.peek().text, "' in {% ", what, " %}");
   }
 
+  // The current statement, which must be `word` alone ({% else %}, {% endif %}, ...).
+  void bareTag(const char *word) {
+    ExprParser e = tag(word);
+    endOf(e, word);
+  }
+
   NodeP parseIf(ExprParser &ep, int line) {
     auto n = node(Node::If, line);
     NodeP cond = ep.expression();
@@ -556,13 +562,11 @@ private:
         endOf(e, "elif");
         n->kids.push_back(parseBody({"elif", "else", "endif"}));
       } else if (word == "else") {
-        ExprParser e = tag("else");
-        endOf(e, "else");
+        bareTag("else");
         n->kids.push_back(nullptr); // the else branch: no condition
         n->kids.push_back(parseBody({"endif"}));
       } else {
-        ExprParser e = tag("endif");
-        endOf(e, "endif");
+        bareTag("endif");
         return n;
       }
     }
@@ -585,13 +589,11 @@ private:
     endOf(ep, "for");
     n->kids = {iter, filter, parseBody({"else", "endfor"}), nullptr};
     if (i < segs.size() && firstWord(segs[i]) == "else") {
-      ExprParser e = tag("else");
-      endOf(e, "else");
+      bareTag("else");
       n->kids[3] = parseBody({"endfor"});
     }
     if (i >= segs.size()) fail("line ", std::to_string(line), ": {% for %} is never closed");
-    ExprParser e = tag("endfor");
-    endOf(e, "endfor");
+    bareTag("endfor");
     return n;
   }
 
