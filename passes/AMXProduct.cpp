@@ -1,7 +1,8 @@
 //===- AMXProduct.cpp - products on AMX-BF16 tiles ---------------------------===//
 //
 // dot = amx / amx_emulated (#q3.lowering_config): y = x * W^T with the
-// k16_pairs weights as AMX operands, generated with MLIR's amx dialect.
+// k16_pairs weights (or k16_q8 ones widened per work item, below) as AMX
+// operands, generated with MLIR's amx dialect.
 //
 // A weight block's 16 pair rows of one 32-k step, Wp[nb][p .. p + 16][0, 32),
 // are 16 rows of 64 bytes at a 64-byte stride: exactly tdpbf16ps's B tile
@@ -21,6 +22,15 @@
 // ldtilecfg) and kept between blocks in a [rows, tile_blocks * 16] f32
 // stack buffer, which then goes through the epilogue the vector tiles use
 // (storeProductTile), one row at a time, rows past M skipped.
+//
+// int8 weights (k16_q8, llama.cpp's Q8_0): each work item first widens its
+// blocks, q * d rounded to bf16, into k16_pairs tiles in stack scratch,
+// which every row tile then reads as it would packed bf16 weights. The
+// weights come from memory as int8, once per work item; the widening is
+// amortised over all the rows of the chunk (one row, decode, keeps the
+// exact f32 k16 tile). q * d is exact in f32 (8 and 11 significant bits),
+// so the only rounding is the bf16 one, which the reference's
+// --bf16-product-inputs models on the dequantised weights.
 //
 // amx_emulated runs the same loops with each tile product done by vector
 // FMAs on that f32 buffer, adding each output's k pairs in k order, odd
@@ -76,7 +86,7 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
 
   // Emulated tdpbf16ps: acc[c0 + m][c1 + n] += sum over the step's 16 pairs
   // q of x[row + m][k + 2q .. + 1] . Wp[blk][k / 2 + q][n][0 .. 1].
-  auto emulatedProduct = [&](Value row, Value k, Value blk, Value acc, int64_t c1) {
+  auto emulatedProduct = [&](Value w, Value row, Value k, Value blk, Value acc, int64_t c1) {
     auto pairVt = VectorType::get({2 * VW}, bf16);
     Value p0 = arith::DivUIOp::create(b, loc, k, idx(2));
     loop(0, 16, 1, [&](Value m) {
@@ -91,7 +101,7 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
         Value p = arith::AddIOp::create(b, loc, p0, q);
         SmallVector<Value> next;
         for (int64_t h = 0; h < H; ++h) {
-          auto [we, wo] = widenPairs(vector::LoadOp::create(b, loc, pairVt, wp, ValueRange{blk, p, idx(h * 2 * VW)}));
+          auto [we, wo] = widenPairs(vector::LoadOp::create(b, loc, pairVt, w, ValueRange{blk, p, idx(h * 2 * VW)}));
           // Odd k, then even: the order of the bf16 family's emulation, so
           // the two emulations agree bit for bit (amx-dot.test checks it).
           next.push_back(vector::FMAOp::create(b, loc, we, e, vector::FMAOp::create(b, loc, wo, o, a[h])));
@@ -102,9 +112,43 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
     });
   };
 
+  // Widens int8 block `blk` (Wq[blk][k][n], Ws[blk][k / 32][n]) into
+  // wd[r][k / 2][2n + k % 2] bf16: per pair of k, the two 16-lane rows
+  // scaled by their group's 16 scales, rounded and interleaved.
+  auto widenBlock = [&](Value blk, Value wd, Value r) {
+    auto f32x16 = VectorType::get({16}, f32), bf16x16 = VectorType::get({16}, bf16);
+    auto toBF16 = [&](Value v) -> Value {
+      if (emulated) return roundToBF16(v); // any target, bit for bit what vcvtneps2bf16 gives these values
+      return arith::TruncFOp::create(b, loc, bf16x16, v);
+    };
+    loop(0, K / kQ8Group, 1, [&](Value g) {
+      Value half = vector::LoadOp::create(b, loc, VectorType::get({16}, b.getF16Type()), f.scales, ValueRange{blk, g, idx(0)});
+      Value s = arith::ExtFOp::create(b, loc, f32x16, half);
+      Value p0 = arith::MulIOp::create(b, loc, g, idx(kQ8Group / 2));
+      loop(0, kQ8Group / 2, 1, [&](Value q) {
+        Value p = arith::AddIOp::create(b, loc, p0, q);
+        Value k = arith::MulIOp::create(b, loc, p, idx(2));
+        Value even = arith::MulFOp::create(b, loc, widenInt8(wp, {blk, k, idx(0)}, 16), s);
+        Value odd = arith::MulFOp::create(b, loc, widenInt8(wp, {blk, add(k, 1), idx(0)}, 16), s);
+        vector::StoreOp::create(b, loc, vector::InterleaveOp::create(b, loc, toBF16(even), toBF16(odd)), wd,
+                                ValueRange{r, p, idx(0)});
+      });
+    });
+  };
+
   parallelLoop(0, NB, RB, [&](Value nb0) {
     SmallVector<Value> blocks;
     for (int64_t r = 0; r < RB; ++r) blocks.push_back(add(nb0, r));
+    // The weight operand: the packed bf16 blocks, or int8 ones widened.
+    Value w = wp;
+    SmallVector<Value> wblocks(blocks);
+    if (f.scales) {
+      w = memref::AllocaOp::create(b, loc, MemRefType::get({RB, K / 2, 2 * 16}, bf16));
+      for (int64_t r = 0; r < RB; ++r) {
+        wblocks[r] = idx(r);
+        widenBlock(blocks[r], w, wblocks[r]);
+      }
+    }
     // Every row's accumulators (k blocks go over all the row tiles).
     Value acc = memref::AllocaOp::create(b, loc, MemRefType::get({paddedRows, RB * 16}, f32));
     // k in [k0, k1) over every row tile; `first`: the accumulators start at 0.
@@ -113,7 +157,7 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
         if (emulated) {
           loop(k0, k1, kAMXTileDepth, [&](Value k) {
             for (int64_t a = 0; a < inputTiles; ++a)
-              for (int64_t r = 0; r < RB; ++r) emulatedProduct(add(m0, 16 * a), k, blocks[r], acc, 16 * r);
+              for (int64_t r = 0; r < RB; ++r) emulatedProduct(w, add(m0, 16 * a), k, wblocks[r], acc, 16 * r);
           });
           return;
         }
@@ -129,14 +173,14 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
         SmallVector<Value> tiles = loopAcc(k0, k1, kAMXTileDepth, init, [&](Value k, ValueRange c) {
           Value p = arith::DivUIOp::create(b, loc, k, idx(2));
           Value ks = arith::DivUIOp::create(b, loc, k, idx(kAMXTileDepth));
-          SmallVector<Value> in, w, next;
+          SmallVector<Value> in, wt, next;
           for (int64_t a = 0; a < inputTiles; ++a)
             in.push_back(amx::TileLoadOp::create(b, loc, operandTile, packed, ValueRange{add(tile0, a), ks, idx(0), idx(0)}));
           for (int64_t r = 0; r < RB; ++r)
-            w.push_back(amx::TileLoadOp::create(b, loc, operandTile, wp, ValueRange{blocks[r], p, idx(0)}));
+            wt.push_back(amx::TileLoadOp::create(b, loc, operandTile, w, ValueRange{wblocks[r], p, idx(0)}));
           for (int64_t a = 0; a < inputTiles; ++a)
             for (int64_t r = 0; r < RB; ++r)
-              next.push_back(amx::TileMulFOp::create(b, loc, accTile, in[a], w[r], c[a * RB + r]));
+              next.push_back(amx::TileMulFOp::create(b, loc, accTile, in[a], wt[r], c[a * RB + r]));
           return next;
         });
         for (int64_t a = 0; a < inputTiles; ++a)

@@ -77,12 +77,14 @@ bool isTiledProduct(Operation *op) {
 LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target, ProductDot family) {
   ProductShape shape = productShape(op);
   LinearTiling t = chooseTiling(shape, target);
-  if (shape.rows == 1 || !shape.paired) return t; // decode stays exact f32
+  if (shape.rows == 1) return t; // decode stays exact f32
   if (!isAMXDot(family)) {
-    t.dot = family;
+    if (shape.paired) t.dot = family;
     return t;
   }
-  if (shape.rows < 16 || shape.depth % kAMXTileDepth != 0) return t;
+  // int8 weights too: the AMX kernel widens each work item's blocks to
+  // bf16 tiles, amortised over the chunk's rows.
+  if (!(shape.paired || shape.quantised) || shape.rows < 16 || shape.depth % kAMXTileDepth != 0) return t;
   LinearTiling amx;
   amx.dot = family;
   amx.rows = shape.rows >= 32 ? 32 : 16;
@@ -168,8 +170,9 @@ LinearTiling tilingOf(Operation *op, llvm::StringRef name, const ProductShape &s
     return t;
   }
   t.dot = attr.getDot();
-  if (t.dot != ProductDot::FMA && !shape.paired) {
-    error = name.str() + ": dot = " + stringifyProductDot(t.dot).str() + " needs k16_pairs weights";
+  if (t.dot != ProductDot::FMA && !shape.paired && !(isAMXDot(t.dot) && shape.quantised)) {
+    error = name.str() + ": dot = " + stringifyProductDot(t.dot).str() + " needs k16_pairs weights" +
+            (isAMXDot(t.dot) ? " (or k16_q8)" : "");
     return t;
   }
   t.rows = attr.getTileRows();

@@ -74,13 +74,17 @@ class Qwen3:
         self.bf16_attention = False
 
     def mm(self, x, weight):
-        """x @ weight.T; with bf16_inputs, x rounded to bf16 first (to nearest
-        even) when the weight has whole blocks of 16 rows and an even number
-        of columns: the products qwen3c's bf16 dot kernels compute
-        (--prefill-dot bf16 or bf16-emulated, prompt chunks), the others
-        staying f32. The experts' products are not rounded (they run in f32)."""
+        """x @ weight.T; with bf16_inputs, both operands rounded to bf16 first
+        (to nearest even) when the weight has whole blocks of 16 rows and an
+        even number of columns: the products qwen3c's bf16 dot kernels
+        compute (--prefill-dot bf16 or bf16-emulated, prompt chunks), the
+        others staying f32. The weight's rounding is the identity on a bf16
+        checkpoint; on --quantize-int8's dequantised weights it is the AMX
+        family's widening of q * d to bf16 tiles. The experts' products are
+        not rounded (they run in f32)."""
         if self.bf16_inputs and weight.shape[0] % 16 == 0 and weight.shape[1] % 2 == 0:
             x = x.to(torch.bfloat16).to(torch.float32)
+            weight = weight.to(torch.bfloat16).to(torch.float32)
         return x @ weight.T
 
     def sparse(self, layer):
