@@ -64,7 +64,8 @@ std::string renderMarkdown(const Report &r) {
     o << " " << mc.threads[i] << " thread" << (mc.threads[i] > 1 ? "s" : "") << ": read "
       << formatNumber("%.1f", mc.bandwidthGBs[i]) << " GB/s, f32 FMA " << formatNumber("%.0f", mc.f32Gflops[i]) << " GFLOP/s, bf16 dot "
       << formatNumber("%.0f", mc.bf16Gflops[i]) << " GFLOP/s, AMX-BF16 "
-      << (i < mc.amxGflops.size() ? formatNumber("%.0f", mc.amxGflops[i]) : std::string("0")) << " GFLOP/s.";
+      << (i < mc.amxGflops.size() ? formatNumber("%.0f", mc.amxGflops[i]) : std::string("0")) << " GFLOP/s, int8 dot "
+      << (i < mc.int8Gops.size() ? formatNumber("%.0f", mc.int8Gops[i]) : std::string("0")) << " GOP/s.";
   o << "\n";
   for (const auto &n : r.notes) o << "\n- " << n;
   if (!r.notes.empty()) o << "\n";
@@ -115,7 +116,8 @@ nlohmann::json toJson(const Report &r) {
                            {"read_GBps", r.machine.bandwidthGBs[i]},
                            {"f32_fma_GFLOPs", r.machine.f32Gflops[i]},
                            {"bf16_dot_GFLOPs", r.machine.bf16Gflops[i]},
-                           {"amx_bf16_GFLOPs", i < r.machine.amxGflops.size() ? r.machine.amxGflops[i] : 0.0}});
+                           {"amx_bf16_GFLOPs", i < r.machine.amxGflops.size() ? r.machine.amxGflops[i] : 0.0},
+                           {"int8_dot_GOPs", i < r.machine.int8Gops.size() ? r.machine.int8Gops[i] : 0.0}});
   j["rows"] = nlohmann::json::array();
   for (const auto &x : r.rows) {
     nlohmann::json row = {{"engine", x.engine}, {"test", x.test}, {"threads", x.threads},

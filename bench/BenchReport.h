@@ -34,7 +34,7 @@ struct MachineLimits {
   int cores = 0;
   std::vector<int> threads;                 // the thread counts measured
   std::vector<double> bandwidthGBs;         // per thread count
-  std::vector<double> f32Gflops, bf16Gflops, amxGflops; // per thread count (0: the CPU has none)
+  std::vector<double> f32Gflops, bf16Gflops, amxGflops, int8Gops; // per thread count (0: the CPU has none)
 };
 
 // What a fusion level does to the compiled graph, from the IR (passes/

@@ -116,6 +116,22 @@ __attribute__((target("avx512f,avx512bf16"))) float bf16Loop(long iters) {
   return _mm512_reduce_add_ps(r);
 }
 
+__attribute__((target("avx512f,avx512vnni"))) int int8Loop(long iters) {
+  __m512i acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_epi32(i);
+  const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-5);
+  // Integer adds are associative: without the empty asm, which makes each
+  // new sum opaque, the compiler folds the loop into one multiply.
+  for (long it = 0; it < iters; ++it)
+    for (auto &x : acc) {
+      x = _mm512_dpbusd_epi32(x, a, b);
+      __asm__ volatile("" : "+v"(x));
+    }
+  __m512i r = acc[0];
+  for (int i = 1; i < 12; ++i) r = _mm512_add_epi32(r, acc[i]);
+  return _mm512_reduce_add_epi32(r);
+}
+
 // The AMX tile state must be granted to the process before the first tile
 // instruction (Linux 5.16+); false where the CPU or the kernel says no.
 bool amxGranted() {
@@ -203,6 +219,18 @@ double peakGflops(int threads, Arith kind) {
     return best;
   }
   const bool wide = hasAvx512();
+  if (kind == Arith::Int8Dot) {
+    if (!wide || !__builtin_cpu_supports("avx512vnni")) return 0;
+    // 12 instructions x 16 lanes x 4 int8 multiply-adds x 2 ops.
+    const double opsPerIter = 12.0 * 16 * 4 * 2;
+    const long iters = 20'000'000;
+    double best = 0;
+    for (int rep = 0; rep < 3; ++rep) {
+      double s = timeParallel(threads, [&](int) { sink = float(int8Loop(iters)); });
+      best = std::max(best, opsPerIter * double(iters) * threads / s / 1e9);
+    }
+    return best;
+  }
   if (kind == Arith::Bf16Dot && (!wide || !__builtin_cpu_supports("avx512bf16"))) return 0;
   if (!wide && !__builtin_cpu_supports("fma")) return 0;
   // Per iteration: 12 instructions x 16 lanes (8 with AVX2) x (FMA: 2 flops; dpbf16: 2 pairs x 2).

@@ -3,7 +3,8 @@
 // The denominators of the bench's rooflines, measured on the machine at hand:
 // read bandwidth from memory (decode streams every weight once per token) and
 // peak arithmetic (prefill is compute bound): f32 FMA, AVX-512 BF16 dot
-// products (vdpbf16ps) and AMX-BF16 tile products (tdpbf16ps), each with
+// products (vdpbf16ps), AVX512-VNNI int8 dot products (vpdpbusd, what
+// llama.cpp's Q8_0 products run on) and AMX-BF16 tile products (tdpbf16ps), each with
 // enough independent accumulators to hide latency. All use 1..N threads,
 // each on its own data.
 //
@@ -19,8 +20,8 @@ namespace qwen3c_bench {
 // among `threads`, with 512-bit loads.
 double readBandwidthGBs(int threads, size_t bytes = size_t(1) << 30);
 
-enum class Arith { F32Fma, Bf16Dot, AmxBf16 };
-// GFLOP/s (a multiply-add counts 2); 0 when the CPU lacks the instructions
+enum class Arith { F32Fma, Bf16Dot, AmxBf16, Int8Dot };
+// GFLOP/s (a multiply-add counts 2; Int8Dot: GOP/s of int8 multiply-adds); 0 when the CPU lacks the instructions
 // (or, for AMX, the kernel refuses the tile state).
 double peakGflops(int threads, Arith kind);
 

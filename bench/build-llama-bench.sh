@@ -6,13 +6,29 @@
 # unpacks and builds into a cache folder (never into the tree, never in CI):
 #   bench/build-llama-bench.sh            -> ~/.cache/qwen3c/llama.cpp/build/bin/llama-bench
 # then: qwen3c bench CHECKPOINT --llama-bench ~/.cache/qwen3c/llama.cpp/build/bin/llama-bench
+#   bench/build-llama-bench.sh --portable -> ~/.cache/qwen3c/llama.cpp/build-portable/bin/llama-bench
+# --portable: AVX-512, VNNI and BF16 but no AMX and no -march=native. On an
+# AMX host the native build dies with SIGILL (in its AMX tile code) on every
+# quantised model; this copy runs them, as llama.cpp's users there must.
 set -euo pipefail
 CACHE="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}"
 DEST="$CACHE/llama.cpp"
-BIN="$DEST/build/bin/llama-bench"
-if [[ -x "$BIN" && -x "$DEST/build/bin/llama-quantize" ]]; then echo "$BIN"; exit 0; fi
-if [[ -x "$BIN" ]]; then # built before llama-quantize was a target here
-  cmake --build "$DEST/build" --target llama-quantize -j "$(nproc)" > /dev/null
+OUT=build
+FLAGS=(-DGGML_NATIVE=ON)
+if [[ "${1:-}" == --portable ]]; then
+  OUT=build-portable
+  FLAGS=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON
+         -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF)
+fi
+BIN="$DEST/$OUT/bin/llama-bench"
+configure() {
+  cmake -S "$DEST" -B "$DEST/$OUT" -G Ninja -DCMAKE_BUILD_TYPE=Release "${FLAGS[@]}" -DLLAMA_CURL=OFF \
+    -DGGML_OPENMP=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF > /dev/null
+}
+if [[ -x "$BIN" && -x "$DEST/$OUT/bin/llama-quantize" ]]; then echo "$BIN"; exit 0; fi
+if [[ -d "$DEST/.git" ]]; then # the source is here: a target or a build folder missing
+  [[ -f "$DEST/$OUT/build.ninja" ]] || configure
+  cmake --build "$DEST/$OUT" --target llama-bench llama-quantize -j "$(nproc)" > /dev/null
   echo "$BIN"
   exit 0
 fi
@@ -24,7 +40,6 @@ bundle="$work/package/llama/gitRelease.bundle"
 [[ -f "$bundle" ]] || { echo "build-llama-bench: no llama/gitRelease.bundle in node-llama-cpp@3.21.1" >&2; exit 1; }
 rm -rf "$DEST"
 git clone --quiet "$bundle" "$DEST"
-cmake -S "$DEST" -B "$DEST/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
-  -DGGML_OPENMP=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF > /dev/null
-cmake --build "$DEST/build" --target llama-bench llama-quantize -j "$(nproc)"
+configure
+cmake --build "$DEST/$OUT" --target llama-bench llama-quantize -j "$(nproc)"
 echo "$BIN"

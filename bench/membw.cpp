@@ -16,9 +16,9 @@ int main(int argc, char **argv) {
   using namespace qwen3c_bench;
   if (argc > 1 && std::strcmp(argv[1], "--peak") == 0) {
     int threads = argc > 2 ? std::atoi(argv[2]) : 1;
-    std::printf("f32 fma %.1f GFLOP/s, bf16 dot %.1f GFLOP/s, amx bf16 %.1f GFLOP/s (%d threads)\n",
+    std::printf("f32 fma %.1f GFLOP/s, bf16 dot %.1f GFLOP/s, amx bf16 %.1f GFLOP/s, int8 dot %.1f GOP/s (%d threads)\n",
                 peakGflops(threads, Arith::F32Fma), peakGflops(threads, Arith::Bf16Dot),
-                peakGflops(threads, Arith::AmxBf16), threads);
+                peakGflops(threads, Arith::AmxBf16), peakGflops(threads, Arith::Int8Dot), threads);
     return 0;
   }
   int threads = argc > 1 ? std::atoi(argv[1]) : 1;

@@ -145,6 +145,7 @@ struct Engine {
   bool processPerSample = false;    // one run of `command` per sample (qwen3c and eager)
   std::vector<std::string> command; // prefix; --tokens ... appended (process engines)
   std::string absent;               // why it cannot run here
+  std::string ggufType;             // llama.cpp engines: BF16, or what llama-quantize makes (Q8_0)
 };
 
 double jsonRate(const ProcessResult &r, const char *key) {
@@ -353,6 +354,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
   fs::create_directories(o.workDir);
 
   qwen3c_bench::Report report;
+  const ModelCost cost = modelCost(config);
   std::string pytorchNote;
   // Engines, in the order of the table.
   std::vector<Engine> engines;
@@ -402,16 +404,32 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
         e.absent = "absent: " + o.python + " cannot import torch (apt install python3-torch)";
       else if (!fs::exists(o.pytorchScript))
         e.absent = "absent: " + o.pytorchScript + " not found (--pytorch-script)";
-    } else if (id == "llama.cpp") {
-      e.label = "llama.cpp bf16";
+    } else if (id == "llama.cpp" || id == "llama.cpp-q8_0") {
       std::string found = o.llamaBench.empty() ? findOnPath("llama-bench") : o.llamaBench;
       if (found.empty()) e.absent = "absent: llama-bench not on PATH (--llama-bench FILE; bench/build-llama-bench.sh)";
       else if (::access(found.c_str(), X_OK) != 0) e.absent = "absent: " + found + " is not an executable";
       e.command = {found};
+      if (id == "llama.cpp") {
+        e.label = "llama.cpp bf16";
+        e.ggufType = "BF16";
+      } else {
+        // Q8_0 (int8 in groups of 32 with an f16 scale: 34 bytes per 32
+        // weights, every matrix, the embedding too), made from the bf16
+        // GGUF by the llama-quantize beside llama-bench; its products run
+        // on int8 dot products (vpdpbusd) where the CPU has AVX512-VNNI.
+        e.label = "llama.cpp Q8_0";
+        e.ggufType = "Q8_0";
+        e.decodeBytes = cost.decodeElements * 34.0 / 32.0;
+        e.arithmetic = qwen3c_bench::Arith::Int8Dot;
+        fs::path quantize = fs::path(found).parent_path() / "llama-quantize";
+        if (e.absent.empty() && ::access(quantize.c_str(), X_OK) != 0)
+          e.absent = "absent: no llama-quantize beside " + found + " (bench/build-llama-bench.sh builds both)";
+        e.command.push_back(quantize.string());
+      }
     } else {
       fail("--engines: unknown engine '", id,
            "' (qwen3c-bf16, qwen3c-f32, qwen3c-int8, each with @none, @basic or @all for one fusion level, eager, pytorch, "
-           "llama.cpp)");
+           "llama.cpp, llama.cpp-q8_0)");
     }
     engines.push_back(e);
   }
@@ -438,6 +456,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
         report.machine.f32Gflops.push_back(0);
         report.machine.bf16Gflops.push_back(0);
         report.machine.amxGflops.push_back(0);
+        report.machine.int8Gops.push_back(0);
       }
       size_t i = limitIndex[t];
       auto &mc = report.machine;
@@ -445,10 +464,10 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       mc.f32Gflops[i] = std::max(mc.f32Gflops[i], qwen3c_bench::peakGflops(t, qwen3c_bench::Arith::F32Fma));
       mc.bf16Gflops[i] = std::max(mc.bf16Gflops[i], qwen3c_bench::peakGflops(t, qwen3c_bench::Arith::Bf16Dot));
       mc.amxGflops[i] = std::max(mc.amxGflops[i], qwen3c_bench::peakGflops(t, qwen3c_bench::Arith::AmxBf16));
+      mc.int8Gops[i] = std::max(mc.int8Gops[i], qwen3c_bench::peakGflops(t, qwen3c_bench::Arith::Int8Dot));
     }
   };
   measureLimits("first");
-  ModelCost cost = modelCost(config);
 
   // Cells: test-major so each measurement's engines sit together.
   std::vector<Cell> cells;
@@ -533,13 +552,26 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
         EngineTimer timer{e.label};
         runPytorch(o, e, mine, t);
       }
-    } else if (e.id == "llama.cpp") {
-      std::string gguf = (fs::path(o.workDir) / "model-bf16.gguf").string();
+    } else if (!e.ggufType.empty()) {
+      std::string bf16 = (fs::path(o.workDir) / "model-bf16.gguf").string(), gguf = bf16;
       std::vector<Cell *> mine;
       for (auto &c : cells)
         if (c.engine == &e) mine.push_back(&c);
       try {
-        if (!fs::exists(gguf) || o.rebuild) writeGguf(o.checkpoint, gguf, GgufType::BF16);
+        if (!fs::exists(bf16) || o.rebuild) writeGguf(o.checkpoint, bf16, GgufType::BF16);
+        if (e.ggufType != "BF16") {
+          gguf = (fs::path(o.workDir) / ("model-" + e.ggufType + ".gguf")).string();
+          if (!fs::exists(gguf) || o.rebuild) {
+            progress("llama-quantize to %s\n", e.ggufType.c_str());
+            std::string part = gguf + ".part";
+            ProcessResult q = runProcess({e.command[1], bf16, part, e.ggufType});
+            if (q.status != 0) {
+              fs::remove(part);
+              throw Error("llama-quantize " + e.ggufType + ": " + q.lastErrorLine());
+            }
+            fs::rename(part, gguf);
+          }
+        }
         EngineTimer timer{e.label};
         runLlamaBench(o, e, mine, gguf);
       } catch (const Error &err) {
@@ -564,11 +596,17 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       Arith a = e.arithmetic;
       if (a == Arith::AmxBf16 && mc.amxGflops[li] <= 0) a = Arith::Bf16Dot;
       if (a == Arith::Bf16Dot && mc.bf16Gflops[li] <= 0) a = Arith::F32Fma;
-      double peak = a == Arith::AmxBf16 ? mc.amxGflops[li] : a == Arith::Bf16Dot ? mc.bf16Gflops[li] : mc.f32Gflops[li];
+      if (a == Arith::Int8Dot && mc.int8Gops[li] <= 0) a = Arith::F32Fma;
+      double peak = a == Arith::AmxBf16   ? mc.amxGflops[li]
+                    : a == Arith::Bf16Dot ? mc.bf16Gflops[li]
+                    : a == Arith::Int8Dot ? mc.int8Gops[li]
+                                          : mc.f32Gflops[li];
+      const char *unit = a == Arith::AmxBf16   ? " GFLOP/s AMX-BF16 / "
+                         : a == Arith::Bf16Dot ? " GFLOP/s bf16 / "
+                         : a == Arith::Int8Dot ? " GOP/s int8 dot / "
+                                               : " GFLOP/s f32 / ";
       c.m.limit = peak * 1e9 / flops;
-      c.m.limitBasis = formatNumber("%.0f", peak) +
-                       (a == Arith::AmxBf16 ? " GFLOP/s AMX-BF16 / " : a == Arith::Bf16Dot ? " GFLOP/s bf16 / " : " GFLOP/s f32 / ") +
-                       formatNumber("%.3g", flops / 1e9) + " GFLOP";
+      c.m.limitBasis = formatNumber("%.0f", peak) + unit + formatNumber("%.3g", flops / 1e9) + " GFLOP";
     } else {
       double bytes = e.decodeBytes > 0 ? e.decodeBytes : cost.decodeElements * e.bytesPerWeight;
       c.m.limit = mc.bandwidthGBs[li] * 1e9 / bytes;
@@ -579,7 +617,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
   report.notes.push_back("Prefill limits use the peak of the instructions each engine runs: qwen3c's is what its "
                          "compiled model reports (`--info`: prefill_arithmetic amx, bf16 or fma), PyTorch bf16 uses "
                          "oneDNN's AMX kernels where the CPU has AMX, llama.cpp BF16 vdpbf16ps where the CPU has "
-                         "AVX512-BF16; an engine whose instructions the CPU lacks runs (and is compared with) the "
+                         "AVX512-BF16, llama.cpp Q8_0 vpdpbusd (int8 dot, 512-bit) where it has AVX512-VNNI; an engine whose instructions the CPU lacks runs (and is compared with) the "
                          "next kind down, to f32 FMA.");
   if (!pytorchNote.empty()) report.notes.push_back(pytorchNote);
   report.notes.push_back("Decode limit: read bandwidth / weight bytes per token (k of E experts; an untied "
@@ -612,7 +650,7 @@ void addBenchCommand(CLI::App &app) {
   cmd->add_option("checkpoint", o->checkpoint, "Hugging Face checkpoint folder")->required();
   cmd->add_option("--engines", o->engines,
                   "comma list: qwen3c-bf16, qwen3c-f32, qwen3c-int8 (add @none, @basic or @all for one fusion level, e.g. "
-                  "qwen3c-bf16@none: a fusion-level table is added), eager, pytorch, llama.cpp")
+                  "qwen3c-bf16@none: a fusion-level table is added), eager, pytorch, llama.cpp, llama.cpp-q8_0 (llama-quantize beside llama-bench)")
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "comma list of thread counts ('all' = every core)")->capture_default_str();
   cmd->add_option("--pp", o->pp, "prefill tests: prompt lengths")->capture_default_str();
