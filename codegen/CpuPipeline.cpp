@@ -102,9 +102,9 @@ void registerQ3CpuPipeline() {
                                  llvm::cl::init("")};
     Option<std::string> dot{*this, "prefill-dot",
                             llvm::cl::desc("prefill products: auto, fma, bf16, bf16-emulated, amx or amx-emulated"), llvm::cl::init("auto")};
-    Option<std::string> weights{*this, "weights-dtype", llvm::cl::desc("the layers' weights: bf16 or int8"),
+    Option<std::string> weights{*this, "weights-dtype", llvm::cl::desc("the layers' weights: bf16, int8 or int4"),
                                 llvm::cl::init("bf16")};
-    Option<std::string> lmHead{*this, "lm-head-dtype", llvm::cl::desc("with int8 weights: the LM head's, bf16 or int8"),
+    Option<std::string> lmHead{*this, "lm-head-dtype", llvm::cl::desc("with int8 / int4 weights: the LM head's, bf16, int8 or int4"),
                                llvm::cl::init("bf16")};
   };
   PassPipelineRegistration<Options>(

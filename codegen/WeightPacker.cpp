@@ -91,6 +91,48 @@ void quantiseQ8(std::vector<uint8_t> &bytes, size_t start, int64_t N, int64_t K)
   bytes.insert(bytes.end(), dBytes, dBytes + d.size() * 2);
 }
 
+// The same for k16_q4: per output n and group of 32 k, llama.cpp's
+// quantize_row_q4_0 (max the signed value of largest magnitude, the first
+// of equals; d = max / -8; q = min(15, (int8_t)(w * (1 / d) + 8.5f)), an f16
+// d stored), the values as nibbles Wq[n / 16][k / 2][n % 16] (k even in the
+// low nibble), then the scales in k16 blocks.
+void quantiseQ4(std::vector<uint8_t> &bytes, size_t start, int64_t N, int64_t K) {
+  const float *w = reinterpret_cast<const float *>(bytes.data() + start);
+  const int64_t G = K / q3::kQ8Group;
+  std::vector<uint8_t> q(size_t(N * K));
+  std::vector<uint16_t> d(size_t(N * G));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t g = 0; g < G; ++g) {
+      const float *x = w + n * K + g * q3::kQ8Group;
+      float amax = 0, max = 0;
+      for (int64_t j = 0; j < q3::kQ8Group; ++j)
+        if (amax < std::fabs(x[j])) {
+          amax = std::fabs(x[j]);
+          max = x[j];
+        }
+      const float scale = max / -8.0f, inverse = scale != 0 ? 1.0f / scale : 0.0f;
+      d[size_t(n * G + g)] = f32ToF16(scale);
+      for (int64_t j = 0; j < q3::kQ8Group; ++j) {
+        // Two statements: a product rounded to f32, then the sum (one
+        // expression could contract into an FMA, which rounds once).
+        const float scaled = x[j] * inverse;
+        q[size_t(n * K + g * q3::kQ8Group + j)] = uint8_t(std::min<int>(15, int8_t(scaled + 8.5f)));
+      }
+    }
+  std::vector<uint8_t> packed(size_t(N * K / 2));
+  for (int64_t nb = 0; nb < N / 16; ++nb)
+    for (int64_t p = 0; p < K / 2; ++p)
+      for (int64_t r = 0; r < 16; ++r) {
+        const uint8_t *row = q.data() + (nb * 16 + r) * K;
+        packed[size_t((nb * (K / 2) + p) * 16 + r)] = uint8_t(row[2 * p] | row[2 * p + 1] << 4);
+      }
+  toK16(reinterpret_cast<uint8_t *>(d.data()), N, G, 2);
+  bytes.resize(start);
+  bytes.insert(bytes.end(), packed.begin(), packed.end());
+  const uint8_t *dBytes = reinterpret_cast<const uint8_t *>(d.data());
+  bytes.insert(bytes.end(), dBytes, dBytes + d.size() * 2);
+}
+
 } // namespace
 
 uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFile &out) {
@@ -125,8 +167,8 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
       for (const auto &p : inst.slot->parts) names.push_back(expandName(p, inst.layer));
       if (names.empty()) names.push_back(name);
       size_t start = bytes.size();
-      const bool q8 = inst.slot->layout && q3::isQ8Layout(*inst.slot->layout);
-      if (q8) to = DType::F32; // quantised from f32 below
+      const bool quantised = inst.slot->layout && q3::isQuantisedLayout(*inst.slot->layout);
+      if (quantised) to = DType::F32; // quantised from f32 below
       int64_t rows = 0, perRow = inst.slot->type.getNumElements() / shape[0];
       for (const auto &n : names) {
         const TensorView &v = ck.tensor(n);
@@ -138,8 +180,9 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
       if (rows != shape[0]) fail(ck.tensor(names[0]).file, ": tensor '", names[0], "' does not fit the compiled shape");
       if (inst.slot->layout && q3::isGatedLayout(*inst.slot->layout))
         interleaveGateUp(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
-      if (q8) {
-        quantiseQ8(bytes, start, shape[0], shape[1]);
+      if (quantised) {
+        if (q3::isQ4Layout(*inst.slot->layout)) quantiseQ4(bytes, start, shape[0], shape[1]);
+        else quantiseQ8(bytes, start, shape[0], shape[1]);
       } else if (inst.slot->layout) { // k16 (gated or not), or its k-paired form
         toK16(bytes.data() + start, shape[0], shape[1], dtypeSize(to), q3::isPairedLayout(*inst.slot->layout));
       }

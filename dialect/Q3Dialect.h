@@ -13,9 +13,13 @@
 
 namespace q3 {
 inline bool isGatedLayout(WeightLayout l) {
-  return l == WeightLayout::K16Gated || l == WeightLayout::K16GatedPairs || l == WeightLayout::K16GatedQ8;
+  return l == WeightLayout::K16Gated || l == WeightLayout::K16GatedPairs || l == WeightLayout::K16GatedQ8 ||
+         l == WeightLayout::K16GatedQ4;
 }
 inline bool isQ8Layout(WeightLayout l) { return l == WeightLayout::K16Q8 || l == WeightLayout::K16GatedQ8; }
+inline bool isQ4Layout(WeightLayout l) { return l == WeightLayout::K16Q4 || l == WeightLayout::K16GatedQ4; }
+// int8 or int4 values with an f16 scale per output and group of kQ8Group k.
+inline bool isQuantisedLayout(WeightLayout l) { return isQ8Layout(l) || isQ4Layout(l); }
 // The k of one int8 scale (llama.cpp's QK8_0).
 inline constexpr int64_t kQ8Group = 32;
 inline bool isPairedLayout(WeightLayout l) { return l == WeightLayout::K16Pairs || l == WeightLayout::K16GatedPairs; }

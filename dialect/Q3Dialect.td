@@ -66,7 +66,14 @@ def Q3_WeightLayout : I32EnumAttr<"WeightLayout", "packed weight layout", [
     // 127, q = round(w / d): exactly llama.cpp's Q8_0). The kernels widen
     // and scale in registers.
     I32EnumAttrCase<"K16Q8", 4, "k16_q8">,
-    I32EnumAttrCase<"K16GatedQ8", 5, "k16_gated_q8">]> {
+    I32EnumAttrCase<"K16GatedQ8", 5, "k16_gated_q8">,
+    // Weight-only int4 (--weights-dtype int4): llama.cpp's Q4_0 values (per
+    // output and group of 32 k, d = max / -8 with max the signed value of
+    // largest magnitude, q = min(15, trunc(w / d + 8.5)), w' = (q - 8) d), as
+    // nibbles in k16 blocks of k pairs, Wq[n / 16][k / 2][n % 16] bytes with
+    // k even in the low nibble, then f16 scales Ws[n / 16][k / 32][n % 16].
+    I32EnumAttrCase<"K16Q4", 6, "k16_q4">,
+    I32EnumAttrCase<"K16GatedQ4", 7, "k16_gated_q4">]> {
   let cppNamespace = "::q3";
   let genSpecializedAttr = 0;
 }

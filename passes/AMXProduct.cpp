@@ -23,7 +23,8 @@
 // stack buffer, which then goes through the epilogue the vector tiles use
 // (storeProductTile), one row at a time, rows past M skipped.
 //
-// int8 weights (k16_q8, llama.cpp's Q8_0): each work item first widens its
+// int8 weights (k16_q8, llama.cpp's Q8_0; k16_q4, Q4_0, alike with (q - 8)
+// * d): each work item first widens its
 // blocks, q * d rounded to bf16, into k16_pairs tiles in stack scratch,
 // which every row tile then reads as it would packed bf16 weights. The
 // weights come from memory as int8, once per work item; the widening is
@@ -128,8 +129,10 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
       loop(0, kQ8Group / 2, 1, [&](Value q) {
         Value p = arith::AddIOp::create(b, loc, p0, q);
         Value k = arith::MulIOp::create(b, loc, p, idx(2));
-        Value even = arith::MulFOp::create(b, loc, widenInt8(wp, {blk, k, idx(0)}, 16), s);
-        Value odd = arith::MulFOp::create(b, loc, widenInt8(wp, {blk, add(k, 1), idx(0)}, 16), s);
+        auto [qe, qo] = f.int4 ? widenNibbles(wp, {blk, p, idx(0)}, 16)
+                               : std::pair{widenInt8(wp, {blk, k, idx(0)}, 16), widenInt8(wp, {blk, add(k, 1), idx(0)}, 16)};
+        Value even = arith::MulFOp::create(b, loc, qe, s);
+        Value odd = arith::MulFOp::create(b, loc, qo, s);
         vector::StoreOp::create(b, loc, vector::InterleaveOp::create(b, loc, toBF16(even), toBF16(odd)), wd,
                                 ValueRange{r, p, idx(0)});
       });

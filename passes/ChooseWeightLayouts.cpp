@@ -66,14 +66,16 @@ std::optional<WeightLayout> paired(Value w, std::optional<WeightLayout> layout) 
   return *layout == WeightLayout::K16Gated ? WeightLayout::K16GatedPairs : WeightLayout::K16Pairs;
 }
 
-// k16 -> k16_q8 for weight-only int8: a per-layer weight (a q3.weight with
-// a layer operand, or a stack of them: the layers' projections, not the
-// embedding or the LM head) whose k is whole groups of 32.
-// With `heads` (--lm-head-dtype int8), also the global weights of those
-// names: the ones some product reads (the LM head; a tied embedding with it
-// in every function, whose rows the embedding kernel then dequantises).
+// k16 -> k16_q8 / k16_q4 for weight-only int8 / int4 (`layers`): a
+// per-layer weight (a q3.weight with a layer operand, or a stack of them:
+// the layers' projections, not the embedding or the LM head) whose k is
+// whole groups of 32.
+// With `heads` (--lm-head-dtype int8 or int4: `head`), also the global
+// weights of those names: the ones some product reads (the LM head; a tied
+// embedding with it in every function, whose rows the embedding kernel
+// then dequantises).
 std::optional<WeightLayout> quantised(Operation *op, std::optional<WeightLayout> layout,
-                                      const llvm::StringSet<> &heads) {
+                                      const llvm::StringSet<> &heads, llvm::StringRef layers, llvm::StringRef head) {
   auto t = llvm::cast<RankedTensorType>(op->getResult(0).getType());
   if (!layout || t.getRank() != 2 || t.getDimSize(1) % kQ8Group != 0) return layout;
   if (*layout != WeightLayout::K16 && *layout != WeightLayout::K16Gated) return layout;
@@ -82,20 +84,24 @@ std::optional<WeightLayout> quantised(Operation *op, std::optional<WeightLayout>
   if (auto c = llvm::dyn_cast<ConcatOp>(op))
     layerWeight = llvm::all_of(c.getInputs(), [&](Value v) { return perLayer(v.getDefiningOp()); });
   auto weight = llvm::dyn_cast<WeightOp>(op);
-  bool head = weight && !layerWeight && heads.contains(weight.getName());
-  if (!layerWeight && !head) return layout;
-  return *layout == WeightLayout::K16Gated ? WeightLayout::K16GatedQ8 : WeightLayout::K16Q8;
+  bool isHead = weight && !layerWeight && heads.contains(weight.getName());
+  llvm::StringRef format = layerWeight ? layers : isHead ? head : "bf16";
+  if (format == "bf16") return layout;
+  bool gated = *layout == WeightLayout::K16Gated;
+  if (format == "int4") return gated ? WeightLayout::K16GatedQ4 : WeightLayout::K16Q4;
+  return gated ? WeightLayout::K16GatedQ8 : WeightLayout::K16Q8;
 }
 
 struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayoutsPass> {
   using ChooseWeightLayoutsBase::ChooseWeightLayoutsBase;
   void runOnOperation() override {
-    if (weights != "bf16" && weights != "int8") {
-      getOperation().emitError("weights=") << weights << ": not bf16 or int8";
+    auto isFormat = [](llvm::StringRef f) { return f == "bf16" || f == "int8" || f == "int4"; };
+    if (!isFormat(weights)) {
+      getOperation().emitError("weights=") << weights << ": not bf16, int8 or int4";
       return signalPassFailure();
     }
-    if (lmHead != "bf16" && lmHead != "int8") {
-      getOperation().emitError("lm-head=") << lmHead << ": not bf16 or int8";
+    if (!isFormat(lmHead)) {
+      getOperation().emitError("lm-head=") << lmHead << ": not bf16, int8 or int4";
       return signalPassFailure();
     }
     // The pairs serve the prefill products' family; without a target (a
@@ -113,7 +119,7 @@ struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayou
     }
     // The global weights a product reads, by name (one layout per name).
     llvm::StringSet<> heads;
-    if (lmHead == "int8")
+    if (lmHead != "bf16")
       getOperation().walk([&](WeightOp w) {
         if (!w.getLayer() && llvm::any_of(w->getUses(), [](OpOperand &use) {
               return use.getOperandNumber() == 1 && llvm::isa<LinearOp, LinearResidualOp, LinearSplitOp>(use.getOwner());
@@ -123,7 +129,7 @@ struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayou
     getOperation().walk([&](Operation *op) {
       if (!llvm::isa<WeightOp, ConcatOp>(op) || op->hasAttr("q3.layout")) return;
       std::optional<WeightLayout> layout = chooseLayout(op->getResult(0));
-      if (weights == "int8") layout = quantised(op, layout, heads);
+      layout = quantised(op, layout, heads, weights, lmHead);
       if (pairs) layout = paired(op->getResult(0), layout);
       if (layout) op->setAttr("q3.layout", WeightLayoutAttr::get(&getContext(), *layout));
     });

@@ -173,7 +173,7 @@ Value KernelEmitter::constantTable(StringRef name, ArrayRef<float> values) {
 
 // --- kernels ---------------------------------------------------------------
 
-void KernelEmitter::embedding(Value table, Value ids, Value out, Value scales) {
+void KernelEmitter::embedding(Value table, Value ids, Value out, Value scales, bool int4) {
   auto ot = memrefOf(out);
   int64_t T = ot.getDimSize(0), H = ot.getDimSize(1), vw = vectorWidth(H);
   bool packed = memrefOf(table).getRank() == 3; // k16 or k16_pairs: shared with a tied LM head
@@ -196,9 +196,20 @@ void KernelEmitter::embedding(Value table, Value ids, Value out, Value scales) {
       });
       return;
     }
-    if (scales) { // k16_q8: q * d, the value the products compute with
+    if (scales) { // k16_q8: q * d, the value the products compute with; k16_q4: (q - 8) * d
       loop(0, H, 1, [&](Value h) {
-        Value q = memref::LoadOp::create(b, loc, table, ValueRange{block, h, lane});
+        Value q;
+        if (int4) {
+          Value byte = memref::LoadOp::create(b, loc, table, ValueRange{block, arith::DivUIOp::create(b, loc, h, idx(2)), lane});
+          Value wide = arith::ExtUIOp::create(b, loc, b.getI32Type(), byte);
+          Value odd = arith::IndexCastOp::create(b, loc, b.getI32Type(), arith::RemUIOp::create(b, loc, h, idx(2)));
+          Value shift = arith::MulIOp::create(b, loc, odd, arith::ConstantIntOp::create(b, loc, 4, 32));
+          Value nibble = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, wide, shift),
+                                               arith::ConstantIntOp::create(b, loc, 15, 32));
+          q = arith::SubIOp::create(b, loc, nibble, arith::ConstantIntOp::create(b, loc, 8, 32));
+        } else {
+          q = memref::LoadOp::create(b, loc, table, ValueRange{block, h, lane});
+        }
         Value qf = arith::SIToFPOp::create(b, loc, b.getF32Type(), q);
         Value g = arith::DivUIOp::create(b, loc, h, idx(kQ8Group));
         storeScalar(arith::MulFOp::create(b, loc, qf, loadScalar(scales, {block, g, lane})), out, {t, h});
@@ -341,6 +352,16 @@ Value KernelEmitter::widenInt8(Value mem, ValueRange indices, int64_t width) {
   Value q = vector::LoadOp::create(b, loc, VectorType::get({width}, b.getI8Type()), mem, indices);
   Value wide = arith::ExtSIOp::create(b, loc, VectorType::get({width}, b.getI32Type()), q);
   return arith::SIToFPOp::create(b, loc, VectorType::get({width}, b.getF32Type()), wide);
+}
+
+std::pair<Value, Value> KernelEmitter::widenNibbles(Value mem, ValueRange indices, int64_t width) {
+  auto i32 = VectorType::get({width}, b.getI32Type()), f32 = VectorType::get({width}, b.getF32Type());
+  Value bytes = vector::LoadOp::create(b, loc, VectorType::get({width}, b.getI8Type()), mem, indices);
+  Value wide = arith::ExtUIOp::create(b, loc, i32, bytes);
+  auto splat = [&](int32_t c) { return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32, c)); };
+  Value low = arith::SubIOp::create(b, loc, arith::AndIOp::create(b, loc, wide, splat(15)), splat(8));
+  Value high = arith::SubIOp::create(b, loc, arith::ShRUIOp::create(b, loc, wide, splat(4)), splat(8));
+  return {arith::SIToFPOp::create(b, loc, f32, low), arith::SIToFPOp::create(b, loc, f32, high)};
 }
 
 void KernelEmitter::roundRows(Value x2, Value r2, Value count, Value inRows) {
@@ -522,9 +543,11 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
       SmallVector<Value> init(RB * hn * rows, zeros(VW));
       SmallVector<Value> acc;
       if (!pairs) {
-        // One k step: each row's x broadcast, each block vector widened (from
-        // bf16, or from int8 without its scale), RB * hn * rows FMAs.
-        auto kStep = [&](Value k, ValueRange a) -> SmallVector<Value> {
+        // One k step: each row's x broadcast, weight(r, h) each block vector
+        // (widened from bf16, or from int8 / int4 without its scale), RB * hn
+        // * rows FMAs; the blocks prefetched at index `prefetchAt` when given.
+        auto kStepWith = [&](Value k, ValueRange a, Value prefetchAt,
+                             llvm::function_ref<Value(int64_t, int64_t)> weight) -> SmallVector<Value> {
           Value g = norm ? loadScalar(norm, {k}) : Value();
           SmallVector<Value> xb;
           for (int64_t i = 0; i < rows; ++i) {
@@ -533,28 +556,52 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
             xb.push_back(vector::BroadcastOp::create(b, loc, vt, xv));
           }
           SmallVector<Value> next(a.begin(), a.end());
-          if (ahead > 0) // streaming each block once (decode): ask for it `ahead` k steps early
+          if (prefetchAt)
             for (int64_t r = 0; r < RB; ++r)
-              memref::PrefetchOp::create(b, loc, source[size_t(r)].first,
-                                         weightIndices(r, arith::AddIOp::create(b, loc, k, idx(ahead)), idx(0)),
+              memref::PrefetchOp::create(b, loc, source[size_t(r)].first, weightIndices(r, prefetchAt, idx(0)),
                                          /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
           for (int64_t r = 0; r < RB; ++r)
             for (int64_t h = 0; h < hn; ++h) {
-              Value wv = f.scales ? widenInt8(source[size_t(r)].first, weightIndices(r, k, idx((h0 + h) * VW)), VW)
-                                  : loadVec(source[size_t(r)].first, weightIndices(r, k, idx((h0 + h) * VW)), VW);
+              Value wv = weight(r, h);
               for (int64_t i = 0; i < rows; ++i) next[at(r, h, i)] = vector::FMAOp::create(b, loc, wv, xb[i], a[at(r, h, i)]);
             }
           return next;
         };
+        // Streaming each block once (decode): ask for it `ahead` k steps early.
+        auto kStep = [&](Value k, ValueRange a) {
+          Value prefetchAt = ahead > 0 ? Value(arith::AddIOp::create(b, loc, k, idx(ahead))) : Value();
+          return kStepWith(k, a, prefetchAt, [&](int64_t r, int64_t h) {
+            SmallVector<Value> i = weightIndices(r, k, idx((h0 + h) * VW));
+            return f.scales ? widenInt8(source[size_t(r)].first, i, VW) : loadVec(source[size_t(r)].first, i, VW);
+          });
+        };
+        // int4: byte row p holds k = 2p (low nibbles) and 2p + 1 (high): two
+        // k steps on one load.
+        auto nibbleStep = [&](Value p, ValueRange a) {
+          SmallVector<Value> low, high;
+          for (int64_t r = 0; r < RB; ++r)
+            for (int64_t h = 0; h < hn; ++h) {
+              auto [l, u] = widenNibbles(source[size_t(r)].first, weightIndices(r, p, idx((h0 + h) * VW)), VW);
+              low.push_back(l);
+              high.push_back(u);
+            }
+          Value k0 = arith::MulIOp::create(b, loc, p, idx(2));
+          Value prefetchAt = ahead > 0 ? Value(arith::AddIOp::create(b, loc, p, idx(ahead / 2))) : Value();
+          SmallVector<Value> even =
+              kStepWith(k0, a, prefetchAt, [&](int64_t r, int64_t h) { return low[size_t(r * hn + h)]; });
+          return kStepWith(arith::AddIOp::create(b, loc, k0, idx(1)), even, Value(),
+                           [&](int64_t r, int64_t h) { return high[size_t(r * hn + h)]; });
+        };
         if (!f.scales) {
           acc = loopAcc(idx(0), idx(K), 1, init, kStep);
         } else {
-          // int8: per group of 32 k, the partial sums of q * x, then
+          // int8 / int4: per group of 32 k, the partial sums of q * x, then
           // acc += scale * partial (one FMA per group, not a multiply per k).
           acc = loopAcc(idx(0), idx(K / kQ8Group), 1, init, [&](Value g, ValueRange a) {
-            Value k0 = arith::MulIOp::create(b, loc, g, idx(kQ8Group));
-            SmallVector<Value> partial =
-                loopAcc(k0, arith::AddIOp::create(b, loc, k0, idx(kQ8Group)), 1, init, kStep);
+            const int64_t steps = f.int4 ? kQ8Group / 2 : kQ8Group;
+            Value s0 = arith::MulIOp::create(b, loc, g, idx(steps));
+            SmallVector<Value> partial = loopAcc(s0, arith::AddIOp::create(b, loc, s0, idx(steps)), 1, init,
+                                                 [&](Value s, ValueRange p) { return f.int4 ? nibbleStep(s, p) : kStep(s, p); });
             SmallVector<Value> next(a.begin(), a.end());
             for (int64_t r = 0; r < RB; ++r)
               for (int64_t h = 0; h < hn; ++h) {

@@ -47,6 +47,9 @@ struct LinearFusion {
   // int8 weights (k16_q8): Ws[n / 16][k / 32][n % 16] f16, one scale per
   // output and group of 32 k; the weight operand is then Wq[n / 16][k][n % 16] i8.
   mlir::Value scales;
+  // int4 (k16_q4): the weight operand is Wq[n / 16][k / 2][n % 16] bytes,
+  // k even in the low nibble, each value q - 8 for q in [0, 16).
+  bool int4 = false;
 };
 
 class KernelEmitter {
@@ -56,7 +59,8 @@ public:
 
   // Each writes its result into `out` (memrefs with identity layout).
   // `scales`: the table is k16_q8 (Wq i8 and Ws f16 views), rows dequantised.
-  void embedding(mlir::Value table, mlir::Value ids, mlir::Value out, mlir::Value scales = {});
+  // `int4`: k16_q4 (nibbles).
+  void embedding(mlir::Value table, mlir::Value ids, mlir::Value out, mlir::Value scales = {}, bool int4 = false);
   void rmsNorm(mlir::Value x, mlir::Value w, double eps, mlir::Value out);
   // Row-layout weights (k16 products go through fusedLinear's tile).
   void linear(mlir::Value x, mlir::Value w, mlir::Value out);
@@ -173,6 +177,9 @@ private:
   mlir::Value loadIndex(mlir::Value mem, mlir::ValueRange indices); // an i32 element as an index
   // `width` int8 values from mem[indices...] as f32 (sign-extended, converted).
   mlir::Value widenInt8(mlir::Value mem, mlir::ValueRange indices, int64_t width);
+  // `width` bytes of two int4 values each from mem[indices...]: the low and
+  // the high nibbles, q - 8, as f32 (k16_q4's even and odd k).
+  std::pair<mlir::Value, mlir::Value> widenNibbles(mlir::Value mem, mlir::ValueRange indices, int64_t width);
   mlir::Value roundToBF16(mlir::Value v);               // f32 (scalar or vector) -> bf16, nearest even
   // r2[m] = bf16(x2[m]) for the first `count` rows (row inRows[m] when given).
   void roundRows(mlir::Value x2, mlir::Value r2, mlir::Value count, mlir::Value inRows);

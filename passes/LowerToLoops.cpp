@@ -70,7 +70,8 @@ private:
   int64_t arenaSize = 0;
   IRMapping map;                           // tensors -> buffers, scalars -> scalars
   llvm::DenseMap<Value, Value> preassigned; // tensors that must land in an out-param
-  llvm::DenseMap<Value, Value> scalesOf;    // an int8 weight's view -> its scales' view
+  llvm::DenseMap<Value, Value> scalesOf;    // an int8 / int4 weight's view -> its scales' view
+  llvm::DenseSet<Value> nibbleViews;        // the int4 ones (two values a byte)
   int64_t keyBlock = 0;                     // q3.key_cache_block (0: rows)
   llvm::DenseSet<Operation *> keyWriters;   // the kv_write / norm_rope_write ops that fill a K cache
 };
@@ -173,13 +174,18 @@ Value FunctionLowering::weightView(OpBuilder &b, Operation *op) {
   if (slot.layout && type.getRank() == 3) // stacked experts, k16 each: Wp[e][n / 16][k][n % 16]
     type = MemRefType::get({type.getDimSize(0), type.getDimSize(1) / 16, type.getDimSize(2), 16},
                            type.getElementType());
-  else if (slot.layout && isQ8Layout(*slot.layout)) { // Wq[n / 16][k][n % 16] i8, then Ws[n / 16][k / 32][n % 16] f16
+  else if (slot.layout && isQuantisedLayout(*slot.layout)) {
+    // Wq[n / 16][k][n % 16] i8 (int4: Wq[n / 16][k / 2][n % 16] bytes of
+    // two nibbles), then Ws[n / 16][k / 32][n % 16] f16.
     int64_t N = type.getDimSize(0), K = type.getDimSize(1);
-    Value values = memref::ViewOp::create(b, loc(), MemRefType::get({N / 16, K, 16}, b.getI8Type()), weights, offset,
-                                          ValueRange{});
-    Value scalesAt = arith::AddIOp::create(b, loc(), offset, index(b, N * K));
+    const bool int4 = isQ4Layout(*slot.layout);
+    const int64_t depth = int4 ? K / 2 : K;
+    Value values = memref::ViewOp::create(b, loc(), MemRefType::get({N / 16, depth, 16}, b.getI8Type()), weights,
+                                          offset, ValueRange{});
+    Value scalesAt = arith::AddIOp::create(b, loc(), offset, index(b, N * depth));
     scalesOf[values] = memref::ViewOp::create(b, loc(), MemRefType::get({N / 16, K / kQ8Group, 16}, b.getF16Type()),
                                               weights, scalesAt, ValueRange{});
+    if (int4) nibbleViews.insert(values);
     return values;
   } else if (slot.layout && isPairedLayout(*slot.layout)) // Wp[n / 16][k / 2][n % 16][k % 2]
     type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1) / 2, 32}, type.getElementType());
@@ -195,6 +201,7 @@ FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Va
   f.tiling = linearTilingOf(op, error);
   if (!error.empty()) return op->emitOpError(error);
   f.scales = scalesOf.lookup(buffer(weight));
+  f.int4 = nibbleViews.contains(buffer(weight));
   auto x = memrefFor(input.getType());
   int64_t K = x.getShape().back(), M = x.getNumElements() / K;
   bool rowLayout = llvm::cast<MemRefType>(buffer(weight).getType()).getRank() == 2;
@@ -422,7 +429,7 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
       })
       .Case([&](EmbeddingOp e) {
         k.embedding(buffer(e.getTable()), buffer(e.getIds()), allocate(b, e.getResult()),
-                    scalesOf.lookup(buffer(e.getTable())));
+                    scalesOf.lookup(buffer(e.getTable())), nibbleViews.contains(buffer(e.getTable())));
         return success();
       })
       .Case([&](RMSNormOp n) {

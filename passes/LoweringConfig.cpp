@@ -49,7 +49,8 @@ ProductShape productShape(Operation *op) {
   if (Operation *w = weightOf(op).getDefiningOp())
     if (auto layout = w->getAttrOfType<WeightLayoutAttr>("q3.layout")) {
       s.paired = isPairedLayout(layout.getValue());
-      s.quantised = isQ8Layout(layout.getValue());
+      s.quantised = isQuantisedLayout(layout.getValue());
+      s.int4 = isQ4Layout(layout.getValue());
     }
   int64_t rows = 0;
   for (Value r : op->getResults()) {
@@ -141,8 +142,8 @@ LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target) {
   // rows) each weight block streams from memory once: ask for it 64 k steps
   // (2 KiB of bf16) ahead (+~10% tokens/s on the 0.6B); larger prefill
   // chunks reuse blocks from cache. int8 blocks are half the bytes per k
-  // step: the same 2 KiB is 128 steps.
-  t.prefetch = M <= std::max<int64_t>(t.rows, 1) ? (shape.quantised ? 128 : 64) : 0;
+  // step: the same 2 KiB is 128 steps; int4, 256.
+  t.prefetch = M <= std::max<int64_t>(t.rows, 1) ? (shape.int4 ? 256 : shape.quantised ? 128 : 64) : 0;
   return t;
 }
 

@@ -54,7 +54,8 @@ struct ProductShape {
   bool gated = false;
   bool paired = false; // weights in k16_pairs / k16_gated_pairs
   int64_t depth = 0;    // k: the length of each dot product
-  bool quantised = false; // int8 weights (k16_q8): a partial sum beside each accumulator
+  bool quantised = false; // int8 / int4 weights (k16_q8 / k16_q4): a partial sum beside each accumulator
+  bool int4 = false;      // k16_q4: half the bytes of int8 per k step
 };
 ProductShape productShape(mlir::Operation *linear);
 

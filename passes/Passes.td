@@ -79,10 +79,11 @@ def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
            "prefill products' arithmetic: auto (amx where the target has AMX-BF16, else bf16 where it has "
            "AVX512-BF16, else fma), fma, bf16, bf16-emulated, amx, amx-emulated">,
     Option<"weights", "weights", "std::string", /*default=*/"\"bf16\"",
-           "bf16 (the weights as the checkpoint has them), or int8: the layers' k16 weights with k a multiple "
-           "of 32 become k16_q8 / k16_gated_q8 (the embedding, the LM head and the experts stay)">,
+           "bf16 (the weights as the checkpoint has them), int8 or int4: the layers' k16 weights with k a "
+           "multiple of 32 become k16_q8 / k16_gated_q8 (Q8_0) or k16_q4 / k16_gated_q4 (Q4_0); the "
+           "embedding, the LM head and the experts stay">,
     Option<"lmHead", "lm-head", "std::string", /*default=*/"\"bf16\"",
-           "with weights=int8: int8 also makes the LM head k16_q8 (and a tied embedding with it)">,
+           "int8 or int4 also makes the LM head k16_q8 or k16_q4 (and a tied embedding with it)">,
   ];
 }
 

@@ -183,6 +183,34 @@ class Qwen3:
 LAYER_PROJECTION = re.compile(r"model\.layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj)\.weight$")
 
 
+def quantisable(name, t, head):
+    """The weights `qwen3c build --weights-dtype int8|int4` quantises: each
+    layer projection with whole 16-row blocks and k a multiple of 32 (the
+    rule for a weight the compiler packs k16; the experts, the router, the
+    embedding and the LM head stay), and `head` (--lm-head-dtype) when given."""
+    return (LAYER_PROJECTION.search(name) or name == head) and t.dim() == 2 and t.shape[0] % 16 == 0 and \
+        t.shape[1] % 32 == 0
+
+
+def quantise_int4(w, head=None):
+    """What `qwen3c build --weights-dtype int4` stores, dequantised: per
+    output row and group of 32 k, llama.cpp's Q4_0 (quantize_row_q4_0): max
+    the signed value of largest magnitude (the first of equals), d = max / -8
+    in f32, q = min(15, trunc(f32(f32(w * (1 / d)) + 8.5))), w' = (q - 8) *
+    f16(d), bit for bit as the packer does it. `head` as in quantise_int8."""
+    for name, t in w.items():
+        if not quantisable(name, t, head):
+            continue
+        g = t.reshape(t.shape[0], t.shape[1] // 32, 32)
+        first = g.abs().argmax(-1, keepdim=True)  # torch returns the first maximal index
+        mx = torch.gather(g, -1, first)
+        d = mx / torch.tensor(-8.0, dtype=torch.float32)
+        inv = torch.where(d != 0, torch.tensor(1.0, dtype=torch.float32) / d, torch.zeros_like(d))
+        x = (g * inv) + torch.tensor(8.5, dtype=torch.float32)  # two f32 roundings, as the packer's two statements
+        q = torch.trunc(x).clamp(max=15)
+        w[name] = ((q - 8) * d.to(torch.float16).float()).reshape(t.shape)
+
+
 def quantise_int8(w, head=None):
     """What `qwen3c build --weights-dtype int8` stores, dequantised: each
     layer projection with whole 16-row blocks and k a multiple of 32 (the
@@ -193,8 +221,7 @@ def quantise_int8(w, head=None):
     With `head` (--lm-head-dtype int8) that weight too: lm_head.weight, or
     the tied embedding (the embedding's rows then come from it as well)."""
     for name, t in w.items():
-        wanted = LAYER_PROJECTION.search(name) or name == head
-        if not wanted or t.dim() != 2 or t.shape[0] % 16 or t.shape[1] % 32:
+        if not quantisable(name, t, head):
             continue
         g = t.reshape(t.shape[0], t.shape[1] // 32, 32)
         d = g.abs().amax(-1, keepdim=True) / torch.tensor(127.0, dtype=torch.float32)
@@ -225,13 +252,27 @@ def main():
                     help="run on the layer projections as qwen3c build --weights-dtype int8 stores them (see quantise_int8)")
     ap.add_argument("--kv-dtype", choices=["f32", "bf16"], default="f32",
                     help="the KV cache's element type: bf16 rounds the keys (after RoPE) and values attention reads")
-    ap.add_argument("--quantize-lm-head", action="store_true", help="with --quantize-int8: the LM head too")
+    ap.add_argument("--quantize-int4", action="store_true",
+                    help="run on the layer projections as qwen3c build --weights-dtype int4 stores them (see quantise_int4)")
+    ap.add_argument("--quantize-lm-head", nargs="?", const="same", metavar="int8|int4",
+                    help="with --quantize-int8 / --quantize-int4: the LM head too, in that format (or the given one)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     cfg, w = load(a.checkpoint)
-    if a.quantize_int8:
+    if a.quantize_int8 and a.quantize_int4:
+        ap.error("--quantize-int8 and --quantize-int4 are one format each")
+    layers = "int8" if a.quantize_int8 else "int4" if a.quantize_int4 else None
+    quantise = {"int8": quantise_int8, "int4": quantise_int4}
+    if layers:
+        quantise[layers](w)
+    if a.quantize_lm_head:
         head = "model.embed_tokens.weight" if cfg.get("tie_word_embeddings") else "lm_head.weight"
-        quantise_int8(w, head if a.quantize_lm_head else None)
+        head_format = layers if a.quantize_lm_head == "same" else a.quantize_lm_head
+        if head_format not in quantise:
+            ap.error("--quantize-lm-head needs a format, or --quantize-int8 / --quantize-int4")
+        part = {head: w[head]}
+        quantise[head_format](part, head)
+        w[head] = part[head]
     model = Qwen3(cfg, w)
     model.bf16_inputs = a.bf16_product_inputs
     model.kv_bf16 = a.kv_dtype == "bf16"

@@ -119,11 +119,11 @@ void build(BuildOptions o) {
   if (fs::is_directory(o.output)) fail(o.output, ": is a folder, not an executable path");
   if (o.weights != "auto" && o.weights != "embed" && o.weights != "sidecar")
     fail("--weights: '", o.weights, "' is not auto, embed or sidecar");
-  if (o.weightsDtype != "bf16" && o.weightsDtype != "int8")
-    fail("--weights-dtype: '", o.weightsDtype, "' is not bf16 or int8");
-  if (o.lmHeadDtype != "bf16" && o.lmHeadDtype != "int8")
-    fail("--lm-head-dtype: '", o.lmHeadDtype, "' is not bf16 or int8");
-  if (o.lmHeadDtype == "int8" && o.weightsDtype != "int8") fail("--lm-head-dtype int8 needs --weights-dtype int8");
+  auto isFormat = [](const std::string &f) { return f == "bf16" || f == "int8" || f == "int4"; };
+  if (!isFormat(o.weightsDtype)) fail("--weights-dtype: '", o.weightsDtype, "' is not bf16, int8 or int4");
+  if (!isFormat(o.lmHeadDtype)) fail("--lm-head-dtype: '", o.lmHeadDtype, "' is not bf16, int8 or int4");
+  if (o.lmHeadDtype != "bf16" && o.weightsDtype == "bf16")
+    fail("--lm-head-dtype ", o.lmHeadDtype, " needs --weights-dtype int8 or int4");
   auto kvDt = parseTorchDType(o.kvDtype);
   if (!kvDt || *kvDt == DType::F16) fail("--kv-dtype: '", o.kvDtype, "' is not bf16 or f32");
   const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype};
@@ -332,11 +332,12 @@ void addBuildCommand(CLI::App &app) {
   cmd->add_option("--target-cpu", o->cpu, "LLVM CPU name, or host")->capture_default_str();
   cmd->add_option("--target-features", o->features, "extra LLVM target features (+avx512bf16,...)");
   cmd->add_option("--weights-dtype", o->weightsDtype,
-                  "the layers' projection weights: bf16 (as --dtype), or int8 (symmetric per group of 32 k with an f16 "
-                  "scale, llama.cpp's Q8_0; the embedding, the LM head and MoE experts stay --dtype)")
+                  "the layers' projection weights: bf16 (as --dtype), int8 (symmetric per group of 32 k with an f16 "
+                  "scale, llama.cpp's Q8_0) or int4 (per group of 32 k, llama.cpp's Q4_0); the embedding, the LM head "
+                  "and MoE experts stay --dtype")
       ->capture_default_str();
   cmd->add_option("--lm-head-dtype", o->lmHeadDtype,
-                  "with --weights-dtype int8: the LM head's (and a tied embedding's), bf16 or int8")
+                  "with --weights-dtype int8 or int4: the LM head's (and a tied embedding's), bf16, int8 or int4")
       ->capture_default_str();
   cmd->add_option("--kv-dtype", o->kvDtype,
                   "KV-cache element type: bf16 (half the bytes decode attention reads) or f32 (exact, for "

@@ -10,7 +10,7 @@
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int8 --q3-choose-lowering-config | FileCheck %s --check-prefix=STRATEGY
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int8 --q3-choose-lowering-config --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts --q3-choose-lowering-config | FileCheck %s --check-prefix=BF16
-// RUN: not qwen3c-opt %s --q3-choose-weight-layouts=weights=int4 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not qwen3c-opt %s --q3-choose-weight-layouts=weights=int3 2>&1 | FileCheck %s --check-prefix=BAD
 
 module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v3", vector_bits = 256, vector_registers = 16, l2_bytes = 0, features = "avx,avx2,fma,f16c">} {
   func.func @decode(%x: tensor<1x64xf32>, %l: index) -> tensor<1x128xf32> {
@@ -51,4 +51,4 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 
 // BF16-NOT: k16_q8
 
-// BAD: error: weights=int4: not bf16 or int8
+// BAD: error: weights=int3: not bf16, int8 or int4

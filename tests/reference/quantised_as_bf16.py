@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""Writes the bf16 checkpoint that the AMX family computes an int8 build's
-prompt chunks with: each layer projection as `qwen3c build --weights-dtype
-int8` stores it (Q8_0, see qwen3_reference.quantise_int8), dequantised and
-rounded to bf16 (nearest even) as the kernel widens it into tiles; every
-other tensor as it is (a bf16 checkpoint's values are exact).
+"""Writes the bf16 checkpoint that the AMX family computes an int8 (or, with
+--int4, an int4) build's prompt chunks with: each layer projection as `qwen3c
+build --weights-dtype int8|int4` stores it (Q8_0 / Q4_0, see
+qwen3_reference.quantise_int8 / quantise_int4), dequantised and rounded to
+bf16 (nearest even) as the kernel widens it into tiles; every other tensor as
+it is (a bf16 checkpoint's values are exact).
 
-A bf16 build of the output and an int8 build of the input then multiply the
-same bf16 operands in the same loops, so their prefill logits are equal bit
-for bit (tests/lit/e2e/int8-amx.test).
+A bf16 build of the output and a quantised build of the input then multiply
+the same bf16 operands in the same loops, so their prefill logits are equal
+bit for bit (tests/lit/e2e/quantised-amx.test).
 
-usage: int8_as_bf16.py CHECKPOINT OUT_DIR
+usage: quantised_as_bf16.py [--int4] CHECKPOINT OUT_DIR
 """
 import json
 import os
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qwen3_reference import load, quantise_int8  # noqa: E402
+from qwen3_reference import load, quantise_int4, quantise_int8  # noqa: E402
 
 
 def bf16_bits(t):
@@ -30,11 +31,15 @@ def bf16_bits(t):
 
 
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    int4 = args[:1] == ["--int4"]
+    if int4:
+        args = args[1:]
+    if len(args) != 2:
         sys.exit(__doc__.strip().splitlines()[-1])
-    src, out = sys.argv[1:]
+    src, out = args
     cfg, w = load(src)
-    quantise_int8(w)
+    (quantise_int4 if int4 else quantise_int8)(w)
     os.makedirs(out, exist_ok=True)
     for name in os.listdir(src):
         if not name.endswith(".safetensors") and name != "model.safetensors.index.json":

@@ -1,0 +1,50 @@
+// Weight-only int4 in the strategy and the lowering (weights=int4): the
+// layers' k16 weights with k a multiple of 32 become #q3.layout<k16_q4>
+// (nibbles Wq[n/16][k/2][n%16], k even in the low nibble, then f16 scales
+// Ws[n/16][k/32][n%16] in the same slot); a global weight (the LM head)
+// stays k16 unless lm-head=int4 (or int8, its own format). Decode
+// prefetches 256 k steps ahead (the 2 KiB that 64 steps are in bf16); per
+// byte row the tile takes the low and the high nibbles (and 15, shift 4,
+// minus 8) as two k steps, and per group of 32 k scales the partial sums
+// into the accumulators. The slot holds N * K / 2 value bytes before the
+// scales.
+// RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int4 --q3-choose-lowering-config | FileCheck %s --check-prefix=STRATEGY
+// RUN: qwen3c-opt %s --q3-choose-weight-layouts="weights=int4 lm-head=int8" --q3-choose-lowering-config | FileCheck %s --check-prefix=HEAD8
+// RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int4 --q3-choose-lowering-config --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
+
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v4", vector_bits = 512, vector_registers = 32, l2_bytes = 0, features = "avx,avx2,fma,f16c,avx512f">} {
+  func.func @decode(%x: tensor<1x64xf32>, %l: index) -> tensor<1x128xf32> {
+    %w = q3.weight "model.layers.{layer}.self_attn.q_proj.weight" layer %l : tensor<128x64xbf16>
+    %y = q3.linear %x, %w : tensor<1x64xf32>, tensor<128x64xbf16>
+    return %y : tensor<1x128xf32>
+  }
+  func.func @head(%x: tensor<1x64xf32>) -> tensor<1x128xf32> {
+    %w = q3.weight "lm_head.weight" : tensor<128x64xbf16>
+    %y = q3.linear %x, %w : tensor<1x64xf32>, tensor<128x64xbf16>
+    return %y : tensor<1x128xf32>
+  }
+}
+// STRATEGY-LABEL: func.func @decode
+// STRATEGY: q3.weight {{.*}} {q3.layout = #q3.layout<k16_q4>}
+// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 1, {{.*}}prefetch = 256
+// STRATEGY-LABEL: func.func @head
+// STRATEGY: q3.weight "lm_head.weight" {q3.layout = #q3.layout<k16>}
+
+// HEAD8-LABEL: func.func @decode
+// HEAD8: {q3.layout = #q3.layout<k16_q4>}
+// HEAD8-LABEL: func.func @head
+// HEAD8: q3.weight "lm_head.weight" {q3.layout = #q3.layout<k16_q8>}
+
+// LOWERED-LABEL: func.func @decode
+// LOWERED: memref.view {{.*}}[%{{.*}}][] : memref<?xi8> to memref<8x32x16xi8>
+// LOWERED: %[[SCALES:.*]] = arith.addi %{{.*}}, %c4096 : index
+// LOWERED: memref.view {{.*}}[%[[SCALES]]][] : memref<?xi8> to memref<8x2x16xf16>
+// LOWERED: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
+// LOWERED: arith.andi
+// LOWERED: arith.subi
+// LOWERED: arith.shrui
+// LOWERED: arith.subi
+// LOWERED: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// LOWERED-LABEL: func.func @head
+// LOWERED-NOT: arith.extui
+// LOWERED: memref<8x64x16xbf16>
