@@ -23,7 +23,7 @@ if [[ ! -f "$FUZZ_DIR/build.ninja" ]]; then
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
     -DQWEN3C_TOKENIZER_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}/tokenizer-qwen3-3.7.2" -DQWEN3C_OPENAI_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}/openai-5.23.2" > /dev/null
 fi
-targets=(SafeTensorsHeader Config ShardIndex Tokenizer TokenizerJson ChatTemplate JinjaTemplate RunFlags)
+targets=(SafeTensorsHeader Gguf Config ShardIndex Tokenizer TokenizerJson ChatTemplate JinjaTemplate RunFlags)
 cmake --build "$FUZZ_DIR" -j "$(nproc)" --target "${targets[@]/#/fuzz-}"
 passed=0 failed=0
 for t in "${targets[@]}"; do

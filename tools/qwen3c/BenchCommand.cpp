@@ -17,6 +17,7 @@
 #include "frontend/Error.h"
 #include "frontend/GraphBuilder.h"
 #include "frontend/ModelConfig.h"
+#include "frontend/GgufFile.h"
 #include "frontend/TensorInventory.h"
 #include "passes/CostModel.h"
 #include "passes/FusionPipeline.h"
@@ -188,10 +189,11 @@ std::string compiledModel(const BenchOptions &o, const std::string &dtype, const
     return exe;
   }
   progress("building %s\n", exe.c_str());
-  // int8: bf16 weights with the layers' projections as Q8_0 (--weights-dtype int8).
-  std::vector<std::string> argv = {self, "build", o.checkpoint, "-o", exe, "--dtype", dtype == "int8" ? "bf16" : dtype,
+  // int8 / int4: bf16 weights with the layers' projections as Q8_0 / Q4_0 (--weights-dtype).
+  const bool quantised = dtype == "int8" || dtype == "int4";
+  std::vector<std::string> argv = {self, "build", o.checkpoint, "-o", exe, "--dtype", quantised ? "bf16" : dtype,
                                    "--max-context", std::to_string(context)};
-  if (dtype == "int8") argv.insert(argv.end(), {"--weights-dtype", "int8"});
+  if (quantised) argv.insert(argv.end(), {"--weights-dtype", dtype});
   if (!fusion.empty()) argv.insert(argv.end(), {"--fusion", fusion});
   auto r = runProcess(argv);
   if (r.status != 0) fail("bench: building the ", dtype, " model failed: ", r.lastErrorLine());
@@ -324,6 +326,27 @@ void runLlamaBench(const BenchOptions &o, const Engine &e, std::vector<Cell *> c
   }
 }
 
+// The bytes one decode step of llama.cpp reads from a GGUF: every tensor,
+// except that an untied embedding gives one row, and stacked experts
+// (*_exps) k of their E.
+double ggufDecodeBytes(const GgufFile &f) {
+  std::string arch = f.string("general.architecture").value_or("");
+  auto integer = [&](const std::string &key) {
+    auto it = f.integers.find(arch + "." + key);
+    return it == f.integers.end() ? int64_t(0) : it->second;
+  };
+  const int64_t experts = integer("expert_count"), used = integer("expert_used_count");
+  const bool untied = f.tensor("output.weight") != nullptr;
+  double bytes = 0;
+  for (const auto &t : f.tensors) {
+    double b = double(t.bytes);
+    if (untied && t.name == "token_embd.weight" && t.dims.size() == 2) b /= double(t.dims[1]);
+    if (experts > 0 && used > 0 && t.name.find("_exps.") != std::string::npos) b *= double(used) / double(experts);
+    bytes += b;
+  }
+  return bytes;
+}
+
 std::string cpuName() {
   std::ifstream in("/proc/cpuinfo");
   for (std::string line; std::getline(in, line);)
@@ -363,7 +386,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
     e.id = id;
     // qwen3c-DTYPE, or qwen3c-DTYPE@LEVEL for one fusion level.
     std::string base = id.substr(0, id.find('@')), fusion = id.find('@') == std::string::npos ? "" : id.substr(id.find('@') + 1);
-    if (base == "qwen3c-bf16" || base == "qwen3c-f32" || base == "qwen3c-int8") {
+    if (base == "qwen3c-bf16" || base == "qwen3c-f32" || base == "qwen3c-int8" || base == "qwen3c-int4") {
       std::string dtype = base.substr(7);
       e.label = "qwen3c " + dtype + (fusion.empty() ? "" : " fusion " + fusion);
       if (!fusion.empty()) {
@@ -404,22 +427,26 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
         e.absent = "absent: " + o.python + " cannot import torch (apt install python3-torch)";
       else if (!fs::exists(o.pytorchScript))
         e.absent = "absent: " + o.pytorchScript + " not found (--pytorch-script)";
-    } else if (id == "llama.cpp" || id == "llama.cpp-q8_0") {
+    } else if (id == "llama.cpp" || id.rfind("llama.cpp-", 0) == 0) {
       std::string found = o.llamaBench.empty() ? findOnPath("llama-bench") : o.llamaBench;
       if (found.empty()) e.absent = "absent: llama-bench not on PATH (--llama-bench FILE; bench/build-llama-bench.sh)";
       else if (::access(found.c_str(), X_OK) != 0) e.absent = "absent: " + found + " is not an executable";
       e.command = {found};
+      // The quantised files: what llama-quantize makes of the bf16 GGUF.
+      static const std::map<std::string, std::string> kQuantised = {
+          {"llama.cpp-q8_0", "Q8_0"}, {"llama.cpp-q4_0", "Q4_0"}, {"llama.cpp-q4_k_m", "Q4_K_M"}};
       if (id == "llama.cpp") {
         e.label = "llama.cpp bf16";
         e.ggufType = "BF16";
       } else {
-        // Q8_0 (int8 in groups of 32 with an f16 scale: 34 bytes per 32
-        // weights, every matrix, the embedding too), made from the bf16
-        // GGUF by the llama-quantize beside llama-bench; its products run
-        // on int8 dot products (vpdpbusd) where the CPU has AVX512-VNNI.
-        e.label = "llama.cpp Q8_0";
-        e.ggufType = "Q8_0";
-        e.decodeBytes = cost.decodeElements * 34.0 / 32.0;
+        if (!kQuantised.count(id))
+          fail("--engines: unknown engine '", id, "' (llama.cpp, llama.cpp-q8_0, llama.cpp-q4_0, llama.cpp-q4_k_m)");
+        // Made from the bf16 GGUF by the llama-quantize beside llama-bench;
+        // its products quantise the activations to int8 and run on int8 dot
+        // products (vpdpbusd) where the CPU has AVX512-VNNI. Its decode bytes
+        // come from the file itself (every tensor's type and size).
+        e.ggufType = kQuantised.at(id);
+        e.label = "llama.cpp " + e.ggufType;
         e.arithmetic = qwen3c_bench::Arith::Int8Dot;
         fs::path quantize = fs::path(found).parent_path() / "llama-quantize";
         if (e.absent.empty() && ::access(quantize.c_str(), X_OK) != 0)
@@ -428,8 +455,8 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       }
     } else {
       fail("--engines: unknown engine '", id,
-           "' (qwen3c-bf16, qwen3c-f32, qwen3c-int8, each with @none, @basic or @all for one fusion level, eager, pytorch, "
-           "llama.cpp, llama.cpp-q8_0)");
+           "' (qwen3c-bf16, qwen3c-f32, qwen3c-int8, qwen3c-int4, each with @none, @basic or @all for one fusion level, eager, pytorch, "
+           "llama.cpp, llama.cpp-q8_0, llama.cpp-q4_0, llama.cpp-q4_k_m)");
     }
     engines.push_back(e);
   }
@@ -542,7 +569,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       if (c.spent > o.maxSeconds) c.done = true;
     }
   }
-  for (const auto &e : engines) {
+  for (auto &e : engines) {
     if (!e.absent.empty()) continue;
     if (e.id == "pytorch") {
       for (int t : threads) {
@@ -572,6 +599,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
             fs::rename(part, gguf);
           }
         }
+        e.decodeBytes = ggufDecodeBytes(readGguf(gguf));
         EngineTimer timer{e.label};
         runLlamaBench(o, e, mine, gguf);
       } catch (const Error &err) {
@@ -617,7 +645,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
   report.notes.push_back("Prefill limits use the peak of the instructions each engine runs: qwen3c's is what its "
                          "compiled model reports (`--info`: prefill_arithmetic amx, bf16 or fma), PyTorch bf16 uses "
                          "oneDNN's AMX kernels where the CPU has AMX, llama.cpp BF16 vdpbf16ps where the CPU has "
-                         "AVX512-BF16, llama.cpp Q8_0 vpdpbusd (int8 dot, 512-bit) where it has AVX512-VNNI; an engine whose instructions the CPU lacks runs (and is compared with) the "
+                         "AVX512-BF16, llama.cpp's quantised formats vpdpbusd (int8 dot, 512-bit) where it has AVX512-VNNI; an engine whose instructions the CPU lacks runs (and is compared with) the "
                          "next kind down, to f32 FMA.");
   if (!pytorchNote.empty()) report.notes.push_back(pytorchNote);
   report.notes.push_back("Decode limit: read bandwidth / weight bytes per token (k of E experts; an untied "
@@ -649,8 +677,8 @@ void addBenchCommand(CLI::App &app) {
                                           "with the machine's limits");
   cmd->add_option("checkpoint", o->checkpoint, "Hugging Face checkpoint folder")->required();
   cmd->add_option("--engines", o->engines,
-                  "comma list: qwen3c-bf16, qwen3c-f32, qwen3c-int8 (add @none, @basic or @all for one fusion level, e.g. "
-                  "qwen3c-bf16@none: a fusion-level table is added), eager, pytorch, llama.cpp, llama.cpp-q8_0 (llama-quantize beside llama-bench)")
+                  "comma list: qwen3c-bf16, qwen3c-f32, qwen3c-int8, qwen3c-int4 (add @none, @basic or @all for one fusion level, e.g. "
+                  "qwen3c-bf16@none: a fusion-level table is added), eager, pytorch, llama.cpp, llama.cpp-q8_0 / -q4_0 / -q4_k_m (llama-quantize beside llama-bench)")
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "comma list of thread counts ('all' = every core)")->capture_default_str();
   cmd->add_option("--pp", o->pp, "prefill tests: prompt lengths")->capture_default_str();

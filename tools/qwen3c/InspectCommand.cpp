@@ -1,5 +1,6 @@
 //===- InspectCommand.cpp - `qwen3c inspect`: what a user checks first ------===//
 #include "frontend/Checkpoint.h"
+#include "frontend/GgufFile.h"
 #include "frontend/TensorInventory.h"
 #include "tools/qwen3c/Commands.h"
 
@@ -24,7 +25,44 @@ std::string count(int64_t n) {
   return buf;
 }
 
+// A GGUF file: what llama.cpp's metadata says of the model, and its tensors
+// by type. (qwen3c does not compile GGUF files yet: this reads and checks one.)
+void inspectGguf(const std::string &path, bool tensors) {
+  GgufFile f = readGguf(path);
+  std::string arch = f.string("general.architecture").value_or("(none)");
+  std::printf("gguf          %s (v%u, %zu tensors, %zu metadata strings and integers)\n", path.c_str(), f.version,
+              f.tensors.size(), f.strings.size() + f.integers.size());
+  std::printf("architecture  %s\n", arch.c_str());
+  if (auto name = f.string("general.name")) std::printf("name          %s\n", name->c_str());
+  for (const char *key : {"block_count", "embedding_length", "feed_forward_length", "attention.head_count",
+                          "attention.head_count_kv", "attention.key_length", "context_length", "expert_count",
+                          "expert_used_count", "expert_feed_forward_length"})
+    if (auto it = f.integers.find(arch + "." + key); it != f.integers.end())
+      std::printf("%-26s %lld\n", key, (long long)it->second);
+  std::printf("tied output   %s\n", f.tensor("output.weight") ? "no" : "yes");
+  std::map<std::string, std::pair<int, uint64_t>> byType;
+  uint64_t total = 0;
+  for (const auto &t : f.tensors) {
+    auto &e = byType[t.type->name];
+    e.first++;
+    e.second += t.bytes;
+    total += t.bytes;
+  }
+  for (const auto &[type, e] : byType)
+    std::printf("type          %-5s %d tensors, %s\n", type.c_str(), e.first, human(double(e.second)).c_str());
+  std::printf("weights       %s\n", human(double(total)).c_str());
+  if (tensors) {
+    std::printf("\n%-48s %-5s %s\n", "tensor", "type", "dims (ggml order)");
+    for (const auto &t : f.tensors) {
+      std::string dims;
+      for (int64_t d : t.dims) dims += (dims.empty() ? "" : " x ") + std::to_string(d);
+      std::printf("%-48s %-5s %s\n", t.name.c_str(), t.type->name, dims.c_str());
+    }
+  }
+}
+
 void inspect(const std::string &dir, bool tensors, int64_t context) {
+  if (dir.size() > 5 && dir.compare(dir.size() - 5, 5, ".gguf") == 0) return inspectGguf(dir, tensors);
   Checkpoint ck = Checkpoint::open(dir);
   const ModelConfig &c = ck.config();
   std::printf("checkpoint    %s\n", dir.c_str());
@@ -81,8 +119,8 @@ void addInspectCommand(CLI::App &app) {
   auto dir = std::make_shared<std::string>();
   auto tensors = std::make_shared<bool>(false);
   auto context = std::make_shared<int64_t>(4096);
-  auto *cmd = app.add_subcommand("inspect", "architecture, size and tensor inventory of a checkpoint");
-  cmd->add_option("checkpoint", *dir, "Hugging Face checkpoint folder")->required();
+  auto *cmd = app.add_subcommand("inspect", "architecture, size and tensor inventory of a checkpoint (or a .gguf file)");
+  cmd->add_option("checkpoint", *dir, "Hugging Face checkpoint folder, or a GGUF file")->required();
   cmd->add_flag("--tensors", *tensors, "list every tensor with dtype and shape");
   cmd->add_option("-c,--context", *context, "context length for the memory estimate")->capture_default_str();
   cmd->callback([=] { inspect(*dir, *tensors, *context); });

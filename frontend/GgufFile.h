@@ -1,0 +1,62 @@
+//===- GgufFile.h - a validated GGUF header and tensor table ----*- C++ -*-===//
+//
+// GGUF (v2 and v3, llama.cpp's model files): the metadata and the table of
+// tensors, each checked against the file: every string and array inside
+// it, every tensor's shape, type and byte range (aligned, within the data
+// section, no two overlapping). A file that breaks any of these is an
+// Error naming the file and, where one is at fault, the key or the tensor.
+// The metadata keeps its strings and integers (what a reader of llama.cpp's
+// `qwen3` / `qwen3moe` keys needs); arrays are checked and skipped.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QWEN3C_FRONTEND_GGUFFILE_H
+#define QWEN3C_FRONTEND_GGUFFILE_H
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace q3c {
+
+// ggml's element types that a GGUF tensor may have and their blocks: `block`
+// elements in `bytes` bytes (llama.cpp's ggml_type_traits).
+struct GgmlTypeInfo {
+  uint32_t id;
+  const char *name;
+  int64_t block;
+  int64_t bytes;
+};
+// nullptr for a type this reader does not know.
+const GgmlTypeInfo *ggmlType(uint32_t id);
+
+struct GgufTensor {
+  std::string name;
+  const GgmlTypeInfo *type = nullptr;
+  std::vector<int64_t> dims; // ggml order: dims[0] is the contiguous one
+  uint64_t offset = 0;       // from the start of the file
+  uint64_t bytes = 0;
+};
+
+struct GgufFile {
+  std::string path;
+  uint32_t version = 0;
+  std::map<std::string, std::string> strings;
+  std::map<std::string, int64_t> integers; // every integer type, and bools as 0 / 1
+  std::vector<GgufTensor> tensors;          // in the file's order
+  uint64_t alignment = 32;
+
+  const GgufTensor *tensor(const std::string &name) const;
+  std::optional<std::string> string(const std::string &key) const;
+};
+
+// Parses `size` bytes (the whole file) named `path` in messages.
+GgufFile parseGguf(const std::string &path, const uint8_t *data, size_t size);
+// Maps the file and parses it.
+GgufFile readGguf(const std::string &path);
+
+} // namespace q3c
+
+#endif
