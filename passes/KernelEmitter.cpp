@@ -359,9 +359,17 @@ std::pair<Value, Value> KernelEmitter::widenNibbles(Value mem, ValueRange indice
   Value bytes = vector::LoadOp::create(b, loc, VectorType::get({width}, b.getI8Type()), mem, indices);
   Value wide = arith::ExtUIOp::create(b, loc, i32, bytes);
   auto splat = [&](int32_t c) { return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32, c)); };
-  Value low = arith::SubIOp::create(b, loc, arith::AndIOp::create(b, loc, wide, splat(15)), splat(8));
-  Value high = arith::SubIOp::create(b, loc, arith::ShRUIOp::create(b, loc, wide, splat(4)), splat(8));
-  return {arith::SIToFPOp::create(b, loc, f32, low), arith::SIToFPOp::create(b, loc, f32, high)};
+  // q in [0, 16) as the f32 2^23 + q (its bits 0x4B000000 | q), minus
+  // 2^23 + 8: exactly q - 8, in an or and a subtraction instead of a
+  // subtraction and a conversion; with the low nibble's mask the or becomes
+  // one vpternlogd on AVX-512.
+  Value magic = splat(0x4B000000);
+  Value bias = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32, 8388616.0f));
+  auto value = [&](Value nibble) -> Value {
+    Value bits = vector::BitCastOp::create(b, loc, f32, arith::OrIOp::create(b, loc, nibble, magic));
+    return arith::SubFOp::create(b, loc, bits, bias);
+  };
+  return {value(arith::AndIOp::create(b, loc, wide, splat(15))), value(arith::ShRUIOp::create(b, loc, wide, splat(4)))};
 }
 
 void KernelEmitter::roundRows(Value x2, Value r2, Value count, Value inRows) {

@@ -4,9 +4,9 @@
 // Ws[n/16][k/32][n%16] in the same slot); a global weight (the LM head)
 // stays k16 unless lm-head=int4 (or int8, its own format). Decode
 // prefetches 256 k steps ahead (the 2 KiB that 64 steps are in bf16); per
-// byte row the tile takes the low and the high nibbles (and 15, shift 4,
-// minus 8) as two k steps, and per group of 32 k scales the partial sums
-// into the accumulators. The slot holds N * K / 2 value bytes before the
+// byte row the tile takes the low and the high nibbles (and 15, shift 4)
+// as two k steps, each q - 8 as the f32 (0x4B000000 | q) - (2^23 + 8),
+// and per group of 32 k scales the partial sums into the accumulators. The slot holds N * K / 2 value bytes before the
 // scales.
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int4 --q3-choose-lowering-config | FileCheck %s --check-prefix=STRATEGY
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts="weights=int4 lm-head=int8" --q3-choose-lowering-config | FileCheck %s --check-prefix=HEAD8
@@ -41,10 +41,12 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 // LOWERED: memref.view {{.*}}[%[[SCALES]]][] : memref<?xi8> to memref<8x2x16xf16>
 // LOWERED: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
 // LOWERED: arith.andi
-// LOWERED: arith.subi
+// LOWERED: arith.ori
+// LOWERED: vector.bitcast {{.*}} : vector<16xi32> to vector<16xf32>
+// LOWERED: arith.subf
 // LOWERED: arith.shrui
-// LOWERED: arith.subi
-// LOWERED: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// LOWERED: arith.ori
+// LOWERED: arith.subf
 // LOWERED-LABEL: func.func @head
 // LOWERED-NOT: arith.extui
 // LOWERED: memref<8x64x16xbf16>
