@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Opt-in: builds llama.cpp's llama-bench (CPU only) for `qwen3c bench`'s
 # llama.cpp row, and llama-quantize beside it (Q8_0 / Q4_K_M files from the
-# bf16 GGUF that `qwen3c export-gguf` writes, for the quantised comparisons). llama.cpp is not in Debian; the npm package
+# bf16 GGUF that `qwen3c export-gguf` writes, for the quantised comparisons)
+# and llama-perplexity (its --kl-divergence, beside bench/quant_quality.py). llama.cpp is not in Debian; the npm package
 # node-llama-cpp@3.21.1 carries its source as a git bundle, which this script
 # unpacks and builds into a cache folder (never into the tree, never in CI):
 #   bench/build-llama-bench.sh            -> ~/.cache/qwen3c/llama.cpp/build/bin/llama-bench
@@ -25,10 +26,10 @@ configure() {
   cmake -S "$DEST" -B "$DEST/$OUT" -G Ninja -DCMAKE_BUILD_TYPE=Release "${FLAGS[@]}" -DLLAMA_CURL=OFF \
     -DGGML_OPENMP=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF > /dev/null
 }
-if [[ -x "$BIN" && -x "$DEST/$OUT/bin/llama-quantize" ]]; then echo "$BIN"; exit 0; fi
+if [[ -x "$BIN" && -x "$DEST/$OUT/bin/llama-quantize" && -x "$DEST/$OUT/bin/llama-perplexity" ]]; then echo "$BIN"; exit 0; fi
 if [[ -d "$DEST/.git" ]]; then # the source is here: a target or a build folder missing
   [[ -f "$DEST/$OUT/build.ninja" ]] || configure
-  cmake --build "$DEST/$OUT" --target llama-bench llama-quantize -j "$(nproc)" > /dev/null
+  cmake --build "$DEST/$OUT" --target llama-bench llama-quantize llama-perplexity -j "$(nproc)" > /dev/null
   echo "$BIN"
   exit 0
 fi
@@ -41,5 +42,5 @@ bundle="$work/package/llama/gitRelease.bundle"
 rm -rf "$DEST"
 git clone --quiet "$bundle" "$DEST"
 configure
-cmake --build "$DEST/$OUT" --target llama-bench llama-quantize -j "$(nproc)"
+cmake --build "$DEST/$OUT" --target llama-bench llama-quantize llama-perplexity -j "$(nproc)"
 echo "$BIN"
