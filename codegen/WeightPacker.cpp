@@ -63,32 +63,44 @@ void interleaveGateUp(uint8_t *data, int64_t N, int64_t K, size_t elem) {
   }
 }
 
+// [N, K] f32 rows quantised group by group: rule(x, q) writes a group's
+// kQ8Group values (one byte each) and returns its scale d, stored as f16.
+template <typename Rule>
+std::pair<std::vector<uint8_t>, std::vector<uint16_t>> quantiseGroups(const float *w, int64_t N, int64_t K, Rule rule) {
+  const int64_t G = K / q3::kQ8Group;
+  std::vector<uint8_t> q(size_t(N * K));
+  std::vector<uint16_t> d(size_t(N * G));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t g = 0; g < G; ++g)
+      d[size_t(n * G + g)] = f32ToF16(rule(w + n * K + g * q3::kQ8Group, q.data() + n * K + g * q3::kQ8Group));
+  return {std::move(q), std::move(d)};
+}
+
+// Replaces bytes[start..] by `values`, then the [N, K / 32] scales in k16 blocks.
+void storeQuantised(std::vector<uint8_t> &bytes, size_t start, const std::vector<uint8_t> &values,
+                    std::vector<uint16_t> d, int64_t N, int64_t K) {
+  toK16(reinterpret_cast<uint8_t *>(d.data()), N, K / q3::kQ8Group, 2);
+  bytes.resize(start);
+  bytes.insert(bytes.end(), values.begin(), values.end());
+  const uint8_t *dBytes = reinterpret_cast<const uint8_t *>(d.data());
+  bytes.insert(bytes.end(), dBytes, dBytes + d.size() * 2);
+}
+
 // bytes[start..] holds an [N, K] f32 matrix; replaces it by its k16_q8 form:
 // per output n and group of 32 k, d = amax / 127 and q = roundf(w / d) as
 // llama.cpp's quantize_row_q8_0 computes them (the f32 reciprocal of d, an
 // f16 d stored), the int8 values in k16 blocks, then the scales likewise.
 void quantiseQ8(std::vector<uint8_t> &bytes, size_t start, int64_t N, int64_t K) {
-  const float *w = reinterpret_cast<const float *>(bytes.data() + start);
-  const int64_t G = K / q3::kQ8Group;
-  std::vector<uint8_t> q(size_t(N * K));
-  std::vector<uint16_t> d(size_t(N * G));
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t g = 0; g < G; ++g) {
-      const float *x = w + n * K + g * q3::kQ8Group;
-      float amax = 0;
-      for (int64_t j = 0; j < q3::kQ8Group; ++j) amax = std::max(amax, std::fabs(x[j]));
-      const float scale = amax / 127.0f, inverse = scale != 0 ? 1.0f / scale : 0.0f;
-      d[size_t(n * G + g)] = f32ToF16(scale);
-      for (int64_t j = 0; j < q3::kQ8Group; ++j)
-        q[size_t(n * K + g * q3::kQ8Group + j)] =
-            uint8_t(int8_t(std::clamp(std::round(x[j] * inverse), -127.0f, 127.0f)));
-    }
+  auto [q, d] = quantiseGroups(reinterpret_cast<const float *>(bytes.data() + start), N, K, [](const float *x, uint8_t *q) {
+    float amax = 0;
+    for (int64_t j = 0; j < q3::kQ8Group; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float scale = amax / 127.0f, inverse = scale != 0 ? 1.0f / scale : 0.0f;
+    for (int64_t j = 0; j < q3::kQ8Group; ++j)
+      q[j] = uint8_t(int8_t(std::clamp(std::round(x[j] * inverse), -127.0f, 127.0f)));
+    return scale;
+  });
   toK16(q.data(), N, K, 1);
-  toK16(reinterpret_cast<uint8_t *>(d.data()), N, G, 2);
-  bytes.resize(start);
-  bytes.insert(bytes.end(), q.begin(), q.end());
-  const uint8_t *dBytes = reinterpret_cast<const uint8_t *>(d.data());
-  bytes.insert(bytes.end(), dBytes, dBytes + d.size() * 2);
+  storeQuantised(bytes, start, q, std::move(d), N, K);
 }
 
 // The same for k16_q4: per output n and group of 32 k, llama.cpp's
@@ -97,28 +109,22 @@ void quantiseQ8(std::vector<uint8_t> &bytes, size_t start, int64_t N, int64_t K)
 // d stored), the values as nibbles Wq[n / 16][k / 2][n % 16] (k even in the
 // low nibble), then the scales in k16 blocks.
 void quantiseQ4(std::vector<uint8_t> &bytes, size_t start, int64_t N, int64_t K) {
-  const float *w = reinterpret_cast<const float *>(bytes.data() + start);
-  const int64_t G = K / q3::kQ8Group;
-  std::vector<uint8_t> q(size_t(N * K));
-  std::vector<uint16_t> d(size_t(N * G));
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t g = 0; g < G; ++g) {
-      const float *x = w + n * K + g * q3::kQ8Group;
-      float amax = 0, max = 0;
-      for (int64_t j = 0; j < q3::kQ8Group; ++j)
-        if (amax < std::fabs(x[j])) {
-          amax = std::fabs(x[j]);
-          max = x[j];
-        }
-      const float scale = max / -8.0f, inverse = scale != 0 ? 1.0f / scale : 0.0f;
-      d[size_t(n * G + g)] = f32ToF16(scale);
-      for (int64_t j = 0; j < q3::kQ8Group; ++j) {
-        // Two statements: a product rounded to f32, then the sum (one
-        // expression could contract into an FMA, which rounds once).
-        const float scaled = x[j] * inverse;
-        q[size_t(n * K + g * q3::kQ8Group + j)] = uint8_t(std::min<int>(15, int8_t(scaled + 8.5f)));
+  auto [q, d] = quantiseGroups(reinterpret_cast<const float *>(bytes.data() + start), N, K, [](const float *x, uint8_t *q) {
+    float amax = 0, max = 0;
+    for (int64_t j = 0; j < q3::kQ8Group; ++j)
+      if (amax < std::fabs(x[j])) {
+        amax = std::fabs(x[j]);
+        max = x[j];
       }
+    const float scale = max / -8.0f, inverse = scale != 0 ? 1.0f / scale : 0.0f;
+    for (int64_t j = 0; j < q3::kQ8Group; ++j) {
+      // Two statements: a product rounded to f32, then the sum (one
+      // expression could contract into an FMA, which rounds once).
+      const float scaled = x[j] * inverse;
+      q[j] = uint8_t(std::min<int>(15, int8_t(scaled + 8.5f)));
     }
+    return scale;
+  });
   std::vector<uint8_t> packed(size_t(N * K / 2));
   for (int64_t nb = 0; nb < N / 16; ++nb)
     for (int64_t p = 0; p < K / 2; ++p)
@@ -126,11 +132,7 @@ void quantiseQ4(std::vector<uint8_t> &bytes, size_t start, int64_t N, int64_t K)
         const uint8_t *row = q.data() + (nb * 16 + r) * K;
         packed[size_t((nb * (K / 2) + p) * 16 + r)] = uint8_t(row[2 * p] | row[2 * p + 1] << 4);
       }
-  toK16(reinterpret_cast<uint8_t *>(d.data()), N, G, 2);
-  bytes.resize(start);
-  bytes.insert(bytes.end(), packed.begin(), packed.end());
-  const uint8_t *dBytes = reinterpret_cast<const uint8_t *>(d.data());
-  bytes.insert(bytes.end(), dBytes, dBytes + d.size() * 2);
+  storeQuantised(bytes, start, packed, std::move(d), N, K);
 }
 
 } // namespace

@@ -7,7 +7,10 @@
 //===----------------------------------------------------------------------===//
 #include "passes/KernelEmitter.h"
 
+#include "passes/TargetInfo.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -354,15 +357,38 @@ Value KernelEmitter::widenInt8(Value mem, ValueRange indices, int64_t width) {
   return arith::SIToFPOp::create(b, loc, VectorType::get({width}, b.getF32Type()), wide);
 }
 
+bool KernelEmitter::targetHas(llvm::StringRef feature) {
+  if (!targetRead) { // a bare input without q3.target has no features
+    targetRead = true;
+    if (module->hasAttr(kTargetAttrName))
+      if (FailureOr<TargetInfo> t = TargetInfo::fromModule(module); succeeded(t)) target = *t;
+  }
+  return target && target->has(feature.str());
+}
+
 std::pair<Value, Value> KernelEmitter::widenNibbles(Value mem, ValueRange indices, int64_t width) {
   auto i32 = VectorType::get({width}, b.getI32Type()), f32 = VectorType::get({width}, b.getF32Type());
   Value bytes = vector::LoadOp::create(b, loc, VectorType::get({width}, b.getI8Type()), mem, indices);
   Value wide = arith::ExtUIOp::create(b, loc, i32, bytes);
   auto splat = [&](int32_t c) { return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32, c)); };
-  // q in [0, 16) as the f32 2^23 + q (its bits 0x4B000000 | q), minus
-  // 2^23 + 8: exactly q - 8, in an or and a subtraction instead of a
-  // subtraction and a conversion; with the low nibble's mask the or becomes
-  // one vpternlogd on AVX-512.
+  // Instruction selection, the same values either way. On AVX-512, 16
+  // lanes: vpermps looks each lane's q - 8 up in a register of the 16
+  // values, reading only the index's low 4 bits, so the low nibble needs no
+  // mask and each nibble costs one instruction.
+  if (width == 16 && targetHas("avx512f")) {
+    SmallVector<float> values;
+    for (int q = 0; q < 16; ++q) values.push_back(float(q - 8));
+    Value table = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32, llvm::ArrayRef<float>(values)));
+    auto lookUp = [&](Value index) -> Value {
+      return LLVM::CallIntrinsicOp::create(b, loc, f32, b.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
+                                           ValueRange{table, index})
+          .getResult(0);
+    };
+    return {lookUp(wide), lookUp(arith::ShRUIOp::create(b, loc, wide, splat(4)))};
+  }
+  // Elsewhere q in [0, 16) as the f32 2^23 + q (its bits 0x4B000000 | q),
+  // minus 2^23 + 8: exactly q - 8, in an or and a subtraction instead of a
+  // subtraction and a conversion.
   Value magic = splat(0x4B000000);
   Value bias = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32, 8388616.0f));
   auto value = [&](Value nibble) -> Value {

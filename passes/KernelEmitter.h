@@ -13,6 +13,7 @@
 #define QWEN3C_PASSES_KERNELEMITTER_H
 
 #include "passes/LoweringConfig.h"
+#include "passes/TargetInfo.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -180,6 +181,9 @@ private:
   // `width` bytes of two int4 values each from mem[indices...]: the low and
   // the high nibbles, q - 8, as f32 (k16_q4's even and odd k).
   std::pair<mlir::Value, mlir::Value> widenNibbles(mlir::Value mem, mlir::ValueRange indices, int64_t width);
+  // Whether the module's target has `feature`: for instruction selection
+  // that keeps the values (the strategy chooses everything else).
+  bool targetHas(llvm::StringRef feature);
   mlir::Value roundToBF16(mlir::Value v);               // f32 (scalar or vector) -> bf16, nearest even
   // r2[m] = bf16(x2[m]) for the first `count` rows (row inRows[m] when given).
   void roundRows(mlir::Value x2, mlir::Value r2, mlir::Value count, mlir::Value inRows);
@@ -190,6 +194,9 @@ private:
   mlir::OpBuilder &b;
   mlir::Location loc;
   mlir::ModuleOp module;
+  // The module's q3.target, read once (targetHas).
+  bool targetRead = false;
+  std::optional<TargetInfo> target;
 };
 
 // Vector width for an innermost dimension of `size` f32 elements.

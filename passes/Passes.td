@@ -131,7 +131,7 @@ def LowerToLoops : Pass<"q3-lower-to-loops", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
                            "mlir::vector::VectorDialect", "mlir::math::MathDialect",
                            "mlir::arith::ArithDialect", "mlir::x86vector::X86VectorDialect",
-                           "mlir::amx::AMXDialect"];
+                           "mlir::amx::AMXDialect", "mlir::LLVM::LLVMDialect"];
 }
 
 def ApproximateMath : Pass<"q3-approximate-math", "mlir::ModuleOp"> {
