@@ -147,6 +147,7 @@ struct Engine {
   std::vector<std::string> command; // prefix; --tokens ... appended (process engines)
   std::string absent;               // why it cannot run here
   std::string ggufType;             // llama.cpp engines: BF16, or what llama-quantize makes (Q8_0)
+  std::string llamaQuantize;        // the quantised llama.cpp engines: the llama-quantize beside llama-bench
 };
 
 double jsonRate(const ProcessResult &r, const char *key) {
@@ -310,7 +311,7 @@ void runLlamaBench(const BenchOptions &o, const Engine &e, std::vector<Cell *> c
   }
   auto joined = [](const std::set<int> &s) { return s.empty() ? std::string("0") : joinComma(s); };
   progress("%s\n", e.label.c_str());
-  ProcessResult r = runProcess({o.llamaBench, "-m", gguf, "-p", joined(pps), "-n", joined(tgs), "-t", joined(threads),
+  ProcessResult r = runProcess({e.command.front(), "-m", gguf, "-p", joined(pps), "-n", joined(tgs), "-t", joined(threads),
                                 "-r", std::to_string(o.reps), "-o", "json"});
   nlohmann::json j;
   try {
@@ -451,7 +452,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
         fs::path quantize = fs::path(found).parent_path() / "llama-quantize";
         if (e.absent.empty() && ::access(quantize.c_str(), X_OK) != 0)
           e.absent = "absent: no llama-quantize beside " + found + " (bench/build-llama-bench.sh builds both)";
-        e.command.push_back(quantize.string());
+        e.llamaQuantize = quantize.string();
       }
     } else {
       fail("--engines: unknown engine '", id,
@@ -591,7 +592,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
           if (!fs::exists(gguf) || o.rebuild) {
             progress("llama-quantize to %s\n", e.ggufType.c_str());
             std::string part = gguf + ".part";
-            ProcessResult q = runProcess({e.command[1], bf16, part, e.ggufType});
+            ProcessResult q = runProcess({e.llamaQuantize, bf16, part, e.ggufType});
             if (q.status != 0) {
               fs::remove(part);
               throw Error("llama-quantize " + e.ggufType + ": " + q.lastErrorLine());
@@ -625,14 +626,16 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
       if (a == Arith::AmxBf16 && mc.amxGflops[li] <= 0) a = Arith::Bf16Dot;
       if (a == Arith::Bf16Dot && mc.bf16Gflops[li] <= 0) a = Arith::F32Fma;
       if (a == Arith::Int8Dot && mc.int8Gops[li] <= 0) a = Arith::F32Fma;
-      double peak = a == Arith::AmxBf16   ? mc.amxGflops[li]
-                    : a == Arith::Bf16Dot ? mc.bf16Gflops[li]
-                    : a == Arith::Int8Dot ? mc.int8Gops[li]
-                                          : mc.f32Gflops[li];
-      const char *unit = a == Arith::AmxBf16   ? " GFLOP/s AMX-BF16 / "
-                         : a == Arith::Bf16Dot ? " GFLOP/s bf16 / "
-                         : a == Arith::Int8Dot ? " GOP/s int8 dot / "
-                                               : " GFLOP/s f32 / ";
+      struct Peak {
+        double value;
+        const char *unit;
+      };
+      const Peak p = a == Arith::AmxBf16   ? Peak{mc.amxGflops[li], " GFLOP/s AMX-BF16 / "}
+                     : a == Arith::Bf16Dot ? Peak{mc.bf16Gflops[li], " GFLOP/s bf16 / "}
+                     : a == Arith::Int8Dot ? Peak{mc.int8Gops[li], " GOP/s int8 dot / "}
+                                           : Peak{mc.f32Gflops[li], " GFLOP/s f32 / "};
+      const double peak = p.value;
+      const char *unit = p.unit;
       c.m.limit = peak * 1e9 / flops;
       c.m.limitBasis = formatNumber("%.0f", peak) + unit + formatNumber("%.3g", flops / 1e9) + " GFLOP";
     } else {
