@@ -1,7 +1,7 @@
 //===- AMXProduct.cpp - products on AMX-BF16 tiles ---------------------------===//
 //
 // dot = amx / amx_emulated (#q3.lowering_config): y = x * W^T with the
-// k16_pairs weights (or k16_q8 ones widened per work item, below) as AMX
+// k16_pairs weights (or k16_q8 / k16_q4 ones widened per work item, below) as AMX
 // operands, generated with MLIR's amx dialect.
 //
 // A weight block's 16 pair rows of one 32-k step, Wp[nb][p .. p + 16][0, 32),
@@ -24,8 +24,8 @@
 // (storeProductTile), one row at a time, rows past M skipped.
 //
 // int8 weights (k16_q8, llama.cpp's Q8_0; k16_q4, Q4_0, alike with (q - 8)
-// * d): each work item first widens its
-// blocks, q * d rounded to bf16, into k16_pairs tiles in stack scratch,
+// * d): each work item first widens its blocks, q * d rounded to bf16,
+// into k16_pairs tiles in stack scratch,
 // which every row tile then reads as it would packed bf16 weights. The
 // weights come from memory as int8, once per work item; the widening is
 // amortised over all the rows of the chunk (one row, decode, keeps the
@@ -113,7 +113,7 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
     });
   };
 
-  // Widens int8 block `blk` (Wq[blk][k][n], Ws[blk][k / 32][n]) into
+  // Widens int8 (int4) block `blk` (Wq[blk][k][n] or nibbles, Ws[blk][k / 32][n]) into
   // wd[r][k / 2][2n + k % 2] bf16: per pair of k, the two 16-lane rows
   // scaled by their group's 16 scales, rounded and interleaved.
   auto widenBlock = [&](Value blk, Value wd, Value r) {
@@ -142,7 +142,7 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
   parallelLoop(0, NB, RB, [&](Value nb0) {
     SmallVector<Value> blocks;
     for (int64_t r = 0; r < RB; ++r) blocks.push_back(add(nb0, r));
-    // The weight operand: the packed bf16 blocks, or int8 ones widened.
+    // The weight operand: the packed bf16 blocks, or int8 / int4 ones widened.
     Value w = wp;
     SmallVector<Value> wblocks(blocks);
     if (f.scales) {

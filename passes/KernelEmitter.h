@@ -45,8 +45,9 @@ struct LinearFusion {
   mlir::Value expert, up, rowCount, inRows, outRows, outScale;
   // [M, K] bf16 scratch: the activations rounded for a bf16 dot family.
   mlir::Value rounded;
-  // int8 weights (k16_q8): Ws[n / 16][k / 32][n % 16] f16, one scale per
-  // output and group of 32 k; the weight operand is then Wq[n / 16][k][n % 16] i8.
+  // int8 / int4 weights (k16_q8 / k16_q4): Ws[n / 16][k / 32][n % 16] f16,
+  // one scale per output and group of 32 k; the weight operand is then
+  // Wq[n / 16][k][n % 16] i8 (int4: see below).
   mlir::Value scales;
   // int4 (k16_q4): the weight operand is Wq[n / 16][k / 2][n % 16] bytes,
   // k even in the low nibble, each value q - 8 for q in [0, 16).
@@ -59,8 +60,8 @@ public:
       : b(b), loc(loc), module(module) {}
 
   // Each writes its result into `out` (memrefs with identity layout).
-  // `scales`: the table is k16_q8 (Wq i8 and Ws f16 views), rows dequantised.
-  // `int4`: k16_q4 (nibbles).
+  // `scales`: the table is k16_q8 (Wq i8 and Ws f16 views), rows dequantised;
+  // with `int4`, k16_q4 (nibbles).
   void embedding(mlir::Value table, mlir::Value ids, mlir::Value out, mlir::Value scales = {}, bool int4 = false);
   void rmsNorm(mlir::Value x, mlir::Value w, double eps, mlir::Value out);
   // Row-layout weights (k16 products go through fusedLinear's tile).

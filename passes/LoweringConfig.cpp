@@ -83,8 +83,8 @@ LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target, Product
     if (shape.paired) t.dot = family;
     return t;
   }
-  // int8 weights too: the AMX kernel widens each work item's blocks to
-  // bf16 tiles, amortised over the chunk's rows.
+  // int8 / int4 weights too: the AMX kernel widens each work item's blocks
+  // to bf16 tiles, amortised over the chunk's rows.
   if (!(shape.paired || shape.quantised) || shape.rows < 16 || shape.depth % kAMXTileDepth != 0) return t;
   LinearTiling amx;
   amx.dot = family;
@@ -173,7 +173,7 @@ LinearTiling tilingOf(Operation *op, llvm::StringRef name, const ProductShape &s
   t.dot = attr.getDot();
   if (t.dot != ProductDot::FMA && !shape.paired && !(isAMXDot(t.dot) && shape.quantised)) {
     error = name.str() + ": dot = " + stringifyProductDot(t.dot).str() + " needs k16_pairs weights" +
-            (isAMXDot(t.dot) ? " (or k16_q8)" : "");
+            (isAMXDot(t.dot) ? " (or k16_q8 / k16_q4)" : "");
     return t;
   }
   t.rows = attr.getTileRows();
