@@ -79,7 +79,7 @@ class Qwen3:
         even number of columns: the products qwen3c's bf16 dot kernels
         compute (--prefill-dot bf16 or bf16-emulated, prompt chunks), the
         others staying f32. The weight's rounding is the identity on a bf16
-        checkpoint; on --quantize-int8's dequantised weights it is the AMX
+        checkpoint; on --quantize-int8 / --quantize-int4's dequantised weights it is the AMX
         family's widening of q * d to bf16 tiles. The experts' products are
         not rounded (they run in f32)."""
         if self.bf16_inputs and weight.shape[0] % 16 == 0 and weight.shape[1] % 2 == 0:
