@@ -1,6 +1,7 @@
 //===- WeightPacker.cpp -----------------------------------------------------===//
 #include "codegen/WeightPacker.h"
 #include "frontend/AtomicFile.h"
+#include "frontend/BlockQuants.h"
 #include "frontend/Error.h"
 #include "frontend/TensorInventory.h"
 #include "runtime/WeightsFile.h"
@@ -63,76 +64,54 @@ void interleaveGateUp(uint8_t *data, int64_t N, int64_t K, size_t elem) {
   }
 }
 
-// [N, K] f32 rows quantised group by group: rule(x, q) writes a group's
-// kQ8Group values (one byte each) and returns its scale d, stored as f16.
-template <typename Rule>
-std::pair<std::vector<uint8_t>, std::vector<uint16_t>> quantiseGroups(const float *w, int64_t N, int64_t K, Rule rule) {
-  const int64_t G = K / q3::kQ8Group;
-  std::vector<uint8_t> q(size_t(N * K));
-  std::vector<uint16_t> d(size_t(N * G));
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t g = 0; g < G; ++g)
-      d[size_t(n * G + g)] = f32ToF16(rule(w + n * K + g * q3::kQ8Group, q.data() + n * K + g * q3::kQ8Group));
-  return {std::move(q), std::move(d)};
-}
+// An [N, K] matrix as quantised groups of 32 k: one stored value per
+// element (int8, or Q4's nibble value 0..15) and an f16 scale per group,
+// rows in order. Parts already in the stored format (a GGUF file's Q8_0 /
+// Q4_0 tensors) are taken as they are; Q4_0 into an int8 layout exactly
+// too (q - 8 with the same scale); anything else is quantised from f32 by
+// llama.cpp's rule for the format.
+struct QuantisedRows {
+  std::vector<uint8_t> q;
+  std::vector<uint16_t> d;
 
-// Replaces bytes[start..] by `values`, then the [N, K / 32] scales in k16 blocks.
-void storeQuantised(std::vector<uint8_t> &bytes, size_t start, const std::vector<uint8_t> &values,
-                    std::vector<uint16_t> d, int64_t N, int64_t K) {
-  toK16(reinterpret_cast<uint8_t *>(d.data()), N, K / q3::kQ8Group, 2);
+  void append(const TensorView &v, bool q4) {
+    const size_t n = size_t(v.numel()), at = q.size();
+    q.resize(at + n);
+    d.resize(d.size() + n / size_t(q3::kQ8Group));
+    uint16_t *scales = d.data() + at / size_t(q3::kQ8Group);
+    if (!q4 && v.dtype == DType::Q8_0) return unpackQ8_0(v.data, int64_t(n), reinterpret_cast<int8_t *>(q.data() + at), scales);
+    if (v.dtype == DType::Q4_0) return unpackQ4_0(v.data, int64_t(n), q.data() + at, scales, q4);
+    std::vector<float> f = v.toF32();
+    for (size_t g = 0; g < n / size_t(q3::kQ8Group); ++g) {
+      const float *x = f.data() + g * size_t(q3::kQ8Group);
+      uint8_t *out = q.data() + at + g * size_t(q3::kQ8Group);
+      scales[g] = f32ToF16(q4 ? quantiseGroupQ4_0(x, out) : quantiseGroupQ8_0(x, out));
+    }
+  }
+};
+
+// Writes the k16_q8 / k16_q4 form of `m` ([N, K]) at bytes[start..]: the
+// values in k16 blocks (Q4 as nibbles Wq[n / 16][k / 2][n % 16], k even in
+// the low nibble), then the [N, K / 32] scales in k16 blocks.
+void storeQuantised(std::vector<uint8_t> &bytes, size_t start, QuantisedRows &m, int64_t N, int64_t K, bool q4) {
+  std::vector<uint8_t> values;
+  if (q4) {
+    values.resize(size_t(N * K / 2));
+    for (int64_t nb = 0; nb < N / 16; ++nb)
+      for (int64_t p = 0; p < K / 2; ++p)
+        for (int64_t r = 0; r < 16; ++r) {
+          const uint8_t *row = m.q.data() + (nb * 16 + r) * K;
+          values[size_t((nb * (K / 2) + p) * 16 + r)] = uint8_t(row[2 * p] | row[2 * p + 1] << 4);
+        }
+  } else {
+    toK16(m.q.data(), N, K, 1);
+    values = std::move(m.q);
+  }
+  toK16(reinterpret_cast<uint8_t *>(m.d.data()), N, K / q3::kQ8Group, 2);
   bytes.resize(start);
   bytes.insert(bytes.end(), values.begin(), values.end());
-  const uint8_t *dBytes = reinterpret_cast<const uint8_t *>(d.data());
-  bytes.insert(bytes.end(), dBytes, dBytes + d.size() * 2);
-}
-
-// bytes[start..] holds an [N, K] f32 matrix; replaces it by its k16_q8 form:
-// per output n and group of 32 k, d = amax / 127 and q = roundf(w / d) as
-// llama.cpp's quantize_row_q8_0 computes them (the f32 reciprocal of d, an
-// f16 d stored), the int8 values in k16 blocks, then the scales likewise.
-void quantiseQ8(std::vector<uint8_t> &bytes, size_t start, int64_t N, int64_t K) {
-  auto [q, d] = quantiseGroups(reinterpret_cast<const float *>(bytes.data() + start), N, K, [](const float *x, uint8_t *q) {
-    float amax = 0;
-    for (int64_t j = 0; j < q3::kQ8Group; ++j) amax = std::max(amax, std::fabs(x[j]));
-    const float scale = amax / 127.0f, inverse = scale != 0 ? 1.0f / scale : 0.0f;
-    for (int64_t j = 0; j < q3::kQ8Group; ++j)
-      q[j] = uint8_t(int8_t(std::clamp(std::round(x[j] * inverse), -127.0f, 127.0f)));
-    return scale;
-  });
-  toK16(q.data(), N, K, 1);
-  storeQuantised(bytes, start, q, std::move(d), N, K);
-}
-
-// The same for k16_q4: per output n and group of 32 k, llama.cpp's
-// quantize_row_q4_0 (max the signed value of largest magnitude, the first
-// of equals; d = max / -8; q = min(15, (int8_t)(w * (1 / d) + 8.5f)), an f16
-// d stored), the values as nibbles Wq[n / 16][k / 2][n % 16] (k even in the
-// low nibble), then the scales in k16 blocks.
-void quantiseQ4(std::vector<uint8_t> &bytes, size_t start, int64_t N, int64_t K) {
-  auto [q, d] = quantiseGroups(reinterpret_cast<const float *>(bytes.data() + start), N, K, [](const float *x, uint8_t *q) {
-    float amax = 0, max = 0;
-    for (int64_t j = 0; j < q3::kQ8Group; ++j)
-      if (amax < std::fabs(x[j])) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
-    const float scale = max / -8.0f, inverse = scale != 0 ? 1.0f / scale : 0.0f;
-    for (int64_t j = 0; j < q3::kQ8Group; ++j) {
-      // Two statements: a product rounded to f32, then the sum (one
-      // expression could contract into an FMA, which rounds once).
-      const float scaled = x[j] * inverse;
-      q[j] = uint8_t(std::min<int>(15, int8_t(scaled + 8.5f)));
-    }
-    return scale;
-  });
-  std::vector<uint8_t> packed(size_t(N * K / 2));
-  for (int64_t nb = 0; nb < N / 16; ++nb)
-    for (int64_t p = 0; p < K / 2; ++p)
-      for (int64_t r = 0; r < 16; ++r) {
-        const uint8_t *row = q.data() + (nb * 16 + r) * K;
-        packed[size_t((nb * (K / 2) + p) * 16 + r)] = uint8_t(row[2 * p] | row[2 * p + 1] << 4);
-      }
-  storeQuantised(bytes, start, packed, std::move(d), N, K);
+  const uint8_t *dBytes = reinterpret_cast<const uint8_t *>(m.d.data());
+  bytes.insert(bytes.end(), dBytes, dBytes + m.d.size() * 2);
 }
 
 } // namespace
@@ -170,23 +149,28 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
       if (names.empty()) names.push_back(name);
       size_t start = bytes.size();
       const bool quantised = inst.slot->layout && q3::isQuantisedLayout(*inst.slot->layout);
-      if (quantised) to = DType::F32; // quantised from f32 below
+      const bool q4 = quantised && q3::isQ4Layout(*inst.slot->layout);
+      QuantisedRows groups;
       int64_t rows = 0, perRow = inst.slot->type.getNumElements() / shape[0];
       for (const auto &n : names) {
         const TensorView &v = ck.tensor(n);
         if (v.numel() % perRow != 0 || rows + v.numel() / perRow > shape[0])
           fail(v.file, ": tensor '", v.name, "' does not fit the compiled shape");
         rows += v.numel() / perRow;
-        appendConverted(v, to, bytes);
+        if (quantised) groups.append(v, q4);
+        else appendConverted(v, to, bytes);
       }
       if (rows != shape[0]) fail(ck.tensor(names[0]).file, ": tensor '", names[0], "' does not fit the compiled shape");
-      if (inst.slot->layout && q3::isGatedLayout(*inst.slot->layout))
-        interleaveGateUp(bytes.data() + start, shape[0], shape[1], dtypeSize(to));
+      const int64_t N = shape[0], K = shape[1];
       if (quantised) {
-        if (q3::isQ4Layout(*inst.slot->layout)) quantiseQ4(bytes, start, shape[0], shape[1]);
-        else quantiseQ8(bytes, start, shape[0], shape[1]);
+        if (q3::isGatedLayout(*inst.slot->layout)) { // rows interleave alike in values and scales
+          interleaveGateUp(groups.q.data(), N, K, 1);
+          interleaveGateUp(reinterpret_cast<uint8_t *>(groups.d.data()), N, K / q3::kQ8Group, 2);
+        }
+        storeQuantised(bytes, start, groups, N, K, q4);
       } else if (inst.slot->layout) { // k16 (gated or not), or its k-paired form
-        toK16(bytes.data() + start, shape[0], shape[1], dtypeSize(to), q3::isPairedLayout(*inst.slot->layout));
+        if (q3::isGatedLayout(*inst.slot->layout)) interleaveGateUp(bytes.data() + start, N, K, dtypeSize(to));
+        toK16(bytes.data() + start, N, K, dtypeSize(to), q3::isPairedLayout(*inst.slot->layout));
       }
     }
     out.write(bytes.data(), bytes.size());

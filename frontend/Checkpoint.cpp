@@ -1,10 +1,13 @@
 //===- Checkpoint.cpp - open, map and validate a checkpoint folder ----------===//
 #include "frontend/Checkpoint.h"
 #include "frontend/Error.h"
+#include "frontend/GgufCheckpoint.h"
+#include "frontend/GgufFile.h"
 #include "frontend/TensorInventory.h"
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -37,10 +40,22 @@ ShardIndex parseShardIndex(const std::string &path, const std::string &text) {
   return index;
 }
 
+namespace {
+bool startsWithGgufMagic(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
+}
+} // namespace
+
 Checkpoint Checkpoint::open(const std::string &dir) {
+  if (fs::is_regular_file(dir)) {
+    if (startsWithGgufMagic(dir)) return openGguf(dir);
+    fail(dir, ": not a checkpoint folder or a GGUF file");
+  }
   Checkpoint ck;
   ck.dir_ = dir;
-  if (!fs::is_directory(dir)) fail(dir, ": not a checkpoint folder");
+  if (!fs::is_directory(dir)) fail(dir, ": not a checkpoint folder or a GGUF file");
   ck.config_ = ModelConfig::load((fs::path(dir) / "config.json").string());
 
   // Which files hold the weights: a sharded index, or one model.safetensors.
@@ -110,9 +125,25 @@ const TensorView &Checkpoint::tensor(const std::string &name) const {
 }
 
 std::optional<std::string> Checkpoint::tokenizerPath() const {
+  if (gguf_) return std::nullopt;
   fs::path p = fs::path(dir_) / "tokenizer.json";
   if (fs::exists(p)) return p.string();
   return std::nullopt;
+}
+
+std::optional<TokenizerJson> Checkpoint::tokenizerJson() const {
+  if (gguf_) return ggufTokenizerJson(gguf_->file());
+  auto path = tokenizerPath();
+  if (!path) return std::nullopt;
+  std::ifstream in(*path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) fail(*path, ": cannot read");
+  return TokenizerJson{*path, std::move(text)};
+}
+
+std::optional<ChatTemplateFile> Checkpoint::chatTemplate() const {
+  if (gguf_) return ggufChatTemplate(gguf_->file());
+  return readChatTemplate(dir_);
 }
 
 int64_t Checkpoint::weightBytes() const {

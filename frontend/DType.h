@@ -9,8 +9,36 @@
 
 namespace q3c {
 
-enum class DType { F32, BF16, F16 };
+// Dense element types, then ggml's block-quantised ones (a GGUF file's
+// tensors): `block` elements stored in `bytes` bytes, dequantised as ggml's
+// reference code does (frontend/BlockQuants.h).
+enum class DType { F32, BF16, F16, Q8_0, Q4_0, Q4_K, Q6_K };
 
+inline bool isBlockQuantised(DType t) { return t != DType::F32 && t != DType::BF16 && t != DType::F16; }
+
+// Elements per block and bytes per block (1 and the element size when dense).
+struct BlockShape {
+  int64_t elements, bytes;
+};
+inline BlockShape blockShape(DType t) {
+  switch (t) {
+  case DType::F32: return {1, 4};
+  case DType::BF16: case DType::F16: return {1, 2};
+  case DType::Q8_0: return {32, 34};
+  case DType::Q4_0: return {32, 18};
+  case DType::Q4_K: return {256, 144};
+  case DType::Q6_K: return {256, 210};
+  }
+  return {1, 0};
+}
+
+// The bytes of n elements (n a multiple of the block for quantised types).
+inline size_t dtypeBytes(DType t, size_t n) {
+  BlockShape b = blockShape(t);
+  return n / size_t(b.elements) * size_t(b.bytes);
+}
+
+// The size of one element: dense types only.
 inline size_t dtypeSize(DType t) { return t == DType::F32 ? 4 : 2; }
 
 // Names as safetensors writes them ("F32", "BF16", "F16").
@@ -19,6 +47,10 @@ inline const char *dtypeName(DType t) {
   case DType::F32: return "F32";
   case DType::BF16: return "BF16";
   case DType::F16: return "F16";
+  case DType::Q8_0: return "Q8_0";
+  case DType::Q4_0: return "Q4_0";
+  case DType::Q4_K: return "Q4_K";
+  case DType::Q6_K: return "Q6_K";
   }
   return "?";
 }
@@ -99,8 +131,15 @@ inline uint16_t f32ToF16(float f) {
   return uint16_t(half);
 }
 
+// Block-quantised types to f32 (frontend/BlockQuants.cpp); n a multiple of the block.
+void dequantiseBlocks(DType t, const void *src, float *dst, size_t n);
+
 // Converts n elements of type t at src to f32.
 inline void toF32(DType t, const void *src, float *dst, size_t n) {
+  if (isBlockQuantised(t)) {
+    dequantiseBlocks(t, src, dst, n);
+    return;
+  }
   if (t == DType::F32) {
     std::memcpy(dst, src, n * 4);
     return;

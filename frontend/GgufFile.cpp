@@ -62,8 +62,25 @@ struct Cursor {
   }
 };
 
-// One metadata value of type `t`: kept when a string or an integer, checked
-// and skipped otherwise.
+int64_t integerAt(const uint8_t *p, uint32_t t) {
+  int64_t v = 0;
+  switch (t) {
+  case U8: v = *p; break;
+  case I8: v = int8_t(*p); break;
+  case BOOL: v = *p != 0; break;
+  case U16: { uint16_t x; std::memcpy(&x, p, 2); v = x; break; }
+  case I16: { int16_t x; std::memcpy(&x, p, 2); v = x; break; }
+  case U32: { uint32_t x; std::memcpy(&x, p, 4); v = x; break; }
+  case I32: { int32_t x; std::memcpy(&x, p, 4); v = x; break; }
+  case U64: { uint64_t x; std::memcpy(&x, p, 8); v = int64_t(std::min<uint64_t>(x, uint64_t(INT64_MAX))); break; }
+  case I64: std::memcpy(&v, p, 8); break;
+  default: break;
+  }
+  return v;
+}
+
+// One metadata value of type `t`: kept when a string, a number or a flat
+// array of strings or integers; checked and skipped otherwise.
 void readValue(Cursor &c, GgufFile &f, const std::string &key, uint32_t t, int depth) {
   if (t == STRING) {
     f.strings[key] = c.string("the value of '" + key + "'");
@@ -79,12 +96,22 @@ void readValue(Cursor &c, GgufFile &f, const std::string &key, uint32_t t, int d
     // count larger than what is left is a lie, not a long loop.
     int64_t least = et == STRING || et == ARRAY ? 8 : scalarSize(et);
     if (n > c.left() / uint64_t(least)) fail(c.path, ": metadata '", key, "': ", n, " elements exceed the file");
-    if (et == STRING || et == ARRAY) {
+    const bool keep = depth == 0;
+    if (et == STRING) {
+      std::vector<std::string> values;
       for (uint64_t i = 0; i < n; ++i) {
-        if (et == STRING) c.string("element " + std::to_string(i) + " of '" + key + "'");
-        else readValue(c, f, key, ARRAY, depth + 1);
+        std::string s = c.string("element " + std::to_string(i) + " of '" + key + "'");
+        if (keep) values.push_back(std::move(s));
       }
+      if (keep) f.stringArrays[key] = std::move(values);
+    } else if (et == ARRAY) {
+      for (uint64_t i = 0; i < n; ++i) readValue(c, f, key, ARRAY, depth + 1);
     } else {
+      if (keep && et != F32 && et != F64) {
+        std::vector<int64_t> values(static_cast<size_t>(n));
+        for (uint64_t i = 0; i < n; ++i) values[size_t(i)] = integerAt(c.data + c.pos + size_t(i) * size_t(least), et);
+        f.integerArrays[key] = std::move(values);
+      }
       c.pos += size_t(n) * size_t(least);
     }
     return;
@@ -94,20 +121,15 @@ void readValue(Cursor &c, GgufFile &f, const std::string &key, uint32_t t, int d
   c.need(size_t(bytes), "the value of '" + key + "'");
   const uint8_t *p = c.data + c.pos;
   c.pos += size_t(bytes);
-  int64_t v = 0;
-  switch (t) {
-  case U8: v = *p; break;
-  case I8: v = int8_t(*p); break;
-  case BOOL: v = *p != 0; break;
-  case U16: { uint16_t x; std::memcpy(&x, p, 2); v = x; break; }
-  case I16: { int16_t x; std::memcpy(&x, p, 2); v = x; break; }
-  case U32: { uint32_t x; std::memcpy(&x, p, 4); v = x; break; }
-  case I32: { int32_t x; std::memcpy(&x, p, 4); v = x; break; }
-  case U64: { uint64_t x; std::memcpy(&x, p, 8); v = int64_t(std::min<uint64_t>(x, uint64_t(INT64_MAX))); break; }
-  case I64: std::memcpy(&v, p, 8); break;
-  default: return; // F32, F64: not needed
+  if (t == F32) {
+    float x;
+    std::memcpy(&x, p, 4);
+    f.floats[key] = x;
+  } else if (t == F64) {
+    std::memcpy(&f.floats[key], p, 8);
+  } else {
+    f.integers[key] = integerAt(p, t);
   }
-  f.integers[key] = v;
 }
 
 } // namespace
@@ -130,6 +152,11 @@ std::optional<std::string> GgufFile::string(const std::string &key) const {
   return it->second;
 }
 
+bool GgufFile::has(const std::string &key) const {
+  return strings.count(key) || integers.count(key) || floats.count(key) || stringArrays.count(key) ||
+         integerArrays.count(key);
+}
+
 GgufFile parseGguf(const std::string &path, const uint8_t *data, size_t size) {
   Cursor c{path, data, size};
   GgufFile f;
@@ -144,7 +171,7 @@ GgufFile parseGguf(const std::string &path, const uint8_t *data, size_t size) {
   if (kvCount > c.left() / 13) fail(path, ": ", kvCount, " metadata entries exceed the file");
   for (uint64_t i = 0; i < kvCount; ++i) {
     std::string key = c.string("metadata key " + std::to_string(i));
-    if (f.strings.count(key) || f.integers.count(key)) fail(path, ": metadata '", key, "' appears twice");
+    if (f.has(key)) fail(path, ": metadata '", key, "' appears twice");
     readValue(c, f, key, c.read<uint32_t>("the type of '" + key + "'"), 0);
   }
   if (auto it = f.integers.find("general.alignment"); it != f.integers.end()) {
@@ -194,7 +221,7 @@ GgufFile parseGguf(const std::string &path, const uint8_t *data, size_t size) {
   return f;
 }
 
-GgufFile readGguf(const std::string &path) {
+std::shared_ptr<const MappedGguf> MappedGguf::open(const std::string &path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(path, ": cannot open: ", std::strerror(errno));
   struct stat st {};
@@ -206,14 +233,17 @@ GgufFile readGguf(const std::string &path) {
   void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (map == MAP_FAILED) fail(path, ": cannot map: ", std::strerror(errno));
-  try {
-    GgufFile f = parseGguf(path, static_cast<const uint8_t *>(map), size);
-    ::munmap(map, size);
-    return f;
-  } catch (...) {
-    ::munmap(map, size);
-    throw;
-  }
+  std::shared_ptr<MappedGguf> m(new MappedGguf);
+  m->base_ = static_cast<const uint8_t *>(map);
+  m->size_ = size;
+  m->file_ = parseGguf(path, m->base_, size); // on failure the destructor unmaps
+  return m;
 }
+
+MappedGguf::~MappedGguf() {
+  if (base_) ::munmap(const_cast<uint8_t *>(base_), size_);
+}
+
+GgufFile readGguf(const std::string &path) { return MappedGguf::open(path)->file(); }
 
 } // namespace q3c

@@ -5,8 +5,9 @@
 // it, every tensor's shape, type and byte range (aligned, within the data
 // section, no two overlapping). A file that breaks any of these is an
 // Error naming the file and, where one is at fault, the key or the tensor.
-// The metadata keeps its strings and integers (what a reader of llama.cpp's
-// `qwen3` / `qwen3moe` keys needs); arrays are checked and skipped.
+// The metadata keeps its strings, integers, floats and flat arrays of
+// strings or integers (the tokenizer's); nested arrays and float arrays are
+// checked and skipped.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QWEN3C_FRONTEND_GGUFFILE_H
@@ -15,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,11 +47,33 @@ struct GgufFile {
   uint32_t version = 0;
   std::map<std::string, std::string> strings;
   std::map<std::string, int64_t> integers; // every integer type, and bools as 0 / 1
+  std::map<std::string, double> floats;    // F32 and F64
+  std::map<std::string, std::vector<std::string>> stringArrays;
+  std::map<std::string, std::vector<int64_t>> integerArrays;
   std::vector<GgufTensor> tensors;          // in the file's order
   uint64_t alignment = 32;
 
   const GgufTensor *tensor(const std::string &name) const;
   std::optional<std::string> string(const std::string &key) const;
+  bool has(const std::string &key) const;
+};
+
+// A GGUF file kept mapped: its parsed table and the bytes the tensors' offsets point into.
+class MappedGguf {
+public:
+  static std::shared_ptr<const MappedGguf> open(const std::string &path);
+  ~MappedGguf();
+  MappedGguf(const MappedGguf &) = delete;
+  MappedGguf &operator=(const MappedGguf &) = delete;
+
+  const GgufFile &file() const { return file_; }
+  const uint8_t *data(const GgufTensor &t) const { return base_ + t.offset; }
+
+private:
+  MappedGguf() = default;
+  GgufFile file_;
+  const uint8_t *base_ = nullptr;
+  size_t size_ = 0;
 };
 
 // Parses `size` bytes (the whole file) named `path` in messages.

@@ -31,6 +31,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <unistd.h>
 
@@ -41,7 +42,7 @@ namespace {
 
 struct BuildOptions {
   std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto", dot = "auto",
-              weightsDtype = "bf16", lmHeadDtype = "bf16", kvDtype = "bf16";
+              weightsDtype = "auto", lmHeadDtype = "auto", kvDtype = "bf16";
   int64_t context = 0;
   int64_t decodeBatch = kDefaultDecodeBatch; // rows of @decode_batch; 0: none
   std::vector<int64_t> chunks; // --chunk; none: kDefaultPrefillChunks within the context
@@ -111,6 +112,62 @@ int64_t decodeWeightBytes(const q3::WeightPlan &plan, const ModelConfig &c) {
   return int64_t(bytes);
 }
 
+// The format a stored type runs as when the build chooses: Q8_0 as int8,
+// Q4_0 as int4 (both exactly), K-quants requantised to int8, dense as bf16.
+std::string formatFor(DType t) {
+  switch (t) {
+  case DType::Q8_0: case DType::Q4_K: case DType::Q6_K: return "int8";
+  case DType::Q4_0: return "int4";
+  default: return "bf16";
+  }
+}
+
+// Whether `format` holds a tensor of type `t` exactly (no new rounding).
+bool holdsExactly(const std::string &format, DType t) {
+  if (format == "int8") return t == DType::Q8_0 || t == DType::Q4_0;
+  if (format == "int4") return t == DType::Q4_0;
+  return t == DType::BF16;
+}
+
+// --weights-dtype / --lm-head-dtype auto: bf16 for a checkpoint folder; for
+// a GGUF file the formats its tensors are stored in, so Q8_0 and Q4_0 files
+// run as they are. The layers' projections share one format: the widest
+// their types need (a Q4_K_M file's Q4_K and Q6_K become int8). Says what
+// it chose, and which tensors it rounds anew.
+void chooseFormats(const Checkpoint &ck, BuildOptions &o) {
+  const ModelConfig &c = ck.config();
+  const bool autoWeights = o.weightsDtype == "auto", autoHead = o.lmHeadDtype == "auto";
+  if (!ck.isGguf()) {
+    if (autoWeights) o.weightsDtype = "bf16";
+    if (autoHead) o.lmHeadDtype = "bf16";
+    return;
+  }
+  auto rank = [](const std::string &f) { return f == "bf16" ? 2 : f == "int8" ? 1 : 0; };
+  std::map<std::string, int> layerTypes; // stored type -> tensors
+  std::string layers = "int4";
+  for (const auto &[name, v] : ck.tensors()) {
+    const bool projection = name.find(".self_attn.") != std::string::npos ? name.find("_proj.") != std::string::npos
+                                                                          : name.find(".mlp.") != std::string::npos &&
+                                                                                name.find(".experts.") == std::string::npos &&
+                                                                                name.find(".gate.") == std::string::npos;
+    if (!projection) continue;
+    ++layerTypes[dtypeName(v->dtype)];
+    if (rank(formatFor(v->dtype)) > rank(layers)) layers = formatFor(v->dtype);
+  }
+  if (autoWeights) o.weightsDtype = layers;
+  const TensorView &head = ck.tensor("lm_head.weight");
+  if (autoHead) o.lmHeadDtype = o.weightsDtype == "bf16" ? "bf16" : formatFor(head.dtype);
+  std::string stored, requantised;
+  for (const auto &[type, n] : layerTypes) stored += (stored.empty() ? "" : "+") + type;
+  for (const auto &[name, v] : ck.tensors())
+    if (layerTypes.count(dtypeName(v->dtype)) && !holdsExactly(o.weightsDtype, v->dtype) &&
+        requantised.find(dtypeName(v->dtype)) == std::string::npos)
+      requantised += std::string(requantised.empty() ? "" : ", ") + dtypeName(v->dtype);
+  std::fprintf(stderr, "qwen3c build: %s: layer weights %s as %s%s, LM head %s as %s%s\n", ck.dir().c_str(),
+               stored.c_str(), o.weightsDtype.c_str(), requantised.empty() ? " (exact)" : (" (" + requantised + " rounded anew)").c_str(),
+               dtypeName(head.dtype), o.lmHeadDtype.c_str(), holdsExactly(o.lmHeadDtype, head.dtype) ? " (exact)" : " (rounded anew)");
+}
+
 void build(BuildOptions o) {
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
@@ -119,13 +176,17 @@ void build(BuildOptions o) {
   if (fs::is_directory(o.output)) fail(o.output, ": is a folder, not an executable path");
   if (o.weights != "auto" && o.weights != "embed" && o.weights != "sidecar")
     fail("--weights: '", o.weights, "' is not auto, embed or sidecar");
-  auto isFormat = [](const std::string &f) { return f == "bf16" || f == "int8" || f == "int4"; };
-  if (!isFormat(o.weightsDtype)) fail("--weights-dtype: '", o.weightsDtype, "' is not bf16, int8 or int4");
-  if (!isFormat(o.lmHeadDtype)) fail("--lm-head-dtype: '", o.lmHeadDtype, "' is not bf16, int8 or int4");
-  if (o.lmHeadDtype != "bf16" && o.weightsDtype == "bf16")
+  auto isFormat = [](const std::string &f) { return f == "auto" || f == "bf16" || f == "int8" || f == "int4"; };
+  if (!isFormat(o.weightsDtype)) fail("--weights-dtype: '", o.weightsDtype, "' is not auto, bf16, int8 or int4");
+  if (!isFormat(o.lmHeadDtype)) fail("--lm-head-dtype: '", o.lmHeadDtype, "' is not auto, bf16, int8 or int4");
+  if (o.lmHeadDtype != "bf16" && o.lmHeadDtype != "auto" && o.weightsDtype == "bf16")
     fail("--lm-head-dtype ", o.lmHeadDtype, " needs --weights-dtype int8 or int4");
   auto kvDt = parseTorchDType(o.kvDtype);
   if (!kvDt || *kvDt == DType::F16) fail("--kv-dtype: '", o.kvDtype, "' is not bf16 or f32");
+  Checkpoint ck = Checkpoint::open(o.checkpoint);
+  chooseFormats(ck, o);
+  if (o.lmHeadDtype != "bf16" && o.weightsDtype == "bf16")
+    fail("--lm-head-dtype ", o.lmHeadDtype, " needs --weights-dtype int8 or int4");
   const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype};
   const q3::TargetInfo target = describeTarget(cpuTarget); // an unknown CPU fails here, in one line
   { // the strategy passes check it again; here it fails before any work, in the build's words
@@ -133,11 +194,10 @@ void build(BuildOptions o) {
     q3::prefillDot(target, o.dot, error);
     if (!error.empty()) fail("--prefill-dot", error[0] == '\'' ? "" : " " + o.dot, ": ", error);
   }
-  Checkpoint ck = Checkpoint::open(o.checkpoint);
   const ModelConfig &c = ck.config();
   // The chat template is interpreted at run time: checked whole now, so a
   // construct the interpreter lacks fails the build, not a conversation.
-  std::optional<ChatTemplateFile> chatTemplate = readChatTemplate(o.checkpoint);
+  std::optional<ChatTemplateFile> chatTemplate = ck.chatTemplate();
   if (chatTemplate) try {
       qwen3c_rt::JinjaTemplate::parse(chatTemplate->source);
     } catch (const qwen3c_rt::JinjaError &e) {
@@ -273,10 +333,10 @@ void build(BuildOptions o) {
   auto t3 = clock::now();
   std::vector<EmbeddedBlob> blobs;
   if (!sidecar) blobs.push_back({blobPath, "qwen3c_weights"});
-  if (auto tj = ck.tokenizerPath()) {
+  if (auto tj = ck.tokenizerJson()) {
     // The tokenizer travels inside the executable, checked now and stored in
     // its binary form (loads in a fraction of tokenizer.json's parse time).
-    auto tokenizer = qwen3c_rt::Tokenizer::fromFile(*tj);
+    auto tokenizer = qwen3c_rt::Tokenizer::fromJson(tj->json, tj->source);
     std::string bin = tmp.file("tokenizer.bin");
     writeFileAtomically(bin, tokenizer->serialize());
     blobs.push_back({bin, "qwen3c_tokenizer"});
@@ -334,10 +394,12 @@ void addBuildCommand(CLI::App &app) {
   cmd->add_option("--weights-dtype", o->weightsDtype,
                   "the layers' projection weights: bf16 (as --dtype), int8 (symmetric per group of 32 k with an f16 "
                   "scale, llama.cpp's Q8_0) or int4 (per group of 32 k, llama.cpp's Q4_0); the embedding, the LM head "
-                  "and MoE experts stay --dtype")
+                  "and MoE experts stay --dtype. auto: bf16, or for a GGUF file the format its tensors are in "
+                  "(Q8_0 and Q4_0 as they are, K-quants as int8)")
       ->capture_default_str();
   cmd->add_option("--lm-head-dtype", o->lmHeadDtype,
-                  "with --weights-dtype int8 or int4: the LM head's (and a tied embedding's), bf16, int8 or int4")
+                  "with --weights-dtype int8 or int4: the LM head's (and a tied embedding's), bf16, int8 or int4; "
+                  "auto: bf16, or for a GGUF file the format of its LM head")
       ->capture_default_str();
   cmd->add_option("--kv-dtype", o->kvDtype,
                   "KV-cache element type: bf16 (half the bytes decode attention reads) or f32 (exact, for "

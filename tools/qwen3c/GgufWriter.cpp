@@ -4,6 +4,8 @@
 #include "frontend/Checkpoint.h"
 #include "frontend/DType.h"
 #include "frontend/Error.h"
+#include "frontend/BlockQuants.h"
+#include "frontend/GgufNames.h"
 
 #include <nlohmann/json.hpp>
 
@@ -16,7 +18,7 @@ namespace {
 
 // GGUF value types and ggml tensor types (ggml.h, gguf.h).
 enum : uint32_t { kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7, kString = 8, kArray = 9 };
-constexpr uint32_t kGgmlF32 = 0, kGgmlBf16 = 30;
+constexpr uint32_t kGgmlF32 = 0, kGgmlQ4_0 = 2, kGgmlQ8_0 = 8, kGgmlBf16 = 30;
 constexpr uint64_t kAlign = 32;
 
 class Buffer {
@@ -84,13 +86,22 @@ struct GgufTensor {
   }
 };
 
+uint64_t ggmlBytes(uint32_t type, uint64_t elements) {
+  switch (type) {
+  case kGgmlQ8_0: return elements / 32 * 34;
+  case kGgmlQ4_0: return elements / 32 * 18;
+  case kGgmlBf16: return elements * 2;
+  default: return elements * 4;
+  }
+}
+
 void addTokenizer(Metadata &md, const Checkpoint &ck) {
-  auto path = ck.tokenizerPath();
-  if (!path) fail(ck.dir(), ": no tokenizer.json (llama.cpp needs the vocabulary)");
-  std::ifstream in(*path);
+  auto tokenizer = ck.tokenizerJson();
+  if (!tokenizer) fail(ck.dir(), ": no tokenizer.json (llama.cpp needs the vocabulary)");
+  const std::string *path = &tokenizer->source;
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(tokenizer->json);
   } catch (const nlohmann::json::exception &e) {
     fail(*path, ": malformed JSON: ", e.what());
   }
@@ -138,6 +149,7 @@ void addTokenizer(Metadata &md, const Checkpoint &ck) {
   md.u32("tokenizer.ggml.padding_token_id", eos);
   md.u32("tokenizer.ggml.bos_token_id", c.bosTokenId >= 0 ? c.bosTokenId : eos);
   md.boolean("tokenizer.ggml.add_bos_token", false);
+  if (auto chat = ck.chatTemplate()) md.str("tokenizer.chat_template", chat->source);
 }
 
 } // namespace
@@ -145,14 +157,15 @@ void addTokenizer(Metadata &md, const Checkpoint &ck) {
 void writeGguf(const std::string &checkpointDir, const std::string &outPath, GgufType type) {
   Checkpoint ck = Checkpoint::open(checkpointDir);
   const ModelConfig &c = ck.config();
-  const bool moe = c.numExperts > 0 && c.architecture == "Qwen3MoeForCausalLM";
-  const std::string arch = moe ? "qwen3moe" : "qwen3";
+  const bool moe = c.moe;
+  const std::string arch = ggufArchitecture(c);
 
   Metadata md;
   md.str("general.architecture", arch);
   md.str("general.name", checkpointDir);
   md.u32("general.alignment", kAlign);
-  md.u32("general.file_type", type == GgufType::BF16 ? 32 : 0);
+  // llama_ftype: ALL_F32 0, MOSTLY_Q4_0 2, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
+  md.u32("general.file_type", type == GgufType::BF16 ? 32 : type == GgufType::Q8_0 ? 7 : type == GgufType::Q4_0 ? 2 : 0);
   md.u32(arch + ".block_count", c.numLayers);
   md.u32(arch + ".context_length", c.maxPositionEmbeddings);
   md.u32(arch + ".embedding_length", c.hiddenSize);
@@ -167,57 +180,38 @@ void writeGguf(const std::string &checkpointDir, const std::string &outPath, Ggu
     md.u32(arch + ".expert_count", c.numExperts);
     md.u32(arch + ".expert_used_count", c.numExpertsPerTok);
     md.u32(arch + ".expert_feed_forward_length", c.moeIntermediateSize);
+    md.boolean(arch + ".expert_weights_norm", c.normTopkProb);
   }
   addTokenizer(md, ck);
 
   // Tensors under llama.cpp's names; ggml shapes are the reverse of ours.
   std::vector<GgufTensor> tensors;
-  auto add = [&](const std::string &name, const std::vector<std::string> &parts) {
+  for (const auto &name : ggufTensorNames(c)) {
     GgufTensor t;
-    t.name = name;
-    for (const auto &p : parts) t.parts.push_back(&ck.tensor(p));
+    t.name = name.gguf;
+    for (const auto &p : name.parts) t.parts.push_back(&ck.tensor(p));
     const auto &shape = t.parts[0]->shape;
     t.ne.assign(shape.rbegin(), shape.rend());
-    if (parts.size() > 1) t.ne.push_back(parts.size());
+    if (name.parts.size() > 1) t.ne.push_back(name.parts.size());
     tensors.push_back(t);
-  };
-  add("token_embd.weight", {"model.embed_tokens.weight"});
-  add("output_norm.weight", {"model.norm.weight"});
-  if (!c.tieWordEmbeddings) add("output.weight", {"lm_head.weight"});
-  for (int64_t l = 0; l < c.numLayers; ++l) {
-    std::string p = "model.layers." + std::to_string(l) + ".", b = "blk." + std::to_string(l) + ".";
-    add(b + "attn_norm.weight", {p + "input_layernorm.weight"});
-    add(b + "attn_q.weight", {p + "self_attn.q_proj.weight"});
-    add(b + "attn_k.weight", {p + "self_attn.k_proj.weight"});
-    add(b + "attn_v.weight", {p + "self_attn.v_proj.weight"});
-    add(b + "attn_output.weight", {p + "self_attn.o_proj.weight"});
-    add(b + "attn_q_norm.weight", {p + "self_attn.q_norm.weight"});
-    add(b + "attn_k_norm.weight", {p + "self_attn.k_norm.weight"});
-    add(b + "ffn_norm.weight", {p + "post_attention_layernorm.weight"});
-    if (c.isSparseLayer(l)) {
-      add(b + "ffn_gate_inp.weight", {p + "mlp.gate.weight"});
-      for (const char *proj : {"gate", "up", "down"}) {
-        std::vector<std::string> experts;
-        for (int64_t e = 0; e < c.numExperts; ++e)
-          experts.push_back(p + "mlp.experts." + std::to_string(e) + "." + proj + "_proj.weight");
-        add(b + "ffn_" + proj + "_exps.weight", experts);
-      }
-    } else {
-      for (const char *proj : {"gate", "up", "down"})
-        add(b + "ffn_" + std::string(proj) + ".weight", {p + "mlp." + proj + "_proj.weight"});
-    }
   }
 
   // Header: norms and other 1-D tensors stay f32, as llama.cpp's converter
-  // keeps them.
+  // keeps them, and so does the MoE router (llama-quantize leaves
+  // ffn_gate_inp alone).
   Buffer info;
   uint64_t offset = 0;
   std::vector<uint32_t> types;
   for (auto &t : tensors) {
-    uint32_t ggml = type == GgufType::BF16 && t.ne.size() > 1 ? kGgmlBf16 : kGgmlF32;
+    const bool matrix = t.ne.size() > 1 && t.name.find("ffn_gate_inp") == std::string::npos;
+    uint32_t ggml = !matrix                     ? kGgmlF32
+                    : type == GgufType::BF16    ? kGgmlBf16
+                    : type == GgufType::Q8_0    ? kGgmlQ8_0
+                    : type == GgufType::Q4_0    ? kGgmlQ4_0
+                                                : kGgmlF32;
     types.push_back(ggml);
     t.offset = offset;
-    offset += (t.elements() * (ggml == kGgmlBf16 ? 2 : 4) + kAlign - 1) / kAlign * kAlign;
+    offset += (ggmlBytes(ggml, t.elements()) + kAlign - 1) / kAlign * kAlign;
     info.str(t.name);
     info.raw<uint32_t>(uint32_t(t.ne.size()));
     for (uint64_t d : t.ne) info.raw<uint64_t>(d);
@@ -240,9 +234,14 @@ void writeGguf(const std::string &checkpointDir, const std::string &outPath, Ggu
     size_t written = 0;
     for (const TensorView *v : t.parts) {
       const size_t n = size_t(v->numel());
-      chunk.resize(n * (types[i] == kGgmlBf16 ? 2 : 4));
+      chunk.resize(ggmlBytes(types[i], n));
       if (types[i] == kGgmlBf16 && v->dtype == DType::BF16) {
         std::memcpy(chunk.data(), v->data, chunk.size());
+      } else if (types[i] == kGgmlQ8_0 || types[i] == kGgmlQ4_0) { // rows of whole blocks: quantised in one run
+        std::vector<float> f = v->toF32();
+        auto *blocks = reinterpret_cast<uint8_t *>(chunk.data());
+        if (types[i] == kGgmlQ8_0) quantiseRowQ8_0(f.data(), int64_t(n), blocks);
+        else quantiseRowQ4_0(f.data(), int64_t(n), blocks);
       } else {
         std::vector<float> f = v->toF32();
         if (types[i] == kGgmlF32) {

@@ -15,7 +15,9 @@
 
 namespace q3c {
 
-enum class GgufType { F32, BF16 };
+// The type of the matrices (1-D tensors and the MoE router stay f32):
+// Q8_0 / Q4_0 quantised by llama.cpp's reference rules.
+enum class GgufType { F32, BF16, Q8_0, Q4_0 };
 
 void writeGguf(const std::string &checkpointDir, const std::string &outPath, GgufType type);
 

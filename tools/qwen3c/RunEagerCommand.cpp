@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/ChatTemplateFile.h"
+#include "frontend/Checkpoint.h"
 #include "runtime/ChatFormat.h"
 #include "frontend/Error.h"
 #include "runtime/Generate.h"
@@ -56,7 +57,8 @@ void addRunEagerCommand(CLI::App &app) {
   cmd->footer(std::string("run flags (as a compiled model's):\n") + qwen3c_rt::kRunFlagsHelp);
   cmd->callback([o, cmd] {
     if (o->chunk < 1) fail("--chunk: must be at least 1");
-    ModelConfig probe = ModelConfig::load(o->checkpoint + "/config.json");
+    const Checkpoint ck = Checkpoint::open(o->checkpoint); // mapped, not read: cheap to open twice
+    const ModelConfig &probe = ck.config();
     int64_t capacity = o->capacity ? o->capacity : probe.defaultContext();
     if (capacity < 1 || capacity > probe.maxPositionEmbeddings)
       fail("--max-context: ", capacity, " is outside 1..", probe.maxPositionEmbeddings, " (max_position_embeddings)");
@@ -66,12 +68,11 @@ void addRunEagerCommand(CLI::App &app) {
     qwen3c_rt::RunOptions run = qwen3c_rt::parseRunFlags(cmd->remaining(), defaults, "qwen3c run-eager");
     if (run.haveTokens) qwen3c_rt::parseTokens(run.tokens, probe.vocabSize);
     std::unique_ptr<qwen3c_rt::Tokenizer> tokenizer;
-    std::string tj = o->checkpoint + "/tokenizer.json";
-    if (std::filesystem::exists(tj)) tokenizer = qwen3c_rt::Tokenizer::fromFile(tj);
+    if (auto tj = ck.tokenizerJson()) tokenizer = qwen3c_rt::Tokenizer::fromJson(tj->json, tj->source);
     std::unique_ptr<EagerBackend> backend =
         o->ir.empty() ? std::make_unique<EagerBackend>(o->checkpoint, std::min(o->chunk, capacity), capacity)
                       : std::make_unique<EagerBackend>(o->checkpoint, o->ir);
-    std::optional<ChatTemplateFile> chatTemplate = readChatTemplate(o->checkpoint);
+    std::optional<ChatTemplateFile> chatTemplate = ck.chatTemplate();
     std::optional<std::string> source;
     if (chatTemplate) source = chatTemplate->source;
     std::unique_ptr<qwen3c_rt::ChatFormat> chat;

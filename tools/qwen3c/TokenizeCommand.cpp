@@ -1,5 +1,6 @@
 //===- TokenizeCommand.cpp - `qwen3c tokenize`: text <-> token ids ----------===//
 #include "frontend/Error.h"
+#include "frontend/GgufCheckpoint.h"
 #include "runtime/Generate.h"
 #include "runtime/Tokenizer.h"
 #include "tools/qwen3c/Commands.h"
@@ -32,7 +33,13 @@ std::string readInput(const Options &o) {
 void tokenize(const Options &o) {
   std::string json = o.path;
   if (std::filesystem::is_directory(json)) json = (std::filesystem::path(json) / "tokenizer.json").string();
-  auto tok = qwen3c_rt::Tokenizer::fromFile(json);
+  std::unique_ptr<qwen3c_rt::Tokenizer> tok;
+  if (json.size() > 5 && json.compare(json.size() - 5, 5, ".gguf") == 0) { // its tokenizer.ggml.* metadata
+    TokenizerJson tj = ggufTokenizerJson(readGguf(json));
+    tok = qwen3c_rt::Tokenizer::fromJson(tj.json, tj.source);
+  } else {
+    tok = qwen3c_rt::Tokenizer::fromFile(json);
+  }
   std::string input = readInput(o);
   if (!o.decode) {
     std::printf("%s\n", nlohmann::json(tok->encode(input)).dump().c_str());
@@ -64,7 +71,7 @@ void tokenize(const Options &o) {
 void addTokenizeCommand(CLI::App &app) {
   auto o = std::make_shared<Options>();
   auto *cmd = app.add_subcommand("tokenize", "text to Qwen3 token ids (or back with --decode)");
-  cmd->add_option("tokenizer", o->path, "checkpoint folder or tokenizer.json")->required();
+  cmd->add_option("tokenizer", o->path, "checkpoint folder, tokenizer.json or a .gguf file")->required();
   cmd->add_option("--text", o->text, "the text (or ids with --decode)")->each([o](const std::string &) { o->haveText = true; });
   cmd->add_option("-f,--file", o->file, "read the text (or ids) from a file");
   cmd->add_flag("--decode", o->decode, "ids to text");
