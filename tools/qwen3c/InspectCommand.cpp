@@ -1,10 +1,13 @@
 //===- InspectCommand.cpp - `qwen3c inspect`: what a user checks first ------===//
+#include "frontend/AtomicFile.h"
 #include "frontend/Checkpoint.h"
+#include "frontend/Error.h"
 #include "frontend/GgufFile.h"
 #include "frontend/TensorInventory.h"
 #include "tools/qwen3c/Commands.h"
 
 #include <cstdio>
+#include <optional>
 
 namespace q3c {
 namespace {
@@ -26,12 +29,12 @@ std::string count(int64_t n) {
 }
 
 // A GGUF file: what llama.cpp's metadata says of the model, and its tensors
-// by type. (qwen3c does not compile GGUF files yet: this reads and checks one.)
+// by type; then, for a qwen3 / qwen3moe file, what qwen3c reads it as.
 void inspectGguf(const std::string &path, bool tensors) {
   GgufFile f = readGguf(path);
   std::string arch = f.string("general.architecture").value_or("(none)");
-  std::printf("gguf          %s (v%u, %zu tensors, %zu metadata strings and integers)\n", path.c_str(), f.version,
-              f.tensors.size(), f.strings.size() + f.integers.size());
+  std::printf("gguf          %s (v%u, %zu tensors, %zu metadata keys)\n", path.c_str(), f.version, f.tensors.size(),
+              f.strings.size() + f.integers.size() + f.floats.size() + f.stringArrays.size() + f.integerArrays.size());
   std::printf("architecture  %s\n", arch.c_str());
   if (auto name = f.string("general.name")) std::printf("name          %s\n", name->c_str());
   for (const char *key : {"block_count", "embedding_length", "feed_forward_length", "attention.head_count",
@@ -61,8 +64,33 @@ void inspectGguf(const std::string &path, bool tensors) {
   }
 }
 
+// One GGUF tensor dequantised to f32 (ggml order, little-endian), as a
+// build reads it: what tests compare with gguf-py's dequantisation.
+void dequantiseGgufTensor(const std::string &path, const std::string &name, const std::string &out) {
+  auto file = MappedGguf::open(path);
+  const GgufTensor *t = file->file().tensor(name);
+  if (!t) fail(path, ": no tensor '", name, "'");
+  std::optional<DType> dtype;
+  for (DType d : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K})
+    if (std::string(dtypeName(d)) == t->type->name) dtype = d;
+  if (!dtype) fail(path, ": tensor '", name, "' is ", t->type->name, ", which qwen3c does not read");
+  const size_t n = size_t(t->bytes / uint64_t(t->type->bytes) * uint64_t(t->type->block));
+  std::vector<float> values(n);
+  toF32(*dtype, file->data(*t), values.data(), n);
+  AtomicFile f(out);
+  f.write(values.data(), n * 4);
+  f.commit();
+}
+
 void inspect(const std::string &dir, bool tensors, int64_t context) {
-  if (dir.size() > 5 && dir.compare(dir.size() - 5, 5, ".gguf") == 0) return inspectGguf(dir, tensors);
+  const bool gguf = dir.size() > 5 && dir.compare(dir.size() - 5, 5, ".gguf") == 0;
+  if (gguf) {
+    inspectGguf(dir, tensors);
+    std::string arch = readGguf(dir).string("general.architecture").value_or("");
+    if (arch != "qwen3" && arch != "qwen3moe") return;
+    std::printf("\nas qwen3c reads it:\n");
+    tensors = false; // listed above, by their GGUF names
+  }
   Checkpoint ck = Checkpoint::open(dir);
   const ModelConfig &c = ck.config();
   std::printf("checkpoint    %s\n", dir.c_str());
@@ -86,8 +114,12 @@ void inspect(const std::string &dir, bool tensors, int64_t context) {
   std::printf("parameters    %s total", count(c.parameterCount()).c_str());
   if (c.moe) std::printf(", %s active per token", count(c.activeParameterCount()).c_str());
   std::printf("\n");
-  std::printf("files         %zu safetensors, %zu tensors, %s of weights\n", ck.files().size(),
-              ck.tensors().size(), human(double(ck.weightBytes())).c_str());
+  if (gguf)
+    std::printf("files         1 GGUF file, %zu tensors by Hugging Face name, %s of weights\n", ck.tensors().size(),
+                human(double(ck.weightBytes())).c_str());
+  else
+    std::printf("files         %zu safetensors, %zu tensors, %s of weights\n", ck.files().size(), ck.tensors().size(),
+                human(double(ck.weightBytes())).c_str());
   int64_t kvPerToken = 2 * c.numLayers * c.numKVHeads * c.headDim;
   std::printf("KV cache      %s per token; %s at %lld tokens (bf16), %s (f32)\n",
               human(double(kvPerToken * 2)).c_str(), human(double(kvPerToken * 2 * context)).c_str(),
@@ -95,7 +127,8 @@ void inspect(const std::string &dir, bool tensors, int64_t context) {
   std::printf("memory        ~%s to run at %lld tokens with bf16 weights and cache\n",
               human(double(c.parameterCount() * 2 + kvPerToken * 2 * context)).c_str(),
               (long long)context);
-  std::printf("tokenizer     %s\n", ck.tokenizerPath() ? ck.tokenizerPath()->c_str() : "(none)");
+  auto tokenizer = ck.tokenizerJson();
+  std::printf("tokenizer     %s\n", tokenizer ? tokenizer->source.c_str() : "(none)");
   std::map<std::string, std::pair<int, int64_t>> byDtype;
   for (const auto &[name, v] : ck.tensors()) {
     auto &e = byDtype[dtypeName(v->dtype)];
@@ -122,8 +155,16 @@ void addInspectCommand(CLI::App &app) {
   auto *cmd = app.add_subcommand("inspect", "architecture, size and tensor inventory of a checkpoint (or a .gguf file)");
   cmd->add_option("checkpoint", *dir, "Hugging Face checkpoint folder, or a GGUF file")->required();
   cmd->add_flag("--tensors", *tensors, "list every tensor with dtype and shape");
+  auto dequantise = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>();
+  cmd->add_option("--dequantise", *dequantise, "a GGUF file's tensor NAME, written as f32 (ggml order) to -o");
+  cmd->add_option("-o,--output", *output, "with --dequantise: the file to write");
   cmd->add_option("-c,--context", *context, "context length for the memory estimate")->capture_default_str();
-  cmd->callback([=] { inspect(*dir, *tensors, *context); });
+  cmd->callback([=] {
+    if (dequantise->empty()) return inspect(*dir, *tensors, *context);
+    if (output->empty()) fail("--dequantise needs -o FILE");
+    dequantiseGgufTensor(*dir, *dequantise, *output);
+  });
 }
 
 } // namespace q3c
