@@ -90,28 +90,27 @@ struct QuantisedRows {
   }
 };
 
-// Writes the k16_q8 / k16_q4 form of `m` ([N, K]) at bytes[start..]: the
-// values in k16 blocks (Q4 as nibbles Wq[n / 16][k / 2][n % 16], k even in
-// the low nibble), then the [N, K / 32] scales in k16 blocks.
-void storeQuantised(std::vector<uint8_t> &bytes, size_t start, QuantisedRows &m, int64_t N, int64_t K, bool q4) {
-  std::vector<uint8_t> values;
+// The k16_q8 / k16_q4 form of `m` ([N, K]): the values in k16 blocks (Q4
+// as nibbles Wq[n / 16][k / 2][n % 16], k even in the low nibble), and the
+// [N, K / 32] scales in k16 blocks, appended to `values` and `scales`.
+void appendQuantised(QuantisedRows &m, int64_t N, int64_t K, bool q4, std::vector<uint8_t> &values,
+                     std::vector<uint8_t> &scales) {
+  const size_t at = values.size();
   if (q4) {
-    values.resize(size_t(N * K / 2));
+    values.resize(at + size_t(N * K / 2));
     for (int64_t nb = 0; nb < N / 16; ++nb)
       for (int64_t p = 0; p < K / 2; ++p)
         for (int64_t r = 0; r < 16; ++r) {
           const uint8_t *row = m.q.data() + (nb * 16 + r) * K;
-          values[size_t((nb * (K / 2) + p) * 16 + r)] = uint8_t(row[2 * p] | row[2 * p + 1] << 4);
+          values[at + size_t((nb * (K / 2) + p) * 16 + r)] = uint8_t(row[2 * p] | row[2 * p + 1] << 4);
         }
   } else {
     toK16(m.q.data(), N, K, 1);
-    values = std::move(m.q);
+    values.insert(values.end(), m.q.begin(), m.q.end());
   }
   toK16(reinterpret_cast<uint8_t *>(m.d.data()), N, K / q3::kQ8Group, 2);
-  bytes.resize(start);
-  bytes.insert(bytes.end(), values.begin(), values.end());
   const uint8_t *dBytes = reinterpret_cast<const uint8_t *>(m.d.data());
-  bytes.insert(bytes.end(), dBytes, dBytes + m.d.size() * 2);
+  scales.insert(scales.end(), dBytes, dBytes + m.d.size() * 2);
 }
 
 } // namespace
@@ -133,23 +132,32 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
     DType to = dtypeOf(inst.slot->type.getElementType());
     std::string name = expandName(inst.slot->pattern, inst.layer);
     auto shape = inst.slot->type.getShape();
+    const bool quantised = inst.slot->layout && q3::isQuantisedLayout(*inst.slot->layout);
+    const bool q4 = quantised && q3::isQ4Layout(*inst.slot->layout);
     if (name.find("{expert}") != std::string::npos) {
+      std::vector<uint8_t> values, scales; // quantised: every expert's values, then every expert's scales
       for (int64_t e = 0; e < shape[0]; ++e) {
         const TensorView &v = ck.tensor(expandName(name, -1, e));
         if (v.numel() * shape[0] != inst.slot->type.getNumElements())
           fail(v.file, ": tensor '", v.name, "' does not fit the compiled shape");
+        if (quantised) {
+          QuantisedRows groups;
+          groups.append(v, q4);
+          appendQuantised(groups, shape[1], shape[2], q4, values, scales);
+          continue;
+        }
         size_t start = bytes.size();
         appendConverted(v, to, bytes);
         if (inst.slot->layout) toK16(bytes.data() + start, shape[1], shape[2], dtypeSize(to)); // k16 per expert
       }
+      bytes.insert(bytes.end(), values.begin(), values.end());
+      bytes.insert(bytes.end(), scales.begin(), scales.end());
     } else {
       // One tensor, or the parts of a stack, rows in order.
       std::vector<std::string> names;
       for (const auto &p : inst.slot->parts) names.push_back(expandName(p, inst.layer));
       if (names.empty()) names.push_back(name);
       size_t start = bytes.size();
-      const bool quantised = inst.slot->layout && q3::isQuantisedLayout(*inst.slot->layout);
-      const bool q4 = quantised && q3::isQ4Layout(*inst.slot->layout);
       QuantisedRows groups;
       int64_t rows = 0, perRow = inst.slot->type.getNumElements() / shape[0];
       for (const auto &n : names) {
@@ -167,7 +175,10 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
           interleaveGateUp(groups.q.data(), N, K, 1);
           interleaveGateUp(reinterpret_cast<uint8_t *>(groups.d.data()), N, K / q3::kQ8Group, 2);
         }
-        storeQuantised(bytes, start, groups, N, K, q4);
+        std::vector<uint8_t> values, scales;
+        appendQuantised(groups, N, K, q4, values, scales);
+        bytes.insert(bytes.end(), values.begin(), values.end());
+        bytes.insert(bytes.end(), scales.begin(), scales.end());
       } else if (inst.slot->layout) { // k16 (gated or not), or its k-paired form
         if (q3::isGatedLayout(*inst.slot->layout)) interleaveGateUp(bytes.data() + start, N, K, dtypeSize(to));
         toK16(bytes.data() + start, N, K, dtypeSize(to), q3::isPairedLayout(*inst.slot->layout));

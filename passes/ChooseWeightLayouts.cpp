@@ -68,8 +68,8 @@ std::optional<WeightLayout> paired(Value w, std::optional<WeightLayout> layout) 
 
 // k16 -> k16_q8 / k16_q4 for weight-only int8 / int4 (`layers`): a
 // per-layer weight (a q3.weight with a layer operand, or a stack of them:
-// the layers' projections, not the embedding or the LM head) whose k is
-// whole groups of 32.
+// the layers' projections and MoE experts, not the embedding or the LM
+// head) whose k is whole groups of 32.
 // With `heads` (--lm-head-dtype int8 or int4: `head`), also the global
 // weights of those names: the ones some product reads (the LM head; a tied
 // embedding with it in every function, whose rows the embedding kernel
@@ -77,9 +77,15 @@ std::optional<WeightLayout> paired(Value w, std::optional<WeightLayout> layout) 
 std::optional<WeightLayout> quantised(Operation *op, std::optional<WeightLayout> layout,
                                       const llvm::StringSet<> &heads, llvm::StringRef layers, llvm::StringRef head) {
   auto t = llvm::cast<RankedTensorType>(op->getResult(0).getType());
-  if (!layout || t.getRank() != 2 || t.getDimSize(1) % kQ8Group != 0) return layout;
+  if (!layout || t.getShape().back() % kQ8Group != 0) return layout;
   if (*layout != WeightLayout::K16 && *layout != WeightLayout::K16Gated) return layout;
   auto perLayer = [](Operation *w) { auto weight = llvm::dyn_cast_or_null<WeightOp>(w); return weight && weight.getLayer(); };
+  // A layer's stacked experts (k16 each): each expert's matrix quantised alike.
+  if (t.getRank() == 3) {
+    if (!perLayer(op) || layers == "bf16") return layout;
+    return layers == "int4" ? WeightLayout::K16Q4 : WeightLayout::K16Q8;
+  }
+  if (t.getRank() != 2) return layout;
   bool layerWeight = perLayer(op);
   if (auto c = llvm::dyn_cast<ConcatOp>(op))
     layerWeight = llvm::all_of(c.getInputs(), [&](Value v) { return perLayer(v.getDefiningOp()); });

@@ -655,7 +655,7 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
               for (int64_t h = 0; h < hn; ++h) {
                 SmallVector<Value> at0 = source[size_t(r)].second;
                 at0.append({g, idx((h0 + h) * VW)});
-                Value scale = loadVec(f.scales, at0, VW);
+                Value scale = loadVec(f.up && r % 2 ? f.upScales : f.scales, at0, VW);
                 for (int64_t i = 0; i < rows; ++i)
                   next[at(r, h, i)] = vector::FMAOp::create(b, loc, partial[at(r, h, i)], scale, a[at(r, h, i)]);
               }
@@ -1238,7 +1238,8 @@ void KernelEmitter::moeExpertsGrouped(Value x, Value weights, Value experts, Val
 // otherwise one token and selection at a time, in selection order (decode).
 void KernelEmitter::moeExpertsTiled(Value x, Value weights, Value experts, Value gate, Value up, Value down,
                                     Value tokens, Value sel, Value act, Value out, bool grouped,
-                                    const LinearTiling &gateUp, const LinearTiling &downTiling) {
+                                    const LinearTiling &gateUp, const LinearTiling &downTiling,
+                                    const ExpertScales &scales) {
   int64_t E = memrefOf(gate).getDimSize(0);
   zeroFill(out);
   // One of expert e's products over its n rows.
@@ -1255,10 +1256,15 @@ void KernelEmitter::moeExpertsTiled(Value x, Value weights, Value experts, Value
     g.gated = true;
     g.up = up;
     g.inRows = tokens;
+    g.scales = scales.gate;
+    g.upScales = scales.up;
+    g.int4 = scales.gateUpInt4;
     linearK16(x, gate, g);
     LinearFusion d = product(downTiling, out, e, n);
     d.outRows = tokens;
     d.outScale = sel;
+    d.scales = scales.down;
+    d.int4 = scales.downInt4;
     linearK16(act, down, d);
   };
   if (grouped) return forEachChosenExpert(weights, experts, E, tokens, sel, ffn);

@@ -49,9 +49,18 @@ struct LinearFusion {
   // one scale per output and group of 32 k; the weight operand is then
   // Wq[n / 16][k][n % 16] i8 (int4: see below).
   mlir::Value scales;
+  // A gated pair from two weights (`up`): the up weight's scales.
+  mlir::Value upScales;
   // int4 (k16_q4): the weight operand is Wq[n / 16][k / 2][n % 16] bytes,
   // k even in the low nibble, each value q - 8 for q in [0, 16).
   bool int4 = false;
+};
+
+// Quantised expert weights (k16_q8 / k16_q4 per expert): each weight's
+// Ws[e][n / 16][k / 32][n % 16] f16 view, or null for a bf16 / f32 one.
+struct ExpertScales {
+  mlir::Value gate, up, down;
+  bool gateUpInt4 = false, downInt4 = false;
 };
 
 class KernelEmitter {
@@ -92,7 +101,8 @@ public:
   // [T, I] f32 are scratch.
   void moeExpertsTiled(mlir::Value x, mlir::Value weights, mlir::Value experts, mlir::Value gate,
                        mlir::Value up, mlir::Value down, mlir::Value tokens, mlir::Value sel, mlir::Value act,
-                       mlir::Value out, bool grouped, const LinearTiling &gateUp, const LinearTiling &downTiling);
+                       mlir::Value out, bool grouped, const LinearTiling &gateUp, const LinearTiling &downTiling,
+                       const ExpertScales &scales = {});
   // The same by expert: per expert, the tokens that chose it (`tokens` [T]
   // i32 and `sel` [T] f32 scratch) share each weight row; `act` is [T, I].
   void moeExpertsGrouped(mlir::Value x, mlir::Value weights, mlir::Value experts, mlir::Value gate,

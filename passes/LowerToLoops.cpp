@@ -171,23 +171,30 @@ Value FunctionLowering::weightView(OpBuilder &b, Operation *op) {
     offset = arith::IndexCastOp::create(b, loc(), b.getIndexType(), off);
   }
   MemRefType type = memrefFor(op->getResult(0).getType());
-  if (slot.layout && type.getRank() == 3) // stacked experts, k16 each: Wp[e][n / 16][k][n % 16]
-    type = MemRefType::get({type.getDimSize(0), type.getDimSize(1) / 16, type.getDimSize(2), 16},
-                           type.getElementType());
-  else if (slot.layout && isQuantisedLayout(*slot.layout)) {
+  if (slot.layout && isQuantisedLayout(*slot.layout)) {
     // Wq[n / 16][k][n % 16] i8 (int4: Wq[n / 16][k / 2][n % 16] bytes of
-    // two nibbles), then Ws[n / 16][k / 32][n % 16] f16.
-    int64_t N = type.getDimSize(0), K = type.getDimSize(1);
+    // two nibbles), then Ws[n / 16][k / 32][n % 16] f16; stacked experts
+    // (rank 3) every expert's values, then every expert's scales, each
+    // with a leading expert index.
+    const bool stacked = type.getRank() == 3;
+    int64_t E = stacked ? type.getDimSize(0) : 1, N = type.getDimSize(stacked ? 1 : 0), K = type.getShape().back();
     const bool int4 = isQ4Layout(*slot.layout);
     const int64_t depth = int4 ? K / 2 : K;
-    Value values = memref::ViewOp::create(b, loc(), MemRefType::get({N / 16, depth, 16}, b.getI8Type()), weights,
-                                          offset, ValueRange{});
-    Value scalesAt = arith::AddIOp::create(b, loc(), offset, index(b, N * depth));
-    scalesOf[values] = memref::ViewOp::create(b, loc(), MemRefType::get({N / 16, K / kQ8Group, 16}, b.getF16Type()),
-                                              weights, scalesAt, ValueRange{});
+    auto shaped = [&](SmallVector<int64_t> dims, Type element) {
+      if (stacked) dims.insert(dims.begin(), E);
+      return MemRefType::get(dims, element);
+    };
+    Value values = memref::ViewOp::create(b, loc(), shaped({N / 16, depth, 16}, b.getI8Type()), weights, offset,
+                                          ValueRange{});
+    Value scalesAt = arith::AddIOp::create(b, loc(), offset, index(b, E * N * depth));
+    scalesOf[values] = memref::ViewOp::create(b, loc(), shaped({N / 16, K / kQ8Group, 16}, b.getF16Type()), weights,
+                                              scalesAt, ValueRange{});
     if (int4) nibbleViews.insert(values);
     return values;
-  } else if (slot.layout && isPairedLayout(*slot.layout)) // Wp[n / 16][k / 2][n % 16][k % 2]
+  } else if (slot.layout && type.getRank() == 3) // stacked experts, k16 each: Wp[e][n / 16][k][n % 16]
+    type = MemRefType::get({type.getDimSize(0), type.getDimSize(1) / 16, type.getDimSize(2), 16},
+                           type.getElementType());
+  else if (slot.layout && isPairedLayout(*slot.layout)) // Wp[n / 16][k / 2][n % 16][k % 2]
     type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1) / 2, 32}, type.getElementType());
   else if (slot.layout) // k16 and k16_gated: Wp[n / 16][k][n % 16]
     type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1), 16}, type.getElementType());
@@ -528,8 +535,13 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         Value sel = arenaSlot(b, MemRefType::get({T}, b.getF32Type()));
         Value act = arenaSlot(b, MemRefType::get({T, I}, b.getF32Type()));
         Value out = allocate(b, m.getResult());
-        if (tiled) // k16 expert weights: two register-tiled products per expert
-          k.moeExpertsTiled(x, w, e, gate, up, down, tokens, sel, act, out, grouped, gateUp, downTiling);
+        if (tiled) { // k16 expert weights (or their int8 / int4 forms): two register-tiled products per expert
+          ExpertScales scales{scalesOf.lookup(gate), scalesOf.lookup(up), scalesOf.lookup(down),
+                                             nibbleViews.contains(gate), nibbleViews.contains(down)};
+          if (bool(scales.gate) != bool(scales.up))
+            return m.emitOpError("gate and up expert weights must share one format (both quantised or neither)");
+          k.moeExpertsTiled(x, w, e, gate, up, down, tokens, sel, act, out, grouped, gateUp, downTiling, scales);
+        }
         else
           k.moeExpertsGrouped(x, w, e, gate, up, down, tokens, sel, act, out);
         return success();

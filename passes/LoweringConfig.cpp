@@ -35,6 +35,11 @@ ProductShape expertProductShape(MoEExpertsOp m, bool gateUp) {
   s.gated = gateUp;
   s.partEnds = {gateUp ? 2 * I / 16 : H / 16};
   s.depth = gateUp ? H : I;
+  if (Operation *w = (gateUp ? m.getGate() : m.getDown()).getDefiningOp())
+    if (auto layout = w->getAttrOfType<WeightLayoutAttr>("q3.layout")) {
+      s.quantised = isQuantisedLayout(layout.getValue());
+      s.int4 = isQ4Layout(layout.getValue());
+    }
   return s;
 }
 

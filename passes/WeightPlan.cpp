@@ -21,8 +21,8 @@ bool packedInStack(Operation *weight) {
 
 int64_t WeightSlot::bytes() const {
   if (layout && isQuantisedLayout(*layout)) { // int8 values (int4: two a byte), then an f16 scale per output and group
-    int64_t N = type.getDimSize(0), K = type.getDimSize(1);
-    return (isQ4Layout(*layout) ? N * K / 2 : N * K) + N * (K / kQ8Group) * 2;
+    const int64_t n = type.getNumElements();              // (stacked experts: every expert's values, then scales)
+    return (isQ4Layout(*layout) ? n / 2 : n) + n / kQ8Group * 2;
   }
   int64_t bits = type.getElementTypeBitWidth();
   return (type.getNumElements() * bits + 7) / 8;

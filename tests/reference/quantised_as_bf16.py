@@ -4,7 +4,8 @@
 build --weights-dtype int8|int4` stores it (Q8_0 / Q4_0, see
 qwen3_reference.quantise_int8 / quantise_int4), dequantised and rounded to
 bf16 (nearest even) as the kernel widens it into tiles; every other tensor as
-it is (a bf16 checkpoint's values are exact).
+it is (a bf16 checkpoint's values are exact). Dense models only: quantised
+MoE experts run on exact f32 q * d, which bf16 cannot hold.
 
 A bf16 build of the output and a quantised build of the input then multiply
 the same bf16 operands in the same loops, so their prefill logits are equal

@@ -181,15 +181,22 @@ class Qwen3:
 
 
 LAYER_PROJECTION = re.compile(r"model\.layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj)\.weight$")
+EXPERT = re.compile(r"model\.layers\.\d+\.mlp\.experts\.\d+\.(gate|up|down)_proj\.weight$")
 
 
 def quantisable(name, t, head):
     """The weights `qwen3c build --weights-dtype int8|int4` quantises: each
     layer projection with whole 16-row blocks and k a multiple of 32 (the
-    rule for a weight the compiler packs k16; the experts, the router, the
-    embedding and the LM head stay), and `head` (--lm-head-dtype) when given."""
-    return (LAYER_PROJECTION.search(name) or name == head) and t.dim() == 2 and t.shape[0] % 16 == 0 and \
-        t.shape[1] % 32 == 0
+    rule for a weight the compiler packs k16; the router, the embedding and
+    the LM head stay), each expert weight with k a multiple of 32 when its
+    gate, up and down all have whole 16-row blocks (hidden and
+    moe_intermediate sizes multiples of 16: the compiler packs the experts
+    k16 only then), and `head` (--lm-head-dtype) when given."""
+    if t.dim() != 2 or t.shape[1] % 32 != 0:
+        return False
+    if EXPERT.search(name):
+        return t.shape[0] % 16 == 0 and t.shape[1] % 16 == 0  # [I, H] or [H, I]: both sizes whole blocks
+    return (LAYER_PROJECTION.search(name) or name == head) and t.shape[0] % 16 == 0
 
 
 def quantise_int4(w, head=None):
@@ -214,8 +221,8 @@ def quantise_int4(w, head=None):
 def quantise_int8(w, head=None):
     """What `qwen3c build --weights-dtype int8` stores, dequantised: each
     layer projection with whole 16-row blocks and k a multiple of 32 (the
-    rule for a weight the compiler packs k16; the experts, the router, the
-    embedding and the LM head stay), per output row and group of 32 k:
+    rule for a weight the compiler packs k16, experts too: see quantisable),
+    per output row and group of 32 k:
     d = amax / 127 in f32, q = roundf(w * (1 / d)) (half away from zero),
     w' = q * f16(d): llama.cpp's Q8_0, bit for bit as the packer does it.
     With `head` (--lm-head-dtype int8) that weight too: lm_head.weight, or
@@ -256,6 +263,8 @@ def main():
                     help="run on the layer projections as qwen3c build --weights-dtype int4 stores them (see quantise_int4)")
     ap.add_argument("--quantize-lm-head", nargs="?", const="same", metavar="int8|int4",
                     help="with --quantize-int8 / --quantize-int4: the LM head too, in that format (or the given one)")
+    ap.add_argument("--bf16-experts", action="store_true",
+                    help="with --quantize-int8 / --quantize-int4: leave the MoE experts unquantised")
     a = ap.parse_args()
     torch.set_num_threads(1)
     cfg, w = load(a.checkpoint)
@@ -264,7 +273,9 @@ def main():
     layers = "int8" if a.quantize_int8 else "int4" if a.quantize_int4 else None
     quantise = {"int8": quantise_int8, "int4": quantise_int4}
     if layers:
+        kept = {n: t for n, t in w.items() if EXPERT.search(n)} if a.bf16_experts else {}
         quantise[layers](w)
+        w.update(kept)
     if a.quantize_lm_head:
         head = "model.embed_tokens.weight" if cfg.get("tie_word_embeddings") else "lm_head.weight"
         head_format = layers if a.quantize_lm_head == "same" else a.quantize_lm_head

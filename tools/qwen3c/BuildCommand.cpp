@@ -132,7 +132,8 @@ bool holdsExactly(const std::string &format, DType t) {
 // --weights-dtype / --lm-head-dtype auto: bf16 for a checkpoint folder; for
 // a GGUF file the formats its tensors are stored in, so Q8_0 and Q4_0 files
 // run as they are. The layers' projections share one format: the widest
-// their types need (a Q4_K_M file's Q4_K and Q6_K become int8). Says what
+// their types need (a Q4_K_M file's Q4_K and Q6_K become int8); so do the
+// experts. Says what
 // it chose, and which tensors it rounds anew.
 void chooseFormats(const Checkpoint &ck, BuildOptions &o) {
   const ModelConfig &c = ck.config();
@@ -146,10 +147,8 @@ void chooseFormats(const Checkpoint &ck, BuildOptions &o) {
   std::map<DType, int> layerTypes; // stored type -> tensors
   std::string layers = "int4";
   for (const auto &[name, v] : ck.tensors()) {
-    const bool projection = name.find(".self_attn.") != std::string::npos ? name.find("_proj.") != std::string::npos
-                                                                          : name.find(".mlp.") != std::string::npos &&
-                                                                                name.find(".experts.") == std::string::npos &&
-                                                                                name.find(".gate.") == std::string::npos;
+    // The layers' projections and experts (not norms, not the router).
+    const bool projection = name.find("_proj.") != std::string::npos;
     if (!projection) continue;
     ++layerTypes[v->dtype];
     if (rank(formatFor(v->dtype)) > rank(layers)) layers = formatFor(v->dtype);
@@ -394,8 +393,8 @@ void addBuildCommand(CLI::App &app) {
   cmd->add_option("--target-features", o->features, "extra LLVM target features (+avx512bf16,...)");
   cmd->add_option("--weights-dtype", o->weightsDtype,
                   "the layers' projection weights: bf16 (as --dtype), int8 (symmetric per group of 32 k with an f16 "
-                  "scale, llama.cpp's Q8_0) or int4 (per group of 32 k, llama.cpp's Q4_0); the embedding, the LM head "
-                  "and MoE experts stay --dtype. auto: bf16, or for a GGUF file the format its tensors are in "
+                  "scale, llama.cpp's Q8_0) or int4 (per group of 32 k, llama.cpp's Q4_0), MoE experts too; the "
+                  "embedding and the LM head stay --dtype. auto: bf16, or for a GGUF file the format its tensors are in "
                   "(Q8_0 and Q4_0 as they are, K-quants as int8)")
       ->capture_default_str();
   cmd->add_option("--lm-head-dtype", o->lmHeadDtype,
