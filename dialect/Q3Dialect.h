@@ -2,6 +2,7 @@
 #ifndef QWEN3C_DIALECT_Q3DIALECT_H
 #define QWEN3C_DIALECT_Q3DIALECT_H
 
+#include "dialect/RopeFrequencies.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Dialect.h"
 

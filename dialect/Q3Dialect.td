@@ -110,6 +110,32 @@ def Q3_LayoutAttr : EnumAttr<Q3_Dialect, Q3_WeightLayout, "layout"> {
 // generated: the register tile, the vector width of its operations, the
 // software prefetch distance and whether a folded norm is staged. Written by
 // q3-choose-lowering-config from the target; a lit test pins one by hand.
+// YaRN rope scaling (Qwen3's long-context recipe) on a q3.rope or
+// q3.norm_rope: see dialect/RopeFrequencies.h for the formula.
+def Q3_YarnAttr : AttrDef<Q3_Dialect, "Yarn"> {
+  let mnemonic = "yarn";
+  let summary = "YaRN rope scaling: interpolated frequencies and an attention factor";
+  let description = [{
+    `factor`: how many times the original context the positions reach;
+    `original_context`: the positions the model was trained on; `beta_fast`
+    and `beta_slow`: the rotation counts bounding the blend between
+    extrapolated and interpolated frequencies; `attention_factor`: what
+    cos and sin are multiplied by.
+  }];
+  let parameters = (ins "::mlir::FloatAttr":$factor, "int64_t":$originalContext, "::mlir::FloatAttr":$betaFast,
+                        "::mlir::FloatAttr":$betaSlow, "::mlir::FloatAttr":$attentionFactor);
+  let assemblyFormat = [{
+    `<` `factor` `=` $factor `,` `original_context` `=` $originalContext `,` `beta_fast` `=` $betaFast `,`
+        `beta_slow` `=` $betaSlow `,` `attention_factor` `=` $attentionFactor `>`
+  }];
+  let extraClassDeclaration = [{
+    ::q3::YarnScaling scaling() const {
+      return {getFactor().getValueAsDouble(), getBetaFast().getValueAsDouble(), getBetaSlow().getValueAsDouble(),
+              getAttentionFactor().getValueAsDouble(), getOriginalContext()};
+    }
+  }];
+}
+
 def Q3_LoweringConfigAttr : AttrDef<Q3_Dialect, "LoweringConfig"> {
   let mnemonic = "lowering_config";
   let summary = "register tile, vector width and prefetch of one product's kernel";

@@ -167,11 +167,12 @@ def Q3_RopeOp : Q3_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "rotary position embedding";
   let description = [{
     `input` is [T, heads, head_dim]; token t sits at position `offset + t`.
-    Frequencies are `theta^(-2i/head_dim)`. `style` says how elements are
-    paired (Qwen3: split halves).
+    Frequencies are `theta^(-2i/head_dim)`, or YaRN's blend of them when
+    `yarn` is given. `style` says how elements are paired (Qwen3: split
+    halves).
   }];
   let arguments = (ins Q3_Act:$input, Index:$offset, F64Attr:$theta,
-                       Q3_RopeStyleAttr:$style);
+                       Q3_RopeStyleAttr:$style, OptionalAttr<Q3_YarnAttr>:$yarn);
   let results = (outs Q3_Act:$result);
   let assemblyFormat =
       "$input `at` $offset attr-dict `:` type($input)";
@@ -201,7 +202,8 @@ def Q3_NormRopeOp : Q3_Op<"norm_rope", [Pure, AllTypesMatch<["input", "result"]>
     `offset`, in one pass over `input` [T, heads, head_dim].
   }];
   let arguments = (ins Q3_Act:$input, Q3_Weight:$norm, Index:$offset,
-                       F64Attr:$eps, F64Attr:$theta, Q3_RopeStyleAttr:$style);
+                       F64Attr:$eps, F64Attr:$theta, Q3_RopeStyleAttr:$style,
+                       OptionalAttr<Q3_YarnAttr>:$yarn);
   let results = (outs Q3_Act:$result);
   let assemblyFormat = "$input `,` $norm `at` $offset attr-dict `:` type($input) `,` type($norm)";
   let hasVerifier = 1;
@@ -215,7 +217,8 @@ def Q3_NormRopeWriteOp : Q3_Op<"norm_rope_write", [Pure, AllTypesMatch<["cache",
     rotated keys never exist in memory outside it.
   }];
   let arguments = (ins Q3_Act:$input, Q3_Weight:$norm, Q3_Act:$cache, Index:$layer,
-                       Index:$offset, F64Attr:$eps, F64Attr:$theta, Q3_RopeStyleAttr:$style);
+                       Index:$offset, F64Attr:$eps, F64Attr:$theta, Q3_RopeStyleAttr:$style,
+                       OptionalAttr<Q3_YarnAttr>:$yarn);
   let results = (outs Q3_Act:$result);
   let assemblyFormat = "$input `,` $norm `into` $cache `[` $layer `]` `at` $offset attr-dict "
                        "`:` type($input) `,` type($norm) `,` type($cache)";

@@ -270,8 +270,7 @@ struct Interpreter::Impl {
         .Case([&](q3::RopeOp r) {
           setFloats(env, r.getResult(),
                     rope(floats(env, r.getInput()), scalar(env, r.getOffset()),
-                         r.getThetaAttr().getValueAsDouble(),
-                         r.getStyle() == q3::RopeStyle::SplitHalves));
+                         q3::ropeSpecOf(r), r.getStyle() == q3::RopeStyle::SplitHalves));
         })
         .Case([&](q3::KVWriteOp w) {
           writeCache(env, w, 1, floats(env, w.getValue()), scalar(env, w.getLayer()), scalar(env, w.getOffset()));
@@ -331,8 +330,7 @@ struct Interpreter::Impl {
     xt::xarray<float> normed =
         rmsNorm(floats(env, op.getInput()), floats(env, op.getNorm()), op.getEpsAttr().getValueAsDouble());
     roundTo(op.getInput().getType(), normed);
-    return rope(normed, scalar(env, op.getOffset()), op.getThetaAttr().getValueAsDouble(),
-                op.getStyle() == q3::RopeStyle::SplitHalves);
+    return rope(normed, scalar(env, op.getOffset()), q3::ropeSpecOf(op), op.getStyle() == q3::RopeStyle::SplitHalves);
   }
 
   // The input of a fused linear, normalised first when it has a norm.

@@ -66,18 +66,18 @@ xt::xarray<float> linear(const xt::xarray<float> &x, const xt::xarray<float> &w)
   return out;
 }
 
-xt::xarray<float> rope(const xt::xarray<float> &x, int64_t offset, double theta,
-                       bool splitHalves) {
+xt::xarray<float> rope(const xt::xarray<float> &x, int64_t offset, const q3::RopeSpec &spec, bool splitHalves) {
   const size_t T = x.shape()[0], heads = x.shape()[1], D = x.shape()[2], half = D / 2;
-  // As Hugging Face computes them: inverse frequencies and angles in f32.
-  std::vector<float> invFreq(half);
-  for (size_t i = 0; i < half; ++i)
-    invFreq[i] = 1.0f / std::pow(float(theta), float(2 * i) / float(D));
+  // As Hugging Face computes them: inverse frequencies and angles in f32,
+  // cos and sin times YaRN's attention factor when scaled.
+  const std::vector<float> invFreq = spec.inverseFrequencies(int64_t(D));
+  const float scale = spec.cosSinScale();
   xt::xarray<float> out(x.shape());
   for (size_t t = 0; t < T; ++t) {
     float pos = float(offset + int64_t(t));
     for (size_t i = 0; i < half; ++i) {
       float angle = pos * invFreq[i], c = std::cos(angle), s = std::sin(angle);
+      if (scale != 1.0f) c *= scale, s *= scale;
       for (size_t h = 0; h < heads; ++h) {
         const float *in = x.data() + (t * heads + h) * D;
         float *o = out.data() + (t * heads + h) * D;

@@ -9,6 +9,8 @@
 #ifndef QWEN3C_EAGER_KERNELS_H
 #define QWEN3C_EAGER_KERNELS_H
 
+#include "dialect/RopeFrequencies.h"
+
 #include <xtensor/xarray.hpp>
 
 #include <cstdint>
@@ -18,7 +20,7 @@ namespace q3c::eager {
 xt::xarray<float> embedding(const xt::xarray<float> &table, const xt::xarray<int32_t> &ids);
 xt::xarray<float> rmsNorm(const xt::xarray<float> &x, const xt::xarray<float> &w, double eps);
 xt::xarray<float> linear(const xt::xarray<float> &x, const xt::xarray<float> &w);
-xt::xarray<float> rope(const xt::xarray<float> &x, int64_t offset, double theta, bool splitHalves);
+xt::xarray<float> rope(const xt::xarray<float> &x, int64_t offset, const q3::RopeSpec &spec, bool splitHalves);
 void kvWrite(xt::xarray<float> &cache, const xt::xarray<float> &value, int64_t layer,
              int64_t offset);
 xt::xarray<float> attention(const xt::xarray<float> &q, const xt::xarray<float> &k,

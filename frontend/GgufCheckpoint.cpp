@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <set>
 
 namespace q3c {
@@ -87,8 +88,23 @@ ModelConfig ggufModelConfig(const GgufFile &f) {
   if (auto eps = k.number(a + "attention.layer_norm_rms_epsilon")) j["rms_norm_eps"] = *eps;
   else fail(f.path, ": missing key '", a, "attention.layer_norm_rms_epsilon'");
   j["rope_theta"] = k.number(a + "rope.freq_base").value_or(10000.0);
-  if (auto scaling = f.string(a + "rope.scaling.type"); scaling && *scaling != "none")
-    fail(f.path, ": ", a, "rope.scaling.type '", *scaling, "' is not supported yet (only none)");
+  // YaRN under llama.cpp's keys; its attn_factor multiplies YaRN's default
+  // attention factor (llama.cpp's yarn_attn_factor), as the HF config's
+  // attention_factor replaces it.
+  if (auto scaling = f.string(a + "rope.scaling.type"); scaling && *scaling != "none") {
+    if (*scaling != "yarn")
+      fail(f.path, ": ", a, "rope.scaling.type '", *scaling, "' is not supported (yarn or none)");
+    auto factor = k.number(a + "rope.scaling.factor");
+    if (!factor) fail(f.path, ": missing key '", a, "rope.scaling.factor' (YaRN)");
+    nlohmann::json rs = {{"rope_type", "yarn"}, {"factor", *factor}};
+    if (auto original = k.optionalInteger(a + "rope.scaling.original_context_length"))
+      rs["original_max_position_embeddings"] = *original;
+    if (auto v = k.number(a + "rope.scaling.yarn_beta_fast")) rs["beta_fast"] = *v;
+    if (auto v = k.number(a + "rope.scaling.yarn_beta_slow")) rs["beta_slow"] = *v;
+    if (auto v = k.number(a + "rope.scaling.attn_factor"))
+      rs["attention_factor"] = *v * (*factor <= 1 ? 1.0 : 0.1 * std::log(*factor) + 1.0);
+    j["rope_scaling"] = rs;
+  }
   const GgufTensor *embed = f.tensor("token_embd.weight");
   if (!embed || embed->dims.size() != 2) fail(f.path, ": missing the 2-D tensor 'token_embd.weight'");
   j["vocab_size"] = embed->dims[1];

@@ -100,8 +100,13 @@ private:
   }
 
   Value rope(Value x, Value pos) {
+    q3::YarnAttr yarn;
+    if (c.yarn)
+      yarn = q3::YarnAttr::get(ctx, b.getF64FloatAttr(c.yarn->factor), c.yarn->originalContext,
+                               b.getF64FloatAttr(c.yarn->betaFast), b.getF64FloatAttr(c.yarn->betaSlow),
+                               b.getF64FloatAttr(c.yarn->attentionFactor));
     return q3::RopeOp::create(b, loc, x.getType(), x, pos, b.getF64FloatAttr(c.ropeTheta),
-                              q3::RopeStyleAttr::get(ctx, q3::RopeStyle::SplitHalves));
+                              q3::RopeStyleAttr::get(ctx, q3::RopeStyle::SplitHalves), yarn);
   }
 
   std::string layerName(const std::string &suffix) { return "model.layers.{layer}." + suffix; }

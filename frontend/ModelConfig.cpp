@@ -80,6 +80,30 @@ private:
   const std::string &source;
 };
 
+// rope_scaling: YaRN (rope_type or type "yarn"), or "default" (none).
+// Other types fail naming the type.
+std::optional<ModelConfig::Yarn> parseRopeScaling(const nlohmann::json &j, const std::string &source, int64_t maxPositions) {
+  if (!j.is_object()) fail(source, ": rope_scaling must be an object or null, got ", j.dump());
+  Reader r(j, source);
+  const std::string type = r.string("rope_type", r.string("type", ""));
+  if (type == "default") return std::nullopt;
+  if (type != "yarn")
+    fail(source, ": rope_scaling type '", type, "' is not supported (yarn, or null)");
+  for (const char *key : {"mscale", "mscale_all_dim", "truncate"})
+    if (r.has(key)) fail(source, ": rope_scaling '", key, "' is not supported (Qwen3's YaRN has none)");
+  ModelConfig::Yarn y;
+  y.factor = r.number("factor", 0);
+  if (!(y.factor >= 1) || !std::isfinite(y.factor)) fail(source, ": rope_scaling 'factor' must be a number of at least 1");
+  y.originalContext = r.integer("original_max_position_embeddings", maxPositions);
+  if (y.originalContext <= 0) fail(source, ": rope_scaling 'original_max_position_embeddings' must be positive");
+  y.betaFast = r.number("beta_fast", 32);
+  y.betaSlow = r.number("beta_slow", 1);
+  if (!(y.betaFast > 0) || !(y.betaSlow > 0)) fail(source, ": rope_scaling 'beta_fast' and 'beta_slow' must be positive");
+  y.attentionFactor = r.has("attention_factor") ? r.number("attention_factor", 1)
+                                                : (y.factor <= 1 ? 1.0 : 0.1 * std::log(y.factor) + 1.0);
+  return y;
+}
+
 } // namespace
 
 bool ModelConfig::isSparseLayer(int64_t layer) const {
@@ -142,9 +166,7 @@ ModelConfig ModelConfig::fromJson(const nlohmann::json &j, const std::string &so
   c.eosTokenIds = r.integers("eos_token_id");
 
   // Features of the wider Qwen family that these models do not use.
-  if (r.has("rope_scaling"))
-    fail(source, ": rope_scaling ", j.at("rope_scaling").dump(),
-         " is not supported yet (only null)");
+  if (r.has("rope_scaling")) c.yarn = parseRopeScaling(j.at("rope_scaling"), source, c.maxPositionEmbeddings);
   if (r.string("hidden_act", "silu") != "silu")
     fail(source, ": hidden_act '", r.string("hidden_act", ""), "' is not supported (silu)");
   if (r.boolean("attention_bias", false))
@@ -207,7 +229,12 @@ nlohmann::json ModelConfig::toJson() const {
   j["num_hidden_layers"] = numLayers;
   j["num_key_value_heads"] = numKVHeads;
   j["rms_norm_eps"] = rmsNormEps;
-  j["rope_scaling"] = nullptr;
+  if (yarn)
+    j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", yarn->factor},
+                         {"original_max_position_embeddings", yarn->originalContext}, {"beta_fast", yarn->betaFast},
+                         {"beta_slow", yarn->betaSlow}, {"attention_factor", yarn->attentionFactor}};
+  else
+    j["rope_scaling"] = nullptr;
   j["rope_theta"] = ropeTheta;
   j["sliding_window"] = nullptr;
   j["tie_word_embeddings"] = tieWordEmbeddings;

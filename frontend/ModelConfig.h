@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ struct ModelConfig {
   int64_t headDim = 0;
   double rmsNormEps = 1e-6;
   double ropeTheta = 1e6;
+  // rope_scaling {"rope_type": "yarn", ...} (Hugging Face's YaRN): the
+  // positions reach `factor` times `originalContext`.
+  struct Yarn {
+    double factor = 1, betaFast = 32, betaSlow = 1, attentionFactor = 1;
+    int64_t originalContext = 0;
+  };
+  std::optional<Yarn> yarn;
   int64_t maxPositionEmbeddings = 0;
   int64_t vocabSize = 0;
   bool tieWordEmbeddings = false;

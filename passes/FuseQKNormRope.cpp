@@ -21,7 +21,7 @@ struct FuseQKNormRopePass : impl::FuseQKNormRopeBase<FuseQKNormRopePass> {
       OpBuilder b(rope);
       auto fused = NormRopeOp::create(b, rope.getLoc(), rope.getType(), norm.getInput(), norm.getWeight(),
                                       rope.getOffset(), norm.getEpsAttr(), rope.getThetaAttr(),
-                                      rope.getStyleAttr());
+                                      rope.getStyleAttr(), rope.getYarnAttr());
       rope.replaceAllUsesWith(fused.getResult());
       rope.erase();
       norm.erase();
@@ -37,7 +37,7 @@ struct FuseQKNormRopePass : impl::FuseQKNormRopeBase<FuseQKNormRopePass> {
       OpBuilder b(write);
       auto fused = NormRopeWriteOp::create(b, write.getLoc(), write.getType(), nr.getInput(), nr.getNorm(),
                                            write.getCache(), write.getLayer(), write.getOffset(),
-                                           nr.getEpsAttr(), nr.getThetaAttr(), nr.getStyleAttr());
+                                           nr.getEpsAttr(), nr.getThetaAttr(), nr.getStyleAttr(), nr.getYarnAttr());
       write.replaceAllUsesWith(fused.getResult());
       write.erase();
       nr.erase();

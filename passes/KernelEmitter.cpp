@@ -744,12 +744,12 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
   });
 }
 
-void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, double theta, bool splitHalves,
+void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, const RopeSpec &spec, bool splitHalves,
                              Value table, Value out, Value cache, Value layer) {
   auto t = memrefOf(x);
   int64_t T = t.getDimSize(0), heads = t.getDimSize(1), D = t.getDimSize(2), half = D / 2;
   int64_t hw = vectorWidth(half);
-  Value freqs = ropeInverseFrequencies(D, theta);
+  Value freqs = ropeInverseFrequencies(D, spec);
   int64_t C = cache ? cacheCapacity(cache) : 0;
   auto vt = VectorType::get({hw}, b.getF32Type());
   loop(0, T, 1, [&](Value tok) {
@@ -758,8 +758,8 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, doub
     // cos and sin of this position, once for all heads.
     loop(0, half, 1, [&](Value i) {
       Value angle = arith::MulFOp::create(b, loc, pos, memref::LoadOp::create(b, loc, freqs, ValueRange{i}));
-      storeScalar(math::CosOp::create(b, loc, angle), table, {idx(0), i});
-      storeScalar(math::SinOp::create(b, loc, angle), table, {idx(1), i});
+      storeScalar(ropeScaled(math::CosOp::create(b, loc, angle), spec), table, {idx(0), i});
+      storeScalar(ropeScaled(math::SinOp::create(b, loc, angle), spec), table, {idx(1), i});
     });
     auto body = [&] {
       loop(0, heads, 1, [&](Value h) {
@@ -812,26 +812,30 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, doub
   });
 }
 
-Value KernelEmitter::ropeInverseFrequencies(int64_t D, double theta) {
-  // Hugging Face's f32 inverse frequencies, computed here exactly as the
-  // interpreter computes them.
-  SmallVector<float> invFreq;
-  for (int64_t i = 0; i < D / 2; ++i)
-    invFreq.push_back(1.0f / std::pow(float(theta), float(2 * i) / float(D)));
-  return constantTable("q3_rope_inv_freq_" + std::to_string(D) + "_" + std::to_string(int64_t(theta)), invFreq);
+Value KernelEmitter::ropeInverseFrequencies(int64_t D, const RopeSpec &spec) {
+  // Hugging Face's f32 inverse frequencies (YaRN's blend when scaled),
+  // computed by the code the interpreter uses too.
+  std::vector<float> f = spec.inverseFrequencies(D);
+  return constantTable(spec.tableName(D), SmallVector<float>(f.begin(), f.end()));
 }
 
-void KernelEmitter::rope(Value x, Value offset, double theta, bool splitHalves, Value out) {
+Value KernelEmitter::ropeScaled(Value v, const RopeSpec &spec) {
+  if (spec.cosSinScale() == 1.0f) return v;
+  return arith::MulFOp::create(b, loc, v, f32(spec.cosSinScale()));
+}
+
+void KernelEmitter::rope(Value x, Value offset, const RopeSpec &spec, bool splitHalves, Value out) {
   auto t = memrefOf(x);
   int64_t T = t.getDimSize(0), heads = t.getDimSize(1), D = t.getDimSize(2), half = D / 2;
-  Value table = ropeInverseFrequencies(D, theta);
+  Value table = ropeInverseFrequencies(D, spec);
   loop(0, T, 1, [&](Value tok) {
     Value posIdx = arith::AddIOp::create(b, loc, offset, tok);
     Value posI64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), posIdx);
     Value pos = arith::SIToFPOp::create(b, loc, b.getF32Type(), posI64);
     loop(0, half, 1, [&](Value i) {
       Value angle = arith::MulFOp::create(b, loc, pos, memref::LoadOp::create(b, loc, table, ValueRange{i}));
-      Value c = math::CosOp::create(b, loc, angle), s = math::SinOp::create(b, loc, angle);
+      Value c = ropeScaled(math::CosOp::create(b, loc, angle), spec);
+      Value s = ropeScaled(math::SinOp::create(b, loc, angle), spec);
       Value ia = i, ib;
       if (splitHalves) {
         ib = arith::AddIOp::create(b, loc, i, idx(half));

@@ -76,10 +76,10 @@ public:
   // Row-layout weights (k16 products go through fusedLinear's tile).
   void linear(mlir::Value x, mlir::Value w, mlir::Value out);
   void fusedLinear(mlir::Value x, mlir::Value w, const LinearFusion &f);
-  void rope(mlir::Value x, mlir::Value offset, double theta, bool splitHalves, mlir::Value out);
+  void rope(mlir::Value x, mlir::Value offset, const RopeSpec &spec, bool splitHalves, mlir::Value out);
   // QK-norm then RoPE; rows go to `out`, or into cache[layer] at offset + t
   // when `cache` is given. `table` is [2, head_dim / 2] f32 scratch.
-  void normRope(mlir::Value x, mlir::Value norm, double eps, mlir::Value offset, double theta,
+  void normRope(mlir::Value x, mlir::Value norm, double eps, mlir::Value offset, const RopeSpec &spec,
                 bool splitHalves, mlir::Value table, mlir::Value out, mlir::Value cache, mlir::Value layer);
   void kvWrite(mlir::Value value, mlir::Value cache, mlir::Value layer, mlir::Value offset);
   // `scores` null: online softmax (one pass, running maximum and sum); a
@@ -137,7 +137,9 @@ private:
   mlir::Value silu(mlir::Value x);               // scalar or vector f32
   mlir::Value constantTable(llvm::StringRef name, llvm::ArrayRef<float> values);
   // RoPE's theta^(-2i/D), i < D/2, as a constant table (shared by rope and norm_rope).
-  mlir::Value ropeInverseFrequencies(int64_t D, double theta);
+  mlir::Value ropeInverseFrequencies(int64_t D, const RopeSpec &spec);
+  // cos or sin times the spec's scale (YaRN's attention factor), or as it is.
+  mlir::Value ropeScaled(mlir::Value v, const RopeSpec &spec);
   void zeroFill(mlir::Value mem); // any rank
   // For each expert e that some token chose: the n tokens (their ids in
   // tokens[0, n), router weights in sel[0, n)) and body(e, n).

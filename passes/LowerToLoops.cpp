@@ -390,7 +390,7 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
     int64_t D = op.getInput().getType().getDimSize(2);
     Value table = arenaSlot(b, MemRefType::get({2, D / 2}, b.getF32Type())); // cos, sin
     k.normRope(buffer(op.getInput()), buffer(op.getNorm()), op.getEpsAttr().getValueAsDouble(),
-               map.lookup(op.getOffset()), op.getThetaAttr().getValueAsDouble(),
+               map.lookup(op.getOffset()), ropeSpecOf(op),
                op.getStyle() == RopeStyle::SplitHalves, table, out, cache, layer);
   };
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
@@ -449,7 +449,7 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         return fusedLinear(l, Value(), FloatAttr(), [&](LinearFusion &f) { f.outs.push_back(allocate(b, l.getResult())); });
       })
       .Case([&](RopeOp r) {
-        k.rope(buffer(r.getInput()), map.lookup(r.getOffset()), r.getThetaAttr().getValueAsDouble(),
+        k.rope(buffer(r.getInput()), map.lookup(r.getOffset()), ropeSpecOf(r),
                r.getStyle() == RopeStyle::SplitHalves, allocate(b, r.getResult()));
         return success();
       })

@@ -11,6 +11,7 @@ Takes the run flags of `qwen3c run-eager`: --tokens, -n (greedy), --dump-logits
 """
 import argparse
 import json
+import math
 import os
 import re
 import struct
@@ -100,9 +101,39 @@ class Qwen3:
     def rope(self, n):
         # Qwen3RotaryEmbedding: f32 inverse frequencies and angles.
         inv = 1.0 / (self.theta ** (torch.arange(0, self.hd, 2, dtype=torch.int64).float() / self.hd))
+        scaling = 1.0
+        if self.cfg.get("rope_scaling"):
+            inv, scaling = self.yarn(self.cfg["rope_scaling"])
         freqs = torch.arange(n, dtype=torch.float32)[:, None] * inv[None, :]
         emb = torch.cat((freqs, freqs), dim=-1)
-        return emb.cos(), emb.sin()
+        return emb.cos() * scaling, emb.sin() * scaling
+
+    def yarn(self, rs):
+        """YaRN as transformers' _compute_yarn_parameters publishes it (the
+        paper's NTK-by-parts interpolation plus the attention factor)."""
+        kind = rs.get("rope_type", rs.get("type"))
+        if kind != "yarn":
+            raise SystemExit(f"reference: rope_scaling type {kind!r} is not modelled")
+        base, dim, factor = self.theta, self.hd, rs["factor"]
+        original = rs.get("original_max_position_embeddings") or self.cfg["max_position_embeddings"]
+        attention_factor = rs.get("attention_factor")
+        if attention_factor is None:
+            attention_factor = 1.0 if factor <= 1 else 0.1 * math.log(factor) + 1.0
+        beta_fast, beta_slow = rs.get("beta_fast") or 32, rs.get("beta_slow") or 1
+
+        def correction_dim(rotations):
+            return (dim * math.log(original / (rotations * 2 * math.pi))) / (2 * math.log(base))
+
+        low = max(math.floor(correction_dim(beta_fast)), 0)
+        high = min(math.ceil(correction_dim(beta_slow)), dim - 1)
+        if low == high:
+            high += 0.001
+        pos_freqs = base ** (torch.arange(0, dim, 2).float() / dim)
+        extrapolation, interpolation = 1.0 / pos_freqs, 1.0 / (factor * pos_freqs)
+        ramp = torch.clamp((torch.arange(dim // 2, dtype=torch.float32) - low) / (high - low), 0, 1)
+        extrapolation_factor = 1 - ramp
+        inv = interpolation * (1 - extrapolation_factor) + extrapolation * extrapolation_factor
+        return inv, attention_factor
 
     @staticmethod
     def rotate_half(x):

@@ -10,7 +10,7 @@ using namespace q3c::eager;
 TEST(Kernels, RopeAtPositionZeroIsIdentity) {
   xt::xarray<float> x = xt::random::randn<float>({3, 2, 8});
   // Token 0 sits at position 0 (angle 0), the others rotate.
-  auto y = rope(x, 0, 1e6, true);
+  auto y = rope(x, 0, q3::RopeSpec{1e6, std::nullopt}, true);
   for (size_t i = 0; i < 16; ++i) EXPECT_FLOAT_EQ(y.data()[i], x.data()[i]);
   // A rotation keeps each pair's norm.
   for (size_t t = 0; t < 3; ++t)

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
@@ -176,6 +177,16 @@ void writeGguf(const std::string &checkpointDir, const std::string &outPath, Ggu
   md.u32(arch + ".attention.value_length", c.headDim);
   md.f32(arch + ".rope.freq_base", c.ropeTheta);
   md.f32(arch + ".attention.layer_norm_rms_epsilon", c.rmsNormEps);
+  if (c.yarn) { // llama.cpp's keys; attn_factor multiplies YaRN's default attention factor
+    md.str(arch + ".rope.scaling.type", "yarn");
+    md.f32(arch + ".rope.scaling.factor", c.yarn->factor);
+    md.u32(arch + ".rope.scaling.original_context_length", c.yarn->originalContext);
+    md.f32(arch + ".rope.scaling.yarn_beta_fast", c.yarn->betaFast);
+    md.f32(arch + ".rope.scaling.yarn_beta_slow", c.yarn->betaSlow);
+    const double standard = c.yarn->factor <= 1 ? 1.0 : 0.1 * std::log(c.yarn->factor) + 1.0;
+    if (std::fabs(c.yarn->attentionFactor - standard) > 1e-12 * standard)
+      md.f32(arch + ".rope.scaling.attn_factor", c.yarn->attentionFactor / standard);
+  }
   if (moe) {
     md.u32(arch + ".expert_count", c.numExperts);
     md.u32(arch + ".expert_used_count", c.numExpertsPerTok);

@@ -111,6 +111,11 @@ void inspect(const std::string &dir, bool tensors, int64_t context) {
               c.tieWordEmbeddings ? "yes" : "no");
   std::printf("rope_theta    %g, rms_norm_eps %g, max positions %lld\n", c.ropeTheta,
               c.rmsNormEps, (long long)c.maxPositionEmbeddings);
+  if (c.yarn)
+    std::printf("rope scaling  yarn: factor %g over %lld original positions (beta_fast %g, beta_slow %g, attention "
+                "factor %.6g)\n",
+                c.yarn->factor, (long long)c.yarn->originalContext, c.yarn->betaFast, c.yarn->betaSlow,
+                c.yarn->attentionFactor);
   std::printf("parameters    %s total", count(c.parameterCount()).c_str());
   if (c.moe) std::printf(", %s active per token", count(c.activeParameterCount()).c_str());
   std::printf("\n");

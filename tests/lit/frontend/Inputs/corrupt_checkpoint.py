@@ -69,7 +69,7 @@ elif kind == "header-not-json":
 elif kind == "architecture":
     edit_config(lambda c: c.update(architectures=["LlamaForCausalLM"]))
 elif kind == "rope-scaling":
-    edit_config(lambda c: c.update(rope_scaling={"rope_type": "yarn", "factor": 4.0}))
+    edit_config(lambda c: c.update(rope_scaling={"rope_type": "linear", "factor": 4.0}))
 elif kind == "config-json":
     open(cfg_path, "w").write('{"hidden_size": 64,')
 elif kind == "missing-key":
