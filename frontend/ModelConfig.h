@@ -53,6 +53,14 @@ struct ModelConfig {
 
   // The KV-cache capacity `build`, `emit-ir` and `run-eager` use without
   // --max-context: min(4096, max_position_embeddings).
+  // The positions a build may hold: max_position_embeddings, or with YaRN
+  // factor * original_max_position_embeddings when that is more (Qwen3's
+  // 32K models reach 128K so).
+  int64_t positionLimit() const {
+    if (!yarn) return maxPositionEmbeddings;
+    const double scaled = yarn->factor * double(yarn->originalContext);
+    return scaled > double(maxPositionEmbeddings) && scaled < 9.0e15 ? int64_t(scaled) : maxPositionEmbeddings;
+  }
   int64_t defaultContext() const { return maxPositionEmbeddings < 4096 ? maxPositionEmbeddings : 4096; }
 
   // Parameters: all of them, and those one token touches (MoE: k experts).

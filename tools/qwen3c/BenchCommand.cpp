@@ -374,7 +374,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
   int64_t context = 16;
   for (int n : pps) context = std::max<int64_t>(context, n);
   for (int n : tgs) context = std::max<int64_t>(context, n + 1);
-  if (context > config.maxPositionEmbeddings) fail("bench: ", context, " positions exceed max_position_embeddings");
+  if (context > config.positionLimit()) fail("bench: ", context, " positions exceed max_position_embeddings");
   fs::create_directories(o.workDir);
 
   qwen3c_bench::Report report;

@@ -205,8 +205,9 @@ void build(BuildOptions o) {
   std::unique_ptr<qwen3c_rt::Tokenizer> tokenizer;
   if (auto tj = ck.tokenizerJson()) tokenizer = qwen3c_rt::Tokenizer::fromJson(tj->json, tj->source);
   if (!o.contextGiven) o.context = c.defaultContext();
-  if (o.context < 1 || o.context > c.maxPositionEmbeddings)
-    fail("--max-context: ", o.context, " is outside 1..", c.maxPositionEmbeddings, " (max_position_embeddings)");
+  if (o.context < 1 || o.context > c.positionLimit())
+    fail("--max-context: ", o.context, " is outside 1..", c.positionLimit(),
+         c.yarn ? " (YaRN's factor * original_max_position_embeddings)" : " (max_position_embeddings)");
   GraphOptions g;
   g.maxContext = o.context;
   setDecodeBatch(g, o.decodeBatch);

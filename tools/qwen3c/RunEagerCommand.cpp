@@ -60,8 +60,9 @@ void addRunEagerCommand(CLI::App &app) {
     const Checkpoint ck = Checkpoint::open(o->checkpoint); // mapped, not read: cheap to open twice
     const ModelConfig &probe = ck.config();
     int64_t capacity = o->capacity ? o->capacity : probe.defaultContext();
-    if (capacity < 1 || capacity > probe.maxPositionEmbeddings)
-      fail("--max-context: ", capacity, " is outside 1..", probe.maxPositionEmbeddings, " (max_position_embeddings)");
+    if (capacity < 1 || capacity > probe.positionLimit())
+      fail("--max-context: ", capacity, " is outside 1..", probe.positionLimit(),
+           probe.yarn ? " (YaRN's factor * original_max_position_embeddings)" : " (max_position_embeddings)");
     qwen3c_rt::RunOptions defaults;
     defaults.threads = 1;
     // Validate the flags before paying for loading the weights.
