@@ -102,3 +102,25 @@ TEST(GgufFile, RejectsBadFiles) {
   // A metadata count that lies.
   EXPECT_NE(errorOf(file({}, 0, uint64_t(1) << 40)).find("metadata entries exceed the file"), std::string::npos);
 }
+
+// Floats and flat arrays of strings or integers are kept (the tokenizer's
+// vocabulary, token types; rope and norm constants); nested arrays and
+// float arrays are checked and skipped.
+TEST(GgufFile, KeepsFloatsAndFlatArrays) {
+  Builder w;
+  w.b = {'G', 'G', 'U', 'F'};
+  w.put<uint32_t>(3).put<uint64_t>(0).put<uint64_t>(5);
+  w.str("qwen3.rope.freq_base").put<uint32_t>(6).put<float>(1e6f);
+  w.str("eps64").put<uint32_t>(12).put<double>(1e-6);
+  w.str("tokens").put<uint32_t>(9).put<uint32_t>(8).put<uint64_t>(2).str("a").str("bc");
+  w.str("types").put<uint32_t>(9).put<uint32_t>(5).put<uint64_t>(3).put<int32_t>(1).put<int32_t>(3).put<int32_t>(-4);
+  w.str("scores").put<uint32_t>(9).put<uint32_t>(6).put<uint64_t>(2).put<float>(0.5f).put<float>(1.5f);
+  w.pad(32);
+  GgufFile f = parseGguf("m.gguf", w.b.data(), w.b.size());
+  EXPECT_EQ(f.floats.at("qwen3.rope.freq_base"), 1e6);
+  EXPECT_EQ(f.floats.at("eps64"), 1e-6);
+  EXPECT_EQ(f.stringArrays.at("tokens"), (std::vector<std::string>{"a", "bc"}));
+  EXPECT_EQ(f.integerArrays.at("types"), (std::vector<int64_t>{1, 3, -4}));
+  EXPECT_FALSE(f.integerArrays.count("scores"));
+  EXPECT_TRUE(f.has("scores") == false);
+}
