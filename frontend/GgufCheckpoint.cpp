@@ -6,7 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cmath>
 #include <set>
 
 namespace q3c {
@@ -51,19 +50,6 @@ struct Keys {
   }
 };
 
-std::optional<DType> dtypeOfGgml(uint32_t id) {
-  switch (id) {
-  case 0: return DType::F32;
-  case 1: return DType::F16;
-  case 30: return DType::BF16;
-  case 8: return DType::Q8_0;
-  case 2: return DType::Q4_0;
-  case 12: return DType::Q4_K;
-  case 14: return DType::Q6_K;
-  default: return std::nullopt;
-  }
-}
-
 } // namespace
 
 ModelConfig ggufModelConfig(const GgufFile &f) {
@@ -102,7 +88,7 @@ ModelConfig ggufModelConfig(const GgufFile &f) {
     if (auto v = k.number(a + "rope.scaling.yarn_beta_fast")) rs["beta_fast"] = *v;
     if (auto v = k.number(a + "rope.scaling.yarn_beta_slow")) rs["beta_slow"] = *v;
     if (auto v = k.number(a + "rope.scaling.attn_factor"))
-      rs["attention_factor"] = *v * (*factor <= 1 ? 1.0 : 0.1 * std::log(*factor) + 1.0);
+      rs["attention_factor"] = *v * q3::yarnDefaultAttentionFactor(*factor);
     j["rope_scaling"] = rs;
   }
   const GgufTensor *embed = f.tensor("token_embd.weight");
@@ -195,7 +181,7 @@ Checkpoint Checkpoint::openGguf(const std::string &path) {
     const GgufTensor *t = f.tensor(name.gguf);
     if (!t) fail(path, ": missing tensor '", name.gguf, "' (for ", name.parts[0], name.parts.size() > 1 ? " and the other experts" : "", ")");
     used.insert(name.gguf);
-    auto dtype = dtypeOfGgml(t->type->id);
+    auto dtype = dtypeOfGgmlType(t->type->id);
     if (!dtype)
       fail(path, ": tensor '", name.gguf, "' is ", t->type->name,
            ", which qwen3c does not read (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");

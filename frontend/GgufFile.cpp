@@ -140,6 +140,25 @@ const GgmlTypeInfo *ggmlType(uint32_t id) {
   return nullptr;
 }
 
+namespace {
+// ggml_type ids of the DTypes, in DType's order.
+constexpr std::pair<DType, uint32_t> kDTypeIds[] = {
+    {DType::F32, 0}, {DType::BF16, 30}, {DType::F16, 1}, {DType::Q8_0, 8}, {DType::Q4_0, 2}, {DType::Q4_K, 12}, {DType::Q6_K, 14},
+};
+} // namespace
+
+std::optional<DType> dtypeOfGgmlType(uint32_t id) {
+  for (const auto &[t, i] : kDTypeIds)
+    if (i == id) return t;
+  return std::nullopt;
+}
+
+uint32_t ggmlTypeOf(DType t) {
+  for (const auto &[d, i] : kDTypeIds)
+    if (d == t) return i;
+  fail("internal error: no ggml type for ", dtypeName(t));
+}
+
 const GgufTensor *GgufFile::tensor(const std::string &name) const {
   for (const auto &t : tensors)
     if (t.name == name) return &t;

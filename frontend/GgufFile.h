@@ -13,6 +13,8 @@
 #ifndef QWEN3C_FRONTEND_GGUFFILE_H
 #define QWEN3C_FRONTEND_GGUFFILE_H
 
+#include "frontend/DType.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -33,6 +35,11 @@ struct GgmlTypeInfo {
 };
 // nullptr for a type this reader does not know.
 const GgmlTypeInfo *ggmlType(uint32_t id);
+
+// The ggml types qwen3c reads as checkpoint tensors (F32, F16, BF16, Q8_0,
+// Q4_0, Q4_K, Q6_K) and their ids; nullopt for the other ggml types.
+std::optional<DType> dtypeOfGgmlType(uint32_t id);
+uint32_t ggmlTypeOf(DType t);
 
 struct GgufTensor {
   std::string name;

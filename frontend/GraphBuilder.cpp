@@ -34,6 +34,7 @@ Type elementType(MLIRContext *ctx, DType t) {
   case DType::F32: return Float32Type::get(ctx);
   case DType::BF16: return BFloat16Type::get(ctx);
   case DType::F16: return Float16Type::get(ctx);
+  default: break; // ggml's block types are how a checkpoint stores weights, never a graph element type
   }
   return {};
 }

@@ -82,7 +82,7 @@ private:
 
 // rope_scaling: YaRN (rope_type or type "yarn"), or "default" (none).
 // Other types fail naming the type.
-std::optional<ModelConfig::Yarn> parseRopeScaling(const nlohmann::json &j, const std::string &source, int64_t maxPositions) {
+std::optional<q3::YarnScaling> parseRopeScaling(const nlohmann::json &j, const std::string &source, int64_t maxPositions) {
   if (!j.is_object()) fail(source, ": rope_scaling must be an object or null, got ", j.dump());
   Reader r(j, source);
   const std::string type = r.string("rope_type", r.string("type", ""));
@@ -91,7 +91,7 @@ std::optional<ModelConfig::Yarn> parseRopeScaling(const nlohmann::json &j, const
     fail(source, ": rope_scaling type '", type, "' is not supported (yarn, or null)");
   for (const char *key : {"mscale", "mscale_all_dim", "truncate"})
     if (r.has(key)) fail(source, ": rope_scaling '", key, "' is not supported (Qwen3's YaRN has none)");
-  ModelConfig::Yarn y;
+  q3::YarnScaling y;
   y.factor = r.number("factor", 0);
   if (!(y.factor >= 1) || !std::isfinite(y.factor)) fail(source, ": rope_scaling 'factor' must be a number of at least 1");
   y.originalContext = r.integer("original_max_position_embeddings", maxPositions);
@@ -99,8 +99,7 @@ std::optional<ModelConfig::Yarn> parseRopeScaling(const nlohmann::json &j, const
   y.betaFast = r.number("beta_fast", 32);
   y.betaSlow = r.number("beta_slow", 1);
   if (!(y.betaFast > 0) || !(y.betaSlow > 0)) fail(source, ": rope_scaling 'beta_fast' and 'beta_slow' must be positive");
-  y.attentionFactor = r.has("attention_factor") ? r.number("attention_factor", 1)
-                                                : (y.factor <= 1 ? 1.0 : 0.1 * std::log(y.factor) + 1.0);
+  y.attentionFactor = r.has("attention_factor") ? r.number("attention_factor", 1) : q3::yarnDefaultAttentionFactor(y.factor);
   return y;
 }
 

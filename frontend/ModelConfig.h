@@ -2,6 +2,7 @@
 #ifndef QWEN3C_FRONTEND_MODELCONFIG_H
 #define QWEN3C_FRONTEND_MODELCONFIG_H
 
+#include "dialect/RopeFrequencies.h"
 #include "frontend/DType.h"
 
 #include <nlohmann/json.hpp>
@@ -27,11 +28,7 @@ struct ModelConfig {
   double ropeTheta = 1e6;
   // rope_scaling {"rope_type": "yarn", ...} (Hugging Face's YaRN): the
   // positions reach `factor` times `originalContext`.
-  struct Yarn {
-    double factor = 1, betaFast = 32, betaSlow = 1, attentionFactor = 1;
-    int64_t originalContext = 0;
-  };
-  std::optional<Yarn> yarn;
+  std::optional<q3::YarnScaling> yarn;
   int64_t maxPositionEmbeddings = 0;
   int64_t vocabSize = 0;
   bool tieWordEmbeddings = false;
@@ -51,8 +48,6 @@ struct ModelConfig {
   // and then only every decoder_sparse_step-th layer (1-based).
   bool isSparseLayer(int64_t layer) const;
 
-  // The KV-cache capacity `build`, `emit-ir` and `run-eager` use without
-  // --max-context: min(4096, max_position_embeddings).
   // The positions a build may hold: max_position_embeddings, or with YaRN
   // factor * original_max_position_embeddings when that is more (Qwen3's
   // 32K models reach 128K so).
@@ -61,6 +56,8 @@ struct ModelConfig {
     const double scaled = yarn->factor * double(yarn->originalContext);
     return scaled > double(maxPositionEmbeddings) && scaled < 9.0e15 ? int64_t(scaled) : maxPositionEmbeddings;
   }
+  // The KV-cache capacity `build`, `emit-ir` and `run-eager` use without
+  // --max-context: min(4096, max_position_embeddings).
   int64_t defaultContext() const { return maxPositionEmbeddings < 4096 ? maxPositionEmbeddings : 4096; }
 
   // Parameters: all of them, and those one token touches (MoE: k experts).

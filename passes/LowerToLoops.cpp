@@ -537,7 +537,7 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         Value out = allocate(b, m.getResult());
         if (tiled) { // k16 expert weights (or their int8 / int4 forms): two register-tiled products per expert
           ExpertScales scales{scalesOf.lookup(gate), scalesOf.lookup(up), scalesOf.lookup(down),
-                                             nibbleViews.contains(gate), nibbleViews.contains(down)};
+                              nibbleViews.contains(gate), nibbleViews.contains(down)};
           if (bool(scales.gate) != bool(scales.up))
             return m.emitOpError("gate and up expert weights must share one format (both quantised or neither)");
           k.moeExpertsTiled(x, w, e, gate, up, down, tokens, sel, act, out, grouped, gateUp, downTiling, scales);

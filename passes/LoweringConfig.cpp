@@ -23,6 +23,16 @@ bool blocksFit(const ProductShape &shape, int64_t blocks) {
   return true;
 }
 
+// What the weight's q3.layout says of the product: paired, int8 or int4.
+void setWeightFormat(Value weight, ProductShape &s) {
+  Operation *w = weight.getDefiningOp();
+  auto layout = w ? w->getAttrOfType<WeightLayoutAttr>("q3.layout") : WeightLayoutAttr();
+  if (!layout) return;
+  s.paired = isPairedLayout(layout.getValue());
+  s.quantised = isQuantisedLayout(layout.getValue());
+  s.int4 = isQ4Layout(layout.getValue());
+}
+
 // A q3.moe_experts' gate/up (true) or down product.
 ProductShape expertProductShape(MoEExpertsOp m, bool gateUp) {
   auto x = m.getInput().getType(), gate = llvm::cast<RankedTensorType>(m.getGate().getType());
@@ -35,11 +45,7 @@ ProductShape expertProductShape(MoEExpertsOp m, bool gateUp) {
   s.gated = gateUp;
   s.partEnds = {gateUp ? 2 * I / 16 : H / 16};
   s.depth = gateUp ? H : I;
-  if (Operation *w = (gateUp ? m.getGate() : m.getDown()).getDefiningOp())
-    if (auto layout = w->getAttrOfType<WeightLayoutAttr>("q3.layout")) {
-      s.quantised = isQuantisedLayout(layout.getValue());
-      s.int4 = isQ4Layout(layout.getValue());
-    }
+  setWeightFormat(gateUp ? m.getGate() : m.getDown(), s);
   return s;
 }
 
@@ -51,12 +57,7 @@ ProductShape productShape(Operation *op) {
   s.rows = x.getNumElements() / x.getShape().back();
   s.gated = llvm::isa<LinearSwiGLUOp>(op);
   s.depth = x.getShape().back();
-  if (Operation *w = weightOf(op).getDefiningOp())
-    if (auto layout = w->getAttrOfType<WeightLayoutAttr>("q3.layout")) {
-      s.paired = isPairedLayout(layout.getValue());
-      s.quantised = isQuantisedLayout(layout.getValue());
-      s.int4 = isQ4Layout(layout.getValue());
-    }
+  setWeightFormat(weightOf(op), s);
   int64_t rows = 0;
   for (Value r : op->getResults()) {
     rows += llvm::cast<RankedTensorType>(r.getType()).getShape().back() * (s.gated ? 2 : 1);

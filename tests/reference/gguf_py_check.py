@@ -44,6 +44,14 @@ def f16_bytes(values):
     return np.asarray(values, dtype=np.float16).view(np.uint8)
 
 
+def finish(w):
+    """Writes a GGUFWriter's header, metadata and tensors, and closes it."""
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def random_blocks(qtype, rows, cols, rng, scale=2.0):
     """Random bytes in qtype's block layout with finite f16 scales in +-scale."""
     block, size = GGML_QUANT_SIZES[qtype]
@@ -75,10 +83,7 @@ def blocks(out):
             w.add_tensor(name, bits.view(np.uint8).reshape(rows, cols * 2), raw_dtype=T.BF16)
         else:
             w.add_tensor(name, random_blocks(qtype, rows, cols, rng), raw_dtype=qtype)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    finish(w)
     print(f"wrote {out}: {len(TYPES)} tensors")
 
 
@@ -142,10 +147,7 @@ def edit(src, out, edits):
             w.add_tensor(t.name, np.array(t.data).reshape(shape))
         else:
             w.add_tensor(t.name, np.array(t.data), raw_dtype=t.tensor_type)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    finish(w)
 
 
 BLOCK_NAMES = {
@@ -209,10 +211,7 @@ def quantise(src, out, kind):
             w.add_tensor(t.name, quants.quantize(values, qtype), raw_dtype=qtype)
         else:
             w.add_tensor(t.name, values)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    finish(w)
     print(f"wrote {out}: {len(reader.tensors)} tensors, matrices {qtype.name}")
 
 

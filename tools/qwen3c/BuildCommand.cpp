@@ -131,12 +131,10 @@ bool holdsExactly(const std::string &format, DType t) {
 
 // --weights-dtype / --lm-head-dtype auto: bf16 for a checkpoint folder; for
 // a GGUF file the formats its tensors are stored in, so Q8_0 and Q4_0 files
-// run as they are. The layers' projections share one format: the widest
-// their types need (a Q4_K_M file's Q4_K and Q6_K become int8); so do the
-// experts. Says what
-// it chose, and which tensors it rounds anew.
+// run as they are. The layers' projections and experts share one format:
+// the widest their types need (a Q4_K_M file's Q4_K and Q6_K become int8).
+// Says what it chose, and which tensors it rounds anew.
 void chooseFormats(const Checkpoint &ck, BuildOptions &o) {
-  const ModelConfig &c = ck.config();
   const bool autoWeights = o.weightsDtype == "auto", autoHead = o.lmHeadDtype == "auto";
   if (!ck.isGguf()) {
     if (autoWeights) o.weightsDtype = "bf16";
@@ -177,12 +175,10 @@ void build(BuildOptions o) {
   auto isFormat = [](const std::string &f) { return f == "auto" || f == "bf16" || f == "int8" || f == "int4"; };
   if (!isFormat(o.weightsDtype)) fail("--weights-dtype: '", o.weightsDtype, "' is not auto, bf16, int8 or int4");
   if (!isFormat(o.lmHeadDtype)) fail("--lm-head-dtype: '", o.lmHeadDtype, "' is not auto, bf16, int8 or int4");
-  if (o.lmHeadDtype != "bf16" && o.lmHeadDtype != "auto" && o.weightsDtype == "bf16")
-    fail("--lm-head-dtype ", o.lmHeadDtype, " needs --weights-dtype int8 or int4");
   auto kvDt = parseTorchDType(o.kvDtype);
   if (!kvDt || *kvDt == DType::F16) fail("--kv-dtype: '", o.kvDtype, "' is not bf16 or f32");
   Checkpoint ck = Checkpoint::open(o.checkpoint);
-  chooseFormats(ck, o);
+  chooseFormats(ck, o); // auto made concrete: the check covers explicit and chosen formats alike
   if (o.lmHeadDtype != "bf16" && o.weightsDtype == "bf16")
     fail("--lm-head-dtype ", o.lmHeadDtype, " needs --weights-dtype int8 or int4");
   const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype};

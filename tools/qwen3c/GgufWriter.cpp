@@ -5,6 +5,7 @@
 #include "frontend/DType.h"
 #include "frontend/Error.h"
 #include "frontend/BlockQuants.h"
+#include "frontend/GgufFile.h"
 #include "frontend/GgufNames.h"
 
 #include <nlohmann/json.hpp>
@@ -17,9 +18,8 @@
 namespace q3c {
 namespace {
 
-// GGUF value types and ggml tensor types (ggml.h, gguf.h).
+// GGUF value types (gguf.h).
 enum : uint32_t { kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7, kString = 8, kArray = 9 };
-constexpr uint32_t kGgmlF32 = 0, kGgmlQ4_0 = 2, kGgmlQ8_0 = 8, kGgmlBf16 = 30;
 constexpr uint64_t kAlign = 32;
 
 class Buffer {
@@ -75,7 +75,7 @@ public:
 // One GGUF tensor: its llama.cpp name and shape (ggml order: innermost
 // first) and the checkpoint tensors it is made of (several for stacked
 // experts, concatenated along the outermost dimension).
-struct GgufTensor {
+struct OutTensor {
   std::string name;
   std::vector<uint64_t> ne;
   std::vector<const TensorView *> parts;
@@ -86,15 +86,6 @@ struct GgufTensor {
     return n;
   }
 };
-
-uint64_t ggmlBytes(uint32_t type, uint64_t elements) {
-  switch (type) {
-  case kGgmlQ8_0: return elements / 32 * 34;
-  case kGgmlQ4_0: return elements / 32 * 18;
-  case kGgmlBf16: return elements * 2;
-  default: return elements * 4;
-  }
-}
 
 void addTokenizer(Metadata &md, const Checkpoint &ck) {
   auto tokenizer = ck.tokenizerJson();
@@ -183,7 +174,7 @@ void writeGguf(const std::string &checkpointDir, const std::string &outPath, Ggu
     md.u32(arch + ".rope.scaling.original_context_length", c.yarn->originalContext);
     md.f32(arch + ".rope.scaling.yarn_beta_fast", c.yarn->betaFast);
     md.f32(arch + ".rope.scaling.yarn_beta_slow", c.yarn->betaSlow);
-    const double standard = c.yarn->factor <= 1 ? 1.0 : 0.1 * std::log(c.yarn->factor) + 1.0;
+    const double standard = q3::yarnDefaultAttentionFactor(c.yarn->factor);
     if (std::fabs(c.yarn->attentionFactor - standard) > 1e-12 * standard)
       md.f32(arch + ".rope.scaling.attn_factor", c.yarn->attentionFactor / standard);
   }
@@ -196,9 +187,9 @@ void writeGguf(const std::string &checkpointDir, const std::string &outPath, Ggu
   addTokenizer(md, ck);
 
   // Tensors under llama.cpp's names; ggml shapes are the reverse of ours.
-  std::vector<GgufTensor> tensors;
+  std::vector<OutTensor> tensors;
   for (const auto &name : ggufTensorNames(c)) {
-    GgufTensor t;
+    OutTensor t;
     t.name = name.gguf;
     for (const auto &p : name.parts) t.parts.push_back(&ck.tensor(p));
     const auto &shape = t.parts[0]->shape;
@@ -212,21 +203,21 @@ void writeGguf(const std::string &checkpointDir, const std::string &outPath, Ggu
   // ffn_gate_inp alone).
   Buffer info;
   uint64_t offset = 0;
-  std::vector<uint32_t> types;
+  std::vector<DType> types;
   for (auto &t : tensors) {
     const bool matrix = t.ne.size() > 1 && t.name.find("ffn_gate_inp") == std::string::npos;
-    uint32_t ggml = !matrix                     ? kGgmlF32
-                    : type == GgufType::BF16    ? kGgmlBf16
-                    : type == GgufType::Q8_0    ? kGgmlQ8_0
-                    : type == GgufType::Q4_0    ? kGgmlQ4_0
-                                                : kGgmlF32;
-    types.push_back(ggml);
+    const DType stored = !matrix                  ? DType::F32
+                         : type == GgufType::BF16 ? DType::BF16
+                         : type == GgufType::Q8_0 ? DType::Q8_0
+                         : type == GgufType::Q4_0 ? DType::Q4_0
+                                                  : DType::F32;
+    types.push_back(stored);
     t.offset = offset;
-    offset += (ggmlBytes(ggml, t.elements()) + kAlign - 1) / kAlign * kAlign;
+    offset += (dtypeBytes(stored, t.elements()) + kAlign - 1) / kAlign * kAlign;
     info.str(t.name);
     info.raw<uint32_t>(uint32_t(t.ne.size()));
     for (uint64_t d : t.ne) info.raw<uint64_t>(d);
-    info.raw(ggml);
+    info.raw(ggmlTypeOf(stored));
     info.raw<uint64_t>(t.offset);
   }
   Buffer head;
@@ -245,17 +236,17 @@ void writeGguf(const std::string &checkpointDir, const std::string &outPath, Ggu
     size_t written = 0;
     for (const TensorView *v : t.parts) {
       const size_t n = size_t(v->numel());
-      chunk.resize(ggmlBytes(types[i], n));
-      if (types[i] == kGgmlBf16 && v->dtype == DType::BF16) {
+      chunk.resize(dtypeBytes(types[i], n));
+      if (types[i] == v->dtype) {
         std::memcpy(chunk.data(), v->data, chunk.size());
-      } else if (types[i] == kGgmlQ8_0 || types[i] == kGgmlQ4_0) { // rows of whole blocks: quantised in one run
+      } else if (isBlockQuantised(types[i])) { // rows of whole blocks: quantised in one run
         std::vector<float> f = v->toF32();
         auto *blocks = reinterpret_cast<uint8_t *>(chunk.data());
-        if (types[i] == kGgmlQ8_0) quantiseRowQ8_0(f.data(), int64_t(n), blocks);
+        if (types[i] == DType::Q8_0) quantiseRowQ8_0(f.data(), int64_t(n), blocks);
         else quantiseRowQ4_0(f.data(), int64_t(n), blocks);
       } else {
         std::vector<float> f = v->toF32();
-        if (types[i] == kGgmlF32) {
+        if (types[i] == DType::F32) {
           std::memcpy(chunk.data(), f.data(), chunk.size());
         } else {
           auto *dst = reinterpret_cast<uint16_t *>(chunk.data());

@@ -29,13 +29,13 @@ std::string count(int64_t n) {
 }
 
 // A GGUF file: what llama.cpp's metadata says of the model, and its tensors
-// by type; then, for a qwen3 / qwen3moe file, what qwen3c reads it as.
-void inspectGguf(const std::string &path, bool tensors) {
+// by type; returns general.architecture.
+std::string inspectGguf(const std::string &path, bool tensors) {
   GgufFile f = readGguf(path);
-  std::string arch = f.string("general.architecture").value_or("(none)");
+  std::string arch = f.string("general.architecture").value_or("");
   std::printf("gguf          %s (v%u, %zu tensors, %zu metadata keys)\n", path.c_str(), f.version, f.tensors.size(),
               f.strings.size() + f.integers.size() + f.floats.size() + f.stringArrays.size() + f.integerArrays.size());
-  std::printf("architecture  %s\n", arch.c_str());
+  std::printf("architecture  %s\n", arch.empty() ? "(none)" : arch.c_str());
   if (auto name = f.string("general.name")) std::printf("name          %s\n", name->c_str());
   for (const char *key : {"block_count", "embedding_length", "feed_forward_length", "attention.head_count",
                           "attention.head_count_kv", "attention.key_length", "context_length", "expert_count",
@@ -62,6 +62,7 @@ void inspectGguf(const std::string &path, bool tensors) {
       std::printf("%-48s %-5s %s\n", t.name.c_str(), t.type->name, dims.c_str());
     }
   }
+  return arch;
 }
 
 // One GGUF tensor dequantised to f32 (ggml order, little-endian), as a
@@ -70,9 +71,7 @@ void dequantiseGgufTensor(const std::string &path, const std::string &name, cons
   auto file = MappedGguf::open(path);
   const GgufTensor *t = file->file().tensor(name);
   if (!t) fail(path, ": no tensor '", name, "'");
-  std::optional<DType> dtype;
-  for (DType d : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K})
-    if (std::string(dtypeName(d)) == t->type->name) dtype = d;
+  std::optional<DType> dtype = dtypeOfGgmlType(t->type->id);
   if (!dtype) fail(path, ": tensor '", name, "' is ", t->type->name, ", which qwen3c does not read");
   const size_t n = size_t(t->bytes / uint64_t(t->type->bytes) * uint64_t(t->type->block));
   std::vector<float> values(n);
@@ -85,8 +84,8 @@ void dequantiseGgufTensor(const std::string &path, const std::string &name, cons
 void inspect(const std::string &dir, bool tensors, int64_t context) {
   const bool gguf = dir.size() > 5 && dir.compare(dir.size() - 5, 5, ".gguf") == 0;
   if (gguf) {
-    inspectGguf(dir, tensors);
-    std::string arch = readGguf(dir).string("general.architecture").value_or("");
+    // Then, for a qwen3 / qwen3moe file, what qwen3c reads it as.
+    std::string arch = inspectGguf(dir, tensors);
     if (arch != "qwen3" && arch != "qwen3moe") return;
     std::printf("\nas qwen3c reads it:\n");
     tensors = false; // listed above, by their GGUF names
