@@ -63,8 +63,8 @@ void addQ3CpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionP
   q3::addFusionPasses(pm, fusionPasses);
   pm.addPass(q3::createAddLogitsFreePrefill());
   pm.addPass(q3::createSetTarget(q3::SetTargetOptions{target.cpu, target.features}));
-  pm.addPass(q3::createChooseWeightLayouts(q3::ChooseWeightLayoutsOptions{target.dot, target.weights, target.lmHead}));
-  pm.addPass(q3::createChooseLoweringConfig(q3::ChooseLoweringConfigOptions{target.dot}));
+  pm.addPass(q3::createChooseWeightLayouts(q3::ChooseWeightLayoutsOptions{target.dot, target.weights, target.lmHead, target.int8Dot}));
+  pm.addPass(q3::createChooseLoweringConfig(q3::ChooseLoweringConfigOptions{target.dot, target.int8Dot}));
   pm.addPass(q3::createPlanWeights());
   pm.addPass(createInlinerPass());
   pm.addPass(createSymbolDCEPass());
@@ -106,6 +106,8 @@ void registerQ3CpuPipeline() {
                                 llvm::cl::init("bf16")};
     Option<std::string> lmHead{*this, "lm-head-dtype", llvm::cl::desc("with int8 / int4 weights: the LM head's, bf16, int8 or int4"),
                                llvm::cl::init("bf16")};
+    Option<std::string> int8Dot{*this, "int8-dot", llvm::cl::desc("int8 weights: auto, fma, i8 or i8-emulated"),
+                                llvm::cl::init("auto")};
   };
   PassPipelineRegistration<Options>(
       "q3-cpu-pipeline",
@@ -122,7 +124,7 @@ void registerQ3CpuPipeline() {
           llvm::errs() << "q3-cpu-pipeline: " << error << "\n";
           std::exit(1);
         }
-        addQ3CpuPipeline(pm, passes, CpuTarget{o.cpu, o.features, o.dot, o.weights, o.lmHead});
+        addQ3CpuPipeline(pm, passes, CpuTarget{o.cpu, o.features, o.dot, o.weights, o.lmHead, o.int8Dot});
       });
 }
 

@@ -23,6 +23,9 @@ struct CpuTarget {
   // int8 (q3-choose-weight-layouts' `weights`).
   std::string weights = "bf16";
   std::string lmHead = "bf16"; // with weights int8: the LM head too (q3-choose-weight-layouts' `lm-head`)
+  // int8 weights' arithmetic (the strategy passes' `int8-dot`): auto, fma,
+  // i8 (vpdpbusd on int8 activations) or i8-emulated.
+  std::string int8Dot = "auto";
 };
 
 // Where `qwen3c build --dump-ir-after` writes the IR: after the pass whose

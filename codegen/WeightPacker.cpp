@@ -40,15 +40,16 @@ void appendConverted(const TensorView &v, DType to, std::vector<uint8_t> &out) {
   for (size_t i = 0; i < n; ++i) h[i] = to == DType::BF16 ? f32ToBf16(f[i]) : f32ToF16(f[i]);
 }
 
-// Row-major [N, K] -> Wp[n / 16][k][n % 16] (k16), or with `pairs`
-// Wp[n / 16][k / 2][n % 16][k % 2] (K even: each output's consecutive k in
-// pairs, as vdpbf16ps reads them), in place.
-void toK16(uint8_t *data, int64_t N, int64_t K, size_t elem, bool pairs = false) {
+// Row-major [N, K] -> Wp[n / 16][k][n % 16] (k16), or with `run` > 1
+// Wp[n / 16][k / run][n % 16][k % run] (K a multiple of `run`: each
+// output's consecutive k in pairs as vdpbf16ps reads them, or in quads as
+// vpdpbusd does), in place.
+void toK16(uint8_t *data, int64_t N, int64_t K, size_t elem, int64_t run = 1) {
   std::vector<uint8_t> src(data, data + size_t(N * K) * elem);
   for (int64_t nb = 0; nb < N / 16; ++nb)
     for (int64_t k = 0; k < K; ++k)
       for (int64_t r = 0; r < 16; ++r) {
-        int64_t at = pairs ? ((nb * (K / 2) + k / 2) * 16 + r) * 2 + k % 2 : (nb * K + k) * 16 + r;
+        int64_t at = ((nb * (K / run) + k / run) * 16 + r) * run + k % run;
         std::memcpy(data + size_t(at) * elem, src.data() + size_t((nb * 16 + r) * K + k) * elem, elem);
       }
 }
@@ -90,13 +91,23 @@ struct QuantisedRows {
   }
 };
 
-// The k16_q8 / k16_q4 form of `m` ([N, K]): the values in k16 blocks (Q4
-// as nibbles Wq[n / 16][k / 2][n % 16], k even in the low nibble), and the
-// [N, K / 32] scales in k16 blocks, appended to `values` and `scales`.
-void appendQuantised(QuantisedRows &m, int64_t N, int64_t K, bool q4, std::vector<uint8_t> &values,
+// The k16_q8 / k16_q4 form of `m` ([N, K]), or with `quads` their quads
+// form (see #q3.layout): the values in k16 blocks (Q4 as nibbles Wq[n /
+// 16][k / 2][n % 16], k even in the low nibble), and the [N, K / 32] scales
+// in k16 blocks, appended to `values` and `scales`.
+void appendQuantised(QuantisedRows &m, int64_t N, int64_t K, bool q4, bool quads, std::vector<uint8_t> &values,
                      std::vector<uint8_t> &scales) {
   const size_t at = values.size();
-  if (q4) {
+  if (q4 && quads) { // Wq[n / 16][k / 8][n % 16][j]: k = 8p + j low, 8p + 4 + j high
+    values.resize(at + size_t(N * K / 2));
+    for (int64_t nb = 0; nb < N / 16; ++nb)
+      for (int64_t p = 0; p < K / 8; ++p)
+        for (int64_t r = 0; r < 16; ++r)
+          for (int64_t j = 0; j < 4; ++j) {
+            const uint8_t *row = m.q.data() + (nb * 16 + r) * K + 8 * p;
+            values[at + size_t(((nb * (K / 8) + p) * 16 + r) * 4 + j)] = uint8_t(row[j] | row[4 + j] << 4);
+          }
+  } else if (q4) {
     values.resize(at + size_t(N * K / 2));
     for (int64_t nb = 0; nb < N / 16; ++nb)
       for (int64_t p = 0; p < K / 2; ++p)
@@ -105,7 +116,7 @@ void appendQuantised(QuantisedRows &m, int64_t N, int64_t K, bool q4, std::vecto
           values[at + size_t((nb * (K / 2) + p) * 16 + r)] = uint8_t(row[2 * p] | row[2 * p + 1] << 4);
         }
   } else {
-    toK16(m.q.data(), N, K, 1);
+    toK16(m.q.data(), N, K, 1, quads ? 4 : 1);
     values.insert(values.end(), m.q.begin(), m.q.end());
   }
   toK16(reinterpret_cast<uint8_t *>(m.d.data()), N, K / q3::kQ8Group, 2);
@@ -134,6 +145,7 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
     auto shape = inst.slot->type.getShape();
     const bool quantised = inst.slot->layout && q3::isQuantisedLayout(*inst.slot->layout);
     const bool q4 = quantised && q3::isQ4Layout(*inst.slot->layout);
+    const bool quads = quantised && q3::isQuadLayout(*inst.slot->layout);
     if (name.find("{expert}") != std::string::npos) {
       std::vector<uint8_t> values, scales; // quantised: every expert's values, then every expert's scales
       for (int64_t e = 0; e < shape[0]; ++e) {
@@ -143,7 +155,7 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
         if (quantised) {
           QuantisedRows groups;
           groups.append(v, q4);
-          appendQuantised(groups, shape[1], shape[2], q4, values, scales);
+          appendQuantised(groups, shape[1], shape[2], q4, quads, values, scales);
           continue;
         }
         size_t start = bytes.size();
@@ -176,12 +188,12 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
           interleaveGateUp(reinterpret_cast<uint8_t *>(groups.d.data()), N, K / q3::kQ8Group, 2);
         }
         std::vector<uint8_t> values, scales;
-        appendQuantised(groups, N, K, q4, values, scales);
+        appendQuantised(groups, N, K, q4, quads, values, scales);
         bytes.insert(bytes.end(), values.begin(), values.end());
         bytes.insert(bytes.end(), scales.begin(), scales.end());
       } else if (inst.slot->layout) { // k16 (gated or not), or its k-paired form
         if (q3::isGatedLayout(*inst.slot->layout)) interleaveGateUp(bytes.data() + start, N, K, dtypeSize(to));
-        toK16(bytes.data() + start, N, K, dtypeSize(to), q3::isPairedLayout(*inst.slot->layout));
+        toK16(bytes.data() + start, N, K, dtypeSize(to), q3::isPairedLayout(*inst.slot->layout) ? 2 : 1);
       }
     }
     out.write(bytes.data(), bytes.size());

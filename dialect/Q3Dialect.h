@@ -15,16 +15,29 @@
 namespace q3 {
 inline bool isGatedLayout(WeightLayout l) {
   return l == WeightLayout::K16Gated || l == WeightLayout::K16GatedPairs || l == WeightLayout::K16GatedQ8 ||
-         l == WeightLayout::K16GatedQ4;
+         l == WeightLayout::K16GatedQ4 || l == WeightLayout::K16GatedQ8Quads || l == WeightLayout::K16GatedQ4Quads;
 }
-inline bool isQ8Layout(WeightLayout l) { return l == WeightLayout::K16Q8 || l == WeightLayout::K16GatedQ8; }
-inline bool isQ4Layout(WeightLayout l) { return l == WeightLayout::K16Q4 || l == WeightLayout::K16GatedQ4; }
+// k16_q8 / k16_q4 with each output's consecutive k in quads (the int8 dot's operand order).
+inline bool isQuadLayout(WeightLayout l) {
+  return l == WeightLayout::K16Q8Quads || l == WeightLayout::K16GatedQ8Quads || l == WeightLayout::K16Q4Quads ||
+         l == WeightLayout::K16GatedQ4Quads;
+}
+inline bool isQ8Layout(WeightLayout l) {
+  return l == WeightLayout::K16Q8 || l == WeightLayout::K16GatedQ8 || l == WeightLayout::K16Q8Quads ||
+         l == WeightLayout::K16GatedQ8Quads;
+}
+inline bool isQ4Layout(WeightLayout l) {
+  return l == WeightLayout::K16Q4 || l == WeightLayout::K16GatedQ4 || l == WeightLayout::K16Q4Quads ||
+         l == WeightLayout::K16GatedQ4Quads;
+}
 // int8 or int4 values with an f16 scale per output and group of kQ8Group k.
 inline bool isQuantisedLayout(WeightLayout l) { return isQ8Layout(l) || isQ4Layout(l); }
 // The k of one int8 scale (llama.cpp's QK8_0).
 inline constexpr int64_t kQ8Group = 32;
 inline bool isPairedLayout(WeightLayout l) { return l == WeightLayout::K16Pairs || l == WeightLayout::K16GatedPairs; }
 inline bool isAMXDot(ProductDot d) { return d == ProductDot::AMX || d == ProductDot::AMXEmulated; }
+// The int8 dot families: int8 activations against k16_q8_quads weights.
+inline bool isI8Dot(ProductDot d) { return d == ProductDot::I8 || d == ProductDot::I8Emulated; }
 // tmm0..tmm7: input, weight and accumulator tiles of one AMX product tile.
 inline constexpr int64_t kAMXTileRegisters = 8;
 // An AMX step covers 32 k (16 bf16 pairs: one 64-byte tile row).

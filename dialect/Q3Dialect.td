@@ -73,7 +73,19 @@ def Q3_WeightLayout : I32EnumAttr<"WeightLayout", "packed weight layout", [
     // nibbles in k16 blocks of k pairs, Wq[n / 16][k / 2][n % 16] bytes with
     // k even in the low nibble, then f16 scales Ws[n / 16][k / 32][n % 16].
     I32EnumAttrCase<"K16Q4", 6, "k16_q4">,
-    I32EnumAttrCase<"K16GatedQ4", 7, "k16_gated_q4">]> {
+    I32EnumAttrCase<"K16GatedQ4", 7, "k16_gated_q4">,
+    // k16_q8 with consecutive k in quads, Wq[n / 16][k / 4][n % 16][k % 4]
+    // (the same scales): each output's four k in one 32-bit lane, the
+    // operand order of the int8 dot products (vpdpbusd, and AMX-INT8's B
+    // tiles), so a 64-byte load is 4 k of a whole 16-output block.
+    I32EnumAttrCase<"K16Q8Quads", 8, "k16_q8_quads">,
+    I32EnumAttrCase<"K16GatedQ8Quads", 9, "k16_gated_q8_quads">,
+    // k16_q4 for the int8 dot: Wq[n / 16][k / 8][n % 16][4] bytes, byte j
+    // of a lane holding k = 8p + j in its low nibble and 8p + 4 + j in its
+    // high one, so a 64-byte load is 8 k of a whole block, its low nibbles
+    // one quad per lane and its high nibbles the next (the same scales).
+    I32EnumAttrCase<"K16Q4Quads", 10, "k16_q4_quads">,
+    I32EnumAttrCase<"K16GatedQ4Quads", 11, "k16_gated_q4_quads">]> {
   let cppNamespace = "::q3";
   let genSpecializedAttr = 0;
 }
@@ -98,7 +110,17 @@ def Q3_ProductDot : I32EnumAttr<"ProductDot", "inner product arithmetic of a til
     // The same tile loops with each tile product computed by vector FMAs
     // from memory, on any target: checks the AMX family's indexing,
     // padding and epilogue where the instructions are missing.
-    I32EnumAttrCase<"AMXEmulated", 4, "amx_emulated">]> {
+    I32EnumAttrCase<"AMXEmulated", 4, "amx_emulated">,
+    // vpdpbusd (AVX512-VNNI) on k16_q8_quads weights: activations quantised
+    // per row and group of 32 k to int8 (d = max|x| / 127, q = x * (127 /
+    // max|x|) rounded to nearest even), each group's integer dot exact in
+    // i32, then scaled by both scales into the f32 sum. The weights' signed
+    // bytes are made unsigned in registers (q + 128, an xor) and the group's
+    // 128 * sum(q_x) taken off again.
+    I32EnumAttrCase<"I8", 5, "i8">,
+    // The same integer arithmetic in plain vector ops, on any target: the
+    // results of `i8` where the instruction is missing.
+    I32EnumAttrCase<"I8Emulated", 6, "i8_emulated">]> {
   let cppNamespace = "::q3";
   let genSpecializedAttr = 0;
 }

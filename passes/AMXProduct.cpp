@@ -1,7 +1,7 @@
 //===- AMXProduct.cpp - products on AMX-BF16 tiles ---------------------------===//
 //
 // dot = amx / amx_emulated (#q3.lowering_config): y = x * W^T with the
-// k16_pairs weights (or k16_q8 / k16_q4 ones widened per work item, below) as AMX
+// k16_pairs weights (or int8 / int4 ones, k16_q8 / k16_q4 or their quads, widened per work item, below) as AMX
 // operands, generated with MLIR's amx dialect.
 //
 // A weight block's 16 pair rows of one 32-k step, Wp[nb][p .. p + 16][0, 32),
@@ -62,6 +62,7 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
   const int64_t VW = f.tiling.vectorWidth, H = 16 / VW;
   const int64_t KB = f.tiling.kBlock ? f.tiling.kBlock : K;
   const bool emulated = f.tiling.dot == ProductDot::AMXEmulated;
+  const bool quads = f.scales && memrefOf(wp).getShape().back() == 64; // k16_q8_quads / k16_q4_quads
   const ProductOutputs outs = productOutputs(f);
   // A folded norm is staged (the caller checks): tiles load whole rows.
   if (f.norm) {
@@ -126,6 +127,22 @@ void KernelEmitter::linearAMX(Value x, Value wp, const LinearFusion &f) {
       Value half = vector::LoadOp::create(b, loc, VectorType::get({16}, b.getF16Type()), f.scales, ValueRange{blk, g, idx(0)});
       Value s = arith::ExtFOp::create(b, loc, f32x16, half);
       Value p0 = arith::MulIOp::create(b, loc, g, idx(kQ8Group / 2));
+      if (quads) { // Wq[blk][k / 4][64] (int4: [k / 8][64]): a row's 4 (8) k from one load, 2 (4) pairs
+        const int64_t perRow = f.int4 ? 8 : 4;
+        Value q0 = arith::MulIOp::create(b, loc, g, idx(kQ8Group / perRow));
+        loop(0, kQ8Group / perRow, 1, [&](Value q) {
+          Value row = arith::AddIOp::create(b, loc, q0, q);
+          SmallVector<Value> v = widenQuads(wp, {blk, row, idx(0)}, f.int4);
+          for (int64_t pair = 0; pair < perRow / 2; ++pair) {
+            Value even = arith::MulFOp::create(b, loc, v[size_t(2 * pair)], s);
+            Value odd = arith::MulFOp::create(b, loc, v[size_t(2 * pair + 1)], s);
+            Value p = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, row, idx(perRow / 2)), idx(pair));
+            vector::StoreOp::create(b, loc, vector::InterleaveOp::create(b, loc, toBF16(even), toBF16(odd)), wd,
+                                    ValueRange{r, p, idx(0)});
+          }
+        });
+        return;
+      }
       loop(0, kQ8Group / 2, 1, [&](Value q) {
         Value p = arith::AddIOp::create(b, loc, p0, q);
         Value k = arith::MulIOp::create(b, loc, p, idx(2));

@@ -24,17 +24,22 @@ struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringC
       module.emitError("dot=" + dot + ": " + error);
       return signalPassFailure();
     }
+    ProductDot int8Family = int8Dot(*target, int8DotOption, error);
+    if (!error.empty()) {
+      module.emitError("int8-dot=" + int8DotOption + ": " + error);
+      return signalPassFailure();
+    }
     if (!module->hasAttr(kKeyCacheBlockAttrName))
       if (int64_t block = chooseKeyCacheBlock(module))
         module->setAttr(kKeyCacheBlockAttrName, mlir::IntegerAttr::get(mlir::IntegerType::get(&getContext(), 64), block));
     const bool keysBlocked = keyCacheBlockOf(module) != 0;
     module.walk([&](mlir::Operation *op) {
       if (isTiledProduct(op) && !op->hasAttr(kLoweringConfigAttrName)) { // a pinned config stays
-        LinearTiling t = chooseLinearTiling(op, *target, family);
+        LinearTiling t = chooseLinearTiling(op, *target, family, int8Family);
         op->setAttr(kLoweringConfigAttrName, toAttr(&getContext(), t));
       }
       if (hasTiledExperts(op) && !op->hasAttr(kGateUpConfigAttrName)) {
-        auto [gateUp, down] = chooseExpertTilings(llvm::cast<MoEExpertsOp>(op), *target);
+        auto [gateUp, down] = chooseExpertTilings(llvm::cast<MoEExpertsOp>(op), *target, int8Family);
         op->setAttr(kGateUpConfigAttrName, toAttr(&getContext(), gateUp));
         op->setAttr(kDownConfigAttrName, toAttr(&getContext(), down));
       }

@@ -98,6 +98,19 @@ std::optional<WeightLayout> quantised(Operation *op, std::optional<WeightLayout>
   return gated ? WeightLayout::K16GatedQ8 : WeightLayout::K16Q8;
 }
 
+// k16_q8 / k16_q4 -> their quads for the int8 dot families (whole groups
+// of 32 k, so of 4 and 8); stacked experts each expert's matrix alike.
+std::optional<WeightLayout> inQuads(std::optional<WeightLayout> layout) {
+  if (!layout) return layout;
+  switch (*layout) {
+  case WeightLayout::K16Q8: return WeightLayout::K16Q8Quads;
+  case WeightLayout::K16GatedQ8: return WeightLayout::K16GatedQ8Quads;
+  case WeightLayout::K16Q4: return WeightLayout::K16Q4Quads;
+  case WeightLayout::K16GatedQ4: return WeightLayout::K16GatedQ4Quads;
+  default: return layout;
+  }
+}
+
 struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayoutsPass> {
   using ChooseWeightLayoutsBase::ChooseWeightLayoutsBase;
   void runOnOperation() override {
@@ -112,7 +125,7 @@ struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayou
     }
     // The pairs serve the prefill products' family; without a target (a
     // bare lit input) there is none.
-    bool pairs = false;
+    bool pairs = false, quads = false;
     if (getOperation()->hasAttr(kTargetAttrName)) {
       FailureOr<TargetInfo> target = TargetInfo::fromModule(getOperation());
       if (failed(target)) return signalPassFailure();
@@ -120,6 +133,11 @@ struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayou
       pairs = prefillDot(*target, dot, error) != ProductDot::FMA;
       if (!error.empty()) {
         getOperation().emitError("dot=" + dot + ": " + error);
+        return signalPassFailure();
+      }
+      quads = isI8Dot(int8Dot(*target, int8DotOption, error));
+      if (!error.empty()) {
+        getOperation().emitError("int8-dot=" + int8DotOption + ": " + error);
         return signalPassFailure();
       }
     }
@@ -137,6 +155,7 @@ struct ChooseWeightLayoutsPass : impl::ChooseWeightLayoutsBase<ChooseWeightLayou
       std::optional<WeightLayout> layout = chooseLayout(op->getResult(0));
       layout = quantised(op, layout, heads, weights, lmHead);
       if (pairs) layout = paired(op->getResult(0), layout);
+      if (quads) layout = inQuads(layout);
       if (layout) op->setAttr("q3.layout", WeightLayoutAttr::get(&getContext(), *layout));
     });
   }

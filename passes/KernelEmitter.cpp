@@ -199,17 +199,28 @@ void KernelEmitter::embedding(Value table, Value ids, Value out, Value scales, b
       });
       return;
     }
+    // Quads: [n / 16][k / 4][64] int8, or int4 [n / 16][k / 8][64] with k
+    // = 8p + j in byte j's low nibble and 8p + 4 + j in its high one.
+    const bool quadRows = scales && memrefOf(table).getShape().back() == 64;
     if (scales) { // k16_q8: q * d, the value the products compute with; k16_q4: (q - 8) * d
       loop(0, H, 1, [&](Value h) {
         Value q;
-        if (int4) {
-          Value byte = memref::LoadOp::create(b, loc, table, ValueRange{block, arith::DivUIOp::create(b, loc, h, idx(2)), lane});
+        auto i32 = [&](int64_t c) { return arith::ConstantIntOp::create(b, loc, c, 32); };
+        auto nibble = [&](Value byte, Value high) { // (high ? byte >> 4 : byte) & 15, minus 8
           Value wide = arith::ExtUIOp::create(b, loc, b.getI32Type(), byte);
-          Value odd = arith::IndexCastOp::create(b, loc, b.getI32Type(), arith::RemUIOp::create(b, loc, h, idx(2)));
-          Value shift = arith::MulIOp::create(b, loc, odd, arith::ConstantIntOp::create(b, loc, 4, 32));
-          Value nibble = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, wide, shift),
-                                               arith::ConstantIntOp::create(b, loc, 15, 32));
-          q = arith::SubIOp::create(b, loc, nibble, arith::ConstantIntOp::create(b, loc, 8, 32));
+          Value shift = arith::MulIOp::create(b, loc, arith::IndexCastOp::create(b, loc, b.getI32Type(), high), i32(4));
+          return arith::SubIOp::create(b, loc, arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, wide, shift), i32(15)),
+                                       i32(8));
+        };
+        if (quadRows) {
+          const int64_t perRow = int4 ? 8 : 4;
+          Value byte = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, lane, idx(4)),
+                                             arith::RemUIOp::create(b, loc, h, idx(4)));
+          Value v = memref::LoadOp::create(b, loc, table, ValueRange{block, arith::DivUIOp::create(b, loc, h, idx(perRow)), byte});
+          q = int4 ? nibble(v, arith::DivUIOp::create(b, loc, arith::RemUIOp::create(b, loc, h, idx(8)), idx(4))) : v;
+        } else if (int4) {
+          Value byte = memref::LoadOp::create(b, loc, table, ValueRange{block, arith::DivUIOp::create(b, loc, h, idx(2)), lane});
+          q = nibble(byte, arith::RemUIOp::create(b, loc, h, idx(2)));
         } else {
           q = memref::LoadOp::create(b, loc, table, ValueRange{block, h, lane});
         }
@@ -357,6 +368,26 @@ Value KernelEmitter::widenInt8(Value mem, ValueRange indices, int64_t width) {
   return arith::SIToFPOp::create(b, loc, VectorType::get({width}, b.getF32Type()), wide);
 }
 
+SmallVector<Value> KernelEmitter::widenQuads(Value mem, ValueRange indices, bool int4) {
+  auto i32 = VectorType::get({16}, b.getI32Type()), f32 = VectorType::get({16}, b.getF32Type());
+  Value words = vector::BitCastOp::create(b, loc, i32, vector::LoadOp::create(b, loc, VectorType::get({64}, b.getI8Type()), mem, indices));
+  auto splat = [&](int32_t c) { return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32, c)); };
+  SmallVector<Value> out;
+  if (int4) { // k = 8p + j: nibble j of the low ones, then of the high ones; q - 8
+    for (int32_t n = 0; n < 8; ++n) {
+      int32_t shift = 8 * (n % 4) + 4 * (n / 4);
+      Value q = arith::AndIOp::create(b, loc, shift ? Value(arith::ShRUIOp::create(b, loc, words, splat(shift))) : words, splat(15));
+      out.push_back(arith::SIToFPOp::create(b, loc, f32, arith::SubIOp::create(b, loc, q, splat(8))));
+    }
+    return out;
+  }
+  for (int32_t j = 0; j < 4; ++j) { // byte j: shifted to the top, then arithmetically back down
+    Value top = j == 3 ? words : Value(arith::ShLIOp::create(b, loc, words, splat(24 - 8 * j)));
+    out.push_back(arith::SIToFPOp::create(b, loc, f32, arith::ShRSIOp::create(b, loc, top, splat(24))));
+  }
+  return out;
+}
+
 bool KernelEmitter::targetHas(llvm::StringRef feature) {
   if (!targetRead) { // a bare input without q3.target has no features
     targetRead = true;
@@ -396,6 +427,48 @@ std::pair<Value, Value> KernelEmitter::widenNibbles(Value mem, ValueRange indice
     return arith::SubFOp::create(b, loc, bits, bias);
   };
   return {value(arith::AndIOp::create(b, loc, wide, splat(15))), value(arith::ShRUIOp::create(b, loc, wide, splat(4)))};
+}
+
+void KernelEmitter::quantiseRows(Value x2, Value norm, Value q, Value scales, Value sums, Value count, Value inRows) {
+  const int64_t K = memrefOf(x2).getDimSize(1), G = kQ8Group;
+  auto vt = VectorType::get({G}, b.getF32Type()), it = VectorType::get({G}, b.getI32Type());
+  loop(idx(0), count, 1, [&](Value m) {
+    Value src = inRows ? loadIndex(inRows, {m}) : m;
+    loop(0, K / G, 1, [&](Value g) {
+      Value k0 = arith::MulIOp::create(b, loc, g, idx(G));
+      Value v = loadVec(x2, {src, k0}, G);
+      if (norm) v = arith::MulFOp::create(b, loc, v, loadVec(norm, {k0}, G));
+      Value amax = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXNUMF, math::AbsFOp::create(b, loc, v));
+      Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, amax, f32(0));
+      Value inv = arith::SelectOp::create(b, loc, positive, arith::DivFOp::create(b, loc, f32(127), amax), f32(0));
+      Value scaled = arith::MulFOp::create(b, loc, v, vector::BroadcastOp::create(b, loc, vt, inv));
+      Value qi = arith::FPToSIOp::create(b, loc, it, math::RoundEvenOp::create(b, loc, scaled));
+      vector::StoreOp::create(b, loc, arith::TruncIOp::create(b, loc, VectorType::get({G}, b.getI8Type()), qi), q,
+                              ValueRange{src, k0});
+      Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, qi);
+      memref::StoreOp::create(b, loc, sum, sums, ValueRange{src, g});
+      storeScalar(arith::DivFOp::create(b, loc, amax, f32(127)), scales, {src, g});
+    });
+  });
+}
+
+Value KernelEmitter::dotBytes(Value acc, Value u, Value s, bool emulated) {
+  auto accVt = llvm::cast<VectorType>(acc.getType());
+  if (!emulated)
+    return LLVM::CallIntrinsicOp::create(b, loc, accVt, b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+                                         ValueRange{acc, u, s})
+        .getResult(0);
+  const int64_t lanes = accVt.getDimSize(0);
+  auto wide = VectorType::get({4 * lanes}, b.getI32Type());
+  Value products = arith::MulIOp::create(b, loc, arith::ExtUIOp::create(b, loc, wide, u), arith::ExtSIOp::create(b, loc, wide, s));
+  // Lane n's products are 4n .. 4n + 3: four strided shuffles, added.
+  Value sum = acc;
+  for (int64_t j = 0; j < 4; ++j) {
+    SmallVector<int64_t> mask;
+    for (int64_t n = 0; n < lanes; ++n) mask.push_back(4 * n + j);
+    sum = arith::AddIOp::create(b, loc, sum, vector::ShuffleOp::create(b, loc, products, products, mask));
+  }
+  return sum;
 }
 
 void KernelEmitter::roundRows(Value x2, Value r2, Value count, Value inRows) {
@@ -539,8 +612,14 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
   // bf16 matmul inputs); fma reads them in f32.
   const bool pairs = memrefOf(wp).getShape().back() == 32;
   const ProductDot dot = f.tiling.dot;
+  const bool quads = isI8Dot(dot); // k16_q8_quads (the config's legality check pairs them)
   Value xin = x2;
-  if (dot != ProductDot::FMA) {
+  if (quads) {
+    // Applied on load, the norm weight goes into the quantised values and
+    // 1/rms onto the accumulators, as for f32 rows (a group's int8 values
+    // do not change with a common factor).
+    quantiseRows(x2, norm, f.quantised, f.groupScales, f.groupSums, f.rowCount ? f.rowCount : idx(M), f.inRows);
+  } else if (dot != ProductDot::FMA) {
     xin = rows(f.rounded);
     roundRows(x2, xin, f.rowCount ? f.rowCount : idx(M), f.inRows);
   }
@@ -576,7 +655,84 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
       auto at = [&](int64_t r, int64_t h, int64_t i) { return size_t((r * hn + h) * rows + i); };
       SmallVector<Value> init(RB * hn * rows, zeros(VW));
       SmallVector<Value> acc;
-      if (!pairs) {
+      if (quads) {
+        // Per group of 32 k, int8: 8 rows of 4 k, each one 64-byte load per
+        // block (its 16 outputs' quads, made unsigned, q + 128, by an xor
+        // with 0x80), one 32-bit broadcast of four int8 activations per
+        // row, and a vpdpbusd per block and row into an i32 partial sum.
+        // int4: 4 rows of 8 k, each load's low nibbles (q in [0, 16), already
+        // unsigned) one quad and its high nibbles the next: two broadcasts
+        // and two vpdpbusd. Then per block and row, acc += float(partial -
+        // c * sum(q_x)) * (d_w * d_x), c the offset of the unsigned values
+        // (128; int4 8). The integer part is exact, so emulated and native agree.
+        auto i32v = VectorType::get({16}, b.getI32Type()), bytesVt = VectorType::get({64}, b.getI8Type());
+        auto byteSplat = [&](int8_t c) {
+          return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(bytesVt, b.getI8IntegerAttr(c).getValue()));
+        };
+        Value flip = byteSplat(-128), low = byteSplat(0x0F), four = byteSplat(4);
+        Value zero32 = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32v, b.getI32IntegerAttr(0).getValue()));
+        const bool emulated = dot == ProductDot::I8Emulated;
+        const int64_t kPerRow = f.int4 ? 8 : 4, steps = kQ8Group / kPerRow;
+        // Four activation bytes of row xs[i] from k, as a broadcast word.
+        auto activations = [&](int64_t i, Value k) -> Value {
+          Value bytes = vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()), f.quantised, ValueRange{xs[i], k});
+          Value word = vector::ExtractOp::create(
+              b, loc, vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()), bytes), ArrayRef<int64_t>{0});
+          return vector::BitCastOp::create(b, loc, bytesVt, vector::BroadcastOp::create(b, loc, i32v, word));
+        };
+        acc = loopAcc(idx(0), idx(K / kQ8Group), 1, init, [&](Value g, ValueRange a) {
+          SmallVector<Value> partial(size_t(RB * rows), zero32);
+          Value p0 = arith::MulIOp::create(b, loc, g, idx(steps));
+          for (int64_t step = 0; step < steps; ++step) {
+            Value p = step ? Value(arith::AddIOp::create(b, loc, p0, idx(step))) : p0;
+            Value k = arith::MulIOp::create(b, loc, p, idx(kPerRow));
+            SmallVector<Value> xb, xbHigh;
+            for (int64_t i = 0; i < rows; ++i) {
+              xb.push_back(activations(i, k));
+              if (f.int4) xbHigh.push_back(activations(i, arith::AddIOp::create(b, loc, k, idx(4))));
+            }
+            if (ahead > 0) // one line per block and row
+              for (int64_t r = 0; r < RB; ++r)
+                memref::PrefetchOp::create(b, loc, source[size_t(r)].first,
+                                           weightIndices(r, arith::AddIOp::create(b, loc, p, idx(ahead / kPerRow)), idx(0)),
+                                           /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+            for (int64_t r = 0; r < RB; ++r) {
+              Value w = vector::LoadOp::create(b, loc, bytesVt, source[size_t(r)].first, weightIndices(r, p, idx(0)));
+              if (!f.int4) {
+                Value u = arith::XOrIOp::create(b, loc, w, flip);
+                for (int64_t i = 0; i < rows; ++i)
+                  partial[size_t(r * rows + i)] = dotBytes(partial[size_t(r * rows + i)], u, xb[i], emulated);
+                continue;
+              }
+              Value lo = arith::AndIOp::create(b, loc, w, low);
+              Value hi = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, w, four), low);
+              for (int64_t i = 0; i < rows; ++i) {
+                Value &sum = partial[size_t(r * rows + i)];
+                sum = dotBytes(dotBytes(sum, lo, xb[i], emulated), hi, xbHigh[i], emulated);
+              }
+            }
+          }
+          SmallVector<Value> next(a.begin(), a.end());
+          SmallVector<Value> dx, comp;
+          Value offset = arith::ConstantIntOp::create(b, loc, f.int4 ? 8 : 128, 32);
+          for (int64_t i = 0; i < rows; ++i) {
+            dx.push_back(vector::BroadcastOp::create(b, loc, vt, loadScalar(f.groupScales, {xs[i], g})));
+            Value sum = memref::LoadOp::create(b, loc, f.groupSums, ValueRange{xs[i], g});
+            comp.push_back(vector::BroadcastOp::create(b, loc, i32v, arith::MulIOp::create(b, loc, sum, offset)));
+          }
+          for (int64_t r = 0; r < RB; ++r) {
+            SmallVector<Value> at0 = source[size_t(r)].second;
+            at0.append({g, idx(0)});
+            Value dw = loadVec(f.up && r % 2 ? f.upScales : f.scales, at0, 16);
+            for (int64_t i = 0; i < rows; ++i) {
+              Value exact = arith::SIToFPOp::create(b, loc, vt, arith::SubIOp::create(b, loc, partial[size_t(r * rows + i)], comp[i]));
+              next[at(r, 0, i)] =
+                  vector::FMAOp::create(b, loc, exact, arith::MulFOp::create(b, loc, dw, dx[i]), a[at(r, 0, i)]);
+            }
+          }
+          return next;
+        });
+      } else if (!pairs) {
         // One k step: each row's x broadcast, weight(r, h) each block vector
         // (widened from bf16, or from int8 / int4 without its scale), RB * hn
         // * rows FMAs; the blocks prefetched at index `prefetchAt` when given.
@@ -1263,12 +1419,16 @@ void KernelEmitter::moeExpertsTiled(Value x, Value weights, Value experts, Value
     g.scales = scales.gate;
     g.upScales = scales.up;
     g.int4 = scales.gateUpInt4;
+    auto [gq, gs, gsums] = scales.inputRows;
+    g.quantised = gq, g.groupScales = gs, g.groupSums = gsums;
     linearK16(x, gate, g);
     LinearFusion d = product(downTiling, out, e, n);
     d.outRows = tokens;
     d.outScale = sel;
     d.scales = scales.down;
     d.int4 = scales.downInt4;
+    auto [dq, ds, dsums] = scales.actRows;
+    d.quantised = dq, d.groupScales = ds, d.groupSums = dsums;
     linearK16(act, down, d);
   };
   if (grouped) return forEachChosenExpert(weights, experts, E, tokens, sel, ffn);

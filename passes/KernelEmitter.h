@@ -18,6 +18,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include <array>
 #include <functional>
 
 namespace q3 {
@@ -51,6 +52,11 @@ struct LinearFusion {
   mlir::Value scales;
   // A gated pair from two weights (`up`): the up weight's scales.
   mlir::Value upScales;
+  // The int8 dot families (k16_q8_quads weights, Wq[n / 16][k / 4][64]):
+  // [M, K] i8 scratch for the input rows quantised per group of 32 k, their
+  // [M, K / 32] f32 scales and i32 sums of q (times the unsigned weights'
+  // offset, what they add to a group's dot).
+  mlir::Value quantised, groupScales, groupSums;
   // int4 (k16_q4): the weight operand is Wq[n / 16][k / 2][n % 16] bytes,
   // k even in the low nibble, each value q - 8 for q in [0, 16).
   bool int4 = false;
@@ -61,6 +67,10 @@ struct LinearFusion {
 struct ExpertScales {
   mlir::Value gate, up, down;
   bool gateUpInt4 = false, downInt4 = false;
+  // The int8 dot's scratch (LinearFusion::quantised, groupScales,
+  // groupSums) for the gate/up product's input rows ([T, H]) and the down
+  // product's ([T, I]), where their configs have an int8 dot.
+  std::array<mlir::Value, 3> inputRows, actRows;
 };
 
 class KernelEmitter {
@@ -191,6 +201,10 @@ private:
   mlir::Value loadIndex(mlir::Value mem, mlir::ValueRange indices); // an i32 element as an index
   // `width` int8 values from mem[indices...] as f32 (sign-extended, converted).
   mlir::Value widenInt8(mlir::Value mem, mlir::ValueRange indices, int64_t width);
+  // A quads row from mem[indices...] (64 bytes: 16 lanes' consecutive k) as
+  // 16-lane f32 vectors in k order: int8 four (byte j of each lane), int4
+  // eight (its bytes' low nibbles, then their high ones, q - 8).
+  llvm::SmallVector<mlir::Value> widenQuads(mlir::Value mem, mlir::ValueRange indices, bool int4);
   // `width` bytes of two int4 values each from mem[indices...]: the low and
   // the high nibbles, q - 8, as f32 (k16_q4's even and odd k).
   std::pair<mlir::Value, mlir::Value> widenNibbles(mlir::Value mem, mlir::ValueRange indices, int64_t width);
@@ -198,6 +212,16 @@ private:
   // that keeps the values (the strategy chooses everything else).
   bool targetHas(llvm::StringRef feature);
   mlir::Value roundToBF16(mlir::Value v);               // f32 (scalar or vector) -> bf16, nearest even
+  // The int8 dot's activations: for the first `count` rows (row inRows[m]
+  // when given) of x2, times `norm` when given, each group of 32 as int8
+  // q = roundeven(x * (127 / max|x|)) into `q`, its scale max|x| / 127 into
+  // `scales` and sum(q) into `sums` (0 for an all-zero group).
+  void quantiseRows(mlir::Value x2, mlir::Value norm, mlir::Value q, mlir::Value scales, mlir::Value sums,
+                    mlir::Value count, mlir::Value inRows);
+  // acc + sum over each lane's four byte pairs of u[j] * s[j] (u unsigned,
+  // s signed; vector<64xi8> each, acc vector<16xi32>): vpdpbusd, or with
+  // `emulated` the same sums in plain vector ops.
+  mlir::Value dotBytes(mlir::Value acc, mlir::Value u, mlir::Value s, bool emulated);
   // r2[m] = bf16(x2[m]) for the first `count` rows (row inRows[m] when given).
   void roundRows(mlir::Value x2, mlir::Value r2, mlir::Value count, mlir::Value inRows);
   // vector<2VW x bf16> of (even, odd) k pairs -> (even, odd) as vector<VW x f32>.

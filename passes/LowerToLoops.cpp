@@ -184,8 +184,12 @@ Value FunctionLowering::weightView(OpBuilder &b, Operation *op) {
       if (stacked) dims.insert(dims.begin(), E);
       return MemRefType::get(dims, element);
     };
-    Value values = memref::ViewOp::create(b, loc(), shaped({N / 16, depth, 16}, b.getI8Type()), weights, offset,
-                                          ValueRange{});
+    // Quads: Wq[n / 16][k / 4][64] (int4: [k / 8][64]), each 64-byte row
+    // 16 outputs' quads of k.
+    const bool quads = isQuadLayout(*slot.layout);
+    SmallVector<int64_t> valueDims = quads ? SmallVector<int64_t>{N / 16, K / (int4 ? 8 : 4), 64}
+                                           : SmallVector<int64_t>{N / 16, depth, 16};
+    Value values = memref::ViewOp::create(b, loc(), shaped(valueDims, b.getI8Type()), weights, offset, ValueRange{});
     Value scalesAt = arith::AddIOp::create(b, loc(), offset, index(b, E * N * depth));
     scalesOf[values] = memref::ViewOp::create(b, loc(), shaped({N / 16, K / kQ8Group, 16}, b.getF16Type()), weights,
                                               scalesAt, ValueRange{});
@@ -212,7 +216,13 @@ FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Va
   auto x = memrefFor(input.getType());
   int64_t K = x.getShape().back(), M = x.getNumElements() / K;
   bool rowLayout = llvm::cast<MemRefType>(buffer(weight).getType()).getRank() == 2;
-  if (f.tiling.dot != ProductDot::FMA) {
+  if (isI8Dot(f.tiling.dot)) {
+    // The rows quantised once per product (a folded norm applied on the
+    // way), read by every block of outputs.
+    f.quantised = arenaSlot(b, MemRefType::get({M, K}, b.getI8Type()));
+    f.groupScales = arenaSlot(b, MemRefType::get({M, K / kQ8Group}, b.getF32Type()));
+    f.groupSums = arenaSlot(b, MemRefType::get({M, K / kQ8Group}, b.getI32Type()));
+  } else if (f.tiling.dot != ProductDot::FMA) {
     if (norm && !f.tiling.stageNorm)
       return op->emitOpError("a bf16 dot family needs its folded norm staged (stage_norm = true)");
     // AMX input tiles read whole tiles of rows: the rows past M are
@@ -540,6 +550,15 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
                               nibbleViews.contains(gate), nibbleViews.contains(down)};
           if (bool(scales.gate) != bool(scales.up))
             return m.emitOpError("gate and up expert weights must share one format (both quantised or neither)");
+          // The int8 dot's quantised rows: of x for gate/up, of act for down.
+          auto int8Rows = [&](const LinearTiling &t, int64_t K) -> std::array<Value, 3> {
+            if (!isI8Dot(t.dot)) return {};
+            return {arenaSlot(b, MemRefType::get({T, K}, b.getI8Type())),
+                    arenaSlot(b, MemRefType::get({T, K / kQ8Group}, b.getF32Type())),
+                    arenaSlot(b, MemRefType::get({T, K / kQ8Group}, b.getI32Type()))};
+          };
+          scales.inputRows = int8Rows(gateUp, m.getInput().getType().getDimSize(1));
+          scales.actRows = int8Rows(downTiling, I);
           k.moeExpertsTiled(x, w, e, gate, up, down, tokens, sel, act, out, grouped, gateUp, downTiling, scales);
         }
         else

@@ -31,6 +31,7 @@ void setWeightFormat(Value weight, ProductShape &s) {
   s.paired = isPairedLayout(layout.getValue());
   s.quantised = isQuantisedLayout(layout.getValue());
   s.int4 = isQ4Layout(layout.getValue());
+  s.quads = isQuadLayout(layout.getValue());
 }
 
 // A q3.moe_experts' gate/up (true) or down product.
@@ -81,10 +82,10 @@ bool isTiledProduct(Operation *op) {
   return w && w->getAttrOfType<WeightLayoutAttr>("q3.layout");
 }
 
-LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target, ProductDot family) {
+LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target, ProductDot family, ProductDot int8Family) {
   ProductShape shape = productShape(op);
-  LinearTiling t = chooseTiling(shape, target);
-  if (shape.rows == 1) return t; // decode stays exact f32
+  LinearTiling t = chooseTiling(shape, target, int8Family);
+  if (shape.rows == 1) return t; // decode stays exact f32 (or the int8 dot on int8 quads)
   if (!isAMXDot(family)) {
     if (shape.paired) t.dot = family;
     return t;
@@ -110,9 +111,15 @@ LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target, Product
   return amx;
 }
 
-LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target) {
+LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target, ProductDot int8Family) {
   LinearTiling t;
   t.vectorWidth = std::clamp<int64_t>(target.f32Lanes(), 4, 16);
+  // Quads are read 16 outputs' 4 k at a time (64 bytes), by vpdpbusd or its
+  // emulation: a block is one 16-lane vector even on a narrower target.
+  if (shape.quads) {
+    t.vectorWidth = 16;
+    t.dot = isI8Dot(int8Family) ? int8Family : ProductDot::I8Emulated;
+  }
   const int64_t perBlock = 16 / t.vectorWidth, registers = target.vectorRegisters;
   const int64_t M = shape.rows;
   t.stageNorm = stagesFoldedNorm(M);
@@ -132,8 +139,9 @@ LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target) {
       for (int64_t blocks : {4, 2, 1}) {
         if (!blocksFit(shape, blocks)) continue;
         int64_t acc = rows * blocks * (split ? 1 : perBlock);
-        // int8 weights keep a group's partial sum beside each accumulator.
-        int64_t live = shape.quantised ? 2 * acc : acc;
+        // int8 weights keep a group's partial sum beside each accumulator
+        // (the int8 dot: an i32 one, and each block's unsigned bytes).
+        int64_t live = shape.quantised ? 2 * acc + (shape.quads ? blocks : 0) : acc;
         if (live + rows + 1 > registers || live > kMaxAccumulators) continue;
         if (rows < bestRows || (rows == bestRows && acc <= best)) continue;
         bestRows = rows;
@@ -164,8 +172,9 @@ std::pair<LinearTiling, LinearTiling> expertTilingsOf(MoEExpertsOp m, std::strin
   return {gateUp, tilingOf(m, kDownConfigAttrName, expertProductShape(m, false), error)};
 }
 
-std::pair<LinearTiling, LinearTiling> chooseExpertTilings(MoEExpertsOp m, const TargetInfo &target) {
-  return {chooseTiling(expertProductShape(m, true), target), chooseTiling(expertProductShape(m, false), target)};
+std::pair<LinearTiling, LinearTiling> chooseExpertTilings(MoEExpertsOp m, const TargetInfo &target, ProductDot int8Family) {
+  return {chooseTiling(expertProductShape(m, true), target, int8Family),
+          chooseTiling(expertProductShape(m, false), target, int8Family)};
 }
 
 LinearTiling tilingOf(Operation *op, llvm::StringRef name, const ProductShape &shape, std::string &error) {
@@ -177,7 +186,16 @@ LinearTiling tilingOf(Operation *op, llvm::StringRef name, const ProductShape &s
     return t;
   }
   t.dot = attr.getDot();
-  if (t.dot != ProductDot::FMA && !shape.paired && !(isAMXDot(t.dot) && shape.quantised)) {
+  if (isI8Dot(t.dot) != shape.quads && !(isAMXDot(t.dot) && shape.quads)) {
+    error = name.str() + (shape.quads ? ": quads weights (k16_q8_quads, k16_q4_quads) need dot = i8, i8_emulated, amx or amx_emulated"
+                                      : ": dot = " + stringifyProductDot(t.dot).str() + " needs quads weights (k16_q8_quads, k16_q4_quads)");
+    return t;
+  }
+  if (isI8Dot(t.dot) && attr.getVectorWidth() != 16) {
+    error = name.str() + ": dot = " + stringifyProductDot(t.dot).str() + " needs vector_width = 16 (a block's 16 lanes)";
+    return t;
+  }
+  if (t.dot != ProductDot::FMA && !isI8Dot(t.dot) && !shape.paired && !(isAMXDot(t.dot) && shape.quantised)) {
     error = name.str() + ": dot = " + stringifyProductDot(t.dot).str() + " needs k16_pairs weights" +
             (isAMXDot(t.dot) ? " (or k16_q8 / k16_q4)" : "");
     return t;
@@ -198,7 +216,7 @@ LinearTiling tilingOf(Operation *op, llvm::StringRef name, const ProductShape &s
             std::to_string(kAMXTileDepth) + ", got " + std::to_string(shape.depth);
   else if (t.kBlock != 0 && shape.depth % t.kBlock != 0)
     error = name.str() + ": k_block = " + std::to_string(t.kBlock) + " does not divide k = " + std::to_string(shape.depth);
-  else if (!isAMXDot(t.dot) && t.accumulators() * (shape.quantised ? 2 : 1) > kMaxAccumulators)
+  else if (!isAMXDot(t.dot) && t.accumulators() * (shape.quantised ? 2 : 1) + (shape.quads ? t.blocks : 0) > kMaxAccumulators)
     error = name.str() + ": a " + std::to_string(t.rows) + " x " + std::to_string(t.blocks) + " tile of " +
             std::to_string(t.vectorWidth) + "-lane vectors needs more than " + std::to_string(kMaxAccumulators) +
             " accumulator registers";
@@ -340,6 +358,21 @@ ProductDot prefillDot(const TargetInfo &target, llvm::StringRef preference, std:
     return ProductDot::AMX;
   }
   error = "'" + preference.str() + "' is not auto, fma, bf16, bf16-emulated, amx or amx-emulated";
+  return ProductDot::FMA;
+}
+
+ProductDot int8Dot(const TargetInfo &target, llvm::StringRef preference, std::string &error) {
+  bool hasVNNI = target.has("avx512vnni") && target.has("avx512bw") && target.f32Lanes() >= 16;
+  if (preference == "auto") return hasVNNI ? ProductDot::I8 : ProductDot::FMA;
+  if (preference == "fma") return ProductDot::FMA;
+  if (preference == "i8-emulated") return ProductDot::I8Emulated;
+  if (preference == "i8") {
+    if (!hasVNNI)
+      error = "target " + target.cpu + " has no AVX512-VNNI with 512-bit vectors (add the features "
+              "+avx512vnni,+avx512bw, or use i8-emulated for the same arithmetic in plain vector ops)";
+    return ProductDot::I8;
+  }
+  error = "'" + preference.str() + "' is not auto, fma, i8 or i8-emulated";
   return ProductDot::FMA;
 }
 

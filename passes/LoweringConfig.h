@@ -56,6 +56,7 @@ struct ProductShape {
   int64_t depth = 0;    // k: the length of each dot product
   bool quantised = false; // int8 / int4 weights (k16_q8 / k16_q4): a partial sum beside each accumulator
   bool int4 = false;      // k16_q4: half the bytes of int8 per k step
+  bool quads = false;     // k16_q8_quads / k16_q4_quads: read by the int8 dot families (or widened for AMX tiles)
 };
 ProductShape productShape(mlir::Operation *linear);
 
@@ -84,7 +85,13 @@ bool hasTiledExperts(mlir::Operation *op);
 // accumulator tiles, all eight tile registers. Fewer rows, and any other k,
 // stay f32 FMA: vdpbf16ps was measured at half the f32 FMA peak on the AMX
 // host (MLIR22-CPU-NOTES.md, section 6).
-LinearTiling chooseLinearTiling(mlir::Operation *op, const TargetInfo &target, ProductDot family);
+//
+// Products on quads weights (k16_q8_quads, k16_q4_quads) take the int8 dot family `int8Family`
+// (i8 or i8_emulated: int8Dot) at every row count, in 16-lane vectors,
+// except that products of AMX size on an AMX family stay AMX (their
+// weights widened to bf16 tiles per work item).
+LinearTiling chooseLinearTiling(mlir::Operation *op, const TargetInfo &target, ProductDot family,
+                                ProductDot int8Family = ProductDot::I8);
 
 // The arithmetic of products with several rows (prefill) for a strategy
 // pass's `dot` option: auto is amx where the target has AMX-BF16, else
@@ -93,10 +100,18 @@ LinearTiling chooseLinearTiling(mlir::Operation *op, const TargetInfo &target, P
 // set, without the option's name); bf16-emulated and amx-emulated work
 // anywhere. Decode is always fma.
 ProductDot prefillDot(const TargetInfo &target, llvm::StringRef preference, std::string &error);
-LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target);
+LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target, ProductDot int8Family = ProductDot::I8);
+
+// The arithmetic of int8 weights for a strategy pass's `int8-dot` option:
+// auto is i8 where the target has AVX512-VNNI with 512-bit vectors, else
+// fma; i8 on a target without it is an error (`error` set); fma keeps the
+// int8 / int4 weights k16_q8 / k16_q4, widened to f32 with f32 activations
+// (exact against the dequantised weights); i8-emulated works anywhere.
+ProductDot int8Dot(const TargetInfo &target, llvm::StringRef preference, std::string &error);
 // The same for an expert product, whose rows are the tokens that chose the
 // expert: T * top_k / num_experts on average when grouped by expert, else 1.
-std::pair<LinearTiling, LinearTiling> chooseExpertTilings(MoEExpertsOp experts, const TargetInfo &target);
+std::pair<LinearTiling, LinearTiling> chooseExpertTilings(MoEExpertsOp experts, const TargetInfo &target,
+                                                          ProductDot int8Family = ProductDot::I8);
 
 // The tiling a k16 product is lowered with: its q3.lowering_config. Sets
 // `error` when it has none, or when the pinned configuration is illegal

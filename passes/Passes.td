@@ -72,7 +72,10 @@ def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
     with an even k are `k16_pairs` / `k16_gated_pairs` instead (consecutive
     k paired, the operand order of vdpbf16ps; decode's FMA kernels read it
     too). Stacked experts [E, N, K] whose gate, up and down all have whole
-    blocks are `k16` per expert.
+    blocks are `k16` per expert. Where quantised weights use an int8 dot
+    (`int8-dot`), k16_q8 / k16_q4 weights (gated or not, stacked experts
+    too) are their quads forms instead (`k16_q8_quads`, `k16_q4_quads`,
+    ...: each output's consecutive k in quads, vpdpbusd's operand order).
   }];
   let options = [
     Option<"dot", "dot", "std::string", /*default=*/"\"auto\"",
@@ -84,6 +87,9 @@ def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
            "embedding, the LM head and the experts stay">,
     Option<"lmHead", "lm-head", "std::string", /*default=*/"\"bf16\"",
            "int8 or int4 also makes the LM head k16_q8 or k16_q4 (and a tied embedding with it)">,
+    Option<"int8DotOption", "int8-dot", "std::string", /*default=*/"\"auto\"",
+           "int8 weights' arithmetic: auto (i8 where the target has AVX512-VNNI with 512-bit vectors, else "
+           "fma), fma (k16_q8 / k16_q4, widened to f32), i8 (their quads, int8 activations, vpdpbusd), i8-emulated">,
   ];
 }
 
@@ -106,13 +112,20 @@ def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
     activations rounded to bf16; `bf16-emulated`: the same by FMAs, any
     target; `amx`: AMX-BF16 tiles for products of 16 rows or more with k a
     multiple of 32, f32 FMA for the others; `amx-emulated`: the same tile
-    loops by FMAs); decode stays f32 FMA. A q3.moe_experts on k16 experts gets
+    loops by FMAs); decode stays f32 FMA. Products on quads weights
+    take the int8 dot (`int8-dot`: i8, vpdpbusd on activations quantised to
+    int8 per row and group of 32; i8-emulated, the same integers by plain
+    vector ops) at decode and prefill, 16-lane vectors, except products of
+    AMX size under an AMX `dot`. A q3.moe_experts on k16 experts gets
     q3.gate_up_config and q3.down_config.
   }];
   let options = [
     Option<"dot", "dot", "std::string", /*default=*/"\"auto\"",
            "prefill products' arithmetic: auto (amx where the target has AMX-BF16, else bf16 where it has "
            "AVX512-BF16, else fma), fma, bf16, bf16-emulated, amx, amx-emulated">,
+    Option<"int8DotOption", "int8-dot", "std::string", /*default=*/"\"auto\"",
+           "int8 weights' arithmetic: auto (i8 where the target has AVX512-VNNI with 512-bit vectors, else "
+           "fma), fma (k16_q8 / k16_q4, widened to f32), i8 (their quads, int8 activations, vpdpbusd), i8-emulated">,
   ];
 }
 

@@ -31,6 +31,6 @@ try:
         flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
 except OSError:
     flags = []
-for flag, feature in (("avx2", "avx2"), ("avx512f", "avx512f"), ("avx512_bf16", "avx512bf16"), ("amx_bf16", "amx")):
+for flag, feature in (("avx2", "avx2"), ("avx512f", "avx512f"), ("avx512_bf16", "avx512bf16"), ("amx_bf16", "amx"), ("avx512_vnni", "avx512vnni")):
     if flag in flags:
         config.available_features.add(feature)

@@ -73,6 +73,8 @@ class Qwen3:
         self.bf16_inputs = False
         self.kv_bf16 = False
         self.bf16_attention = False
+        self.int8_inputs = set()  # id() of the weights whose products quantise their input rows
+        self.int8_experts = False  # the experts' products too
 
     def mm(self, x, weight):
         """x @ weight.T; with bf16_inputs, both operands rounded to bf16 first
@@ -83,6 +85,8 @@ class Qwen3:
         checkpoint; on --quantize-int8 / --quantize-int4's dequantised weights it is the AMX
         family's widening of q * d to bf16 tiles. The experts' products are
         not rounded (they run in f32)."""
+        if id(weight) in self.int8_inputs:
+            x = quantise_rows_int8(x)
         if self.bf16_inputs and weight.shape[0] % 16 == 0 and weight.shape[1] % 2 == 0:
             x = x.to(torch.bfloat16).to(torch.float32)
             weight = weight.to(torch.bfloat16).to(torch.float32)
@@ -193,7 +197,11 @@ class Qwen3:
                 e = int(experts[t, j])
                 q = p + f"mlp.experts.{e}."
                 xt = x[t:t + 1]
+                if self.int8_experts:
+                    xt = quantise_rows_int8(xt)
                 h = torch.nn.functional.silu(xt @ self.w[q + "gate_proj.weight"].T) * (xt @ self.w[q + "up_proj.weight"].T)
+                if self.int8_experts:
+                    h = quantise_rows_int8(h)
                 out[t] += weights[t, j] * (h @ self.w[q + "down_proj.weight"].T)[0]
         return out
 
@@ -249,6 +257,18 @@ def quantise_int4(w, head=None):
         w[name] = ((q - 8) * d.to(torch.float16).float()).reshape(t.shape)
 
 
+def quantise_rows_int8(x):
+    """What qwen3c's int8 dot (--int8-dot i8 or i8-emulated) makes of a
+    product's input rows, dequantised: per row and group of 32 k, d = amax /
+    127, q = x * (127 / amax) rounded to nearest even (0 for an all-zero
+    group), x' = q * d, all in f32."""
+    g = x.reshape(x.shape[0], x.shape[1] // 32, 32)
+    amax = g.abs().amax(-1, keepdim=True)
+    inv = torch.where(amax > 0, torch.tensor(127.0, dtype=torch.float32) / amax, torch.zeros_like(amax))
+    q = torch.round(g * inv)  # torch.round: half to even
+    return (q * (amax / torch.tensor(127.0, dtype=torch.float32))).reshape(x.shape)
+
+
 def quantise_int8(w, head=None):
     """What `qwen3c build --weights-dtype int8` stores, dequantised: each
     layer projection with whole 16-row blocks and k a multiple of 32 (the
@@ -294,6 +314,10 @@ def main():
                     help="run on the layer projections as qwen3c build --weights-dtype int4 stores them (see quantise_int4)")
     ap.add_argument("--quantize-lm-head", nargs="?", const="same", metavar="int8|int4",
                     help="with --quantize-int8 / --quantize-int4: the LM head too, in that format (or the given one)")
+    ap.add_argument("--int8-activations", action="store_true",
+                    help="with int8 / int4 weights: the input rows of every product on a quantised weight "
+                         "(layer projections, experts, and the LM head when quantised) quantised as qwen3c's "
+                         "int8 dot does (quantise_rows_int8)")
     ap.add_argument("--bf16-experts", action="store_true",
                     help="with --quantize-int8 / --quantize-int4: leave the MoE experts unquantised")
     a = ap.parse_args()
@@ -315,7 +339,18 @@ def main():
         part = {head: w[head]}
         quantise[head_format](part, head)
         w[head] = part[head]
+    int8_names, int8_experts = [], False
+    if a.int8_activations:
+        if layers in ("int8", "int4"):
+            int8_names += [n for n, t in w.items() if quantisable(n, t, None) and not EXPERT.search(n)]
+            int8_experts = not a.bf16_experts and any(EXPERT.search(n) and quantisable(n, t, None) for n, t in w.items())
+        if a.quantize_lm_head:
+            int8_names.append(head)
+        if not int8_names:
+            ap.error("--int8-activations needs quantised weights (--quantize-int8 / --quantize-int4)")
     model = Qwen3(cfg, w)
+    model.int8_inputs = {id(w[n]) for n in int8_names}
+    model.int8_experts = int8_experts
     model.bf16_inputs = a.bf16_product_inputs
     model.kv_bf16 = a.kv_dtype == "bf16"
     model.bf16_attention = a.bf16_attention

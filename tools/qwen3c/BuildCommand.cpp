@@ -41,7 +41,7 @@ namespace q3c {
 namespace {
 
 struct BuildOptions {
-  std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto", dot = "auto",
+  std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto", dot = "auto", int8Dot = "auto",
               weightsDtype = "auto", lmHeadDtype = "auto", kvDtype = "bf16";
   int64_t context = 0;
   int64_t decodeBatch = kDefaultDecodeBatch; // rows of @decode_batch; 0: none
@@ -181,12 +181,14 @@ void build(BuildOptions o) {
   chooseFormats(ck, o); // auto made concrete: the check covers explicit and chosen formats alike
   if (o.lmHeadDtype != "bf16" && o.weightsDtype == "bf16")
     fail("--lm-head-dtype ", o.lmHeadDtype, " needs --weights-dtype int8 or int4");
-  const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype};
+  const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype, o.int8Dot};
   const q3::TargetInfo target = describeTarget(cpuTarget); // an unknown CPU fails here, in one line
   { // the strategy passes check it again; here it fails before any work, in the build's words
     std::string error;
     q3::prefillDot(target, o.dot, error);
     if (!error.empty()) fail("--prefill-dot", error[0] == '\'' ? "" : " " + o.dot, ": ", error);
+    q3::int8Dot(target, o.int8Dot, error);
+    if (!error.empty()) fail("--int8-dot", error[0] == '\'' ? "" : " " + o.int8Dot, ": ", error);
   }
   const ModelConfig &c = ck.config();
   // The chat template is interpreted at run time: checked whole now, so a
@@ -406,6 +408,12 @@ void addBuildCommand(CLI::App &app) {
                   "prefill products: auto (amx where the target has AMX-BF16, else bf16 where it has AVX512-BF16, "
                   "else fma), fma (exact f32), bf16 (vdpbf16ps on activations rounded to bf16), amx (AMX tiles on "
                   "the same), bf16-emulated / amx-emulated (the same arithmetic by FMAs, any CPU)")
+      ->capture_default_str();
+  cmd->add_option("--int8-dot", o->int8Dot,
+                  "int8 weights' products: auto (i8 where the target has AVX512-VNNI, else fma), i8 (activations "
+                  "quantised per row and group of 32 to int8, integer dots by vpdpbusd), fma (activations in f32, "
+                  "weights widened: exact against the dequantised weights), i8-emulated (i8's arithmetic in plain "
+                  "vector ops, any CPU)")
       ->capture_default_str();
   cmd->add_option("--weights", o->weights,
                   "embed: weights inside the executable; sidecar: in EXE.weights, read at start-up; "

@@ -58,3 +58,14 @@ module attributes {q3.num_layers = 1 : i64} {
 // RUN: sed -e 's/score_block = 16/score_block = 5/' %S/Inputs/attention-config.mlir > %t7.mlir
 // RUN: not qwen3c-opt %t7.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=SCORES
 // SCORES: error: score_block must be 4, 8 or 16 positions, got 5
+// The int8 dot and its layout go together: dot = i8 on k16_q8 weights, any
+// other dot but AMX on quads weights, and i8 in 8-lane vectors are refused.
+// RUN: sed -e 's/q3.weight "w" : tensor<128x64xf32>/q3.weight "w" {q3.layout = #q3.layout<k16_q8>} : tensor<128x64xf32>/; s/tile_blocks = 3, vector_width = 16, prefetch = 0, stage_norm = false, split_blocks = false/tile_blocks = 1, vector_width = 16, prefetch = 0, stage_norm = false, split_blocks = false, dot = i8/' %s > %t9.mlir
+// RUN: not qwen3c-opt %t9.mlir --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=I8
+// I8: error: 'q3.linear' op q3.lowering_config: dot = i8 needs quads weights (k16_q8_quads, k16_q4_quads)
+// RUN: sed -e 's/q3.weight "w" : tensor<128x64xf32>/q3.weight "w" {q3.layout = #q3.layout<k16_q8_quads>} : tensor<128x64xf32>/; s/tile_blocks = 3/tile_blocks = 1/' %s > %t10.mlir
+// RUN: not qwen3c-opt %t10.mlir --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=QUADS
+// QUADS: error: 'q3.linear' op q3.lowering_config: quads weights (k16_q8_quads, k16_q4_quads) need dot = i8, i8_emulated, amx or amx_emulated
+// RUN: sed -e 's/vector_width = 16, prefetch = 0, stage_norm = false, split_blocks = false, dot = i8/vector_width = 8, prefetch = 0, stage_norm = false, split_blocks = false, dot = i8/; s/k16_q8>/k16_q8_quads>/' %t9.mlir > %t11.mlir
+// RUN: not qwen3c-opt %t11.mlir --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=I8WIDTH
+// I8WIDTH: error: 'q3.linear' op q3.lowering_config: dot = i8 needs vector_width = 16 (a block's 16 lanes)
