@@ -1,6 +1,6 @@
 //===- KernelGen.cpp - single q3 ops at real model shapes, compiled ---------===//
 //
-//   qwen3c-kernelgen OUT.o OUT.h
+//   qwen3c-kernelgen OUT.o OUT.h [--check]
 //
 // Writes one q3 function per kernel the microbenchmarks time (linear at decode
 // and prefill shapes, decode attention at several KV lengths, a whole MoE
@@ -9,6 +9,11 @@
 // writes OUT.h: a table with each kernel's C entry point, shapes, weight blob
 // layout and the bytes and FLOPs one call moves, so the benchmark can report
 // GB/s and GFLOP/s. Shapes are Qwen3-0.6B's and Qwen3-30B-A3B's.
+//
+// With --check, the kernels qwen3c-kernel-check runs on exact inputs
+// instead: small products with a pinned weight layout and lowering config
+// (the quantised families, every tile shape they take), so a test can fill
+// the packed weights itself and compare against its own arithmetic.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/CpuPipeline.h"
@@ -38,6 +43,7 @@ struct Kernel {
   int64_t rows = 1;        // attention: query rows (1: decode; more: a prompt chunk, online softmax)
   bool bf16Cache = false;  // attention: the KV cache's element type
   int64_t hidden = 0, experts = 0, topK = 0, inter = 0;               // MoE
+  std::string layout, config; // pinned #q3.layout / #q3.lowering_config bodies (--check)
 };
 
 std::string t(std::initializer_list<int64_t> dims, const char *elem) {
@@ -51,8 +57,11 @@ std::string mlirFor(const Kernel &k) {
   switch (k.kind) {
   case Kind::Linear:
     o << "func.func @" << k.name << "(%x: " << t({k.m, k.k}, "f32") << ") -> " << t({k.m, k.n}, "f32") << " {\n"
-      << "  %w = q3.weight \"" << k.name << ".weight\" : " << t({k.n, k.k}, "bf16") << "\n"
-      << "  %y = q3.linear %x, %w : " << t({k.m, k.k}, "f32") << ", " << t({k.n, k.k}, "bf16") << "\n"
+      << "  %w = q3.weight \"" << k.name << ".weight\" "
+      << (k.layout.empty() ? "" : "{q3.layout = #q3.layout<" + k.layout + ">} ") << ": " << t({k.n, k.k}, "bf16") << "\n"
+      << "  %y = q3.linear %x, %w "
+      << (k.config.empty() ? "" : "{q3.lowering_config = #q3.lowering_config<" + k.config + ">} ") << ": "
+      << t({k.m, k.k}, "f32") << ", " << t({k.n, k.k}, "bf16") << "\n"
       << "  return %y : " << t({k.m, k.n}, "f32") << "\n}\n";
     break;
   case Kind::Attention: {
@@ -137,14 +146,41 @@ std::vector<Kernel> kernels() {
   return ks;
 }
 
+// The check suite: each quantised layout through each int8 dot it takes
+// (native only where the host has the instruction: LLVM cannot select it
+// otherwise), at decode (1 x 4 blocks) and prefill (4 x 2, plus a
+// remainder row); k = 96 is three groups of 32, n = 64 four blocks.
+std::vector<Kernel> checkKernels(const q3::TargetInfo &host) {
+  std::vector<Kernel> ks;
+  std::vector<std::string> dots = {"i8_emulated"};
+  if (host.has("avx512vnni") && host.has("avx512bw")) dots.push_back("i8");
+  for (const std::string layout : {"k16_q8_quads", "k16_q4_quads"})
+    for (const std::string &dot : dots)
+      for (int64_t m : {1, 5}) {
+        Kernel x;
+        x.kind = Kind::Linear;
+        x.name = "check_" + layout + "_" + dot + "_m" + std::to_string(m);
+        x.shape = layout + ", dot = " + dot + ", [" + std::to_string(m) + "x96] x [64x96]^T";
+        x.m = m, x.k = 96, x.n = 64;
+        x.layout = layout;
+        x.config = m == 1 ? "tile_rows = 1, tile_blocks = 4, vector_width = 16, prefetch = 128, stage_norm = false, "
+                            "split_blocks = false, dot = " + dot
+                          : "tile_rows = 4, tile_blocks = 2, vector_width = 16, prefetch = 0, stage_norm = true, "
+                            "split_blocks = false, dot = " + dot;
+        ks.push_back(x);
+      }
+  return ks;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s OUT.o OUT.h\n", argv[0]);
+  const bool check = argc == 4 && std::string(argv[3]) == "--check";
+  if (argc != 3 && !check) {
+    std::fprintf(stderr, "usage: %s OUT.o OUT.h [--check]\n", argv[0]);
     return 2;
   }
-  std::vector<Kernel> ks = kernels();
+  std::vector<Kernel> ks = check ? checkKernels(q3c::describeTarget(q3c::CpuTarget{"host", ""})) : kernels();
   std::string text = "module attributes {q3.num_layers = 1 : i64} {\n";
   for (const auto &k : ks) text += mlirFor(k);
   text += "}\n";
@@ -176,6 +212,7 @@ int main(int argc, char **argv) {
     << "  long long m, k, n, heads, kvHeads, dim, context, position, rows, hidden, experts, topK, inter;\n"
     << "  bool bf16Cache;\n"
     << "  long long weightOffsets[4]; // linear: w; MoE: router, gate, up, down\n"
+    << "  const char *layout, *config; // pinned (--check), else empty\n"
     << "  void *entry;\n};\n}\n\nusing qwen3c_abi::MemRef;\nextern \"C\" {\n";
   for (const auto &k : ks) {
     h << "void _mlir_ciface_" << k.name;
@@ -203,7 +240,8 @@ int main(int argc, char **argv) {
       << (k.kind == Kind::Linear ? "Linear" : k.kind == Kind::Attention ? "Attention" : "MoE") << ", " << k.m << ", "
       << k.k << ", " << k.n << ", " << k.heads << ", " << k.kvHeads << ", " << k.dim << ", " << k.context << ", "
       << k.position << ", " << k.rows << ", " << k.hidden << ", " << k.experts << ", " << k.topK << ", " << k.inter << ", " << (k.bf16Cache ? "true" : "false") << ", {" << offs[0]
-      << ", " << offs[1] << ", " << offs[2] << ", " << offs[3] << "}, reinterpret_cast<void *>(&_mlir_ciface_"
+      << ", " << offs[1] << ", " << offs[2] << ", " << offs[3] << "}, \"" << k.layout << "\", \"" << k.config
+      << "\", reinterpret_cast<void *>(&_mlir_ciface_"
       << k.name << ")},\n";
   }
   h << "};\n} // namespace qwen3c_kernels\n";
