@@ -26,16 +26,7 @@ void *allocZeroed(int64_t bytes) {
   return p;
 }
 
-template <int R> MemRef<R> view(void *data, const int64_t (&sizes)[R]) {
-  MemRef<R> m{data, data, 0, {}, {}};
-  int64_t stride = 1;
-  for (int i = R - 1; i >= 0; --i) {
-    m.sizes[i] = sizes[i];
-    m.strides[i] = stride;
-    stride *= sizes[i];
-  }
-  return m;
-}
+template <int R> MemRef<R> view(void *data, const int64_t (&sizes)[R]) { return qwen3c_abi::contiguousView(data, sizes); }
 
 
 uint8_t *allocHuge(size_t bytes) {

@@ -47,6 +47,18 @@ template <int Rank> struct MemRef {
   int64_t strides[Rank];
 };
 
+// A row-major view of `data` with `sizes` (what every caller of an entry passes).
+template <int Rank> MemRef<Rank> contiguousView(void *data, const int64_t (&sizes)[Rank]) {
+  MemRef<Rank> m{data, data, 0, {}, {}};
+  int64_t stride = 1;
+  for (int i = Rank - 1; i >= 0; --i) {
+    m.sizes[i] = sizes[i];
+    m.strides[i] = stride;
+    stride *= sizes[i];
+  }
+  return m;
+}
+
 // The logits-free prefill entries, in increasing rows: @prefill_nologits
 // (rows = kPrefillChunk) and each @prefill_<T>_nologits. The runtime runs a
 // prompt's tokens but the last in the chunks that pad it least.

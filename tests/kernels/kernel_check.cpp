@@ -33,14 +33,7 @@ using qwen3c_abi::MemRef;
 
 namespace {
 
-template <int R> MemRef<R> view(void *p, std::initializer_list<int64_t> sizes) {
-  MemRef<R> m{p, p, 0, {}, {}};
-  int i = 0;
-  for (int64_t s : sizes) m.sizes[i++] = s;
-  int64_t stride = 1;
-  for (int d = R - 1; d >= 0; --d) m.strides[d] = stride, stride *= m.sizes[d];
-  return m;
-}
+template <int R> MemRef<R> view(void *p, const int64_t (&sizes)[R]) { return qwen3c_abi::contiguousView(p, sizes); }
 
 uint16_t toF16(float f) { // exact for the scales used (powers of two times small integers)
   _Float16 h = static_cast<_Float16>(f);
