@@ -84,7 +84,7 @@ extern const int64_t qwen3c_model_info[qwen3c_abi::kModelInfoSize];
 extern const char qwen3c_target_cpu[];
 extern const char qwen3c_target_features[];
 // The instructions the prefill products compute with, as found in the code:
-// "amx" (tdpbf16ps), "bf16" (vdpbf16ps) or "fma" (f32). The bench takes the
+// "amx" (tdpbf16ps), "i8" (vpdpbusd), "bf16" (vdpbf16ps) or "fma" (f32). The bench takes the
 // matching peak as the limit.
 extern const char qwen3c_prefill_arithmetic[];
 // Defined by the linker in embed mode only.

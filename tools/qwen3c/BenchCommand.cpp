@@ -203,7 +203,7 @@ std::string compiledModel(const BenchOptions &o, const std::string &dtype, const
 }
 
 // What a compiled model's --info says the bench needs: the instructions its
-// prefill products compute with (prefill_arithmetic: amx, bf16 or fma) and
+// prefill products compute with (prefill_arithmetic: amx, i8, bf16 or fma) and
 // the weight bytes one decode step reads (int8 layers, bf16 LM head, ...).
 struct CompiledFacts {
   qwen3c_bench::Arith arithmetic = qwen3c_bench::Arith::F32Fma;
@@ -223,7 +223,8 @@ CompiledFacts compiledFacts(const std::string &exe) {
   std::string kind = info.value("prefill_arithmetic", "");
   if (kind == "amx") facts.arithmetic = qwen3c_bench::Arith::AmxBf16;
   else if (kind == "bf16") facts.arithmetic = qwen3c_bench::Arith::Bf16Dot;
-  else if (kind != "fma") fail("bench: ", exe, " --info names no prefill_arithmetic (amx, bf16 or fma)");
+  else if (kind == "i8") facts.arithmetic = qwen3c_bench::Arith::Int8Dot;
+  else if (kind != "fma") fail("bench: ", exe, " --info names no prefill_arithmetic (amx, i8, bf16 or fma)");
   facts.decodeBytes = info.value("decode_weight_bytes", 0.0);
   return facts;
 }
@@ -646,7 +647,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
     report.rows.push_back(c.m);
   }
   report.notes.push_back("Prefill limits use the peak of the instructions each engine runs: qwen3c's is what its "
-                         "compiled model reports (`--info`: prefill_arithmetic amx, bf16 or fma), PyTorch bf16 uses "
+                         "compiled model reports (`--info`: prefill_arithmetic amx, i8, bf16 or fma), PyTorch bf16 uses "
                          "oneDNN's AMX kernels where the CPU has AMX, llama.cpp BF16 vdpbf16ps where the CPU has "
                          "AVX512-BF16, llama.cpp's quantised formats vpdpbusd (int8 dot, 512-bit) where it has AVX512-VNNI; an engine whose instructions the CPU lacks runs (and is compared with) the "
                          "next kind down, to f32 FMA.");
