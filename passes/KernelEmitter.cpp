@@ -429,7 +429,7 @@ std::pair<Value, Value> KernelEmitter::widenNibbles(Value mem, ValueRange indice
   return {value(arith::AndIOp::create(b, loc, wide, splat(15))), value(arith::ShRUIOp::create(b, loc, wide, splat(4)))};
 }
 
-void KernelEmitter::quantiseRows(Value x2, Value norm, Value q, Value scales, Value sums, Value count, Value inRows) {
+void KernelEmitter::quantiseRows(Value x2, Value norm, const Int8Rows &out, Value count, Value inRows) {
   const int64_t K = memrefOf(x2).getDimSize(1), G = kQ8Group;
   auto vt = VectorType::get({G}, b.getF32Type()), it = VectorType::get({G}, b.getI32Type());
   loop(idx(0), count, 1, [&](Value m) {
@@ -443,13 +443,23 @@ void KernelEmitter::quantiseRows(Value x2, Value norm, Value q, Value scales, Va
       Value inv = arith::SelectOp::create(b, loc, positive, arith::DivFOp::create(b, loc, f32(127), amax), f32(0));
       Value scaled = arith::MulFOp::create(b, loc, v, vector::BroadcastOp::create(b, loc, vt, inv));
       Value qi = arith::FPToSIOp::create(b, loc, it, math::RoundEvenOp::create(b, loc, scaled));
-      vector::StoreOp::create(b, loc, arith::TruncIOp::create(b, loc, VectorType::get({G}, b.getI8Type()), qi), q,
-                              ValueRange{src, k0});
+      vector::StoreOp::create(b, loc, arith::TruncIOp::create(b, loc, VectorType::get({G}, b.getI8Type()), qi),
+                              out.values, ValueRange{src, k0});
       Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, qi);
-      memref::StoreOp::create(b, loc, sum, sums, ValueRange{src, g});
-      storeScalar(arith::DivFOp::create(b, loc, amax, f32(127)), scales, {src, g});
+      memref::StoreOp::create(b, loc, sum, out.sums, ValueRange{src, g});
+      storeScalar(arith::DivFOp::create(b, loc, amax, f32(127)), out.scales, {src, g});
     });
   });
+}
+
+Value KernelEmitter::broadcastWord(Value mem, ValueRange indices, VectorType type) {
+  Type element = memrefOf(mem).getElementType();
+  const int64_t perWord = 32 / element.getIntOrFloatBitWidth();
+  Value narrow = vector::LoadOp::create(b, loc, VectorType::get({perWord}, element), mem, indices);
+  Value word = vector::ExtractOp::create(
+      b, loc, vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()), narrow), ArrayRef<int64_t>{0});
+  auto words = VectorType::get({type.getNumElements() / perWord}, b.getI32Type());
+  return vector::BitCastOp::create(b, loc, type, vector::BroadcastOp::create(b, loc, words, word));
 }
 
 Value KernelEmitter::dotBytes(Value acc, Value u, Value s, bool emulated) {
@@ -618,7 +628,7 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
     // Applied on load, the norm weight goes into the quantised values and
     // 1/rms onto the accumulators, as for f32 rows (a group's int8 values
     // do not change with a common factor).
-    quantiseRows(x2, norm, f.quantised, f.groupScales, f.groupSums, f.rowCount ? f.rowCount : idx(M), f.inRows);
+    quantiseRows(x2, norm, f.int8Rows, f.rowCount ? f.rowCount : idx(M), f.inRows);
   } else if (dot != ProductDot::FMA) {
     xin = rows(f.rounded);
     roundRows(x2, xin, f.rowCount ? f.rowCount : idx(M), f.inRows);
@@ -673,13 +683,8 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
         Value zero32 = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32v, b.getI32IntegerAttr(0).getValue()));
         const bool emulated = dot == ProductDot::I8Emulated;
         const int64_t kPerRow = f.int4 ? 8 : 4, steps = kQ8Group / kPerRow;
-        // Four activation bytes of row xs[i] from k, as a broadcast word.
-        auto activations = [&](int64_t i, Value k) -> Value {
-          Value bytes = vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()), f.quantised, ValueRange{xs[i], k});
-          Value word = vector::ExtractOp::create(
-              b, loc, vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()), bytes), ArrayRef<int64_t>{0});
-          return vector::BitCastOp::create(b, loc, bytesVt, vector::BroadcastOp::create(b, loc, i32v, word));
-        };
+        // Four activation bytes of row xs[i] from k, in every lane.
+        auto activations = [&](int64_t i, Value k) { return broadcastWord(f.int8Rows.values, {xs[i], k}, bytesVt); };
         acc = loopAcc(idx(0), idx(K / kQ8Group), 1, init, [&](Value g, ValueRange a) {
           SmallVector<Value> partial(size_t(RB * rows), zero32);
           Value p0 = arith::MulIOp::create(b, loc, g, idx(steps));
@@ -716,8 +721,8 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
           SmallVector<Value> dx, comp;
           Value offset = arith::ConstantIntOp::create(b, loc, f.int4 ? 8 : 128, 32);
           for (int64_t i = 0; i < rows; ++i) {
-            dx.push_back(vector::BroadcastOp::create(b, loc, vt, loadScalar(f.groupScales, {xs[i], g})));
-            Value sum = memref::LoadOp::create(b, loc, f.groupSums, ValueRange{xs[i], g});
+            dx.push_back(vector::BroadcastOp::create(b, loc, vt, loadScalar(f.int8Rows.scales, {xs[i], g})));
+            Value sum = memref::LoadOp::create(b, loc, f.int8Rows.sums, ValueRange{xs[i], g});
             comp.push_back(vector::BroadcastOp::create(b, loc, i32v, arith::MulIOp::create(b, loc, sum, offset)));
           }
           for (int64_t r = 0; r < RB; ++r) {
@@ -822,7 +827,6 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
         // k16_pairs: step p covers k = 2p (even) and 2p + 1 (odd); a
         // block's vector h is 2 * VW bf16, each lane's (even, odd) pair.
         auto pairVt = VectorType::get({2 * VW}, b.getBF16Type());
-        auto wordVt = VectorType::get({VW}, b.getI32Type());
         acc = loopAcc(idx(0), idx(K / 2), 1, init, [&](Value p, ValueRange a) {
           Value k0 = arith::MulIOp::create(b, loc, p, idx(2));
           Value k1 = arith::AddIOp::create(b, loc, k0, idx(1));
@@ -831,10 +835,7 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
           SmallVector<Value> xe, xo, xw;
           for (int64_t i = 0; i < rows; ++i) {
             if (dot == ProductDot::BF16) {
-              Value pair = vector::LoadOp::create(b, loc, VectorType::get({2}, b.getBF16Type()), xin, ValueRange{xs[i], k0});
-              Value word = vector::ExtractOp::create(
-                  b, loc, vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()), pair), ArrayRef<int64_t>{0});
-              xw.push_back(vector::BitCastOp::create(b, loc, pairVt, vector::BroadcastOp::create(b, loc, wordVt, word)));
+              xw.push_back(broadcastWord(xin, {xs[i], k0}, pairVt));
               continue;
             }
             Value e = loadScalar(xin, {xs[i], k0}), o = loadScalar(xin, {xs[i], k1});
@@ -1419,16 +1420,14 @@ void KernelEmitter::moeExpertsTiled(Value x, Value weights, Value experts, Value
     g.scales = scales.gate;
     g.upScales = scales.up;
     g.int4 = scales.gateUpInt4;
-    auto [gq, gs, gsums] = scales.inputRows;
-    g.quantised = gq, g.groupScales = gs, g.groupSums = gsums;
+    g.int8Rows = scales.inputRows;
     linearK16(x, gate, g);
     LinearFusion d = product(downTiling, out, e, n);
     d.outRows = tokens;
     d.outScale = sel;
     d.scales = scales.down;
     d.int4 = scales.downInt4;
-    auto [dq, ds, dsums] = scales.actRows;
-    d.quantised = dq, d.groupScales = ds, d.groupSums = dsums;
+    d.int8Rows = scales.actRows;
     linearK16(act, down, d);
   };
   if (grouped) return forEachChosenExpert(weights, experts, E, tokens, sel, ffn);

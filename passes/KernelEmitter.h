@@ -18,10 +18,17 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
-#include <array>
 #include <functional>
 
 namespace q3 {
+
+// The int8 dot's input rows (k16_q8_quads / k16_q4_quads weights): [M, K]
+// i8 scratch for the rows quantised per group of 32 k, their [M, K / 32]
+// f32 scales and i32 sums of q (times the unsigned weights' offset, what
+// they add to a group's dot).
+struct Int8Rows {
+  mlir::Value values, scales, sums;
+};
 
 // What a fused linear adds to y = x * W^T (see the q3.linear_* ops).
 struct LinearFusion {
@@ -52,11 +59,8 @@ struct LinearFusion {
   mlir::Value scales;
   // A gated pair from two weights (`up`): the up weight's scales.
   mlir::Value upScales;
-  // The int8 dot families (k16_q8_quads weights, Wq[n / 16][k / 4][64]):
-  // [M, K] i8 scratch for the input rows quantised per group of 32 k, their
-  // [M, K / 32] f32 scales and i32 sums of q (times the unsigned weights'
-  // offset, what they add to a group's dot).
-  mlir::Value quantised, groupScales, groupSums;
+  // The int8 dot families: the quantised input rows' scratch.
+  Int8Rows int8Rows;
   // int4 (k16_q4): the weight operand is Wq[n / 16][k / 2][n % 16] bytes,
   // k even in the low nibble, each value q - 8 for q in [0, 16).
   bool int4 = false;
@@ -67,10 +71,9 @@ struct LinearFusion {
 struct ExpertScales {
   mlir::Value gate, up, down;
   bool gateUpInt4 = false, downInt4 = false;
-  // The int8 dot's scratch (LinearFusion::quantised, groupScales,
-  // groupSums) for the gate/up product's input rows ([T, H]) and the down
-  // product's ([T, I]), where their configs have an int8 dot.
-  std::array<mlir::Value, 3> inputRows, actRows;
+  // The int8 dot's scratch for the gate/up product's input rows ([T, H])
+  // and the down product's ([T, I]), where their configs have an int8 dot.
+  Int8Rows inputRows, actRows;
 };
 
 class KernelEmitter {
@@ -214,10 +217,13 @@ private:
   mlir::Value roundToBF16(mlir::Value v);               // f32 (scalar or vector) -> bf16, nearest even
   // The int8 dot's activations: for the first `count` rows (row inRows[m]
   // when given) of x2, times `norm` when given, each group of 32 as int8
-  // q = roundeven(x * (127 / max|x|)) into `q`, its scale max|x| / 127 into
-  // `scales` and sum(q) into `sums` (0 for an all-zero group).
-  void quantiseRows(mlir::Value x2, mlir::Value norm, mlir::Value q, mlir::Value scales, mlir::Value sums,
-                    mlir::Value count, mlir::Value inRows);
+  // q = roundeven(x * (127 / max|x|)) into out.values, its scale max|x| /
+  // 127 into out.scales and sum(q) into out.sums (0 for an all-zero group).
+  void quantiseRows(mlir::Value x2, mlir::Value norm, const Int8Rows &out, mlir::Value count, mlir::Value inRows);
+  // The 32 bits at mem[indices...] (two bf16, four i8, ...) in every 32-bit
+  // lane of a `type` vector of the same elements: vdpbf16ps' and vpdpbusd's
+  // activation operand.
+  mlir::Value broadcastWord(mlir::Value mem, mlir::ValueRange indices, mlir::VectorType type);
   // acc + sum over each lane's four byte pairs of u[j] * s[j] (u unsigned,
   // s signed; vector<64xi8> each, acc vector<16xi32>): vpdpbusd, or with
   // `emulated` the same sums in plain vector ops.

@@ -51,6 +51,8 @@ private:
   Value buffer(Value tensor) { return map.lookup(tensor); }
   Value allocate(OpBuilder &b, Value result);      // a result's buffer (preassigned or arena)
   Value arenaSlot(OpBuilder &b, MemRefType type);
+  // The int8 dot's scratch for M input rows of K (Int8Rows).
+  Int8Rows int8RowsSlots(OpBuilder &b, int64_t M, int64_t K);
   Value weightView(OpBuilder &b, Operation *op); // a q3.weight or q3.concat with a slot
   // A K cache's buffer as the kernels address it: the key-blocked
   // [L, kv_heads, C / 16, D, 16] view when the strategy blocked keys.
@@ -136,6 +138,12 @@ LogicalResult FunctionLowering::lowerOps(Block &block, OpBuilder &b) {
   return success();
 }
 
+Int8Rows FunctionLowering::int8RowsSlots(OpBuilder &b, int64_t M, int64_t K) {
+  return {arenaSlot(b, MemRefType::get({M, K}, b.getI8Type())),
+          arenaSlot(b, MemRefType::get({M, K / kQ8Group}, b.getF32Type())),
+          arenaSlot(b, MemRefType::get({M, K / kQ8Group}, b.getI32Type()))};
+}
+
 Value FunctionLowering::arenaSlot(OpBuilder &b, MemRefType type) {
   int64_t bytes = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
   arenaSize = (arenaSize + kWeightAlignment - 1) / kWeightAlignment * kWeightAlignment;
@@ -219,9 +227,7 @@ FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Va
   if (isI8Dot(f.tiling.dot)) {
     // The rows quantised once per product (a folded norm applied on the
     // way), read by every block of outputs.
-    f.quantised = arenaSlot(b, MemRefType::get({M, K}, b.getI8Type()));
-    f.groupScales = arenaSlot(b, MemRefType::get({M, K / kQ8Group}, b.getF32Type()));
-    f.groupSums = arenaSlot(b, MemRefType::get({M, K / kQ8Group}, b.getI32Type()));
+    f.int8Rows = int8RowsSlots(b, M, K);
   } else if (f.tiling.dot != ProductDot::FMA) {
     if (norm && !f.tiling.stageNorm)
       return op->emitOpError("a bf16 dot family needs its folded norm staged (stage_norm = true)");
@@ -551,14 +557,8 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
           if (bool(scales.gate) != bool(scales.up))
             return m.emitOpError("gate and up expert weights must share one format (both quantised or neither)");
           // The int8 dot's quantised rows: of x for gate/up, of act for down.
-          auto int8Rows = [&](const LinearTiling &t, int64_t K) -> std::array<Value, 3> {
-            if (!isI8Dot(t.dot)) return {};
-            return {arenaSlot(b, MemRefType::get({T, K}, b.getI8Type())),
-                    arenaSlot(b, MemRefType::get({T, K / kQ8Group}, b.getF32Type())),
-                    arenaSlot(b, MemRefType::get({T, K / kQ8Group}, b.getI32Type()))};
-          };
-          scales.inputRows = int8Rows(gateUp, m.getInput().getType().getDimSize(1));
-          scales.actRows = int8Rows(downTiling, I);
+          if (isI8Dot(gateUp.dot)) scales.inputRows = int8RowsSlots(b, T, m.getInput().getType().getDimSize(1));
+          if (isI8Dot(downTiling.dot)) scales.actRows = int8RowsSlots(b, T, I);
           k.moeExpertsTiled(x, w, e, gate, up, down, tokens, sel, act, out, grouped, gateUp, downTiling, scales);
         }
         else
