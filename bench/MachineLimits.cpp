@@ -132,6 +132,35 @@ __attribute__((target("avx512f,avx512vnni"))) int int8Loop(long iters) {
   return _mm512_reduce_add_epi32(r);
 }
 
+// AVX2 has no int8 dot instruction: llama.cpp's quantised products (and
+// qwen3c's i8_madd family) multiply unsigned by signed bytes into i16 pairs
+// (vpmaddubsw), widen the pairs to i32 (vpmaddwd with ones) and add: three
+// instructions per 32 multiply-adds. The operands keep every pair sum
+// within i16 (as the kernels' |x| and sign-adjusted weights do).
+__attribute__((target("avx2"))) int int8Loop256(long iters) {
+  // 8 accumulators, each on its own operand pair (4 x 2 of 16 ymm): the
+  // products are not loop-invariant (the empty asm makes every operand new
+  // each iteration), nor shared between accumulators.
+  __m256i acc[8], u[4], s[2];
+  for (int i = 0; i < 8; ++i) acc[i] = _mm256_set1_epi32(i);
+  for (int i = 0; i < 4; ++i) u[i] = _mm256_set1_epi8(char(3 + i));
+  for (int i = 0; i < 2; ++i) s[i] = _mm256_set1_epi8(char(-5 - i));
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (long it = 0; it < iters; ++it) {
+    for (auto &x : u) __asm__ volatile("" : "+v"(x));
+    for (auto &x : s) __asm__ volatile("" : "+v"(x));
+    for (int i = 0; i < 8; ++i) {
+      acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(u[i % 4], s[i / 4]), ones));
+      __asm__ volatile("" : "+v"(acc[i]));
+    }
+  }
+  __m256i r = acc[0];
+  for (int i = 1; i < 8; ++i) r = _mm256_add_epi32(r, acc[i]);
+  alignas(32) int lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), r);
+  return lanes[0];
+}
+
 // The AMX tile state must be granted to the process before the first tile
 // instruction (Linux 5.16+); false where the CPU or the kernel says no.
 bool amxGranted() {
@@ -220,13 +249,14 @@ double peakGflops(int threads, Arith kind) {
   }
   const bool wide = hasAvx512();
   if (kind == Arith::Int8Dot) {
-    if (!wide || !__builtin_cpu_supports("avx512vnni")) return 0;
-    // 12 instructions x 16 lanes x 4 int8 multiply-adds x 2 ops.
-    const double opsPerIter = 12.0 * 16 * 4 * 2;
+    const bool vnni = wide && __builtin_cpu_supports("avx512vnni");
+    if (!vnni && !__builtin_cpu_supports("avx2")) return 0;
+    // 12 dots x 16 lanes (AVX2: 8 dots x 8 lanes) x 4 int8 multiply-adds x 2 ops.
+    const double opsPerIter = (vnni ? 12.0 * 16 : 8.0 * 8) * 4 * 2;
     const long iters = 20'000'000;
     double best = 0;
     for (int rep = 0; rep < 3; ++rep) {
-      double s = timeParallel(threads, [&](int) { sink = float(int8Loop(iters)); });
+      double s = timeParallel(threads, [&](int) { sink = float(vnni ? int8Loop(iters) : int8Loop256(iters)); });
       best = std::max(best, opsPerIter * double(iters) * threads / s / 1e9);
     }
     return best;

@@ -3,8 +3,8 @@
 // The denominators of the bench's rooflines, measured on the machine at hand:
 // read bandwidth from memory (decode streams every weight once per token) and
 // peak arithmetic (prefill is compute bound): f32 FMA, AVX-512 BF16 dot
-// products (vdpbf16ps), AVX512-VNNI int8 dot products (vpdpbusd, what
-// llama.cpp's Q8_0 products run on) and AMX-BF16 tile products (tdpbf16ps), each with
+// products (vdpbf16ps), int8 dot products (AVX512-VNNI vpdpbusd,
+// else AVX2's vpmaddubsw + vpmaddwd: what llama.cpp's Q8_0 products run on) and AMX-BF16 tile products (tdpbf16ps), each with
 // enough independent accumulators to hide latency. All use 1..N threads,
 // each on its own data.
 //

@@ -253,11 +253,11 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const st
   addStringGlobal(*llvmModule, "qwen3c_target_cpu", target.cpu);
   addStringGlobal(*llvmModule, "qwen3c_target_features", llvm::join(recorded, ","));
   // The widest instructions the products run: tiles, then the int8 dot
-  // (quantised layers, the bulk of their work, beside a bf16 LM head), then
-  // the bf16 pair dot.
+  // (vpdpbusd, or AVX2's vpmaddubsw pairs: quantised layers, the bulk of
+  // their work, beside a bf16 LM head), then the bf16 pair dot.
   addStringGlobal(*llvmModule, "qwen3c_prefill_arithmetic",
-                  usesTiles                                         ? "amx"
-                  : usesIntrinsic({"llvm.x86.avx512.vpdpbusd"})     ? "i8"
+                  usesTiles                                                                  ? "amx"
+                  : usesIntrinsic({"llvm.x86.avx512.vpdpbusd", "llvm.x86.avx2.pmadd.ub.sw"}) ? "i8"
                   : usesIntrinsic({"llvm.x86.avx512bf16.dpbf16ps"}) ? "bf16"
                                                                     : "fma");
   // O3, as clang would run it.

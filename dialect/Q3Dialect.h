@@ -37,7 +37,12 @@ inline constexpr int64_t kQ8Group = 32;
 inline bool isPairedLayout(WeightLayout l) { return l == WeightLayout::K16Pairs || l == WeightLayout::K16GatedPairs; }
 inline bool isAMXDot(ProductDot d) { return d == ProductDot::AMX || d == ProductDot::AMXEmulated; }
 // The int8 dot families: int8 activations against k16_q8_quads weights.
-inline bool isI8Dot(ProductDot d) { return d == ProductDot::I8 || d == ProductDot::I8Emulated; }
+inline bool isI8Dot(ProductDot d) {
+  return d == ProductDot::I8 || d == ProductDot::I8Emulated || d == ProductDot::I8Madd;
+}
+// The vector width an int8 dot family reads a 16-output block in: one
+// 16-lane vector, or (i8_madd) two 256-bit halves.
+inline int64_t i8DotVectorWidth(ProductDot d) { return d == ProductDot::I8Madd ? 8 : 16; }
 // tmm0..tmm7: input, weight and accumulator tiles of one AMX product tile.
 inline constexpr int64_t kAMXTileRegisters = 8;
 // An AMX step covers 32 k (16 bf16 pairs: one 64-byte tile row).

@@ -120,7 +120,15 @@ def Q3_ProductDot : I32EnumAttr<"ProductDot", "inner product arithmetic of a til
     I32EnumAttrCase<"I8", 5, "i8">,
     // The same integer arithmetic in plain vector ops, on any target: the
     // results of `i8` where the instruction is missing.
-    I32EnumAttrCase<"I8Emulated", 6, "i8_emulated">]> {
+    I32EnumAttrCase<"I8Emulated", 6, "i8_emulated">,
+    // AVX2, which has no int8 dot instruction: the same integers on the same
+    // k16_q8_quads weights in 256-bit halves of a block (vector_width 8) by
+    // vpmaddubsw (unsigned x signed bytes into i16 pairs) and vpmaddwd (the
+    // pairs into i32). int8: the unsigned operand is |q_w| and the signed one
+    // q_x with q_w's sign (vpsignb), so no pair sum leaves i16
+    // (2 * 128 * 127 < 2^15) and no offset is taken off; int4: the nibbles
+    // against q_x, as `i8` does.
+    I32EnumAttrCase<"I8Madd", 7, "i8_madd">]> {
   let cppNamespace = "::q3";
   let genSpecializedAttr = 0;
 }

@@ -481,6 +481,31 @@ Value KernelEmitter::dotBytes(Value acc, Value u, Value s, bool emulated) {
   return sum;
 }
 
+// |w|'s partner for vpmaddubsw: x with the sign of w (0 where w is 0).
+Value KernelEmitter::signBytes(Value x, Value w) {
+  return LLVM::CallIntrinsicOp::create(b, loc, x.getType(), b.getStringAttr("llvm.x86.avx2.psign.b"), ValueRange{x, w})
+      .getResult(0);
+}
+
+// acc + the i32 sums of each lane's four byte products over the given
+// (unsigned, signed) operand pairs: vpmaddubsw per pair into i16 sums of two
+// products, the pairs' i16 vectors added (the callers' operands keep every
+// such sum within i16), one vpmaddwd with ones into i32.
+Value KernelEmitter::maddPairs(Value acc, ArrayRef<std::pair<Value, Value>> operands) {
+  auto accVt = llvm::cast<VectorType>(acc.getType());
+  auto halves = VectorType::get({2 * accVt.getDimSize(0)}, b.getI16Type());
+  Value sum;
+  for (auto [u, s] : operands) {
+    Value pairs = LLVM::CallIntrinsicOp::create(b, loc, halves, b.getStringAttr("llvm.x86.avx2.pmadd.ub.sw"), ValueRange{u, s})
+                      .getResult(0);
+    sum = sum ? Value(arith::AddIOp::create(b, loc, sum, pairs)) : pairs;
+  }
+  Value ones = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(halves, b.getI16IntegerAttr(1).getValue()));
+  Value words = LLVM::CallIntrinsicOp::create(b, loc, accVt, b.getStringAttr("llvm.x86.avx2.pmadd.wd"), ValueRange{sum, ones})
+                    .getResult(0);
+  return arith::AddIOp::create(b, loc, acc, words);
+}
+
 void KernelEmitter::roundRows(Value x2, Value r2, Value count, Value inRows) {
   int64_t K = memrefOf(x2).getDimSize(1), vw = vectorWidth(K);
   loop(idx(0), count, 1, [&](Value m) {
@@ -667,26 +692,30 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
       SmallVector<Value> acc;
       if (quads) {
         // Per group of 32 k, int8: 8 rows of 4 k, each one 64-byte load per
-        // block (its 16 outputs' quads, made unsigned, q + 128, by an xor
-        // with 0x80), one 32-bit broadcast of four int8 activations per
-        // row, and a vpdpbusd per block and row into an i32 partial sum.
+        // block (its 16 outputs' quads; i8_madd: two 32-byte halves), one
+        // 32-bit broadcast of four int8 activations per row, and per block
+        // and row an integer dot into an i32 partial sum: vpdpbusd on the
+        // weights made unsigned (q + 128, an xor with 0x80); i8_madd,
+        // vpmaddubsw + vpmaddwd on |q_w| (-128 too: 128 is a u8) and q_x
+        // with q_w's sign (q_x is never -128).
         // int4: 4 rows of 8 k, each load's low nibbles (q in [0, 16), already
         // unsigned) one quad and its high nibbles the next: two broadcasts
-        // and two vpdpbusd. Then per block and row, acc += float(partial -
+        // and two dots. Then per block and row, acc += float(partial -
         // c * sum(q_x)) * (d_w * d_x), c the offset of the unsigned values
-        // (128; int4 8). The integer part is exact, so emulated and native agree.
-        auto i32v = VectorType::get({16}, b.getI32Type()), bytesVt = VectorType::get({64}, b.getI8Type());
+        // (vpdpbusd 128, i8_madd 0; int4 8). The integer part is exact, so
+        // every family agrees bit for bit.
+        auto i32v = VectorType::get({VW}, b.getI32Type()), bytesVt = VectorType::get({4 * VW}, b.getI8Type());
         auto byteSplat = [&](int8_t c) {
           return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(bytesVt, b.getI8IntegerAttr(c).getValue()));
         };
         Value flip = byteSplat(-128), low = byteSplat(0x0F), four = byteSplat(4);
         Value zero32 = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32v, b.getI32IntegerAttr(0).getValue()));
-        const bool emulated = dot == ProductDot::I8Emulated;
+        const bool madd = dot == ProductDot::I8Madd, emulated = dot == ProductDot::I8Emulated;
         const int64_t kPerRow = f.int4 ? 8 : 4, steps = kQ8Group / kPerRow;
         // Four activation bytes of row xs[i] from k, in every lane.
         auto activations = [&](int64_t i, Value k) { return broadcastWord(f.int8Rows.values, {xs[i], k}, bytesVt); };
         acc = loopAcc(idx(0), idx(K / kQ8Group), 1, init, [&](Value g, ValueRange a) {
-          SmallVector<Value> partial(size_t(RB * rows), zero32);
+          SmallVector<Value> partial(size_t(RB * hn * rows), zero32);
           Value p0 = arith::MulIOp::create(b, loc, g, idx(steps));
           for (int64_t step = 0; step < steps; ++step) {
             Value p = step ? Value(arith::AddIOp::create(b, loc, p0, idx(step))) : p0;
@@ -701,40 +730,49 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
                 memref::PrefetchOp::create(b, loc, source[size_t(r)].first,
                                            weightIndices(r, arith::AddIOp::create(b, loc, p, idx(ahead / kPerRow)), idx(0)),
                                            /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-            for (int64_t r = 0; r < RB; ++r) {
-              Value w = vector::LoadOp::create(b, loc, bytesVt, source[size_t(r)].first, weightIndices(r, p, idx(0)));
-              if (!f.int4) {
-                Value u = arith::XOrIOp::create(b, loc, w, flip);
-                for (int64_t i = 0; i < rows; ++i)
-                  partial[size_t(r * rows + i)] = dotBytes(partial[size_t(r * rows + i)], u, xb[i], emulated);
-                continue;
+            for (int64_t r = 0; r < RB; ++r)
+              for (int64_t h = 0; h < hn; ++h) {
+                Value w = vector::LoadOp::create(b, loc, bytesVt, source[size_t(r)].first,
+                                                 weightIndices(r, p, idx((h0 + h) * 4 * VW)));
+                if (!f.int4) {
+                  Value u = madd ? Value(math::AbsIOp::create(b, loc, w)) : Value(arith::XOrIOp::create(b, loc, w, flip));
+                  for (int64_t i = 0; i < rows; ++i) {
+                    Value &sum = partial[at(r, h, i)];
+                    sum = madd ? maddPairs(sum, {{u, signBytes(xb[i], w)}}) : dotBytes(sum, u, xb[i], emulated);
+                  }
+                  continue;
+                }
+                Value lo = arith::AndIOp::create(b, loc, w, low);
+                Value hi = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, w, four), low);
+                for (int64_t i = 0; i < rows; ++i) {
+                  Value &sum = partial[at(r, h, i)];
+                  sum = madd ? maddPairs(sum, {{lo, xb[i]}, {hi, xbHigh[i]}})
+                             : dotBytes(dotBytes(sum, lo, xb[i], emulated), hi, xbHigh[i], emulated);
+                }
               }
-              Value lo = arith::AndIOp::create(b, loc, w, low);
-              Value hi = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, w, four), low);
-              for (int64_t i = 0; i < rows; ++i) {
-                Value &sum = partial[size_t(r * rows + i)];
-                sum = dotBytes(dotBytes(sum, lo, xb[i], emulated), hi, xbHigh[i], emulated);
-              }
-            }
           }
           SmallVector<Value> next(a.begin(), a.end());
           SmallVector<Value> dx, comp;
-          Value offset = arith::ConstantIntOp::create(b, loc, f.int4 ? 8 : 128, 32);
+          const int64_t offset = f.int4 ? 8 : madd ? 0 : 128;
           for (int64_t i = 0; i < rows; ++i) {
             dx.push_back(vector::BroadcastOp::create(b, loc, vt, loadScalar(f.int8Rows.scales, {xs[i], g})));
+            if (!offset) continue;
             Value sum = memref::LoadOp::create(b, loc, f.int8Rows.sums, ValueRange{xs[i], g});
-            comp.push_back(vector::BroadcastOp::create(b, loc, i32v, arith::MulIOp::create(b, loc, sum, offset)));
+            comp.push_back(vector::BroadcastOp::create(
+                b, loc, i32v, arith::MulIOp::create(b, loc, sum, arith::ConstantIntOp::create(b, loc, offset, 32))));
           }
-          for (int64_t r = 0; r < RB; ++r) {
-            SmallVector<Value> at0 = source[size_t(r)].second;
-            at0.append({g, idx(0)});
-            Value dw = loadVec(f.up && r % 2 ? f.upScales : f.scales, at0, 16);
-            for (int64_t i = 0; i < rows; ++i) {
-              Value exact = arith::SIToFPOp::create(b, loc, vt, arith::SubIOp::create(b, loc, partial[size_t(r * rows + i)], comp[i]));
-              next[at(r, 0, i)] =
-                  vector::FMAOp::create(b, loc, exact, arith::MulFOp::create(b, loc, dw, dx[i]), a[at(r, 0, i)]);
+          for (int64_t r = 0; r < RB; ++r)
+            for (int64_t h = 0; h < hn; ++h) {
+              SmallVector<Value> at0 = source[size_t(r)].second;
+              at0.append({g, idx((h0 + h) * VW)});
+              Value dw = loadVec(f.up && r % 2 ? f.upScales : f.scales, at0, VW);
+              for (int64_t i = 0; i < rows; ++i) {
+                Value exact = partial[at(r, h, i)];
+                if (offset) exact = arith::SubIOp::create(b, loc, exact, comp[i]);
+                next[at(r, h, i)] = vector::FMAOp::create(b, loc, arith::SIToFPOp::create(b, loc, vt, exact),
+                                                          arith::MulFOp::create(b, loc, dw, dx[i]), a[at(r, h, i)]);
+              }
             }
-          }
           return next;
         });
       } else if (!pairs) {

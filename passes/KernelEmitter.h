@@ -228,6 +228,10 @@ private:
   // s signed; vector<64xi8> each, acc vector<16xi32>): vpdpbusd, or with
   // `emulated` the same sums in plain vector ops.
   mlir::Value dotBytes(mlir::Value acc, mlir::Value u, mlir::Value s, bool emulated);
+  // AVX2's int8 dot (i8_madd): the activations' bytes with the weights'
+  // signs, and the vpmaddubsw + vpmaddwd sums of (unsigned, signed) pairs.
+  mlir::Value signBytes(mlir::Value x, mlir::Value w);
+  mlir::Value maddPairs(mlir::Value acc, llvm::ArrayRef<std::pair<mlir::Value, mlir::Value>> operands);
   // r2[m] = bf16(x2[m]) for the first `count` rows (row inRows[m] when given).
   void roundRows(mlir::Value x2, mlir::Value r2, mlir::Value count, mlir::Value inRows);
   // vector<2VW x bf16> of (even, odd) k pairs -> (even, odd) as vector<VW x f32>.

@@ -114,11 +114,12 @@ LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target, Product
 LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target, ProductDot int8Family) {
   LinearTiling t;
   t.vectorWidth = std::clamp<int64_t>(target.f32Lanes(), 4, 16);
-  // Quads are read 16 outputs' 4 k at a time (64 bytes), by vpdpbusd or its
-  // emulation: a block is one 16-lane vector even on a narrower target.
+  // Quads are read 16 outputs' 4 k at a time (64 bytes): by vpdpbusd or its
+  // emulation a block is one 16-lane vector even on a narrower target; by
+  // AVX2's i8_madd two 256-bit halves.
   if (shape.quads) {
-    t.vectorWidth = 16;
     t.dot = isI8Dot(int8Family) ? int8Family : ProductDot::I8Emulated;
+    t.vectorWidth = i8DotVectorWidth(t.dot);
   }
   const int64_t perBlock = 16 / t.vectorWidth, registers = target.vectorRegisters;
   const int64_t M = shape.rows;
@@ -191,8 +192,10 @@ LinearTiling tilingOf(Operation *op, llvm::StringRef name, const ProductShape &s
                                       : ": dot = " + stringifyProductDot(t.dot).str() + " needs quads weights (k16_q8_quads, k16_q4_quads)");
     return t;
   }
-  if (isI8Dot(t.dot) && attr.getVectorWidth() != 16) {
-    error = name.str() + ": dot = " + stringifyProductDot(t.dot).str() + " needs vector_width = 16 (a block's 16 lanes)";
+  if (isI8Dot(t.dot) && attr.getVectorWidth() != i8DotVectorWidth(t.dot)) {
+    error = name.str() + ": dot = " + stringifyProductDot(t.dot).str() +
+            (t.dot == ProductDot::I8Madd ? " needs vector_width = 8 (a block's two 256-bit halves)"
+                                         : " needs vector_width = 16 (a block's 16 lanes)");
     return t;
   }
   if (t.dot != ProductDot::FMA && !isI8Dot(t.dot) && !shape.paired && !(isAMXDot(t.dot) && shape.quantised)) {
@@ -363,16 +366,23 @@ ProductDot prefillDot(const TargetInfo &target, llvm::StringRef preference, std:
 
 ProductDot int8Dot(const TargetInfo &target, llvm::StringRef preference, std::string &error) {
   bool hasVNNI = target.has("avx512vnni") && target.has("avx512bw") && target.f32Lanes() >= 16;
-  if (preference == "auto") return hasVNNI ? ProductDot::I8 : ProductDot::FMA;
+  bool hasAVX2 = target.has("avx2");
+  if (preference == "auto") return hasVNNI ? ProductDot::I8 : hasAVX2 ? ProductDot::I8Madd : ProductDot::FMA;
   if (preference == "fma") return ProductDot::FMA;
   if (preference == "i8-emulated") return ProductDot::I8Emulated;
   if (preference == "i8") {
     if (!hasVNNI)
       error = "target " + target.cpu + " has no AVX512-VNNI with 512-bit vectors (add the features "
-              "+avx512vnni,+avx512bw, or use i8-emulated for the same arithmetic in plain vector ops)";
+              "+avx512vnni,+avx512bw, or use i8-madd on AVX2, or i8-emulated for the same arithmetic in plain vector ops)";
     return ProductDot::I8;
   }
-  error = "'" + preference.str() + "' is not auto, fma, i8 or i8-emulated";
+  if (preference == "i8-madd") {
+    if (!hasAVX2)
+      error = "target " + target.cpu + " has no AVX2 (add the feature +avx2, or use i8-emulated for the same "
+              "arithmetic in plain vector ops)";
+    return ProductDot::I8Madd;
+  }
+  error = "'" + preference.str() + "' is not auto, fma, i8, i8-madd or i8-emulated";
   return ProductDot::FMA;
 }
 

@@ -89,7 +89,8 @@ def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
            "int8 or int4 also makes the LM head k16_q8 or k16_q4 (and a tied embedding with it)">,
     Option<"int8DotOption", "int8-dot", "std::string", /*default=*/"\"auto\"",
            "int8 weights' arithmetic: auto (i8 where the target has AVX512-VNNI with 512-bit vectors, else "
-           "fma), fma (k16_q8 / k16_q4, widened to f32), i8 (their quads, int8 activations, vpdpbusd), i8-emulated">,
+           "i8-madd where it has AVX2, else fma), fma (k16_q8 / k16_q4, widened to f32), i8 (their quads, int8 "
+           "activations, vpdpbusd), i8-madd (the same integers by AVX2's vpmaddubsw + vpmaddwd), i8-emulated">,
   ];
 }
 
@@ -114,9 +115,10 @@ def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
     multiple of 32, f32 FMA for the others; `amx-emulated`: the same tile
     loops by FMAs); decode stays f32 FMA. Products on quads weights
     take the int8 dot (`int8-dot`: i8, vpdpbusd on activations quantised to
-    int8 per row and group of 32; i8-emulated, the same integers by plain
-    vector ops) at decode and prefill, 16-lane vectors, except products of
-    AMX size under an AMX `dot`. A q3.moe_experts on k16 experts gets
+    int8 per row and group of 32; i8-madd, the same integers by AVX2's
+    vpmaddubsw + vpmaddwd in 8-lane halves of each block; i8-emulated, by
+    plain vector ops) at decode and prefill, 16-lane vectors (i8-madd: 8),
+    except products of AMX size under an AMX `dot`. A q3.moe_experts on k16 experts gets
     q3.gate_up_config and q3.down_config.
   }];
   let options = [
@@ -125,7 +127,8 @@ def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
            "AVX512-BF16, else fma), fma, bf16, bf16-emulated, amx, amx-emulated">,
     Option<"int8DotOption", "int8-dot", "std::string", /*default=*/"\"auto\"",
            "int8 weights' arithmetic: auto (i8 where the target has AVX512-VNNI with 512-bit vectors, else "
-           "fma), fma (k16_q8 / k16_q4, widened to f32), i8 (their quads, int8 activations, vpdpbusd), i8-emulated">,
+           "i8-madd where it has AVX2, else fma), fma (k16_q8 / k16_q4, widened to f32), i8 (their quads, int8 "
+           "activations, vpdpbusd), i8-madd (the same integers by AVX2's vpmaddubsw + vpmaddwd), i8-emulated">,
   ];
 }
 

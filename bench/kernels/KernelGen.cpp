@@ -148,27 +148,38 @@ std::vector<Kernel> kernels() {
 
 // The check suite: each quantised layout through each int8 dot it takes
 // (native only where the host has the instruction: LLVM cannot select it
-// otherwise), at decode (1 x 4 blocks) and prefill (4 x 2, plus a
-// remainder row); k = 96 is three groups of 32, n = 64 four blocks.
+// otherwise), at decode (1 x 4 blocks; i8_madd's 8-lane halves 1 x 2) and
+// prefill (4 x 2, plus a remainder row; i8_madd 2 x 1, and 4 x 1 in split
+// passes over the halves); k = 96 is three groups of 32, n = 64 four blocks.
 std::vector<Kernel> checkKernels(const q3::TargetInfo &host) {
   std::vector<Kernel> ks;
   std::vector<std::string> dots = {"i8_emulated"};
   if (host.has("avx512vnni") && host.has("avx512bw")) dots.push_back("i8");
+  if (host.has("avx2")) dots.push_back("i8_madd");
+  struct Tile {
+    int64_t m;
+    const char *suffix, *config;
+  };
   for (const std::string layout : {"k16_q8_quads", "k16_q4_quads"})
-    for (const std::string &dot : dots)
-      for (int64_t m : {1, 5}) {
+    for (const std::string &dot : dots) {
+      std::vector<Tile> tiles = {
+          {1, "", "tile_rows = 1, tile_blocks = 4, vector_width = 16, prefetch = 128, stage_norm = false, split_blocks = false"},
+          {5, "", "tile_rows = 4, tile_blocks = 2, vector_width = 16, prefetch = 0, stage_norm = true, split_blocks = false"}};
+      if (dot == "i8_madd")
+        tiles = {{1, "", "tile_rows = 1, tile_blocks = 2, vector_width = 8, prefetch = 128, stage_norm = false, split_blocks = false"},
+                 {5, "", "tile_rows = 2, tile_blocks = 1, vector_width = 8, prefetch = 0, stage_norm = true, split_blocks = false"},
+                 {5, "_split", "tile_rows = 4, tile_blocks = 1, vector_width = 8, prefetch = 0, stage_norm = true, split_blocks = true"}};
+      for (const Tile &t : tiles) {
         Kernel x;
         x.kind = Kind::Linear;
-        x.name = "check_" + layout + "_" + dot + "_m" + std::to_string(m);
-        x.shape = layout + ", dot = " + dot + ", [" + std::to_string(m) + "x96] x [64x96]^T";
-        x.m = m, x.k = 96, x.n = 64;
+        x.name = "check_" + layout + "_" + dot + "_m" + std::to_string(t.m) + t.suffix;
+        x.shape = layout + ", dot = " + dot + ", [" + std::to_string(t.m) + "x96] x [64x96]^T";
+        x.m = t.m, x.k = 96, x.n = 64;
         x.layout = layout;
-        x.config = m == 1 ? "tile_rows = 1, tile_blocks = 4, vector_width = 16, prefetch = 128, stage_norm = false, "
-                            "split_blocks = false, dot = " + dot
-                          : "tile_rows = 4, tile_blocks = 2, vector_width = 16, prefetch = 0, stage_norm = true, "
-                            "split_blocks = false, dot = " + dot;
+        x.config = std::string(t.config) + ", dot = " + dot;
         ks.push_back(x);
       }
+    }
   return ks;
 }
 

@@ -9,8 +9,8 @@
 // / 127, q = x * (127 / max|x|) rounded to nearest even), the integer dot
 // of each group, then both scales, in double. The same inputs on both
 // sides, so no input rounds apart: the only difference left is the
-// kernel's f32 accumulation, bounded by 1e-5 * max|y|. The native (i8)
-// and emulated kernels of a shape must agree bit for bit.
+// kernel's f32 accumulation, bounded by 1e-5 * max|y|. The native (i8,
+// i8_madd) and emulated kernels of a shape must agree bit for bit.
 //
 //===----------------------------------------------------------------------===//
 #include "CheckKernels.h"
@@ -152,10 +152,14 @@ TEST_P(KernelCheck, MatchesExactArithmetic) {
   for (double v : want) scale = std::fmax(scale, std::fabs(v));
   for (size_t i = 0; i < y.size(); ++i) worst = std::fmax(worst, std::fabs(double(y[i]) - want[i]));
   EXPECT_LE(worst, 1e-5 * scale) << k.shape << ": max |y - exact| " << worst << " of max |y| " << scale;
-  // The native kernel of the same shape gives the emulated one's bits.
+  // A native kernel (i8, i8_madd) of the same shape gives the emulated
+  // one's bits, whatever its tile.
+  // Names are check_<layout>_<dot>_m<rows>[_split].
   std::string name = k.name;
-  if (size_t at = name.find("_i8_m"); at != std::string::npos) {
-    std::string twin = name.substr(0, at) + "_i8_emulated_m" + name.substr(at + 5);
+  const size_t rowsAt = name.rfind("_m");
+  for (const std::string native : {"_i8", "_i8_madd"}) {
+    if (rowsAt < native.size() || name.compare(rowsAt - native.size(), native.size(), native) != 0) continue;
+    std::string twin = name.substr(0, rowsAt - native.size()) + "_i8_emulated_m" + name.substr(rowsAt + 2, 1);
     for (const Kernel &e : kKernels)
       if (twin == e.name) { // its own weight slot, packed alike
         pack(w, b.weights.data() + e.weightOffsets[0]);

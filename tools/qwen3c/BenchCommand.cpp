@@ -445,7 +445,8 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
           fail("--engines: unknown engine '", id, "' (llama.cpp, llama.cpp-q8_0, llama.cpp-q4_0, llama.cpp-q4_k_m)");
         // Made from the bf16 GGUF by the llama-quantize beside llama-bench;
         // its products quantise the activations to int8 and run on int8 dot
-        // products (vpdpbusd) where the CPU has AVX512-VNNI. Its decode bytes
+        // products: vpdpbusd where the CPU has AVX512-VNNI, else AVX2's
+        // vpmaddubsw + vpmaddwd (the peak measures either). Its decode bytes
         // come from the file itself (every tensor's type and size).
         e.ggufType = kQuantised.at(id);
         e.label = "llama.cpp " + e.ggufType;
@@ -649,7 +650,7 @@ void bench(const BenchOptions &o, const std::string &commandLine) {
   report.notes.push_back("Prefill limits use the peak of the instructions each engine runs: qwen3c's is what its "
                          "compiled model reports (`--info`: prefill_arithmetic amx, i8, bf16 or fma), PyTorch bf16 uses "
                          "oneDNN's AMX kernels where the CPU has AMX, llama.cpp BF16 vdpbf16ps where the CPU has "
-                         "AVX512-BF16, llama.cpp's quantised formats vpdpbusd (int8 dot, 512-bit) where it has AVX512-VNNI; an engine whose instructions the CPU lacks runs (and is compared with) the "
+                         "AVX512-BF16, llama.cpp's quantised formats int8 dot products (vpdpbusd where it has AVX512-VNNI, else AVX2's vpmaddubsw + vpmaddwd, 256-bit); an engine whose instructions the CPU lacks runs (and is compared with) the "
                          "next kind down, to f32 FMA.");
   if (!pytorchNote.empty()) report.notes.push_back(pytorchNote);
   report.notes.push_back("Decode limit: read bandwidth / weight bytes per token (k of E experts; an untied "

@@ -10,9 +10,11 @@
 // the f32 (0x4B000000 | q) - (2^23 + 8) (second module, AVX2). Per group
 // of 32 k the partial sums are scaled into the accumulators. The slot holds N * K / 2 value bytes before the
 // scales.
-// RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int4 --q3-choose-lowering-config -split-input-file | FileCheck %s --check-prefix=STRATEGY
-// RUN: qwen3c-opt %s --q3-choose-weight-layouts="weights=int4 lm-head=int8" --q3-choose-lowering-config -split-input-file | FileCheck %s --check-prefix=HEAD8
-// RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int4 --q3-choose-lowering-config --q3-plan-weights --q3-lower-to-loops -split-input-file | FileCheck %s --check-prefix=LOWERED
+// int8-dot=fma: the f32 family on these weights (an AVX2 target's auto is
+// i8_madd; the int8 dot families are int8-dot.mlir and int8-dot-madd.mlir).
+// RUN: qwen3c-opt %s --q3-choose-weight-layouts="weights=int4 int8-dot=fma" --q3-choose-lowering-config=int8-dot=fma -split-input-file | FileCheck %s --check-prefix=STRATEGY
+// RUN: qwen3c-opt %s --q3-choose-weight-layouts="weights=int4 lm-head=int8 int8-dot=fma" --q3-choose-lowering-config=int8-dot=fma -split-input-file | FileCheck %s --check-prefix=HEAD8
+// RUN: qwen3c-opt %s --q3-choose-weight-layouts="weights=int4 int8-dot=fma" --q3-choose-lowering-config=int8-dot=fma --q3-plan-weights --q3-lower-to-loops -split-input-file | FileCheck %s --check-prefix=LOWERED
 
 module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v4", vector_bits = 512, vector_registers = 32, l2_bytes = 0, features = "avx,avx2,fma,f16c,avx512f">} {
   func.func @decode(%x: tensor<1x64xf32>, %l: index) -> tensor<1x128xf32> {

@@ -8,13 +8,15 @@
 // then per 4 k one 64-byte load per block, an xor with 0x80 and a vpdpbusd
 // per block and row. i8-emulated is the same integers in plain vector ops
 // (four strided shuffles of the 64 products), on any target; fma keeps
-// k16_q8. An AVX2 target has no i8, and auto gives it fma.
+// k16_q8. An AVX2 target has no i8: auto gives it i8_madd
+// (int8-dot-madd.mlir), and a target with neither fma.
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int8 --q3-choose-lowering-config | FileCheck %s --check-prefix=STRATEGY
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int8 --q3-choose-lowering-config --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts="weights=int8 int8-dot=i8-emulated" --q3-choose-lowering-config=int8-dot=i8-emulated --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=EMULATED
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts="weights=int8 int8-dot=fma" --q3-choose-lowering-config=int8-dot=fma | FileCheck %s --check-prefix=FMA
 // RUN: sed 's/,avx512vnni//; s/x86-64-v4/x86-64-v3/' %s > %t.mlir
-// RUN: qwen3c-opt %t.mlir --q3-choose-weight-layouts=weights=int8 --q3-choose-lowering-config | FileCheck %s --check-prefix=FMA
+// RUN: sed 's/avx2,fma,f16c,avx512f,avx512bw,avx512vnni/sse4.2/; s/x86-64-v4/x86-64-v2/; s/vector_bits = 512, vector_registers = 32/vector_bits = 128, vector_registers = 16/' %s > %t.v2.mlir
+// RUN: qwen3c-opt %t.v2.mlir --q3-choose-weight-layouts=weights=int8 --q3-choose-lowering-config | FileCheck %s --check-prefix=FMA
 // RUN: not qwen3c-opt %t.mlir --q3-choose-weight-layouts="weights=int8 int8-dot=i8" 2>&1 | FileCheck %s --check-prefix=NO-VNNI
 // RUN: not qwen3c-opt %s --q3-choose-lowering-config=int8-dot=i4 2>&1 | FileCheck %s --check-prefix=BAD
 // int4: k16_q4_quads, Wq[n/16][k/8][64] (byte j of a lane: k = 8p + j low,
@@ -65,8 +67,8 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 // FMA-NOT: dot = i8
 // FMA-NOT: k16_q8_quads
 
-// NO-VNNI: error: int8-dot=i8: target x86-64-v3 has no AVX512-VNNI with 512-bit vectors (add the features +avx512vnni,+avx512bw, or use i8-emulated
-// BAD: error: int8-dot=i4: 'i4' is not auto, fma, i8 or i8-emulated
+// NO-VNNI: error: int8-dot=i8: target x86-64-v3 has no AVX512-VNNI with 512-bit vectors (add the features +avx512vnni,+avx512bw, or use i8-madd on AVX2, or i8-emulated
+// BAD: error: int8-dot=i4: 'i4' is not auto, fma, i8, i8-madd or i8-emulated
 
 // INT4-LABEL: func.func @decode
 // INT4: memref.view {{.*}} to memref<8x8x64xi8>

@@ -5,10 +5,12 @@
 // expert's f16 scales; q3-lower-to-loops views both with the expert index
 // first and the tile widens the int8 (int4: nibble) vectors and scales each
 // group's partial sums, gate and up each by their own scales.
-// RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts="weights=int8" --q3-choose-lowering-config | FileCheck %s --check-prefix=INT8
-// RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts="weights=int4" --q3-choose-lowering-config | FileCheck %s --check-prefix=INT4
-// RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts="weights=int8" --q3-choose-lowering-config --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
-// RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts="weights=int8" --q3-choose-lowering-config --q3-plan-weights | FileCheck %s --check-prefix=PLAN
+// int8-dot=fma: the f32 family on these weights (an AVX2 target's auto is
+// i8_madd; the int8 dot families are int8-dot.mlir and int8-dot-madd.mlir).
+// RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts="weights=int8 int8-dot=fma" --q3-choose-lowering-config=int8-dot=fma | FileCheck %s --check-prefix=INT8
+// RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts="weights=int4 int8-dot=fma" --q3-choose-lowering-config=int8-dot=fma | FileCheck %s --check-prefix=INT4
+// RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts="weights=int8 int8-dot=fma" --q3-choose-lowering-config=int8-dot=fma --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
+// RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts="weights=int8 int8-dot=fma" --q3-choose-lowering-config=int8-dot=fma --q3-plan-weights | FileCheck %s --check-prefix=PLAN
 
 module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v3", vector_bits = 256, vector_registers = 16, l2_bytes = 0, features = "avx,avx2,fma">} {
   func.func @decode(%x: tensor<1x64xf32>, %w: tensor<1x2xf32>, %e: tensor<1x2xi32>, %l: index) -> tensor<1x64xf32> {

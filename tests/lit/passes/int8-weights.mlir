@@ -7,8 +7,10 @@
 // prefetches 128 k steps ahead (the 2 KiB that 64 steps are in bf16); per
 // k the int8 vector is sign-extended and converted, per group of 32 k the
 // partial sums are scaled into the accumulators.
-// RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int8 --q3-choose-lowering-config | FileCheck %s --check-prefix=STRATEGY
-// RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int8 --q3-choose-lowering-config --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
+// int8-dot=fma: the f32 family on these weights (an AVX2 target's auto is
+// i8_madd; the int8 dot families are int8-dot.mlir and int8-dot-madd.mlir).
+// RUN: qwen3c-opt %s --q3-choose-weight-layouts="weights=int8 int8-dot=fma" --q3-choose-lowering-config=int8-dot=fma | FileCheck %s --check-prefix=STRATEGY
+// RUN: qwen3c-opt %s --q3-choose-weight-layouts="weights=int8 int8-dot=fma" --q3-choose-lowering-config=int8-dot=fma --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts --q3-choose-lowering-config | FileCheck %s --check-prefix=BF16
 // RUN: not qwen3c-opt %s --q3-choose-weight-layouts=weights=int3 2>&1 | FileCheck %s --check-prefix=BAD
 
