@@ -715,10 +715,9 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
         // Four activation bytes of row xs[i] from k, in every lane.
         auto activations = [&](int64_t i, Value k) { return broadcastWord(f.int8Rows.values, {xs[i], k}, bytesVt); };
         acc = loopAcc(idx(0), idx(K / kQ8Group), 1, init, [&](Value g, ValueRange a) {
-          SmallVector<Value> partial(size_t(RB * hn * rows), zero32);
           Value p0 = arith::MulIOp::create(b, loc, g, idx(steps));
-          for (int64_t step = 0; step < steps; ++step) {
-            Value p = step ? Value(arith::AddIOp::create(b, loc, p0, idx(step))) : p0;
+          // One row of quads (4 k; int4 8) for the whole tile.
+          auto quadStep = [&](Value p, SmallVector<Value> &partial) {
             Value k = arith::MulIOp::create(b, loc, p, idx(kPerRow));
             SmallVector<Value> xb, xbHigh;
             for (int64_t i = 0; i < rows; ++i) {
@@ -750,6 +749,22 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
                              : dotBytes(dotBytes(sum, lo, xb[i], emulated), hi, xbHigh[i], emulated);
                 }
               }
+          };
+          SmallVector<Value> partial(size_t(RB * hn * rows), zero32);
+          if (!madd) {
+            for (int64_t step = 0; step < steps; ++step)
+              quadStep(step ? Value(arith::AddIOp::create(b, loc, p0, idx(step))) : p0, partial);
+          } else {
+            // AVX2's 16 ymm: a group's steps fully unrolled let LLVM hoist
+            // every load and abs of the group and spill them (seen in the
+            // 0.6B's decode products); a loop of two steps an iteration keeps
+            // each step's values in registers.
+            partial = loopAcc(p0, arith::AddIOp::create(b, loc, p0, idx(steps)), 2, partial, [&](Value s, ValueRange cur) {
+              SmallVector<Value> v(cur.begin(), cur.end());
+              quadStep(s, v);
+              quadStep(arith::AddIOp::create(b, loc, s, idx(1)), v);
+              return v;
+            });
           }
           SmallVector<Value> next(a.begin(), a.end());
           SmallVector<Value> dx, comp;
