@@ -89,7 +89,7 @@ def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
            "int8 or int4 also makes the LM head k16_q8 or k16_q4 (and a tied embedding with it)">,
     Option<"int8DotOption", "int8-dot", "std::string", /*default=*/"\"auto\"",
            "int8 weights' arithmetic: auto (i8 where the target has AVX512-VNNI with 512-bit vectors, else "
-           "i8-madd where it has AVX2, else fma), fma (k16_q8 / k16_q4, widened to f32), i8 (their quads, int8 "
+           "i8-madd where it has AVX2 with 256-bit vectors, else fma), fma (k16_q8 / k16_q4, widened to f32), i8 (their quads, int8 "
            "activations, vpdpbusd), i8-madd (the same integers by AVX2's vpmaddubsw + vpmaddwd), i8-emulated">,
   ];
 }
@@ -127,7 +127,7 @@ def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
            "AVX512-BF16, else fma), fma, bf16, bf16-emulated, amx, amx-emulated">,
     Option<"int8DotOption", "int8-dot", "std::string", /*default=*/"\"auto\"",
            "int8 weights' arithmetic: auto (i8 where the target has AVX512-VNNI with 512-bit vectors, else "
-           "i8-madd where it has AVX2, else fma), fma (k16_q8 / k16_q4, widened to f32), i8 (their quads, int8 "
+           "i8-madd where it has AVX2 with 256-bit vectors, else fma), fma (k16_q8 / k16_q4, widened to f32), i8 (their quads, int8 "
            "activations, vpdpbusd), i8-madd (the same integers by AVX2's vpmaddubsw + vpmaddwd), i8-emulated">,
   ];
 }

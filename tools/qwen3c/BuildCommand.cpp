@@ -411,7 +411,7 @@ void addBuildCommand(CLI::App &app) {
       ->capture_default_str();
   cmd->add_option("--int8-dot", o->int8Dot,
                   "int8 weights' products: auto (i8 where the target has AVX512-VNNI, else i8-madd where it has "
-                  "AVX2, else fma), i8 (activations quantised per row and group of 32 to int8, integer dots by "
+                  "AVX2 and no AVX-512, else fma), i8 (activations quantised per row and group of 32 to int8, integer dots by "
                   "vpdpbusd), i8-madd (the same integers by AVX2's vpmaddubsw + vpmaddwd), fma (activations in f32, "
                   "weights widened: exact against the dequantised weights), i8-emulated (i8's arithmetic in plain "
                   "vector ops, any CPU)")
