@@ -136,7 +136,7 @@ __attribute__((target("avx512f,avx512vnni"))) int int8Loop(long iters) {
 // qwen3c's i8_madd family) multiply unsigned by signed bytes into i16 pairs
 // (vpmaddubsw), widen the pairs to i32 (vpmaddwd with ones) and add: three
 // instructions per 32 multiply-adds. The operands keep every pair sum
-// within i16 (as the kernels' |x| and sign-adjusted weights do).
+// within i16 (as the kernels' |q_w| and q_x with q_w's sign do).
 __attribute__((target("avx2"))) int int8Loop256(long iters) {
   // 8 accumulators, each on its own operand pair (4 x 2 of 16 ymm): the
   // products are not loop-invariant (the empty asm makes every operand new

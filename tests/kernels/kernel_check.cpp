@@ -159,13 +159,17 @@ TEST_P(KernelCheck, MatchesExactArithmetic) {
   const size_t rowsAt = name.rfind("_m");
   for (const std::string native : {"_i8", "_i8_madd"}) {
     if (rowsAt < native.size() || name.compare(rowsAt - native.size(), native.size(), native) != 0) continue;
-    std::string twin = name.substr(0, rowsAt - native.size()) + "_i8_emulated_m" + name.substr(rowsAt + 2, 1);
+    const size_t rowsEnd = name.find('_', rowsAt + 2); // before a tile suffix such as _split
+    std::string twin = name.substr(0, rowsAt - native.size()) + "_i8_emulated" + name.substr(rowsAt, rowsEnd - rowsAt);
+    bool compared = false;
     for (const Kernel &e : kKernels)
       if (twin == e.name) { // its own weight slot, packed alike
         pack(w, b.weights.data() + e.weightOffsets[0]);
         std::vector<float> ye = run(e, b, x);
         EXPECT_EQ(0, std::memcmp(y.data(), ye.data(), y.size() * 4)) << k.name << " vs " << e.name;
+        compared = true;
       }
+    EXPECT_TRUE(compared) << k.name << " has no emulated twin " << twin;
   }
 }
 
