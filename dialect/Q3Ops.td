@@ -23,6 +23,12 @@ def Q3_Float : AnyTypeOf<[F32, BF16, F16]>;
 def Q3_Act : StaticShapeTensorOf<[F32, BF16, F16]>;
 def Q3_Weight : StaticShapeTensorOf<[F32, BF16, F16, I8, I<4>]>;
 def Q3_Ids : StaticShapeTensorOf<[I32]>;
+// A KV cache [layers, kv_heads, capacity, head_dim]. i8: each row (one
+// position of one KV head) is int8 values q with one f32 scale d, the row
+// x = q * d, d = max|x| / 127 and q = roundeven(x * 127 / max|x|) (a row of
+// zeros: q = 0, d = 0). The scale is part of the element type's meaning;
+// where it lives in memory is the lowering's choice (docs/architecture.md).
+def Q3_Cache : StaticShapeTensorOf<[F32, BF16, F16, I8]>;
 
 //===----------------------------------------------------------------------===//
 // Weights
@@ -187,9 +193,9 @@ def Q3_KVWriteOp : Q3_Op<"kv_write", [Pure, AllTypesMatch<["cache", "result"]>]>
     rows whose position is at or past the capacity are dropped (the padded
     tail of a prefill chunk).
   }];
-  let arguments = (ins Q3_Act:$value, Q3_Act:$cache, Index:$layer,
+  let arguments = (ins Q3_Act:$value, Q3_Cache:$cache, Index:$layer,
                        Index:$offset);
-  let results = (outs Q3_Act:$result);
+  let results = (outs Q3_Cache:$result);
   let assemblyFormat = "$value `into` $cache `[` $layer `]` `at` $offset "
                        "attr-dict `:` type($value) `,` type($cache)";
   let hasVerifier = 1;
@@ -216,10 +222,10 @@ def Q3_NormRopeWriteOp : Q3_Op<"norm_rope_write", [Pure, AllTypesMatch<["cache",
     q3.kv_write would write them; the result is the updated cache, so the
     rotated keys never exist in memory outside it.
   }];
-  let arguments = (ins Q3_Act:$input, Q3_Weight:$norm, Q3_Act:$cache, Index:$layer,
+  let arguments = (ins Q3_Act:$input, Q3_Weight:$norm, Q3_Cache:$cache, Index:$layer,
                        Index:$offset, F64Attr:$eps, F64Attr:$theta, Q3_RopeStyleAttr:$style,
                        OptionalAttr<Q3_YarnAttr>:$yarn);
-  let results = (outs Q3_Act:$result);
+  let results = (outs Q3_Cache:$result);
   let assemblyFormat = "$input `,` $norm `into` $cache `[` $layer `]` `at` $offset attr-dict "
                        "`:` type($input) `,` type($norm) `,` type($cache)";
   let hasVerifier = 1;
@@ -237,7 +243,7 @@ def Q3_AttentionOp : Q3_Op<"attention", [Pure, AllTypesMatch<["query", "result"]
     With `online_softmax` (set by q3-fuse-attention-softmax) the kernel
     keeps a running maximum and sum instead of materialising score rows.
   }];
-  let arguments = (ins Q3_Act:$query, Q3_Act:$keys, Q3_Act:$values,
+  let arguments = (ins Q3_Act:$query, Q3_Cache:$keys, Q3_Cache:$values,
                        Index:$layer, Index:$offset, F64Attr:$scale,
                        UnitAttr:$online_softmax);
   let results = (outs Q3_Act:$result);

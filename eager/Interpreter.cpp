@@ -45,11 +45,13 @@ std::vector<size_t> staticShape(Type t) {
   return std::vector<size_t>(rt.getShape().begin(), rt.getShape().end());
 }
 
-// Values of bf16/f16 tensors are kept exactly representable in their type.
+// Values of bf16/f16 tensors are kept exactly representable in their type;
+// an i8 tensor (only a KV cache is one) as its int8 rows and scales hold it.
 void roundTo(Type t, xt::xarray<float> &x) {
   Type e = llvm::cast<RankedTensorType>(t).getElementType();
   if (e.isBF16()) roundToBf16(x);
   else if (e.isF16()) roundToF16(x);
+  else if (e.isInteger(8)) roundToInt8Rows(x);
 }
 
 } // namespace

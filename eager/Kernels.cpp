@@ -210,4 +210,14 @@ void roundToF16(xt::xarray<float> &x) {
   for (float &v : x) v = f16ToF32(f32ToF16(v));
 }
 
+void roundToInt8Rows(xt::xarray<float> &x) {
+  const size_t N = lastDim(x), rows = x.size() / N;
+  for (size_t r = 0; r < rows; ++r) {
+    float *p = x.data() + r * N, amax = 0.0f;
+    for (size_t i = 0; i < N; ++i) amax = std::max(amax, std::fabs(p[i]));
+    const float d = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    for (size_t i = 0; i < N; ++i) p[i] = std::nearbyint(p[i] * inv) * d; // nearest even (default mode)
+  }
+}
+
 } // namespace q3c::eager

@@ -38,6 +38,9 @@ xt::xarray<int32_t> argmax(const xt::xarray<float> &x);
 // Rounds every element to bf16 or f16 precision (kept in f32 storage).
 void roundToBf16(xt::xarray<float> &x);
 void roundToF16(xt::xarray<float> &x);
+// Each row (last dimension) as an int8 KV cache holds it: q * d with
+// d = max|x| / 127 and q = roundeven(x * (127 / max|x|)) (dialect/Q3Ops.td).
+void roundToInt8Rows(xt::xarray<float> &x);
 
 } // namespace q3c::eager
 

@@ -45,8 +45,11 @@ public:
       : ctx(&ctx), b(&ctx), loc(UnknownLoc::get(&ctx)), c(c), o(o) {
     f32 = b.getF32Type();
     i32 = b.getI32Type();
-    cacheType = RankedTensorType::get({c.numLayers, c.numKVHeads, o.maxContext, c.headDim},
-                                      elementType(&ctx, o.cacheDType));
+    Type cacheElement = o.cacheDType == CacheDType::F32    ? Type(f32)
+                        : o.cacheDType == CacheDType::BF16 ? Type(b.getBF16Type())
+                        : o.cacheDType == CacheDType::F16  ? Type(b.getF16Type())
+                                                           : Type(b.getI8Type());
+    cacheType = RankedTensorType::get({c.numLayers, c.numKVHeads, o.maxContext, c.headDim}, cacheElement);
   }
 
   OwningOpRef<ModuleOp> build() {
@@ -279,6 +282,33 @@ private:
 };
 
 } // namespace
+
+std::optional<CacheDType> parseCacheDType(const std::string &name) {
+  if (name == "f32" || name == "float32") return CacheDType::F32;
+  if (name == "bf16" || name == "bfloat16") return CacheDType::BF16;
+  if (name == "f16" || name == "float16") return CacheDType::F16;
+  if (name == "int8") return CacheDType::Int8;
+  return std::nullopt;
+}
+
+const char *cacheDTypeName(CacheDType t) {
+  switch (t) {
+  case CacheDType::F32: return "f32";
+  case CacheDType::BF16: return "bf16";
+  case CacheDType::F16: return "f16";
+  case CacheDType::Int8: return "int8";
+  }
+  return "?";
+}
+
+int64_t cacheRowBytes(CacheDType t, int64_t headDim) {
+  switch (t) {
+  case CacheDType::F32: return 4 * headDim;
+  case CacheDType::BF16: case CacheDType::F16: return 2 * headDim;
+  case CacheDType::Int8: return headDim + 4;
+  }
+  return 0;
+}
 
 void setPrefillChunks(GraphOptions &options, const std::vector<int64_t> &given) {
   std::vector<int64_t> sizes = given;

@@ -9,10 +9,20 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace q3c {
+
+// The KV cache's element type (`--kv-dtype`): f32, bf16, or int8 rows with
+// one f32 scale each (q3's i8 cache, dialect/Q3Ops.td).
+enum class CacheDType { F32, BF16, F16, Int8 };
+std::optional<CacheDType> parseCacheDType(const std::string &name); // f32, bf16, f16, int8
+const char *cacheDTypeName(CacheDType t);
+// Bytes one position of one KV head takes in K or in V: head_dim elements,
+// and the int8 row's scale.
+int64_t cacheRowBytes(CacheDType t, int64_t headDim);
 
 struct GraphOptions {
   int64_t prefillChunk = 16;  // tokens per @prefill call (the tail is padded)
@@ -24,7 +34,7 @@ struct GraphOptions {
   // Rows of @decode_batch (0: none): one token of each of that many
   // independent sequences per call, one pass over the weights for all.
   int64_t decodeBatch = 0;
-  DType cacheDType = DType::F32;
+  CacheDType cacheDType = CacheDType::F32;
   // Element type of each weight, asked with the tensor name pattern
   // ("model.layers.{layer}.mlp.up_proj.weight"); by default torch_dtype.
   std::function<DType(const std::string &pattern)> weightDType;

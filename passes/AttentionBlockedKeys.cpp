@@ -22,6 +22,11 @@
 // maximum, sum and output rows (the flash-attention state) and a block's
 // exp scores are per-item scratch.
 //
+// An int8 cache (QuantisedCache.cpp): the K vectors are int8 widened to f32
+// and a block's 16 scores are multiplied by its 16 key scales once, after
+// the d loop; the V rows are widened into the block's scratch times their
+// row scales, so the weighted sum is the same loop.
+//
 //===----------------------------------------------------------------------===//
 #include "passes/KernelEmitter.h"
 
@@ -57,6 +62,7 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
       break;
     }
   const bool widen = !llvm::cast<MemRefType>(v.getType()).getElementType().isF32();
+  const bool quantised = isQuantisedCache(k); // int8 rows: q times the row's scale
   Type f32t = b.getF32Type();
   auto vt = VectorType::get({vw}, f32t);
   auto vkb = VectorType::get({KB}, f32t);
@@ -107,10 +113,19 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
         }
         return next;
       });
+      if (quantised) { // the block's 16 key scales times its 16 scores
+        Value ks = cacheBlockScales(k, layer, kvh, jb);
+        for (Value &a : acc) a = arith::MulFOp::create(b, loc, a, ks);
+      }
       if (widen)
-        for (int64_t jj = 0; jj < KB; ++jj)
-          for (int64_t c = 0; c < nv; ++c)
-            storeVec(loadVec(v, {layer, kvh, add(j0, idx(jj)), idx(c * vw)}, vw), Vf, {idx(jj), idx(c * vw)});
+        for (int64_t jj = 0; jj < KB; ++jj) {
+          Value j = add(j0, idx(jj));
+          Value dv = quantised ? Value(vector::BroadcastOp::create(b, loc, vt, cacheRowScale(v, layer, kvh, j))) : Value();
+          for (int64_t c = 0; c < nv; ++c) {
+            Value row = loadVec(v, {layer, kvh, j, idx(c * vw)}, vw);
+            storeVec(quantised ? Value(arith::MulFOp::create(b, loc, row, dv)) : row, Vf, {idx(jj), idx(c * vw)});
+          }
+        }
       for (int64_t i = 0; i < rowCount; ++i) {
         Value ii = idx(i);
         Value s = maskedScores(acc[i], j0, rowN[i], scale);

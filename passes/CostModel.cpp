@@ -115,7 +115,9 @@ Cost costOf(Operation *op, int64_t position) {
     for (int64_t t = 0; t < q.getDimSize(0); ++t) positions += double(position + t + 1);
     Cost c;
     c.kernels = 1;
-    c.activationRead = bytesOf(q) + 2 * KV * positions * D * es;
+    // An int8 cache's row carries its 4-byte f32 scale.
+    double rowBytes = D * es + (keys.getElementType().isInteger(8) ? 4 : 0);
+    c.activationRead = bytesOf(q) + 2 * KV * positions * rowBytes;
     c.activationWritten = bytesOf(op->getResult(0).getType());
     if (op->hasAttr("online_softmax")) {
       // No score rows; each position rescales the output accumulators (D

@@ -83,7 +83,9 @@ SmallVector<Value> KernelEmitter::loopAcc(Value lb, Value ub, int64_t step, Valu
 Value KernelEmitter::loadVec(Value mem, ValueRange indices, int64_t width) {
   Type et = memrefOf(mem).getElementType();
   Value v = vector::LoadOp::create(b, loc, VectorType::get({width}, et), mem, indices);
-  if (!et.isF32()) v = arith::ExtFOp::create(b, loc, VectorType::get({width}, b.getF32Type()), v);
+  auto ft = VectorType::get({width}, b.getF32Type());
+  if (llvm::isa<IntegerType>(et)) return arith::SIToFPOp::create(b, loc, ft, v); // an int8 cache's q
+  if (!et.isF32()) v = arith::ExtFOp::create(b, loc, ft, v);
   return v;
 }
 
@@ -955,7 +957,7 @@ void KernelEmitter::linearK16(Value x, Value wp, const LinearFusion &f) {
 }
 
 void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, const RopeSpec &spec, bool splitHalves,
-                             Value table, Value out, Value cache, Value layer) {
+                             Value table, Value out, Value cache, Value layer, Value row) {
   auto t = memrefOf(x);
   int64_t T = t.getDimSize(0), heads = t.getDimSize(1), D = t.getDimSize(2), half = D / 2;
   int64_t hw = vectorWidth(half);
@@ -972,10 +974,13 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, cons
       storeScalar(ropeScaled(math::SinOp::create(b, loc, angle), spec), table, {idx(1), i});
     });
     auto body = [&] {
+      const bool quantised = cache && isQuantisedCache(cache);
+      if (quantised && !row) llvm::report_fatal_error("normRope: an int8 cache needs the row scratch");
       loop(0, heads, 1, [&](Value h) {
         Value inv = inverseRms(x, {tok, h}, D, eps);
         auto put = [&](Value v, Value d) {
-          if (cache) storeCacheVec(v, cache, layer, h, p, d);
+          if (quantised) storeVec(v, row, {d});
+          else if (cache) storeCacheVec(v, cache, layer, h, p, d);
           else storeVec(v, out, {tok, h, d});
         };
         if (splitHalves) {
@@ -991,6 +996,7 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, cons
             put(arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, va, c), arith::MulFOp::create(b, loc, vb, s)), i);
             put(arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, vb, c), arith::MulFOp::create(b, loc, va, s)), j);
           });
+          if (quantised) storeQuantisedRow(row, {}, D, cache, layer, h, p);
           return;
         }
         loop(0, half, 1, [&](Value i) { // interleaved pairs (2i, 2i + 1), scalar
@@ -1003,7 +1009,10 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, cons
           Value c = loadScalar(table, {idx(0), i}), s = loadScalar(table, {idx(1), i});
           Value ra = arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, va, c), arith::MulFOp::create(b, loc, vb, s));
           Value rb = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, vb, c), arith::MulFOp::create(b, loc, va, s));
-          if (cache) {
+          if (quantised) {
+            storeScalar(ra, row, {ia});
+            storeScalar(rb, row, {ib});
+          } else if (cache) {
             storeCacheScalar(ra, cache, layer, h, p, ia);
             storeCacheScalar(rb, cache, layer, h, p, ib);
           } else {
@@ -1011,6 +1020,7 @@ void KernelEmitter::normRope(Value x, Value norm, double eps, Value offset, cons
             storeScalar(rb, out, {tok, h, ib});
           }
         });
+        if (quantised) storeQuantisedRow(row, {}, D, cache, layer, h, p);
       });
     };
     if (!cache) return body();
@@ -1110,6 +1120,7 @@ void KernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offset)
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
     loop(0, Hkv, 1, [&](Value h) {
+      if (isQuantisedCache(cache)) return storeQuantisedRow(value, {t, h}, D, cache, layer, h, p);
       loop(0, D, vw, [&](Value d) { storeCacheVec(loadVec(value, {t, h, d}, vw), cache, layer, h, p, d); });
     });
   });
@@ -1131,6 +1142,7 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
   // Heads per work item and positions per score vector: the
   // q3.attention_config (checked legal by the caller).
   const int64_t nv = D / vw, gb = tiling.headBlock, SB = tiling.scoreBlock;
+  const bool quantised = isQuantisedCache(k);
   int64_t blocks = G / gb;
   auto vt = VectorType::get({vw}, b.getF32Type());
   // One query row t and one work item (a block of the query heads of one
@@ -1153,19 +1165,27 @@ void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offs
           Value kv = loadVec(k, {layer, kvh, j, idx(c * vw)}, vw);
           for (int64_t g = 0; g < gb; ++g) acc[g] = vector::FMAOp::create(b, loc, qreg[g * nv + c], kv, acc[g]);
         }
+        // An int8 cache: q . (q_k * d_k) = (q . q_k) * d_k, one multiply per key.
+        Value rowScale = f32(scale);
+        if (quantised) rowScale = arith::MulFOp::create(b, loc, rowScale, cacheRowScale(k, layer, kvh, j));
         SmallVector<Value> sc;
         for (int64_t g = 0; g < gb; ++g)
           sc.push_back(arith::MulFOp::create(
-              b, loc, vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[g]), f32(scale)));
+              b, loc, vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc[g]), rowScale));
         return sc;
       };
       // o[g] += w[g] * v_j for each head of the block; o[g] is rows
       // acc[base + g * nv ..].
       auto addWeightedV = [&](SmallVector<Value> &acc, int64_t base, Value j, ArrayRef<Value> w) {
+        SmallVector<Value> ws(w.begin(), w.end());
+        if (quantised) { // w * (q_v * d_v) = (w * d_v) * q_v
+          Value dv = vector::BroadcastOp::create(b, loc, vt, cacheRowScale(v, layer, kvh, j));
+          for (Value &x : ws) x = arith::MulFOp::create(b, loc, x, dv);
+        }
         for (int64_t c = 0; c < nv; ++c) {
           Value vv = loadVec(v, {layer, kvh, j, idx(c * vw)}, vw);
           for (int64_t g = 0; g < gb; ++g)
-            acc[base + g * nv + c] = vector::FMAOp::create(b, loc, w[g], vv, acc[base + g * nv + c]);
+            acc[base + g * nv + c] = vector::FMAOp::create(b, loc, ws[g], vv, acc[base + g * nv + c]);
         }
       };
       if (!scores) {

@@ -30,6 +30,10 @@ struct Int8Rows {
   mlir::Value values, scales, sums;
 };
 
+// An int8 KV cache row's f32 scale, stored after its head_dim bytes
+// (QuantisedCache.cpp): the memref of an i8 cache has rows of D + 4.
+inline constexpr int64_t kCacheScaleBytes = 4;
+
 // What a fused linear adds to y = x * W^T (see the q3.linear_* ops).
 struct LinearFusion {
   mlir::Value norm;           // [K]: normalise input rows on load (RMSNorm)
@@ -91,9 +95,12 @@ public:
   void fusedLinear(mlir::Value x, mlir::Value w, const LinearFusion &f);
   void rope(mlir::Value x, mlir::Value offset, const RopeSpec &spec, bool splitHalves, mlir::Value out);
   // QK-norm then RoPE; rows go to `out`, or into cache[layer] at offset + t
-  // when `cache` is given. `table` is [2, head_dim / 2] f32 scratch.
+  // when `cache` is given. `table` is [2, head_dim / 2] f32 scratch, and
+  // `row` [head_dim] f32 scratch where an int8 cache needs the whole row
+  // before it can store one byte (its scale is the row's max|x|).
   void normRope(mlir::Value x, mlir::Value norm, double eps, mlir::Value offset, const RopeSpec &spec,
-                bool splitHalves, mlir::Value table, mlir::Value out, mlir::Value cache, mlir::Value layer);
+                bool splitHalves, mlir::Value table, mlir::Value out, mlir::Value cache, mlir::Value layer,
+                mlir::Value row = {});
   void kvWrite(mlir::Value value, mlir::Value cache, mlir::Value layer, mlir::Value offset);
   // `scores` null: online softmax (one pass, running maximum and sum); a
   // rank-5 (key-blocked) `k` goes to attentionBlockedKeys.
@@ -122,6 +129,9 @@ public:
                          mlir::Value up, mlir::Value down, mlir::Value tokens, mlir::Value sel,
                          mlir::Value act, mlir::Value out);
   void argmax(mlir::Value x, mlir::Value out);
+
+  // Whether `cache` (a memref) is an int8 cache (QuantisedCache.cpp).
+  bool isQuantisedCache(mlir::Value cache);
 
 private:
   using Body = std::function<void(mlir::Value)>;
@@ -182,6 +192,14 @@ private:
                         mlir::Value d);
   void storeCacheVec(mlir::Value vec, mlir::Value cache, mlir::Value layer, mlir::Value h, mlir::Value p,
                      mlir::Value d);
+  // The int8 cache (QuantisedCache.cpp; its memref rows are head_dim + 4
+  // bytes): row `src[srcAt..., 0..D)` (f32) quantised into row p with its
+  // scale, a row's scale (row layout) and a key block's 16 scales
+  // (key-blocked layout) as f32.
+  void storeQuantisedRow(mlir::Value src, mlir::ValueRange srcAt, int64_t D, mlir::Value cache, mlir::Value layer,
+                         mlir::Value h, mlir::Value p);
+  mlir::Value cacheRowScale(mlir::Value cache, mlir::Value layer, mlir::Value h, mlir::Value p);
+  mlir::Value cacheBlockScales(mlir::Value cache, mlir::Value layer, mlir::Value h, mlir::Value block);
   // The AMX families (AMXProduct.cpp): k16_pairs weights as tile operands.
   void linearAMX(mlir::Value x, mlir::Value wp, const LinearFusion &f);
   // A product's outputs as [rows, last] views, the block where each part

@@ -30,7 +30,11 @@ constexpr const char *kOffsetsTable = "q3_weight_offsets";
 
 MemRefType memrefFor(Type t) {
   auto rt = llvm::cast<RankedTensorType>(t);
-  return MemRefType::get(rt.getShape(), rt.getElementType());
+  SmallVector<int64_t> shape(rt.getShape());
+  // An int8 KV cache (the only rank-4 i8 tensor): each row's f32 scale
+  // follows its head_dim bytes (QuantisedCache.cpp).
+  if (rt.getRank() == 4 && rt.getElementType().isInteger(8)) shape.back() += kCacheScaleBytes;
+  return MemRefType::get(shape, rt.getElementType());
 }
 
 class FunctionLowering {
@@ -405,9 +409,10 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
   auto normRope = [&](auto op, Value out, Value cache, Value layer) {
     int64_t D = op.getInput().getType().getDimSize(2);
     Value table = arenaSlot(b, MemRefType::get({2, D / 2}, b.getF32Type())); // cos, sin
+    Value row = cache && k.isQuantisedCache(cache) ? arenaSlot(b, MemRefType::get({D}, b.getF32Type())) : Value();
     k.normRope(buffer(op.getInput()), buffer(op.getNorm()), op.getEpsAttr().getValueAsDouble(),
                map.lookup(op.getOffset()), ropeSpecOf(op),
-               op.getStyle() == RopeStyle::SplitHalves, table, out, cache, layer);
+               op.getStyle() == RopeStyle::SplitHalves, table, out, cache, layer, row);
   };
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
       .Case([&](WeightOp w) -> LogicalResult {

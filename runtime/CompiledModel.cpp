@@ -97,7 +97,19 @@ void *mapZeroedHuge(size_t bytes) {
   return p;
 }
 
-int64_t cacheElementBytes() { return CompiledModel::info(kCacheDType) == 0 ? 4 : 2; }
+// A cache row (one position of one KV head) as the entries' memrefs see it:
+// head_dim elements, or for int8 head_dim bytes and the row's f32 scale
+// (the memref [L, kv_heads, capacity, head_dim + 4] of i8).
+int64_t cacheElementBytes() {
+  switch (CompiledModel::info(kCacheDType)) {
+  case 0: return 4;
+  case 3: return 1;
+  default: return 2;
+  }
+}
+int64_t cacheRowElements() {
+  return CompiledModel::info(kHeadDim) + (CompiledModel::info(kCacheDType) == 3 ? 4 : 0);
+}
 
 } // namespace
 
@@ -110,12 +122,13 @@ const char *cacheDTypeName() {
   switch (CompiledModel::info(kCacheDType)) {
   case 0: return "f32";
   case 1: return "bf16";
+  case 3: return "int8";
   default: return "f16";
   }
 }
 
 int64_t kvBytesPerPosition() {
-  return 2 * CompiledModel::info(kNumLayers) * CompiledModel::info(kKVHeads) * CompiledModel::info(kHeadDim) *
+  return 2 * CompiledModel::info(kNumLayers) * CompiledModel::info(kKVHeads) * cacheRowElements() *
          cacheElementBytes();
 }
 
@@ -146,7 +159,7 @@ CompiledModel::CompiledModel(const std::string &weightsPath, int64_t sequences) 
   shapes.promptChunks.clear();
   for (int64_t i = 0; i < info(kNumPromptChunks); ++i) shapes.promptChunks.push_back(qwen3c_prompt_entries[i].rows);
   shapes.lastRowLogits = !shapes.promptChunks.empty();
-  cacheBytes = size_t(info(kNumLayers) * info(kKVHeads) * info(kContext) * info(kHeadDim) * cacheElementBytes());
+  cacheBytes = size_t(info(kNumLayers) * info(kKVHeads) * info(kContext) * cacheRowElements() * cacheElementBytes());
   numSequences = sequences;
   const int64_t N = decodeBatchRows();
   allocatedSequences = N > 0 && sequences > 1 ? (sequences + N - 1) / N * N : sequences;
@@ -181,7 +194,7 @@ std::vector<float> CompiledModel::forwardSequence(int64_t seq, const std::vector
   // Scratch kept across calls: a prefill chunk's worth of rows is 39 MB for a
   // 151936-word vocabulary, too much to allocate and zero per token.
   if (rows.size() < size_t(chunk * V)) rows.resize(size_t(chunk * V));
-  int64_t cacheSizes[4] = {info(kNumLayers), info(kKVHeads), info(kContext), info(kHeadDim)};
+  int64_t cacheSizes[4] = {info(kNumLayers), info(kKVHeads), info(kContext), cacheRowElements()};
   MemRef<4> k = view<4>(kCache(seq), cacheSizes), v = view<4>(vCache(seq), cacheSizes);
   int64_t weightSizes[1] = {info(kWeightBytes)}, arenaSizes[1] = {info(kArenaBytes)};
   MemRef<1> w = view<1>(const_cast<uint8_t *>(weights), weightSizes);
@@ -218,7 +231,7 @@ const float *CompiledModel::forwardBatch(int64_t first, const std::vector<int32_
   for (int64_t p : positions)
     if (p < 0 || p >= maxContext()) throw RunError("position " + std::to_string(p) + " is outside the context");
   if (rows.size() < size_t(std::max(N, info(kPrefillChunk)) * V)) rows.resize(size_t(std::max(N, info(kPrefillChunk)) * V));
-  int64_t cacheSizes[4] = {N * info(kNumLayers), info(kKVHeads), info(kContext), info(kHeadDim)};
+  int64_t cacheSizes[4] = {N * info(kNumLayers), info(kKVHeads), info(kContext), cacheRowElements()};
   MemRef<4> k = view<4>(kCache(first), cacheSizes), v = view<4>(vCache(first), cacheSizes);
   int64_t weightSizes[1] = {info(kWeightBytes)}, arenaSizes[1] = {info(kArenaBytes)}, rowSizes[1] = {N};
   int64_t logitSizes[2] = {N, V};

@@ -23,7 +23,7 @@ enum ModelInfo : int {
   kVocab,
   kArenaBytes,
   kWeightBytes,
-  kCacheDType,   // 0 f32, 1 bf16, 2 f16
+  kCacheDType,   // 0 f32, 1 bf16, 2 f16, 3 int8 (rows of head_dim bytes and an f32 scale)
   kBos,
   kNumEos,
   kEos0,         // up to 4 end-of-sequence ids

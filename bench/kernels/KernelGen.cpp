@@ -41,7 +41,7 @@ struct Kernel {
   int64_t m = 0, k = 0, n = 0;              // linear: [m,k] x [n,k]^T
   int64_t heads = 0, kvHeads = 0, dim = 0, context = 0, position = 0; // attention
   int64_t rows = 1;        // attention: query rows (1: decode; more: a prompt chunk, online softmax)
-  bool bf16Cache = false;  // attention: the KV cache's element type
+  std::string cache = "f32"; // attention: the KV cache's element type (f32, bf16, i8: int8 rows and scales)
   int64_t hidden = 0, experts = 0, topK = 0, inter = 0;               // MoE
   std::string layout, config; // pinned #q3.layout / #q3.lowering_config bodies (--check)
 };
@@ -66,7 +66,7 @@ std::string mlirFor(const Kernel &k) {
     break;
   case Kind::Attention: {
     std::string q = t({k.rows, k.heads, k.dim}, "f32"),
-                cache = t({1, k.kvHeads, k.context, k.dim}, k.bf16Cache ? "bf16" : "f32");
+                cache = t({1, k.kvHeads, k.context, k.dim}, k.cache.c_str());
     o << "func.func @" << k.name << "(%q: " << q << ", %k: " << cache << ", %v: " << cache << ", %pos: index) -> "
       << q << " {\n"
       << "  %l = arith.constant 0 : index\n"
@@ -121,22 +121,24 @@ std::vector<Kernel> kernels() {
   linear("q30b", "q_proj", 1, 2048, 4096);
   linear("q30b", "q_proj", 64, 2048, 4096);
   // Attention: `rows` query rows ending at position len - 1 of a 4096 cache.
-  auto attention = [&](int64_t rows, int64_t len, bool bf16) {
+  auto attention = [&](int64_t rows, int64_t len, const std::string &cache) {
     Kernel a;
     a.kind = Kind::Attention;
     std::string what = rows == 1 ? "decode" : "prefill" + std::to_string(rows);
-    a.name = "attention_q06b_" + what + "_kv" + std::to_string(len) + (bf16 ? "_bf16" : "");
+    a.name = "attention_q06b_" + what + "_kv" + std::to_string(len) + (cache == "f32" ? "" : "_" + cache);
     a.shape = "q06b " + what + ", 16 heads / 8 KV heads x 128, " + std::to_string(len) + " positions, " +
-              (bf16 ? "bf16" : "f32") + " cache";
+              (cache == "i8" ? "int8" : cache) + " cache";
     a.heads = 16, a.kvHeads = 8, a.dim = 128, a.context = 4096, a.position = len - rows, a.rows = rows;
-    a.bf16Cache = bf16;
+    a.cache = cache;
     ks.push_back(a);
   };
-  for (int64_t len : {128, 1024, 4096}) attention(1, len, false);
-  attention(1, 4096, true);
-  attention(256, 512, false);
-  attention(256, 4096, false);
-  attention(256, 4096, true);
+  for (int64_t len : {128, 1024, 4096}) attention(1, len, "f32");
+  attention(1, 4096, "bf16");
+  attention(1, 4096, "i8");
+  attention(256, 512, "f32");
+  attention(256, 4096, "f32");
+  attention(256, 4096, "bf16");
+  attention(256, 4096, "i8");
   Kernel moe;
   moe.kind = Kind::MoE;
   moe.name = "moe_q30b_decode";
@@ -221,7 +223,7 @@ int main(int argc, char **argv) {
     << "enum class Kind { Linear, Attention, MoE };\n"
     << "struct Kernel {\n  const char *name, *shape;\n  Kind kind;\n"
     << "  long long m, k, n, heads, kvHeads, dim, context, position, rows, hidden, experts, topK, inter;\n"
-    << "  bool bf16Cache;\n"
+    << "  int cacheRowBytes; // attention: one position of one KV head: 4 dim (f32), 2 dim (bf16), dim + 4 (int8)\n"
     << "  long long weightOffsets[4]; // linear: w; MoE: router, gate, up, down\n"
     << "  const char *layout, *config; // pinned (--check), else empty\n"
     << "  void *entry;\n};\n}\n\nusing qwen3c_abi::MemRef;\nextern \"C\" {\n";
@@ -250,7 +252,7 @@ int main(int argc, char **argv) {
     h << "  {\"" << k.name << "\", \"" << k.shape << "\", Kind::"
       << (k.kind == Kind::Linear ? "Linear" : k.kind == Kind::Attention ? "Attention" : "MoE") << ", " << k.m << ", "
       << k.k << ", " << k.n << ", " << k.heads << ", " << k.kvHeads << ", " << k.dim << ", " << k.context << ", "
-      << k.position << ", " << k.rows << ", " << k.hidden << ", " << k.experts << ", " << k.topK << ", " << k.inter << ", " << (k.bf16Cache ? "true" : "false") << ", {" << offs[0]
+      << k.position << ", " << k.rows << ", " << k.hidden << ", " << k.experts << ", " << k.topK << ", " << k.inter << ", " << (k.cache == "bf16" ? 2 * k.dim : k.cache == "i8" ? k.dim + 4 : 4 * k.dim) << ", {" << offs[0]
       << ", " << offs[1] << ", " << offs[2] << ", " << offs[3] << "}, \"" << k.layout << "\", \"" << k.config
       << "\", reinterpret_cast<void *>(&_mlir_ciface_"
       << k.name << ")},\n";

@@ -79,7 +79,7 @@ double weightBytes(const Kernel &k) {
   switch (k.kind) {
   case Kind::Linear: return 2.0 * double(k.n * k.k);
   case Kind::Attention: // K and V, read once
-    return 2.0 * (k.bf16Cache ? 2.0 : 4.0) * double(k.kvHeads * (k.position + k.rows) * k.dim);
+    return 2.0 * double(k.cacheRowBytes) * double(k.kvHeads * (k.position + k.rows));
   case Kind::MoE: return 2.0 * double(k.experts * k.hidden + 3 * k.topK * k.inter * k.hidden);
   }
   return 0;
@@ -106,6 +106,7 @@ void counters(benchmark::State &state, const Kernel &k) {
 struct Buffers { // activations and caches for one kernel
   std::vector<float> in, out, keys, values;
   std::vector<uint16_t> keys16, values16; // a bf16 cache
+  std::vector<uint8_t> keys8, values8;    // an int8 cache (rows of dim bytes and an f32 scale)
   explicit Buffers(const Kernel &k) {
     if (k.kind == Kind::Linear) in.resize(size_t(k.m * k.k)), out.resize(size_t(k.m * k.n));
     if (k.kind == Kind::MoE) in.resize(size_t(k.hidden)), out.resize(size_t(k.hidden));
@@ -114,10 +115,19 @@ struct Buffers { // activations and caches for one kernel
       keys.resize(size_t(k.kvHeads * k.context * k.dim)), values.resize(keys.size());
       fillF32(keys.data(), keys.size(), 3);
       fillF32(values.data(), values.size(), 4);
-      if (k.bf16Cache) {
+      if (k.cacheRowBytes == 2 * k.dim) {
         keys16.resize(keys.size()), values16.resize(keys.size());
         fillBf16(keys16.data(), keys16.size(), 3);
         fillBf16(values16.data(), values16.size(), 4);
+      }
+      if (k.cacheRowBytes == k.dim + 4) {
+        // Bytes 0x30..0x3c: as int8 values small positive numbers, and any
+        // four of them (a scale, wherever the layout puts it) a finite f32
+        // between 2^-31 and 2^-6.
+        keys8.resize(size_t(k.kvHeads * k.context * k.cacheRowBytes)), values8.resize(keys8.size());
+        std::mt19937 rng(5);
+        for (uint8_t &x : keys8) x = uint8_t(0x30 + rng() % 13);
+        for (uint8_t &x : values8) x = uint8_t(0x30 + rng() % 13);
       }
     }
     fillF32(in.data(), in.size(), 2);
@@ -133,10 +143,14 @@ void generated(benchmark::State &state, const Kernel *k) {
   for (auto _ : state) {
     if (k->kind == Kind::Attention) {
       auto q = view<3>(b.in.data(), {k->rows, k->heads, k->dim}), o = view<3>(b.out.data(), {k->rows, k->heads, k->dim});
-      void *keys = k->bf16Cache ? static_cast<void *>(b.keys16.data()) : b.keys.data();
-      void *values = k->bf16Cache ? static_cast<void *>(b.values16.data()) : b.values.data();
-      auto kc = view<4>(keys, {1, k->kvHeads, k->context, k->dim});
-      auto vc = view<4>(values, {1, k->kvHeads, k->context, k->dim});
+      const bool int8 = k->cacheRowBytes == k->dim + 4, bf16 = k->cacheRowBytes == 2 * k->dim;
+      void *keys = int8 ? static_cast<void *>(b.keys8.data()) : bf16 ? static_cast<void *>(b.keys16.data()) : b.keys.data();
+      void *values = int8   ? static_cast<void *>(b.values8.data())
+                     : bf16 ? static_cast<void *>(b.values16.data())
+                            : b.values.data();
+      const int64_t row = int8 ? k->dim + 4 : k->dim; // memref elements of a row
+      auto kc = view<4>(keys, {1, k->kvHeads, k->context, row});
+      auto vc = view<4>(values, {1, k->kvHeads, k->context, row});
       using Fn = void (*)(MemRef<3> *, MemRef<4> *, MemRef<4> *, long long, MemRef<3> *, MemRef<1> *, MemRef<1> *);
       reinterpret_cast<Fn>(k->entry)(&q, &kc, &vc, k->position, &o, &w, &a);
     } else {
@@ -246,7 +260,7 @@ int main(int argc, char **argv) {
     g->ArgName("threads")->Arg(1)->UseRealTime()->Unit(benchmark::kMicrosecond);
     if (cores > 1) g->Arg(cores);
     // The plain loop: decode attention on f32 caches only.
-    if (k.kind == Kind::Attention && (k.rows > 1 || k.bf16Cache)) continue;
+    if (k.kind == Kind::Attention && (k.rows > 1 || k.cacheRowBytes != 4 * k.dim)) continue;
     // The plain loop at prefill sizes takes seconds per call: one iteration.
     auto *r = benchmark::RegisterBenchmark((std::string(k.name) + "/plain-loop").c_str(), reference, &k);
     r->ArgName("threads")->Arg(1)->UseRealTime()->Unit(benchmark::kMicrosecond);

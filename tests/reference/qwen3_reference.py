@@ -71,7 +71,7 @@ class Qwen3:
         self.moe = cfg["architectures"][0] == "Qwen3MoeForCausalLM"
         self.head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else w["lm_head.weight"]
         self.bf16_inputs = False
-        self.kv_bf16 = False
+        self.kv_dtype = "f32"
         self.bf16_attention = False
         self.int8_inputs = set()  # id() of the weights whose products quantise their input rows
         self.int8_experts = False  # the experts' products too
@@ -140,6 +140,15 @@ class Qwen3:
         return inv, attention_factor
 
     @staticmethod
+    def int8_rows(x):
+        """What an int8 KV cache holds of each row (one head at one position,
+        head_dim values): q * d, d = max|x| / 127, q = x * (127 / max|x|)
+        rounded half to even (a row of zeros stays zeros)."""
+        amax = x.abs().amax(-1, keepdim=True)
+        inv = torch.where(amax > 0, 127.0 / amax, torch.zeros_like(amax))
+        return torch.round(x * inv) * (amax / 127.0)
+
+    @staticmethod
     def rotate_half(x):
         x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
         return torch.cat((-x2, x1), dim=-1)
@@ -154,11 +163,13 @@ class Qwen3:
         v = v.transpose(0, 1)
         q = q * cos + self.rotate_half(q) * sin
         k = k * cos + self.rotate_half(k) * sin
-        if self.kv_bf16:
+        if self.kv_dtype == "bf16":
             # What a bf16 KV cache holds: keys after RoPE and values, each
             # element rounded to bf16 (nearest even); attention reads them back.
             k = k.to(torch.bfloat16).to(torch.float32)
             v = v.to(torch.bfloat16).to(torch.float32)
+        elif self.kv_dtype == "int8":
+            k, v = self.int8_rows(k), self.int8_rows(v)
         group = self.nh // self.nkv
         k = k.repeat_interleave(group, dim=0)
         v = v.repeat_interleave(group, dim=0)
@@ -308,8 +319,9 @@ def main():
                     help="round the queries and the softmax weights to bf16, as qwen3c's AMX attention does (prompt chunks)")
     ap.add_argument("--quantize-int8", action="store_true",
                     help="run on the layer projections as qwen3c build --weights-dtype int8 stores them (see quantise_int8)")
-    ap.add_argument("--kv-dtype", choices=["f32", "bf16"], default="f32",
-                    help="the KV cache's element type: bf16 rounds the keys (after RoPE) and values attention reads")
+    ap.add_argument("--kv-dtype", choices=["f32", "bf16", "int8"], default="f32",
+                    help="the KV cache's element type: bf16 rounds the keys (after RoPE) and values attention reads, "
+                         "int8 quantises each of their rows (see Qwen3.int8_rows)")
     ap.add_argument("--quantize-int4", action="store_true",
                     help="run on the layer projections as qwen3c build --weights-dtype int4 stores them (see quantise_int4)")
     ap.add_argument("--quantize-lm-head", nargs="?", const="same", metavar="int8|int4",
@@ -352,7 +364,7 @@ def main():
     model.int8_inputs = {id(w[n]) for n in int8_names}
     model.int8_experts = int8_experts
     model.bf16_inputs = a.bf16_product_inputs
-    model.kv_bf16 = a.kv_dtype == "bf16"
+    model.kv_dtype = a.kv_dtype
     model.bf16_attention = a.bf16_attention
     if a.tokens_of_run:
         run = json.load(open(a.tokens_of_run))

@@ -51,3 +51,17 @@ TEST(Kernels, KVWriteDropsRowsPastCapacity) {
   EXPECT_EQ(xt::sum(cache)(), 4.0f);
   EXPECT_EQ(cache(1, 0, 3, 1), 1.0f);
 }
+
+TEST(Kernels, Int8RowsKeepTheMaximumAndRoundHalfToEven) {
+  // Row 0: max|x| = 2.54, so the step is 0.02 and x * 127 / 2.54 = 50 x.
+  // 0.03 -> 1.5 -> 2 (even), 0.05 -> 2.5 -> 2 (even), -2.54 -> -127 exactly.
+  // Row 1 is all zeros: scale 0, no division by zero.
+  xt::xarray<float> x = {{{0.03f, 0.05f, -2.54f, 1.0f}, {0.f, 0.f, 0.f, 0.f}}};
+  roundToInt8Rows(x);
+  const float d = 2.54f / 127.0f;
+  EXPECT_FLOAT_EQ(x(0, 0, 2), -127.0f * d);
+  EXPECT_FLOAT_EQ(x(0, 0, 3), 50.0f * d);
+  EXPECT_FLOAT_EQ(x(0, 0, 1), 2.0f * d);
+  EXPECT_FLOAT_EQ(x(0, 0, 0), std::nearbyint(0.03f * (127.0f / 2.54f)) * d);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(x(0, 1, i), 0.0f);
+}

@@ -236,7 +236,7 @@ qwen3c_bench::FusionLevel fusionCosts(const ModelConfig &c, const std::string &l
   GraphOptions g;
   g.maxContext = context;
   g.prefillChunk = std::min<int64_t>(16, context);
-  g.cacheDType = DType::F32;
+  g.cacheDType = CacheDType::F32;
   mlir::MLIRContext ctx;
   auto module = buildModel(ctx, c, g);
   q3::FusionOptions options;

@@ -175,8 +175,8 @@ void build(BuildOptions o) {
   auto isFormat = [](const std::string &f) { return f == "auto" || f == "bf16" || f == "int8" || f == "int4"; };
   if (!isFormat(o.weightsDtype)) fail("--weights-dtype: '", o.weightsDtype, "' is not auto, bf16, int8 or int4");
   if (!isFormat(o.lmHeadDtype)) fail("--lm-head-dtype: '", o.lmHeadDtype, "' is not auto, bf16, int8 or int4");
-  auto kvDt = parseTorchDType(o.kvDtype);
-  if (!kvDt || *kvDt == DType::F16) fail("--kv-dtype: '", o.kvDtype, "' is not bf16 or f32");
+  auto kvDt = parseCacheDType(o.kvDtype);
+  if (!kvDt || *kvDt == CacheDType::F16) fail("--kv-dtype: '", o.kvDtype, "' is not bf16, f32 or int8");
   Checkpoint ck = Checkpoint::open(o.checkpoint);
   chooseFormats(ck, o); // auto made concrete: the check covers explicit and chosen formats alike
   if (o.lmHeadDtype != "bf16" && o.weightsDtype == "bf16")
@@ -319,7 +319,7 @@ void build(BuildOptions o) {
   info[kVocab] = c.vocabSize;
   info[kArenaBytes] = arena.getInt();
   info[kWeightBytes] = plan->totalBytes;
-  info[kCacheDType] = *kvDt == DType::F32 ? 0 : 1;
+  info[kCacheDType] = *kvDt == CacheDType::F32 ? 0 : *kvDt == CacheDType::BF16 ? 1 : 3;
   info[kBos] = c.bosTokenId;
   info[kNumEos] = std::min<int64_t>(4, int64_t(c.eosTokenIds.size()));
   for (int64_t i = 0; i < info[kNumEos]; ++i) info[kEos0 + i] = c.eosTokenIds[size_t(i)];
@@ -401,8 +401,9 @@ void addBuildCommand(CLI::App &app) {
                   "auto: bf16, or for a GGUF file the format of its LM head")
       ->capture_default_str();
   cmd->add_option("--kv-dtype", o->kvDtype,
-                  "KV-cache element type: bf16 (half the bytes decode attention reads) or f32 (exact, for "
-                  "comparisons with the reference)")
+                  "KV-cache element type: bf16 (half the bytes decode attention reads), f32 (exact, for "
+                  "comparisons with the reference) or int8 (each position's row of a KV head as int8 with one "
+                  "f32 scale: about a quarter of f32's bytes)")
       ->capture_default_str();
   cmd->add_option("--prefill-dot", o->dot,
                   "prefill products: auto (amx where the target has AMX-BF16, else bf16 where it has AVX512-BF16, "

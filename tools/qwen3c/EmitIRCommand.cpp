@@ -30,7 +30,7 @@ void addEmitIRCommand(CLI::App &app) {
       ->delimiter(',');
   cmd->add_option("--max-context", o->context, "KV-cache capacity (default min(4096, max_position_embeddings))");
   cmd->add_option("--decode-batch", o->decodeBatch, "rows of @decode_batch (0 or 1: none)")->capture_default_str();
-  cmd->add_option("--cache-dtype", o->cacheDtype, "KV-cache element type: f32, bf16, f16")->capture_default_str();
+  cmd->add_option("--cache-dtype", o->cacheDtype, "KV-cache element type: f32, bf16, f16, int8")->capture_default_str();
   cmd->add_option("-o,--output", o->out, "write here instead of stdout");
   cmd->callback([o] {
     namespace fs = std::filesystem;
@@ -41,8 +41,8 @@ void addEmitIRCommand(CLI::App &app) {
     g.maxContext = o->context > 0 ? o->context : c.defaultContext();
     setPrefillChunks(g, o->chunks);
     setDecodeBatch(g, o->decodeBatch);
-    auto dt = parseTorchDType(o->cacheDtype);
-    if (!dt) fail("--cache-dtype: '", o->cacheDtype, "' is not f32, bf16 or f16");
+    auto dt = parseCacheDType(o->cacheDtype);
+    if (!dt) fail("--cache-dtype: '", o->cacheDtype, "' is not f32, bf16, f16 or int8");
     g.cacheDType = *dt;
     mlir::MLIRContext ctx;
     auto module = buildModel(ctx, c, g);

@@ -3,6 +3,7 @@
 #include "frontend/Checkpoint.h"
 #include "frontend/Error.h"
 #include "frontend/GgufFile.h"
+#include "frontend/GraphBuilder.h"
 #include "frontend/TensorInventory.h"
 #include "tools/qwen3c/Commands.h"
 
@@ -125,9 +126,12 @@ void inspect(const std::string &dir, bool tensors, int64_t context) {
     std::printf("files         %zu safetensors, %zu tensors, %s of weights\n", ck.files().size(), ck.tensors().size(),
                 human(double(ck.weightBytes())).c_str());
   int64_t kvPerToken = 2 * c.numLayers * c.numKVHeads * c.headDim;
-  std::printf("KV cache      %s per token; %s at %lld tokens (bf16), %s (f32)\n",
+  // int8: each row of head_dim bytes carries its f32 scale (cacheRowBytes).
+  const int64_t kvInt8PerToken = 2 * c.numLayers * c.numKVHeads * cacheRowBytes(CacheDType::Int8, c.headDim);
+  std::printf("KV cache      %s per token; %s at %lld tokens (bf16), %s (f32), %s (int8)\n",
               human(double(kvPerToken * 2)).c_str(), human(double(kvPerToken * 2 * context)).c_str(),
-              (long long)context, human(double(kvPerToken * 4 * context)).c_str());
+              (long long)context, human(double(kvPerToken * 4 * context)).c_str(),
+              human(double(kvInt8PerToken * context)).c_str());
   std::printf("memory        ~%s to run at %lld tokens with bf16 weights and cache\n",
               human(double(c.parameterCount() * 2 + kvPerToken * 2 * context)).c_str(),
               (long long)context);
