@@ -44,9 +44,51 @@ LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emit
   return success();
 }
 
+Attribute AttentionConfigAttr::parse(AsmParser &p, Type) {
+  int64_t headBlock = 0, scoreBlock = 0, queryBlock = 1, kvSplit = 1;
+  ProductDot dot = ProductDot::FMA;
+  if (p.parseLess() || p.parseKeyword("head_block") || p.parseEqual() || p.parseInteger(headBlock) || p.parseComma() ||
+      p.parseKeyword("score_block") || p.parseEqual() || p.parseInteger(scoreBlock))
+    return {};
+  while (succeeded(p.parseOptionalComma())) {
+    StringRef key;
+    if (p.parseKeyword(&key) || p.parseEqual()) return {};
+    if (key == "query_block") {
+      if (p.parseInteger(queryBlock)) return {};
+    } else if (key == "kv_split") {
+      if (p.parseInteger(kvSplit)) return {};
+    } else if (key == "dot") {
+      StringRef name;
+      SMLoc at = p.getCurrentLocation();
+      if (p.parseKeyword(&name)) return {};
+      auto d = symbolizeProductDot(name);
+      if (!d) return p.emitError(at, "unknown dot '") << name << "'", Attribute();
+      dot = *d;
+    } else {
+      return p.emitError(p.getCurrentLocation(), "expected query_block, dot or kv_split, got '") << key << "'",
+             Attribute();
+    }
+  }
+  if (p.parseGreater()) return {};
+  return getChecked([&] { return p.emitError(p.getNameLoc()); }, p.getContext(), headBlock, scoreBlock, queryBlock,
+                    dot, kvSplit);
+}
+
+void AttentionConfigAttr::print(AsmPrinter &p) const {
+  p << "<head_block = " << getHeadBlock() << ", score_block = " << getScoreBlock();
+  if (getQueryBlock() != 1) p << ", query_block = " << getQueryBlock();
+  if (getDot() != ProductDot::FMA) p << ", dot = " << stringifyProductDot(getDot());
+  if (getKvSplit() != 1) p << ", kv_split = " << getKvSplit();
+  p << ">";
+}
+
 LogicalResult AttentionConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t headBlock,
-                                          int64_t scoreBlock, int64_t queryBlock, ProductDot dot) {
+                                          int64_t scoreBlock, int64_t queryBlock, ProductDot dot, int64_t kvSplit) {
   if (headBlock < 1) return emitError() << "head_block must be at least 1, got " << headBlock;
+  if (kvSplit < 1 || kvSplit > kMaxAttentionKVSplit)
+    return emitError() << "kv_split must be 1.." << kMaxAttentionKVSplit << ", got " << kvSplit;
+  if (kvSplit > 1 && (queryBlock > 1 || dot != ProductDot::FMA))
+    return emitError() << "kv_split = " << kvSplit << " is for one query row on the fma kernel (query_block 1, dot fma)";
   if (scoreBlock != 4 && scoreBlock != 8 && scoreBlock != 16)
     return emitError() << "score_block must be 4, 8 or 16 positions, got " << scoreBlock;
   if (queryBlock < 1) return emitError() << "query_block must be at least 1, got " << queryBlock;

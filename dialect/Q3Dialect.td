@@ -222,13 +222,21 @@ def Q3_AttentionConfigAttr : AttrDef<Q3_Dialect, "AttentionConfig"> {
     tile products (queries and softmax weights rounded to bf16, over a bf16
     cache; head_block * query_block rows, a multiple of 16, 32 keys a
     step); `amx_emulated` runs the same loops with each tile product done
-    by vector FMAs from memory, on any target.
+    by vector FMAs from memory, on any target. `kv_split` > 1 (one query
+    row over a key-blocked cache: decode) splits each work item's key
+    blocks into that many consecutive ranges, each its own parallel work
+    item with its own softmax state (flash-decoding), combined in a second
+    parallel loop: a decode step has heads x splits items for the threads,
+    not only the KV heads.
   }];
   let parameters = (ins "int64_t":$headBlock, "int64_t":$scoreBlock,
                         DefaultValuedParameter<"int64_t", "1">:$queryBlock,
-                        DefaultValuedParameter<"::q3::ProductDot", "::q3::ProductDot::FMA">:$dot);
-  let assemblyFormat = "`<` `head_block` `=` $headBlock `,` `score_block` `=` $scoreBlock "
-                       "(`,` `query_block` `=` $queryBlock^)? (`,` `dot` `=` $dot^)? `>`";
+                        DefaultValuedParameter<"::q3::ProductDot", "::q3::ProductDot::FMA">:$dot,
+                        DefaultValuedParameter<"int64_t", "1">:$kvSplit);
+  // `<head_block = H, score_block = S` then the non-default ones of
+  // query_block, dot and kv_split in any order (optional groups that all
+  // begin with `,` cannot be told apart by the generated parser).
+  let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
 }
 

@@ -27,6 +27,13 @@
 // the d loop; the V rows are widened into the block's scratch times their
 // row scales, so the weighted sum is the same loop.
 //
+// Decode with kv_split = S > 1 (flash-decoding): work item (item, s) runs
+// the same loop over the s-th of S consecutive ranges of the key blocks
+// the row sees, and leaves its unnormalised output rows, maximum and sum in
+// `partials`; a second parallel loop combines each item's S states. A
+// decode step then has items x S work items where it had one per KV head
+// and head block (8 for the 0.6B), so more threads than KV heads share it.
+//
 //===----------------------------------------------------------------------===//
 #include "passes/KernelEmitter.h"
 
@@ -35,6 +42,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/Support/ErrorHandling.h"
 
 #include <tuple>
 
@@ -43,14 +51,15 @@ using namespace mlir;
 namespace q3 {
 
 void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer, Value offset, double scale,
-                                         Value out, const AttentionTiling &tiling) {
+                                         Value out, const AttentionTiling &tiling, Value partials) {
   auto qt = llvm::cast<MemRefType>(q.getType());
   auto kt = llvm::cast<MemRefType>(k.getType());
   const int64_t T = qt.getDimSize(0), Hq = qt.getDimSize(1), D = qt.getDimSize(2);
   const int64_t Hkv = kt.getDimSize(1), KB = kt.getDimSize(4), C = kt.getDimSize(2) * KB;
   const int64_t G = Hq / Hkv, vw = vectorWidth(D), nv = D / vw;
   const int64_t gb = tiling.headBlock, R = tiling.queryBlock, rowCount = gb * R;
-  const int64_t blocks = G / gb, items = Hkv * blocks;
+  const int64_t blocks = G / gb, items = Hkv * blocks, S = tiling.kvSplit;
+  if (S > 1 && (T != 1 || !partials)) llvm::report_fatal_error("attentionBlockedKeys: kv_split needs one row and its partials");
   // Output vectors accumulated in registers at once (8 ymm on AVX2), and
   // the d steps of one score-loop iteration.
   int64_t oc = 1, unroll = 1;
@@ -71,7 +80,9 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
     return Value(memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32t)));
   };
 
-  parallelLoop(0, (T / R) * items, 1, [&](Value wi) {
+  // Work item wi: query rows t0.., item (heads), split s of its key blocks.
+  parallelLoop(0, (T / R) * items * S, 1, [&](Value wis) {
+    Value wi = S > 1 ? Value(arith::DivUIOp::create(b, loc, wis, idx(S))) : wis;
     Value t0 = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, wi, idx(items)), idx(R));
     Value item = arith::RemUIOp::create(b, loc, wi, idx(items));
     Value kvh, h0; // (a structured binding could not be captured in C++17)
@@ -98,7 +109,18 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
     // Blocks up to the last row's keys (the rows before it mask the rest).
     Value nLast = rowN.back();
     Value nBlocks = arith::DivUIOp::create(b, loc, add(nLast, idx(KB - 1)), idx(KB));
-    loop(idx(0), nBlocks, 1, [&](Value jb) {
+    // Split s of S: blocks nBlocks * s / S .. nBlocks * (s + 1) / S (some
+    // empty at short contexts: their state stays m = -1e30, l = 0, o = 0).
+    Value firstBlock = idx(0), endBlock = nBlocks;
+    if (S > 1) {
+      Value s = arith::RemUIOp::create(b, loc, wis, idx(S));
+      auto bound = [&](Value part) {
+        return Value(arith::DivUIOp::create(b, loc, arith::MulIOp::create(b, loc, nBlocks, part), idx(S)));
+      };
+      firstBlock = bound(s);
+      endBlock = bound(add(s, idx(1)));
+    }
+    loop(firstBlock, endBlock, 1, [&](Value jb) {
       Value j0 = arith::MulIOp::create(b, loc, jb, idx(KB));
       // Scores: every row's accumulator against one key vector per d.
       SmallVector<Value> init(rowCount, zeros(KB));
@@ -163,12 +185,52 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
         }
       }
     });
+    if (S > 1) { // the split's state, for the combine below
+      for (int64_t i = 0; i < rowCount; ++i) {
+        for (int64_t c = 0; c < nv; ++c)
+          storeVec(loadVec(O, {idx(i), idx(c * vw)}, vw), partials, {wis, idx(i), idx(c * vw)});
+        storeScalar(loadScalar(M, {idx(i)}), partials, {wis, idx(i), idx(D)});
+        storeScalar(loadScalar(L, {idx(i)}), partials, {wis, idx(i), idx(D + 1)});
+      }
+      return;
+    }
     for (int64_t i = 0; i < rowCount; ++i) {
       Value inv = vector::BroadcastOp::create(
           b, loc, vt, arith::DivFOp::create(b, loc, f32(1.0), loadScalar(L, {idx(i)})));
       for (int64_t c = 0; c < nv; ++c)
         storeVec(arith::MulFOp::create(b, loc, loadVec(O, {idx(i), idx(c * vw)}, vw), inv), out,
                  {rowT[i], rowH[i], idx(c * vw)});
+    }
+  });
+  if (S == 1) return;
+  // The combine: m = max_s m_s, then o = sum_s o_s e^(m_s - m) over
+  // l = sum_s l_s e^(m_s - m), per item and row (the split that holds key
+  // 0 has l_s >= 1 at its maximum, so l > 0).
+  parallelLoop(0, items, 1, [&](Value item) {
+    Value kvh, h0;
+    std::tie(kvh, h0) = itemHeads(item, G, gb);
+    Value first = arith::MulIOp::create(b, loc, item, idx(S));
+    for (int64_t i = 0; i < rowCount; ++i) {
+      Value ii = idx(i);
+      auto part = [&](Value s) { return add(first, s); };
+      SmallVector<Value> minit{f32(-1e30)};
+      Value m = loopAcc(idx(0), idx(S), 1, minit, [&](Value s, ValueRange a) {
+        return SmallVector<Value>{arith::MaximumFOp::create(b, loc, a[0], loadScalar(partials, {part(s), ii, idx(D)}))};
+      })[0];
+      SmallVector<Value> init{f32(0.0)};
+      for (int64_t c = 0; c < nv; ++c) init.push_back(zeros(vw));
+      SmallVector<Value> acc = loopAcc(idx(0), idx(S), 1, init, [&](Value s, ValueRange a) {
+        Value w = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, loadScalar(partials, {part(s), ii, idx(D)}), m));
+        SmallVector<Value> next{arith::AddFOp::create(
+            b, loc, a[0], arith::MulFOp::create(b, loc, w, loadScalar(partials, {part(s), ii, idx(D + 1)})))};
+        Value wv = vector::BroadcastOp::create(b, loc, vt, w);
+        for (int64_t c = 0; c < nv; ++c)
+          next.push_back(vector::FMAOp::create(b, loc, wv, loadVec(partials, {part(s), ii, idx(c * vw)}, vw), a[1 + c]));
+        return next;
+      });
+      Value inv = vector::BroadcastOp::create(b, loc, vt, arith::DivFOp::create(b, loc, f32(1.0), acc[0]));
+      for (int64_t c = 0; c < nv; ++c)
+        storeVec(arith::MulFOp::create(b, loc, acc[1 + c], inv), out, {idx(0), add(h0, ii), idx(c * vw)});
     }
   });
 }

@@ -1132,9 +1132,9 @@ void KernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offset)
 // output rows stay in registers (gb * D / vw of each); softmax is exact (max
 // pass, exp-sum pass, PV pass), or online in one pass when `scores` is null.
 void KernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offset, double scale,
-                              Value scores, Value out, const AttentionTiling &tiling) {
+                              Value scores, Value out, const AttentionTiling &tiling, Value partials) {
   if (memrefOf(k).getRank() == 5 && isAMXDot(tiling.dot)) return attentionAMX(q, k, v, layer, offset, scale, out, tiling);
-  if (memrefOf(k).getRank() == 5) return attentionBlockedKeys(q, k, v, layer, offset, scale, out, tiling);
+  if (memrefOf(k).getRank() == 5) return attentionBlockedKeys(q, k, v, layer, offset, scale, out, tiling, partials);
   auto qt = memrefOf(q);
   auto kt = memrefOf(k);
   int64_t T = qt.getDimSize(0), Hq = qt.getDimSize(1), D = qt.getDimSize(2);

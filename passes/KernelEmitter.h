@@ -103,10 +103,11 @@ public:
                 mlir::Value row = {});
   void kvWrite(mlir::Value value, mlir::Value cache, mlir::Value layer, mlir::Value offset);
   // `scores` null: online softmax (one pass, running maximum and sum); a
-  // rank-5 (key-blocked) `k` goes to attentionBlockedKeys.
+  // rank-5 (key-blocked) `k` goes to attentionBlockedKeys (`partials`: its
+  // scratch for a kv_split).
   void attention(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer,
                  mlir::Value offset, double scale, mlir::Value scores, mlir::Value out,
-                 const AttentionTiling &tiling);
+                 const AttentionTiling &tiling, mlir::Value partials = {});
   enum class Elementwise { SiLU, SwiGLU, Add, Mul };
   void elementwise(Elementwise kind, mlir::Value lhs, mlir::Value rhs, mlir::Value out);
   void moeRouter(mlir::Value logits, int64_t topK, bool normalise, mlir::Value probs,
@@ -171,8 +172,10 @@ private:
   void linearK16(mlir::Value x, mlir::Value wp, const LinearFusion &f);
   // The online softmax over a key-blocked K cache (AttentionBlockedKeys.cpp):
   // 16 scores per vector FMA, query rows tiled by the config's query_block.
+  // With kv_split > 1, `partials` is [items * kv_split, head_block, D + 2]
+  // f32 scratch: each split's output rows, maximum and sum.
   void attentionBlockedKeys(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer, mlir::Value offset,
-                            double scale, mlir::Value out, const AttentionTiling &tiling);
+                            double scale, mlir::Value out, const AttentionTiling &tiling, mlir::Value partials);
   // Scores of consecutive keys first.. (one lane each) times `scale`, those
   // of keys at or past `seen` (the keys a query row may see) masked to
   // -1e30, whose weight exp(-1e30 - m) is 0: causality and the end of the

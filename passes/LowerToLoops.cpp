@@ -490,6 +490,9 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         if (keyBlock && tiling.scoreBlock != keyBlock)
           return a.emitOpError("score_block = " + std::to_string(tiling.scoreBlock) + " over a key-blocked cache: " +
                                "a score vector is one block of " + std::to_string(keyBlock) + " keys");
+        if (!keyBlock && tiling.kvSplit > 1)
+          return a.emitOpError("kv_split = " + std::to_string(tiling.kvSplit) +
+                               " needs the key-blocked cache (q3.key_cache_block)");
         if (!keyBlock && tiling.queryBlock > 1)
           return a.emitOpError("query_block = " + std::to_string(tiling.queryBlock) +
                                " needs the key-blocked cache (q3.key_cache_block)");
@@ -508,9 +511,17 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         Value scores = a.getOnlineSoftmax()
                            ? Value()
                            : arenaSlot(b, MemRefType::get({query.getDimSize(1), keys.getDimSize(2)}, b.getF32Type()));
+        // Split keys (decode): each range's unnormalised output rows, then
+        // its running maximum and sum, per work item and split.
+        Value partials;
+        if (tiling.kvSplit > 1) {
+          const int64_t D = query.getDimSize(2), G = query.getDimSize(1) / keys.getDimSize(1);
+          const int64_t items = keys.getDimSize(1) * (G / tiling.headBlock);
+          partials = arenaSlot(b, MemRefType::get({items * tiling.kvSplit, tiling.headBlock, D + 2}, b.getF32Type()));
+        }
         k.attention(buffer(a.getQuery()), keyView(b, buffer(a.getKeys())), buffer(a.getValues()),
                     map.lookup(a.getLayer()), map.lookup(a.getOffset()),
-                    a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()), tiling);
+                    a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()), tiling, partials);
         return success();
       })
       .Case([&](SiLUOp s) {

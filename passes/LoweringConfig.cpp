@@ -279,6 +279,12 @@ AttentionTiling chooseAttentionTiling(Operation *op, const TargetInfo &target, b
       if (G % c == 0) t.headBlock = c;
     while (T % (2 * t.queryBlock) == 0 && t.headBlock * 2 * t.queryBlock <= maxRows) t.queryBlock *= 2;
     t.scoreBlock = kKeyCacheBlock;
+    if (T == 1) {
+      auto keys = llvm::cast<RankedTensorType>(llvm::cast<AttentionOp>(op).getKeys().getType());
+      const int64_t items = keys.getDimSize(1) * (G / t.headBlock), blocks = keys.getDimSize(2) / kKeyCacheBlock;
+      while (items * t.kvSplit < kDecodeAttentionItems && 2 * t.kvSplit <= std::min(blocks, kMaxAttentionKVSplit))
+        t.kvSplit *= 2;
+    }
     return t;
   }
   // Up to 24 16-lane query row vectors per item, on every target so far:
@@ -318,6 +324,7 @@ AttentionTiling attentionTilingOf(Operation *op, std::string &error) {
   t.scoreBlock = attr.getScoreBlock();
   t.queryBlock = attr.getQueryBlock();
   t.dot = attr.getDot();
+  t.kvSplit = attr.getKvSplit();
   int64_t G = attentionShape(op).first;
   int64_t T = llvm::cast<RankedTensorType>(llvm::cast<AttentionOp>(op).getQuery().getType()).getDimSize(0);
   if (G % t.headBlock != 0)
@@ -326,6 +333,9 @@ AttentionTiling attentionTilingOf(Operation *op, std::string &error) {
   else if (t.queryBlock > 1 && T % t.queryBlock != 0)
     error = "q3.attention_config: query_block = " + std::to_string(t.queryBlock) + " does not divide the " +
             std::to_string(T) + " query rows";
+  else if (t.kvSplit > 1 && T != 1)
+    error = "q3.attention_config: kv_split = " + std::to_string(t.kvSplit) + " is for one query row (decode), got " +
+            std::to_string(T);
   else if (isAMXDot(t.dot) && t.queryBlock > T)
     error = "q3.attention_config: dot = " + stringifyProductDot(t.dot).str() + " needs " +
             std::to_string(t.queryBlock) + " query rows, got " + std::to_string(T);
@@ -333,7 +343,7 @@ AttentionTiling attentionTilingOf(Operation *op, std::string &error) {
 }
 
 AttentionConfigAttr toAttr(MLIRContext *ctx, const AttentionTiling &t) {
-  return AttentionConfigAttr::get(ctx, t.headBlock, t.scoreBlock, t.queryBlock, t.dot);
+  return AttentionConfigAttr::get(ctx, t.headBlock, t.scoreBlock, t.queryBlock, t.dot, t.kvSplit);
 }
 
 LoweringConfigAttr toAttr(MLIRContext *ctx, const LinearTiling &t) {

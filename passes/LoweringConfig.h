@@ -137,6 +137,7 @@ struct AttentionTiling {
   int64_t scoreBlock = 16; // key positions per score vector (online softmax)
   int64_t queryBlock = 1;  // consecutive query rows per work item (> 1: the query-tiled kernel)
   ProductDot dot = ProductDot::FMA; // amx / amx_emulated: scores and values as tile products
+  int64_t kvSplit = 1;     // key ranges per decode work item (flash-decoding), combined after
 };
 
 inline constexpr const char *kAttentionConfigAttrName = "q3.attention_config";
@@ -153,6 +154,10 @@ inline constexpr const char *kAttentionConfigAttrName = "q3.attention_config";
 // chunk over a key-blocked bf16 cache takes the AMX kernel instead: all the
 // query heads of a KV head, query rows up to 64 in all (a multiple of 16),
 // so that each block of keys and values is repacked once for 2-4 row tiles.
+// Decode (one query row) over a key-blocked cache splits the keys into
+// kv_split ranges, the fewest (a power of two) that make at least
+// kDecodeAttentionItems work items: threads beyond the KV heads get work.
+inline constexpr int64_t kDecodeAttentionItems = 32;
 AttentionTiling chooseAttentionTiling(mlir::Operation *attention, const TargetInfo &target, bool keysBlocked,
                                       ProductDot family = ProductDot::FMA);
 

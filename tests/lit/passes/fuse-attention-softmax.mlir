@@ -16,5 +16,6 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 }
 // (The output goes to an out-parameter.) Exact: 4 score rows of 64 f32.
 // EXACT: q3.arena_bytes = 1024
-// Online: nothing.
-// ONLINE: q3.arena_bytes = 0 
+// Online: no score rows; only the split-KV decode's states (2 work items x
+// 4 key ranges, 2 heads each, 32 output values + maximum + sum: 2176 bytes).
+// ONLINE: q3.arena_bytes = 2176 

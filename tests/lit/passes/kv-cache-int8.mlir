@@ -33,7 +33,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "sapphi
 // STRATEGY-NOT: dot = amx>
 // STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = {{[0-9]+}}>
 // STRATEGY-NOT: dot = amx>
-// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, kv_split = 8>
 // LOWERED-LABEL: func.func @attend
 // LOWERED-SAME: memref<1x2x128x68xi8>
 // LOWERED: memref.reinterpret_cast {{.*}} to memref<1x2x8x68x16xi8>

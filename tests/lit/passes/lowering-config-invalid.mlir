@@ -58,6 +58,15 @@ module attributes {q3.num_layers = 1 : i64} {
 // RUN: sed -e 's/score_block = 16/score_block = 5/' %S/Inputs/attention-config.mlir > %t7.mlir
 // RUN: not qwen3c-opt %t7.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=SCORES
 // SCORES: error: score_block must be 4, 8 or 16 positions, got 5
+// kv_split: only one query row (decode), on the fma kernel without a query
+// block, over a key-blocked cache.
+// RUN: sed -e 's/head_block = 3, score_block = 16/head_block = 2, score_block = 16, kv_split = 2/; s/query_block = 2>} : tensor<2x4x32xf32>/kv_split = 2>} : tensor<2x4x32xf32>/' %S/Inputs/attention-config.mlir > %t12.mlir
+// RUN: not qwen3c-opt %t12.mlir --split-input-file --q3-plan-weights --q3-lower-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=SPLIT
+// SPLIT: error: 'q3.attention' op kv_split = 2 needs the key-blocked cache (q3.key_cache_block)
+// SPLIT: error: 'q3.attention' op q3.attention_config: kv_split = 2 is for one query row (decode), got 2
+// RUN: sed -e 's/head_block = 3, score_block = 16/head_block = 2, score_block = 16, query_block = 2, kv_split = 2/' %S/Inputs/attention-config.mlir > %t13.mlir
+// RUN: not qwen3c-opt %t13.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=SPLITQ
+// SPLITQ: error: kv_split = 2 is for one query row on the fma kernel (query_block 1, dot fma)
 // The int8 dot and its layout go together: dot = i8 on k16_q8 weights, any
 // other dot but AMX on quads weights, and i8 in 8-lane vectors are refused.
 // RUN: sed -e 's/q3.weight "w" : tensor<128x64xf32>/q3.weight "w" {q3.layout = #q3.layout<k16_q8>} : tensor<128x64xf32>/; s/tile_blocks = 3, vector_width = 16, prefetch = 0, stage_norm = false, split_blocks = false/tile_blocks = 1, vector_width = 16, prefetch = 0, stage_norm = false, split_blocks = false, dot = i8/' %s > %t9.mlir

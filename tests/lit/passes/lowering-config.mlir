@@ -146,14 +146,15 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 }
 // Every attention online and the capacity a multiple of 16: the strategy
 // blocks the K cache. AVX2 (16 ymm, two per 16-lane accumulator): 2 heads x
-// 2 query rows of a 4-row chunk per work item, decode 2 heads x 1 row. The
+// 2 query rows of a 4-row chunk per work item, decode 2 heads x 1 row in 4
+// key ranges (attention-kv-split.mlir). The
 // lowering views the keys as [1, 2, 64 / 16, 32, 16]; a block's scores are
 // broadcast-FMAs on one 16-key vector per d (8 d per loop step), four rows
 // at once for the chunk; the bf16 V block is widened into scratch.
 // STRATEGY-LABEL: module attributes
 // STRATEGY-SAME: q3.key_cache_block = 16
 // STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 2>
-// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, kv_split = 4>
 // LOWERED-LABEL: func.func @blocked
 // LOWERED: memref.reinterpret_cast {{.*}} to memref<1x2x4x32x16xbf16>
 // LOWERED: memref.alloca() : memref<4x32xf32>
