@@ -204,8 +204,8 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
   });
   if (S == 1) return;
   // The combine: m = max_s m_s, then o = sum_s o_s e^(m_s - m) over
-  // l = sum_s l_s e^(m_s - m), per item and row (the split that holds key
-  // 0 has l_s >= 1 at its maximum, so l > 0).
+  // l = sum_s l_s e^(m_s - m), per item and row (the split holding the
+  // maximum adds at least e^0 = 1 to l; empty splits add e^(-1e30 - m) = 0).
   parallelLoop(0, items, 1, [&](Value item) {
     Value kvh, h0;
     std::tie(kvh, h0) = itemHeads(item, G, gb);
