@@ -66,10 +66,11 @@ void KernelEmitter::storeQuantisedRow(Value src, ValueRange srcAt, int64_t D, Va
     vector::StoreOp::create(b, loc, scaleBytes, cache, ValueRange{layer, h, p, idx(D)});
     return;
   }
-  const int64_t KB = llvm::cast<MemRefType>(cache.getType()).getDimSize(4);
+  // Position l of the block: byte row D + l / (KB / 4), column 4 (l % (KB / 4)).
+  const int64_t KB = llvm::cast<MemRefType>(cache.getType()).getDimSize(4), perRow = KB / kCacheScaleBytes;
   Value lane = arith::RemUIOp::create(b, loc, p, idx(KB));
-  Value row = arith::AddIOp::create(b, loc, idx(D), arith::DivUIOp::create(b, loc, lane, idx(4)));
-  Value col = arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, lane, idx(4)), idx(4));
+  Value row = arith::AddIOp::create(b, loc, idx(D), arith::DivUIOp::create(b, loc, lane, idx(perRow)));
+  Value col = arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, lane, idx(perRow)), idx(kCacheScaleBytes));
   vector::StoreOp::create(b, loc, scaleBytes, cache,
                           ValueRange{layer, h, arith::DivUIOp::create(b, loc, p, idx(KB)), row, col});
 }
