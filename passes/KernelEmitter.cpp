@@ -93,8 +93,11 @@ void KernelEmitter::storeVec(Value vec, Value mem, ValueRange indices) {
   Type et = memrefOf(mem).getElementType();
   auto vt = llvm::cast<VectorType>(vec.getType());
   // bf16 in integer arithmetic: fptrunc would be a libcall without AVX512-BF16.
-  if (et.isBF16()) vec = roundToBF16(vec);
-  else if (!et.isF32()) vec = arith::TruncFOp::create(b, loc, VectorType::get(vt.getShape(), et), vec);
+  // A vector already of the memory's type (an int8 cache's q) is stored as it is.
+  if (vt.getElementType() != et) {
+    if (et.isBF16()) vec = roundToBF16(vec);
+    else vec = arith::TruncFOp::create(b, loc, VectorType::get(vt.getShape(), et), vec);
+  }
   vector::StoreOp::create(b, loc, vec, mem, indices);
 }
 
@@ -441,17 +444,22 @@ void KernelEmitter::quantiseRows(Value x2, Value norm, const Int8Rows &out, Valu
       Value v = loadVec(x2, {src, k0}, G);
       if (norm) v = arith::MulFOp::create(b, loc, v, loadVec(norm, {k0}, G));
       Value amax = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXNUMF, math::AbsFOp::create(b, loc, v));
-      Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, amax, f32(0));
-      Value inv = arith::SelectOp::create(b, loc, positive, arith::DivFOp::create(b, loc, f32(127), amax), f32(0));
+      auto [scale, inv] = int8Scale(amax);
       Value scaled = arith::MulFOp::create(b, loc, v, vector::BroadcastOp::create(b, loc, vt, inv));
       Value qi = arith::FPToSIOp::create(b, loc, it, math::RoundEvenOp::create(b, loc, scaled));
       vector::StoreOp::create(b, loc, arith::TruncIOp::create(b, loc, VectorType::get({G}, b.getI8Type()), qi),
                               out.values, ValueRange{src, k0});
       Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, qi);
       memref::StoreOp::create(b, loc, sum, out.sums, ValueRange{src, g});
-      storeScalar(arith::DivFOp::create(b, loc, amax, f32(127)), out.scales, {src, g});
+      storeScalar(scale, out.scales, {src, g});
     });
   });
+}
+
+std::pair<Value, Value> KernelEmitter::int8Scale(Value amax) {
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, amax, f32(0));
+  return {arith::DivFOp::create(b, loc, amax, f32(127)),
+          arith::SelectOp::create(b, loc, positive, arith::DivFOp::create(b, loc, f32(127), amax), f32(0))};
 }
 
 Value KernelEmitter::broadcastWord(Value mem, ValueRange indices, VectorType type) {

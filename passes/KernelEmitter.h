@@ -241,6 +241,10 @@ private:
   // q = roundeven(x * (127 / max|x|)) into out.values, its scale max|x| /
   // 127 into out.scales and sum(q) into out.sums (0 for an all-zero group).
   void quantiseRows(mlir::Value x2, mlir::Value norm, const Int8Rows &out, mlir::Value count, mlir::Value inRows);
+  // The symmetric int8 rule for values of largest magnitude `amax` (f32):
+  // the scale amax / 127 and the multiplier 127 / amax (0 for amax = 0), as
+  // the int8 dot's activations and the int8 KV cache's rows both use it.
+  std::pair<mlir::Value, mlir::Value> int8Scale(mlir::Value amax);
   // The 32 bits at mem[indices...] (two bf16, four i8, ...) in every 32-bit
   // lane of a `type` vector of the same elements: vdpbf16ps' and vpdpbusd's
   // activation operand.

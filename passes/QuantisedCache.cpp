@@ -43,23 +43,14 @@ void KernelEmitter::storeQuantisedRow(Value src, ValueRange srcAt, int64_t D, Va
     return SmallVector<Value>{arith::MaximumFOp::create(b, loc, a[0], math::AbsFOp::create(b, loc, loadVec(src, at(d), vw)))};
   })[0];
   Value amax = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF, amaxV);
-  Value scale = arith::DivFOp::create(b, loc, amax, f32(127.0));
-  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, amax, f32(0.0));
-  Value inv = arith::SelectOp::create(b, loc, positive, arith::DivFOp::create(b, loc, f32(127.0), amax), f32(0.0));
+  auto [scale, inv] = int8Scale(amax);
   Value invV = vector::BroadcastOp::create(b, loc, vt, inv);
   auto bytes = VectorType::get({vw}, b.getI8Type());
-  const bool blocked = llvm::cast<MemRefType>(cache.getType()).getRank() == 5;
   loop(0, D, vw, [&](Value d) {
     Value q = math::RoundEvenOp::create(b, loc, arith::MulFOp::create(b, loc, loadVec(src, at(d), vw), invV));
-    Value qi = arith::FPToSIOp::create(b, loc, bytes, q);
-    if (!blocked) {
-      vector::StoreOp::create(b, loc, qi, cache, ValueRange{layer, h, p, d});
-      return;
-    }
-    for (int64_t l = 0; l < vw; ++l) // element d of position p: [p / 16, d, p % 16]
-      storeCacheScalar(vector::ExtractOp::create(b, loc, qi, l), cache, layer, h, p,
-                       l ? Value(arith::AddIOp::create(b, loc, d, idx(l))) : d);
+    storeCacheVec(arith::FPToSIOp::create(b, loc, bytes, q), cache, layer, h, p, d);
   });
+  const bool blocked = llvm::cast<MemRefType>(cache.getType()).getRank() == 5;
   Value scaleBytes = vector::BitCastOp::create(b, loc, VectorType::get({4}, b.getI8Type()),
                                                vector::BroadcastOp::create(b, loc, VectorType::get({1}, b.getF32Type()), scale));
   if (!blocked) {

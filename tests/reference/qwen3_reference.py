@@ -142,11 +142,9 @@ class Qwen3:
     @staticmethod
     def int8_rows(x):
         """What an int8 KV cache holds of each row (one head at one position,
-        head_dim values): q * d, d = max|x| / 127, q = x * (127 / max|x|)
-        rounded half to even (a row of zeros stays zeros)."""
-        amax = x.abs().amax(-1, keepdim=True)
-        inv = torch.where(amax > 0, 127.0 / amax, torch.zeros_like(amax))
-        return torch.round(x * inv) * (amax / 127.0)
+        head_dim values): the int8 dot's rule (quantise_groups_int8) with the
+        whole row as one group."""
+        return quantise_groups_int8(x, x.shape[-1])
 
     @staticmethod
     def rotate_half(x):
@@ -270,10 +268,16 @@ def quantise_int4(w, head=None):
 
 def quantise_rows_int8(x):
     """What qwen3c's int8 dot (--int8-dot i8 or i8-emulated) makes of a
-    product's input rows, dequantised: per row and group of 32 k, d = amax /
-    127, q = x * (127 / amax) rounded to nearest even (0 for an all-zero
-    group), x' = q * d, all in f32."""
-    g = x.reshape(x.shape[0], x.shape[1] // 32, 32)
+    product's input rows, dequantised: quantise_groups_int8 per row and group
+    of 32 k."""
+    return quantise_groups_int8(x, 32)
+
+
+def quantise_groups_int8(x, group):
+    """Each `group` consecutive values of x's last dimension, dequantised:
+    d = amax / 127, q = x * (127 / amax) rounded to nearest even (0 for an
+    all-zero group), x' = q * d, all in f32."""
+    g = x.reshape(*x.shape[:-1], x.shape[-1] // group, group)
     amax = g.abs().amax(-1, keepdim=True)
     inv = torch.where(amax > 0, torch.tensor(127.0, dtype=torch.float32) / amax, torch.zeros_like(amax))
     q = torch.round(g * inv)  # torch.round: half to even

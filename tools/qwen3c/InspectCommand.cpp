@@ -125,15 +125,15 @@ void inspect(const std::string &dir, bool tensors, int64_t context) {
   else
     std::printf("files         %zu safetensors, %zu tensors, %s of weights\n", ck.files().size(), ck.tensors().size(),
                 human(double(ck.weightBytes())).c_str());
-  int64_t kvPerToken = 2 * c.numLayers * c.numKVHeads * c.headDim;
-  // int8: each row of head_dim bytes carries its f32 scale (cacheRowBytes).
-  const int64_t kvInt8PerToken = 2 * c.numLayers * c.numKVHeads * cacheRowBytes(CacheDType::Int8, c.headDim);
+  // K and V rows of every layer and KV head (int8: head_dim bytes and a scale).
+  auto kvPerToken = [&](CacheDType t) { return 2 * c.numLayers * c.numKVHeads * cacheRowBytes(t, c.headDim); };
+  const int64_t bf16PerToken = kvPerToken(CacheDType::BF16);
   std::printf("KV cache      %s per token; %s at %lld tokens (bf16), %s (f32), %s (int8)\n",
-              human(double(kvPerToken * 2)).c_str(), human(double(kvPerToken * 2 * context)).c_str(),
-              (long long)context, human(double(kvPerToken * 4 * context)).c_str(),
-              human(double(kvInt8PerToken * context)).c_str());
+              human(double(bf16PerToken)).c_str(), human(double(bf16PerToken * context)).c_str(), (long long)context,
+              human(double(kvPerToken(CacheDType::F32) * context)).c_str(),
+              human(double(kvPerToken(CacheDType::Int8) * context)).c_str());
   std::printf("memory        ~%s to run at %lld tokens with bf16 weights and cache\n",
-              human(double(c.parameterCount() * 2 + kvPerToken * 2 * context)).c_str(),
+              human(double(c.parameterCount() * 2 + bf16PerToken * context)).c_str(),
               (long long)context);
   auto tokenizer = ck.tokenizerJson();
   std::printf("tokenizer     %s\n", tokenizer ? tokenizer->source.c_str() : "(none)");
