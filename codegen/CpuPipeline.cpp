@@ -3,6 +3,7 @@
 #include "frontend/AtomicFile.h"
 #include "frontend/Error.h"
 #include "passes/FusionPipeline.h"
+#include "passes/KernelLocation.h"
 #include "passes/Passes.h"
 #include "passes/TargetInfo.h"
 
@@ -12,6 +13,7 @@
 #include "mlir/Dialect/AMX/Transforms.h"
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -68,6 +70,7 @@ void addQ3CpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionP
   pm.addPass(q3::createPlanWeights());
   pm.addPass(createInlinerPass());
   pm.addPass(createSymbolDCEPass());
+  pm.addPass(q3::createKernelLocations());
   pm.addPass(q3::createLowerToLoops());
   pm.addPass(q3::createPlanArena());
   pm.addPass(createCanonicalizerPass());
@@ -128,7 +131,7 @@ void registerQ3CpuPipeline() {
       });
 }
 
-LogicalResult runLLVMLowering(ModuleOp module) {
+LogicalResult runLLVMLowering(ModuleOp module, bool lineTables) {
   // Control flow and OpenMP regions last, through convert-to-llvm: its one
   // type converter knows every dialect's types, including !amx.tile block
   // arguments (an AMX accumulator carried through a k loop inside a
@@ -157,8 +160,20 @@ LogicalResult runLLVMLowering(ModuleOp module) {
   rest.filterDialects = {"cf", "amx", "omp"};
   pm.addPass(createConvertToLLVMPass(rest));
   pm.addPass(createReconcileUnrealizedCastsPass());
+  // A subprogram on each function: the translation then turns the ops'
+  // file:line locations (q3-kernel-locations' numbers) into a line table.
   applyIRDump(pm);
-  return pm.run(module);
+  if (failed(pm.run(module))) return failure();
+  if (!lineTables) return success();
+  // Every op a line: LLVM requires one on each call in a function with a
+  // subprogram. Ops of no kernel get line 0 (LLVM's "no source line").
+  Location none = FileLineColLoc::get(module.getContext(), q3::kKernelFile, 0, 0);
+  module.walk([&](Operation *op) {
+    if (!isa<ModuleOp>(op) && q3::kernelNumber(op->getLoc()) == 0) op->setLoc(none);
+  });
+  PassManager scopes(module.getContext());
+  scopes.addPass(LLVM::createDIScopeForLLVMFuncOpPass());
+  return scopes.run(module);
 }
 
 namespace {
@@ -173,6 +188,7 @@ std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const q3::TargetInfo &t) 
   if (!target) fail("no LLVM target for ", triple.str(), ": ", err);
   const std::string &cpu = t.cpu, &features = t.llvmFeatures;
   llvm::TargetOptions options;
+  options.MCOptions.AsmVerbose = true; // assembly text with loop comments and spill notes (objects: no change)
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt,
       llvm::CodeGenOptLevel::Aggressive));
@@ -214,20 +230,62 @@ q3::TargetInfo describeTarget(const CpuTarget &target) {
   }
 }
 
-void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const std::vector<int64_t> &promptChunks,
-                const q3::TargetInfo &target, const std::string &objectPath, const std::string &asmPath) {
+namespace {
+
+std::unique_ptr<llvm::Module> translate(ModuleOp module, llvm::LLVMContext &llvmContext, llvm::TargetMachine &tm) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
   module.getContext()->appendDialectRegistry(registry);
-
-  llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmContext, "qwen3c_model");
   if (!llvmModule) fail("internal error: translation to LLVM IR failed");
+  llvmModule->setDataLayout(tm.createDataLayout());
+  llvmModule->setTargetTriple(tm.getTargetTriple());
+  return llvmModule;
+}
+
+// O3, as clang would run it.
+void optimise(llvm::Module &m, llvm::TargetMachine &tm) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(&tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+}
+
+std::string assemblyOf(const llvm::Module &m, llvm::TargetMachine &tm) {
+  std::unique_ptr<llvm::Module> copy = llvm::CloneModule(m); // code generation changes the module
+  llvm::SmallString<0> text;
+  llvm::raw_svector_ostream os(text);
+  llvm::legacy::PassManager asmGen;
+  if (tm.addPassesToEmitFile(asmGen, os, nullptr, llvm::CodeGenFileType::AssemblyFile))
+    fail("internal error: the target cannot emit assembly");
+  asmGen.run(*copy);
+  return std::string(text.str());
+}
+
+} // namespace
+
+std::string emitAssembly(ModuleOp module, const q3::TargetInfo &target) {
+  llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::TargetMachine> tm = makeTargetMachine(target);
-  llvmModule->setDataLayout(tm->createDataLayout());
-  llvmModule->setTargetTriple(tm->getTargetTriple());
+  std::unique_ptr<llvm::Module> llvmModule = translate(module, llvmContext, *tm);
+  optimise(*llvmModule, *tm);
+  return assemblyOf(*llvmModule, *tm);
+}
+
+void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const std::vector<int64_t> &promptChunks,
+                const q3::TargetInfo &target, const std::string &objectPath, const std::string &asmPath) {
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::TargetMachine> tm = makeTargetMachine(target);
+  std::unique_ptr<llvm::Module> llvmModule = translate(module, llvmContext, *tm);
 
   // What the runtime reads: model constants and the weight blob.
   auto *infoType = llvm::ArrayType::get(llvm::Type::getInt64Ty(llvmContext), modelInfo.size());
@@ -260,29 +318,8 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const st
                   : usesIntrinsic({"llvm.x86.avx512.vpdpbusd", "llvm.x86.avx2.pmadd.ub.sw"}) ? "i8"
                   : usesIntrinsic({"llvm.x86.avx512bf16.dpbf16ps"}) ? "bf16"
                                                                     : "fma");
-  // O3, as clang would run it.
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(tm.get());
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(*llvmModule, mam);
-
-  if (!asmPath.empty()) { // the same code as text, from a copy (code generation changes the module)
-    std::unique_ptr<llvm::Module> copy = llvm::CloneModule(*llvmModule);
-    llvm::SmallString<0> text;
-    llvm::raw_svector_ostream os(text);
-    llvm::legacy::PassManager asmGen;
-    if (tm->addPassesToEmitFile(asmGen, os, nullptr, llvm::CodeGenFileType::AssemblyFile))
-      fail("internal error: the target cannot emit assembly");
-    asmGen.run(*copy);
-    writeFileAtomically(asmPath, std::string(text.str()));
-  }
+  optimise(*llvmModule, *tm);
+  if (!asmPath.empty()) writeFileAtomically(asmPath, assemblyOf(*llvmModule, *tm)); // the same code as text
   std::error_code ec;
   llvm::raw_fd_ostream out(objectPath, ec, llvm::sys::fs::OF_None);
   if (ec) fail(objectPath, ": cannot write: ", ec.message());

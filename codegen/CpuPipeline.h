@@ -56,8 +56,10 @@ void registerQ3CpuPipeline();
 // Only the fusion passes (for reports and graph pictures of a fusion level).
 mlir::LogicalResult runFusion(mlir::ModuleOp module, const std::vector<std::string> &fusionPasses);
 
-// Upstream conversions to the LLVM dialect.
-mlir::LogicalResult runLLVMLowering(mlir::ModuleOp module);
+// Upstream conversions to the LLVM dialect. With `lineTables`, each function
+// also gets a debug subprogram, so the object's line table carries the ops'
+// file:line locations (q3-kernel-locations' kernel numbers).
+mlir::LogicalResult runLLVMLowering(mlir::ModuleOp module, bool lineTables = false);
 
 // Translates to LLVM IR, optimises at O3 for the target and writes an object
 // that also defines `qwen3c_model_info` (the given values) and
@@ -70,6 +72,10 @@ mlir::LogicalResult runLLVMLowering(mlir::ModuleOp module);
 // prompt's chunks from.
 void emitObject(mlir::ModuleOp module, const std::vector<int64_t> &modelInfo,
                 const std::vector<int64_t> &promptChunks, const q3::TargetInfo &target, const std::string &objectPath, const std::string &asmPath = "");
+
+// The module (in the LLVM dialect) translated and optimised as emitObject
+// does, as assembly text with LLVM's comments (loop headers, spills).
+std::string emitAssembly(mlir::ModuleOp module, const q3::TargetInfo &target);
 
 } // namespace q3c
 

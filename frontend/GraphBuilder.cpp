@@ -72,10 +72,16 @@ public:
 private:
   RankedTensorType act(ArrayRef<int64_t> shape) { return RankedTensorType::get(shape, f32); }
 
+  // The ops built next carry `name` as their location: Hugging Face's module
+  // path ("model.layers.{layer}.self_attn.q_proj"), so a dump, a fused op
+  // (the fused location of its parts) and the lowered loops name the block
+  // they compute (`qwen3c explain` finds them by it).
+  void named(const std::string &name) { loc = NameLoc::get(b.getStringAttr(name)); }
+
   Value weight(const std::string &pattern, ArrayRef<int64_t> shape, Value layer = {}) {
     DType dt = o.weightDType ? o.weightDType(pattern) : c.torchDtype;
     auto type = RankedTensorType::get(shape, elementType(ctx, dt));
-    return q3::WeightOp::create(b, loc, type, b.getStringAttr(pattern), layer);
+    return q3::WeightOp::create(b, NameLoc::get(b.getStringAttr(pattern)), type, b.getStringAttr(pattern), layer);
   }
 
   Value rmsNorm(Value x, Value w) {
@@ -115,6 +121,17 @@ private:
 
   std::string layerName(const std::string &suffix) { return "model.layers.{layer}." + suffix; }
 
+  // QK-norm and RoPE of the q or k heads, named self_attn.q_norm /
+  // self_attn.rotary_emb.q and their k twins.
+  Value qNormOf(const std::string &which, Value heads, Value w) {
+    named(layerName("self_attn." + which + "_norm"));
+    return rmsNorm(heads, w);
+  }
+  Value ropeOf(const std::string &which, Value x, Value pos) {
+    named(layerName("self_attn.rotary_emb." + which));
+    return rope(x, pos);
+  }
+
   // The caches of @decode_batch: one sequence's layers after another's.
   RankedTensorType stackedCacheType(int64_t sequences) {
     return RankedTensorType::get({sequences * c.numLayers, c.numKVHeads, o.maxContext, c.headDim},
@@ -153,19 +170,26 @@ private:
           layer = body->getArgument(3), pos = body->getArgument(4);
 
     // Attention block.
+    named(layerName("input_layernorm"));
     Value h = rmsNorm(x, weight(layerName("input_layernorm.weight"), {H}, layer));
+    named(layerName("self_attn.q_proj"));
     Value q = linear(h, weight(layerName("self_attn.q_proj.weight"), {Hq * D, H}, layer));
+    named(layerName("self_attn.k_proj"));
     Value k = linear(h, weight(layerName("self_attn.k_proj.weight"), {Hkv * D, H}, layer));
+    named(layerName("self_attn.v_proj"));
     Value v = linear(h, weight(layerName("self_attn.v_proj.weight"), {Hkv * D, H}, layer));
     Value qNorm = weight(layerName("self_attn.q_norm.weight"), {D}, layer);
     Value kNorm = weight(layerName("self_attn.k_norm.weight"), {D}, layer);
     auto scale = b.getF64FloatAttr(1.0 / std::sqrt(double(D)));
     Value attn;
     if (!batched) {
-      q = rope(rmsNorm(splitHeads(q, Hq), qNorm), pos);
-      k = rope(rmsNorm(splitHeads(k, Hkv), kNorm), pos);
+      q = ropeOf("q", qNormOf("q", splitHeads(q, Hq), qNorm), pos);
+      k = ropeOf("k", qNormOf("k", splitHeads(k, Hkv), kNorm), pos);
+      named(layerName("self_attn.k_cache"));
       kc = q3::KVWriteOp::create(b, loc, cacheType, k, kc, layer, pos);
+      named(layerName("self_attn.v_cache"));
       vc = q3::KVWriteOp::create(b, loc, cacheType, splitHeads(v, Hkv), vc, layer, pos);
+      named(layerName("self_attn.attention"));
       attn = q3::AttentionOp::create(b, loc, q.getType(), q, kc, vc, layer, pos, scale);
     } else {
       // Each row is its own sequence: its position, its layers of the
@@ -177,25 +201,34 @@ private:
         Value at = tensor::ExtractOp::create(b, loc, pos, ValueRange{arith::ConstantIndexOp::create(b, loc, t)});
         Value rowPos = arith::IndexCastOp::create(b, loc, b.getIndexType(), at);
         Value rowLayer = arith::AddIOp::create(b, loc, layer, arith::ConstantIndexOp::create(b, loc, t * c.numLayers));
-        Value qt = rope(rmsNorm(row(qs, t), qNorm), rowPos);
-        Value kt = rope(rmsNorm(row(ks, t), kNorm), rowPos);
+        Value qt = ropeOf("q", qNormOf("q", row(qs, t), qNorm), rowPos);
+        Value kt = ropeOf("k", qNormOf("k", row(ks, t), kNorm), rowPos);
+        named(layerName("self_attn.k_cache"));
         kc = q3::KVWriteOp::create(b, loc, kvType, kt, kc, rowLayer, rowPos);
+        named(layerName("self_attn.v_cache"));
         vc = q3::KVWriteOp::create(b, loc, kvType, row(vs, t), vc, rowLayer, rowPos);
+        named(layerName("self_attn.attention"));
         rows.push_back(q3::AttentionOp::create(b, loc, qt.getType(), qt, kc, vc, rowLayer, rowPos, scale));
       }
       attn = tensor::ConcatOp::create(b, loc, /*dim=*/0, rows);
     }
+    named(layerName("self_attn.o_proj"));
     Value o = linear(mergeHeads(attn), weight(layerName("self_attn.o_proj.weight"), {H, Hq * D}, layer));
+    named(layerName("attention_residual"));
     x = q3::AddOp::create(b, loc, x, o);
 
     // Feed-forward block.
+    named(layerName("post_attention_layernorm"));
     h = rmsNorm(x, weight(layerName("post_attention_layernorm.weight"), {H}, layer));
     Value ffn;
     if (sparse) {
       const int64_t E = c.numExperts, I = c.moeIntermediateSize;
+      named(layerName("mlp.gate"));
       Value logits = linear(h, weight(layerName("mlp.gate.weight"), {E, H}, layer));
+      named(layerName("mlp.router"));
       auto router = q3::MoERouterOp::create(b, loc, logits, b.getI64IntegerAttr(c.numExpertsPerTok),
                                             b.getBoolAttr(c.normTopkProb));
+      named(layerName("mlp.experts"));
       ffn = q3::MoEExpertsOp::create(
           b, loc, h.getType(), h, router.getWeights(), router.getExperts(),
           weight(layerName("mlp.experts.{expert}.gate_proj.weight"), {E, I, H}, layer),
@@ -203,13 +236,19 @@ private:
           weight(layerName("mlp.experts.{expert}.down_proj.weight"), {E, H, I}, layer));
     } else {
       const int64_t I = c.intermediateSize;
+      named(layerName("mlp.gate_proj"));
       Value gate = linear(h, weight(layerName("mlp.gate_proj.weight"), {I, H}, layer));
+      named(layerName("mlp.up_proj"));
       Value up = linear(h, weight(layerName("mlp.up_proj.weight"), {I, H}, layer));
+      named(layerName("mlp.act_fn"));
       Value act = q3::SwiGLUOp::create(b, loc, gate, up);
+      named(layerName("mlp.down_proj"));
       ffn = linear(act, weight(layerName("mlp.down_proj.weight"), {H, I}, layer));
     }
+    named(layerName("mlp_residual"));
     x = q3::AddOp::create(b, loc, x, ffn);
     func::ReturnOp::create(b, loc, ValueRange{x, kc, vc});
+    loc = UnknownLoc::get(ctx);
     return fn;
   }
 
@@ -233,7 +272,9 @@ private:
     Value tokens = body->getArgument(0), pos = body->getArgument(1);
 
     Value embed = weight("model.embed_tokens.weight", {V, H});
+    named("model.embed_tokens");
     Value x = q3::EmbeddingOp::create(b, loc, act({T, H}), embed, tokens);
+    loc = UnknownLoc::get(ctx);
 
     // Per-layer kind table, only when the model mixes dense and sparse layers.
     Value kinds;
@@ -265,9 +306,12 @@ private:
           scf::YieldOp::create(lb, l, results);
         });
     x = loop.getResult(0);
+    named("model.norm");
     x = rmsNorm(x, weight("model.norm.weight", {H}));
     std::string head = c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+    named("lm_head");
     Value logits = linear(x, weight(head, {V, H}));
+    loc = UnknownLoc::get(ctx);
     func::ReturnOp::create(b, loc, ValueRange{logits, loop.getResult(1), loop.getResult(2)});
     return fn;
   }

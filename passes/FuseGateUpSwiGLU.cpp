@@ -22,8 +22,9 @@ struct FuseGateUpSwiGLUPass : impl::FuseGateUpSwiGLUBase<FuseGateUpSwiGLUPass> {
           gate.getInput() != up.getInput() || !stackable({gate, up}))
         continue;
       OpBuilder b(s);
-      Value weight = concatWeights(b, s.getLoc(), {gate.getWeight(), up.getWeight()});
-      auto fused = LinearSwiGLUOp::create(b, s.getLoc(), gate.getInput(), weight, Value(), FloatAttr());
+      Value weight = concatWeights(b, {gate.getWeight(), up.getWeight()});
+      Location loc = b.getFusedLoc({gate.getLoc(), up.getLoc(), s.getLoc()});
+      auto fused = LinearSwiGLUOp::create(b, loc, gate.getInput(), weight, Value(), FloatAttr());
       s.replaceAllUsesWith(fused.getResult());
       s.erase();
       gate.erase();

@@ -19,7 +19,7 @@ struct FuseQKNormRopePass : impl::FuseQKNormRopeBase<FuseQKNormRopePass> {
       auto norm = rope.getInput().getDefiningOp<RMSNormOp>();
       if (!norm || !norm->hasOneUse()) continue;
       OpBuilder b(rope);
-      auto fused = NormRopeOp::create(b, rope.getLoc(), rope.getType(), norm.getInput(), norm.getWeight(),
+      auto fused = NormRopeOp::create(b, b.getFusedLoc({norm.getLoc(), rope.getLoc()}), rope.getType(), norm.getInput(), norm.getWeight(),
                                       rope.getOffset(), norm.getEpsAttr(), rope.getThetaAttr(),
                                       rope.getStyleAttr(), rope.getYarnAttr());
       rope.replaceAllUsesWith(fused.getResult());
@@ -35,7 +35,7 @@ struct FuseQKNormRopePass : impl::FuseQKNormRopeBase<FuseQKNormRopePass> {
           nr.getType().getElementType() != write.getCache().getType().getElementType())
         continue;
       OpBuilder b(write);
-      auto fused = NormRopeWriteOp::create(b, write.getLoc(), write.getType(), nr.getInput(), nr.getNorm(),
+      auto fused = NormRopeWriteOp::create(b, b.getFusedLoc({nr.getLoc(), write.getLoc()}), write.getType(), nr.getInput(), nr.getNorm(),
                                            write.getCache(), write.getLayer(), write.getOffset(),
                                            nr.getEpsAttr(), nr.getThetaAttr(), nr.getStyleAttr(), nr.getYarnAttr());
       write.replaceAllUsesWith(fused.getResult());

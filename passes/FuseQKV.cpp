@@ -45,12 +45,14 @@ struct FuseQKVPass : impl::FuseQKVBase<FuseQKVPass> {
       OpBuilder b(first);
       SmallVector<Value> weights;
       SmallVector<Type> types;
+      SmallVector<Location> locs;
       for (LinearOp l : linears) {
         weights.push_back(l.getWeight());
         types.push_back(l.getType());
+        locs.push_back(l.getLoc());
       }
-      Value weight = concatWeights(b, first->getLoc(), weights);
-      auto fused = LinearSplitOp::create(b, first->getLoc(), types, key.first, weight, Value(), FloatAttr());
+      Value weight = concatWeights(b, weights);
+      auto fused = LinearSplitOp::create(b, b.getFusedLoc(locs), types, key.first, weight, Value(), FloatAttr());
       for (auto [l, r] : llvm::zip(linears, fused.getResults())) {
         l.replaceAllUsesWith(r);
         l.erase();

@@ -34,13 +34,14 @@ struct FuseRMSNormPass : impl::FuseRMSNormBase<FuseRMSNormPass> {
       SmallVector<Operation *> users(norm->getUsers());
       for (Operation *user : users) {
         OpBuilder b(user);
+        Location loc = b.getFusedLoc({norm.getLoc(), user->getLoc()});
         Operation *fused = nullptr;
         if (auto l = llvm::dyn_cast<LinearOp>(user))
-          fused = LinearSplitOp::create(b, l.getLoc(), TypeRange{l.getType()}, x, l.getWeight(), g, eps);
+          fused = LinearSplitOp::create(b, loc, TypeRange{l.getType()}, x, l.getWeight(), g, eps);
         else if (auto l = llvm::dyn_cast<LinearSplitOp>(user))
-          fused = LinearSplitOp::create(b, l.getLoc(), l.getResultTypes(), x, l.getWeight(), g, eps);
+          fused = LinearSplitOp::create(b, loc, l.getResultTypes(), x, l.getWeight(), g, eps);
         else if (auto l = llvm::dyn_cast<LinearSwiGLUOp>(user))
-          fused = LinearSwiGLUOp::create(b, l.getLoc(), x, l.getWeight(), g, eps);
+          fused = LinearSwiGLUOp::create(b, loc, x, l.getWeight(), g, eps);
         user->replaceAllUsesWith(fused->getResults());
         user->erase();
       }

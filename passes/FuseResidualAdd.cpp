@@ -30,7 +30,7 @@ struct FuseResidualAddPass : impl::FuseResidualAddBase<FuseResidualAddPass> {
       LinearOp lin = fusableProduct(add, residual);
       if (!lin) continue;
       OpBuilder b(add);
-      auto fused = LinearResidualOp::create(b, add.getLoc(), add.getType(), lin.getInput(),
+      auto fused = LinearResidualOp::create(b, b.getFusedLoc({lin.getLoc(), add.getLoc()}), add.getType(), lin.getInput(),
                                             lin.getWeight(), residual);
       add.replaceAllUsesWith(fused.getResult());
       add.erase();

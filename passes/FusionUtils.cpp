@@ -17,7 +17,10 @@ bool stackable(ArrayRef<LinearOp> linears) {
   return true;
 }
 
-Value concatWeights(OpBuilder &b, Location loc, ArrayRef<Value> weights) {
+Value concatWeights(OpBuilder &b, ArrayRef<Value> weights) {
+  SmallVector<Location> locs;
+  for (Value w : weights) locs.push_back(w.getLoc());
+  Location loc = b.getFusedLoc(locs);
   auto first = llvm::cast<RankedTensorType>(weights.front().getType());
   int64_t rows = 0;
   for (Value w : weights) rows += llvm::cast<RankedTensorType>(w.getType()).getDimSize(0);

@@ -12,8 +12,9 @@ namespace q3 {
 // features and element type, no quantisation scales.
 bool stackable(llvm::ArrayRef<LinearOp> linears);
 
-// q3.concat of `weights` (rows stacked in order) at the builder's position.
-mlir::Value concatWeights(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<mlir::Value> weights);
+// q3.concat of `weights` (rows stacked in order) at the builder's position,
+// at the fused location of the weights.
+mlir::Value concatWeights(mlir::OpBuilder &b, llvm::ArrayRef<mlir::Value> weights);
 
 } // namespace q3
 

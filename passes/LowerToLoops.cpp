@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/SaveAndRestore.h"
 
 namespace q3 {
 #define GEN_PASS_DEF_LOWERTOLOOPS
@@ -40,7 +41,7 @@ MemRefType memrefFor(Type t) {
 class FunctionLowering {
 public:
   FunctionLowering(ModuleOp module, const WeightPlan &plan, MemRefType tableType)
-      : module(module), plan(plan), tableType(tableType) {}
+      : module(module), plan(plan), tableType(tableType), currentLoc(UnknownLoc::get(module.getContext())) {}
 
   // Lowers `src` into the body of `dst`; returns failure after an error.
   LogicalResult run(func::FuncOp src, func::FuncOp dst);
@@ -65,11 +66,14 @@ private:
   // norm, and for the unfused fallback on row-layout weights).
   FailureOr<LinearFusion> fusion(OpBuilder &b, Operation *op, Value norm, FloatAttr eps);
   Value index(OpBuilder &b, int64_t v) { return arith::ConstantIndexOp::create(b, loc(), v); }
-  Location loc() { return UnknownLoc::get(module.getContext()); }
+  // The location of the op being lowered: a kernel's loops carry its op's
+  // (q3-kernel-locations' number and block names).
+  Location loc() { return currentLoc; }
 
   ModuleOp module;
   const WeightPlan &plan;
   MemRefType tableType;
+  Location currentLoc;
   Value offsetsTable;
   int constCounter = 0;
   Value arena, weights;
@@ -261,6 +265,7 @@ FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Va
 }
 
 LogicalResult FunctionLowering::lowerOp(Operation &op, OpBuilder &b) {
+  llvm::SaveAndRestore at(currentLoc, op.getLoc());
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
       .Case([&](arith::ConstantOp c) -> LogicalResult {
         if (auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue())) {

@@ -132,6 +132,19 @@ def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
   ];
 }
 
+def KernelLocations : Pass<"q3-kernel-locations", "mlir::ModuleOp"> {
+  let summary = "number the kernels: each q3 op's location names its kernel and the blocks it computes";
+  let description = [{
+    Gives each q3 op that becomes a kernel (all but q3.weight and q3.concat)
+    the location `fused<[block names]>["q3.kernels":N:0]`, N counting from 1
+    through the module: the block names are the Hugging Face module paths
+    the graph builder and the fusions left on the op. The lowering builds a
+    kernel's loops at its op's location, so N reaches the loop nest, the
+    LLVM IR and, with a line table, the machine code (`qwen3c explain`).
+    Changes no op.
+  }];
+}
+
 def LowerToLoops : Pass<"q3-lower-to-loops", "mlir::ModuleOp"> {
   let summary = "lower q3 entry points to loops and vectors on memrefs";
   let description = [{

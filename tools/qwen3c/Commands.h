@@ -16,6 +16,7 @@ void addBuildCommand(CLI::App &app);
 void addTokenizeCommand(CLI::App &app);
 void addBenchCommand(CLI::App &app);
 void addExportGgufCommand(CLI::App &app);
+void addExplainCommand(CLI::App &app);
 
 // The command line qwen3c was started with, for reports.
 std::string commandLine();

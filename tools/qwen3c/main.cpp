@@ -32,6 +32,7 @@ int main(int argc, char **argv) {
   q3c::addTokenizeCommand(app);
   q3c::addBenchCommand(app);
   q3c::addExportGgufCommand(app);
+  q3c::addExplainCommand(app);
   q3c::setCommandLine(argc, argv);
   try {
     app.parse(argc, argv);
