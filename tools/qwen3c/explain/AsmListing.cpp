@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace q3c::explain {
 namespace {
@@ -72,8 +73,13 @@ void InstructionCounts::add(const AsmInstruction &i) {
 const AsmLoop *AsmKernel::hottest() const {
   const AsmLoop *best = nullptr;
   auto work = [](const AsmLoop &l) { return l.counts.fma + l.counts.bf16Dot + l.counts.int8Dot + l.counts.tile; };
+  // A loop of a parallel region first: the strategy parallelises a
+  // kernel's bulk (a product's blocks, attention's heads), while a folded
+  // norm's sum of squares, say, runs before it on one thread.
+  auto parallel = [](const AsmLoop &l) { return l.function.find("omp_par") != std::string::npos; };
+  auto key = [&](const AsmLoop &l) { return std::make_tuple(parallel(l), work(l), l.counts.total); };
   for (const AsmLoop &l : loops)
-    if (!best || work(l) > work(*best) || (work(l) == work(*best) && l.counts.total > best->counts.total)) best = &l;
+    if (!best || key(l) > key(*best)) best = &l;
   return best;
 }
 

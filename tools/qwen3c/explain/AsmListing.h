@@ -41,7 +41,8 @@ struct AsmLoop {
 struct AsmKernel {
   InstructionCounts counts;   // all of the kernel's instructions
   std::vector<AsmLoop> loops; // its innermost loops, in the order they appear
-  // The loop that does the kernel's arithmetic: most FMAs, dots and tile ops, then most instructions.
+  // The loop that does the kernel's arithmetic: one in a parallel region
+  // first, then most FMAs, dots and tile ops, then most instructions.
   const AsmLoop *hottest() const;
 };
 

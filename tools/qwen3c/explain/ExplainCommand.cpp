@@ -317,6 +317,7 @@ void explainModel(const ExplainOptions &o) {
       if (it != listing.kernels.end()) {
         k.asmCounts = it->second.counts;
         k.asmLoops = int64_t(it->second.loops.size());
+        k.loops = it->second.loops;
         if (const explain::AsmLoop *hot = it->second.hottest()) {
           k.hotLoop = *hot;
           k.hasHotLoop = true;

@@ -128,6 +128,14 @@ std::vector<Section> document(const Report &r, int64_t lines) {
       }
       s.parts.push_back({Part::Line, "  assembly", countsLine(k.asmCounts) + "; " + std::to_string(k.asmLoops) +
                                                        " innermost loop" + (k.asmLoops == 1 ? "" : "s")});
+      if (k.loops.size() > 1) {
+        std::string all;
+        for (const AsmLoop &l : k.loops)
+          all += (all.empty() ? "" : "; ") + l.header + " in " + l.function + " (" + std::to_string(l.counts.total) +
+                 " instructions, " + std::to_string(l.counts.fma + l.counts.bf16Dot + l.counts.int8Dot + l.counts.tile) +
+                 " FMA/dot/tile)";
+        s.parts.push_back({Part::Line, "  innermost loops", all});
+      }
       if (k.hasHotLoop) {
         // From a few instructions before its first FMA, dot or tile op:
         // the arithmetic, not the address set-up, is what the excerpt is for.

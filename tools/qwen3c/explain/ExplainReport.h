@@ -31,6 +31,7 @@ struct KernelReport {
   std::string loopNest;
   InstructionCounts asmCounts;
   int64_t asmLoops = 0;
+  std::vector<AsmLoop> loops; // all its innermost loops
   bool hasHotLoop = false;
   AsmLoop hotLoop;
 };
