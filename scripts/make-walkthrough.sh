@@ -7,7 +7,7 @@
 # Usage: scripts/make-walkthrough.sh [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-qwen3c=${1:-$root/build}/bin/qwen3c
+qwen3c=$(cd "${1:-$root/build}" && pwd)/bin/qwen3c
 out=$root/docs/walkthrough.md
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
