@@ -4,6 +4,7 @@
 #include "frontend/Error.h"
 #include "passes/FusionPipeline.h"
 #include "passes/KernelLocation.h"
+#include "passes/LoweringConfig.h"
 #include "passes/Passes.h"
 #include "passes/TargetInfo.h"
 
@@ -160,8 +161,6 @@ LogicalResult runLLVMLowering(ModuleOp module, bool lineTables) {
   rest.filterDialects = {"cf", "amx", "omp"};
   pm.addPass(createConvertToLLVMPass(rest));
   pm.addPass(createReconcileUnrealizedCastsPass());
-  // A subprogram on each function: the translation then turns the ops'
-  // file:line locations (q3-kernel-locations' numbers) into a line table.
   applyIRDump(pm);
   if (failed(pm.run(module))) return failure();
   if (!lineTables) return success();
@@ -171,6 +170,8 @@ LogicalResult runLLVMLowering(ModuleOp module, bool lineTables) {
   module.walk([&](Operation *op) {
     if (!isa<ModuleOp>(op) && q3::kernelNumber(op->getLoc()) == 0) op->setLoc(none);
   });
+  // A subprogram on each function: the translation then turns the ops'
+  // file:line locations (q3-kernel-locations' numbers) into a line table.
   PassManager scopes(module.getContext());
   scopes.addPass(LLVM::createDIScopeForLLVMFuncOpPass());
   return scopes.run(module);
@@ -223,11 +224,20 @@ void addPromptEntryTable(llvm::Module &m, const std::vector<int64_t> &chunks) {
 } // namespace
 
 q3::TargetInfo describeTarget(const CpuTarget &target) {
+  q3::TargetInfo info;
   try {
-    return q3::TargetInfo::fromLLVM(target.cpu, target.features);
+    info = q3::TargetInfo::fromLLVM(target.cpu, target.features);
   } catch (const std::exception &e) {
     fail(e.what());
   }
+  // The strategy passes check these again; here they fail before any work,
+  // in the options' words.
+  std::string error;
+  q3::prefillDot(info, target.dot, error);
+  if (!error.empty()) fail("--prefill-dot", error[0] == '\'' ? "" : " " + target.dot, ": ", error);
+  q3::int8Dot(info, target.int8Dot, error);
+  if (!error.empty()) fail("--int8-dot", error[0] == '\'' ? "" : " " + target.int8Dot, ": ", error);
+  return info;
 }
 
 namespace {

@@ -37,7 +37,8 @@ struct IRDump {
 void setIRDump(const IRDump &dump);
 
 // The target `target` names, as the strategy sees it (q3::TargetInfo);
-// fails with a message for an unknown CPU.
+// fails with a message for an unknown CPU, or a --prefill-dot / --int8-dot
+// choice the CPU cannot run.
 q3::TargetInfo describeTarget(const CpuTarget &target);
 
 // q3 passes: the fusion passes named (see passes/FusionPipeline.h), the

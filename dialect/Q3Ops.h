@@ -13,4 +13,14 @@
 #define GET_OP_CLASSES
 #include "dialect/Q3Ops.h.inc"
 
+namespace q3 {
+
+// Whether `op` is a q3 op that becomes a kernel of its own: every q3 op but
+// the weights (q3.weight) and their stacks (q3.concat), which are data.
+inline bool isKernelOp(mlir::Operation *op) {
+  return op->getDialect() && llvm::isa<Q3Dialect>(op->getDialect()) && !llvm::isa<WeightOp, ConcatOp>(op);
+}
+
+} // namespace q3
+
 #endif

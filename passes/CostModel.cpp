@@ -51,7 +51,7 @@ Cost streamed(Operation *op) {
 } // namespace
 
 Cost costOf(Operation *op, int64_t position) {
-  if (llvm::isa<WeightOp, ConcatOp>(op) || op->getDialect() == nullptr || op->getDialect()->getNamespace() != "q3") return {};
+  if (!isKernelOp(op)) return {};
   llvm::StringRef name = op->getName().stripDialect();
   if (name == "linear") {
     Cost c = streamed(op);

@@ -23,8 +23,7 @@ struct KernelLocationsPass : impl::KernelLocationsBase<KernelLocationsPass> {
   void runOnOperation() override {
     int64_t next = 1;
     getOperation().walk([&](mlir::Operation *op) {
-      if (!llvm::isa<Q3Dialect>(op->getDialect()) || llvm::isa<WeightOp, ConcatOp>(op)) return;
-      op->setLoc(kernelLocation(op->getLoc(), next++));
+      if (isKernelOp(op)) op->setLoc(kernelLocation(op->getLoc(), next++));
     });
   }
 };

@@ -68,8 +68,7 @@ std::string layerGraphDot(func::FuncOp fn, const std::string &title) {
   }
   int n = 0, weights = 0;
   fn.walk([&](Operation *op) {
-    if (!op->getDialect() || op->getDialect()->getNamespace() != "q3" || llvm::isa<WeightOp, ConcatOp>(op))
-      return;
+    if (!isKernelOp(op)) return;
     std::string id = "k" + std::to_string(n++);
     bool fused = llvm::isa<LinearResidualOp, LinearSwiGLUOp, LinearSplitOp, NormRopeOp, NormRopeWriteOp>(op) ||
                  op->hasAttr("online_softmax");

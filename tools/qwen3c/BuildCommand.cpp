@@ -11,7 +11,6 @@
 #include "passes/CostModel.h"
 #include "passes/FusionPipeline.h"
 #include "passes/LayerGraph.h"
-#include "passes/LoweringConfig.h"
 #include "passes/TargetInfo.h"
 #include "passes/WeightPlan.h"
 #include "frontend/AtomicFile.h"
@@ -182,14 +181,8 @@ void build(BuildOptions o) {
   if (o.lmHeadDtype != "bf16" && o.weightsDtype == "bf16")
     fail("--lm-head-dtype ", o.lmHeadDtype, " needs --weights-dtype int8 or int4");
   const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype, o.int8Dot};
-  const q3::TargetInfo target = describeTarget(cpuTarget); // an unknown CPU fails here, in one line
-  { // the strategy passes check it again; here it fails before any work, in the build's words
-    std::string error;
-    q3::prefillDot(target, o.dot, error);
-    if (!error.empty()) fail("--prefill-dot", error[0] == '\'' ? "" : " " + o.dot, ": ", error);
-    q3::int8Dot(target, o.int8Dot, error);
-    if (!error.empty()) fail("--int8-dot", error[0] == '\'' ? "" : " " + o.int8Dot, ": ", error);
-  }
+  // An unknown CPU or a dot it cannot run fails here, in one line.
+  const q3::TargetInfo target = describeTarget(cpuTarget);
   const ModelConfig &c = ck.config();
   // The chat template is interpreted at run time: checked whole now, so a
   // construct the interpreter lacks fails the build, not a conversation.

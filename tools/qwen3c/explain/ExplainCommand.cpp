@@ -19,7 +19,6 @@
 #include "passes/FusionPipeline.h"
 #include "passes/KernelLocation.h"
 #include "passes/LayerGraph.h"
-#include "passes/LoweringConfig.h"
 #include "passes/TargetInfo.h"
 #include "tools/qwen3c/Commands.h"
 #include "tools/qwen3c/explain/AsmListing.h"
@@ -79,7 +78,7 @@ struct Snapshots : PassInstrumentation {
     for (const std::string &f : functions)
       if (auto fn = m.lookupSymbol<func::FuncOp>(f))
         fn.walk([&](Operation *op) {
-          if (isa<q3::Q3Dialect>(op->getDialect()) && !isa<q3::WeightOp, q3::ConcatOp>(op)) ops.push_back(op);
+          if (q3::isKernelOp(op)) ops.push_back(op);
         });
     return ops;
   }
@@ -196,13 +195,6 @@ void explainModel(const ExplainOptions &o) {
     fail("--lm-head-dtype ", o.lmHeadDtype, " needs --weights-dtype int8 or int4");
   const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype, o.int8Dot};
   const q3::TargetInfo target = describeTarget(cpuTarget);
-  {
-    std::string error;
-    q3::prefillDot(target, o.dot, error);
-    if (!error.empty()) fail("--prefill-dot", error[0] == '\'' ? "" : " " + o.dot, ": ", error);
-    q3::int8Dot(target, o.int8Dot, error);
-    if (!error.empty()) fail("--int8-dot", error[0] == '\'' ? "" : " " + o.int8Dot, ": ", error);
-  }
   std::string fusionError;
   std::vector<std::string> fusionPasses = q3::selectFusionPasses(o.fusion, fusionError);
   if (!fusionError.empty()) fail(fusionError);
@@ -270,7 +262,7 @@ void explainModel(const ExplainOptions &o) {
     for (func::FuncOp fn : graphFns(m)) {
       AsmState state(fn);
       fn.walk([&](Operation *op) {
-        if (!isa<q3::Q3Dialect>(op->getDialect()) || isa<q3::WeightOp, q3::ConcatOp>(op)) return;
+        if (!q3::isKernelOp(op)) return;
         if (computesAny(b, q3::blockNames(op->getLoc()))) lines.push_back("@" + fn.getSymName().str() + ": " + printed(op, state));
       });
     }
@@ -291,7 +283,7 @@ void explainModel(const ExplainOptions &o) {
     for (const auto &e : snap->events)
       if (computesAny(*b, e.names)) br.fusions.push_back(e);
     strategyFn.walk([&](Operation *op) {
-      if (!isa<q3::Q3Dialect>(op->getDialect()) || isa<q3::WeightOp, q3::ConcatOp>(op)) return;
+      if (!q3::isKernelOp(op)) return;
       std::vector<std::string> names = q3::blockNames(op->getLoc());
       if (!computesAny(*b, names)) return;
       explain::KernelReport k;
