@@ -45,7 +45,7 @@ LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emit
 }
 
 Attribute AttentionConfigAttr::parse(AsmParser &p, Type) {
-  int64_t headBlock = 0, scoreBlock = 0, queryBlock = 1, kvSplit = 1;
+  int64_t headBlock = 0, scoreBlock = 0, queryBlock = 1, kvSplit = 1, valueBlock = 0, queryTiles = 1;
   ProductDot dot = ProductDot::FMA;
   if (p.parseLess() || p.parseKeyword("head_block") || p.parseEqual() || p.parseInteger(headBlock) || p.parseComma() ||
       p.parseKeyword("score_block") || p.parseEqual() || p.parseInteger(scoreBlock))
@@ -57,6 +57,10 @@ Attribute AttentionConfigAttr::parse(AsmParser &p, Type) {
       if (p.parseInteger(queryBlock)) return {};
     } else if (key == "kv_split") {
       if (p.parseInteger(kvSplit)) return {};
+    } else if (key == "value_block") {
+      if (p.parseInteger(valueBlock)) return {};
+    } else if (key == "query_tiles") {
+      if (p.parseInteger(queryTiles)) return {};
     } else if (key == "dot") {
       StringRef name;
       SMLoc at = p.getCurrentLocation();
@@ -65,13 +69,13 @@ Attribute AttentionConfigAttr::parse(AsmParser &p, Type) {
       if (!d) return p.emitError(at, "unknown dot '") << name << "'", Attribute();
       dot = *d;
     } else {
-      return p.emitError(p.getCurrentLocation(), "expected query_block, dot or kv_split, got '") << key << "'",
+      return p.emitError(p.getCurrentLocation(), "expected query_block, dot, kv_split, value_block or query_tiles, got '") << key << "'",
              Attribute();
     }
   }
   if (p.parseGreater()) return {};
   return getChecked([&] { return p.emitError(p.getNameLoc()); }, p.getContext(), headBlock, scoreBlock, queryBlock,
-                    dot, kvSplit);
+                    dot, kvSplit, valueBlock, queryTiles);
 }
 
 void AttentionConfigAttr::print(AsmPrinter &p) const {
@@ -79,12 +83,22 @@ void AttentionConfigAttr::print(AsmPrinter &p) const {
   if (getQueryBlock() != 1) p << ", query_block = " << getQueryBlock();
   if (getDot() != ProductDot::FMA) p << ", dot = " << stringifyProductDot(getDot());
   if (getKvSplit() != 1) p << ", kv_split = " << getKvSplit();
+  if (getValueBlock() != 0) p << ", value_block = " << getValueBlock();
+  if (getQueryTiles() != 1) p << ", query_tiles = " << getQueryTiles();
   p << ">";
 }
 
 LogicalResult AttentionConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t headBlock,
-                                          int64_t scoreBlock, int64_t queryBlock, ProductDot dot, int64_t kvSplit) {
+                                          int64_t scoreBlock, int64_t queryBlock, ProductDot dot, int64_t kvSplit,
+                                          int64_t valueBlock, int64_t queryTiles) {
   if (headBlock < 1) return emitError() << "head_block must be at least 1, got " << headBlock;
+  if (valueBlock < 0) return emitError() << "value_block must be 0 (none) or more, got " << valueBlock;
+  if (valueBlock != 0 && dot != ProductDot::FMA)
+    return emitError() << "value_block is for the fma kernel, not dot = " << stringifyProductDot(dot);
+  if (queryTiles < 1 || queryTiles > kMaxAttentionQueryTiles)
+    return emitError() << "query_tiles must be 1.." << kMaxAttentionQueryTiles << ", got " << queryTiles;
+  if (queryTiles > 1 && (dot != ProductDot::FMA || kvSplit > 1))
+    return emitError() << "query_tiles = " << queryTiles << " is for the fma kernel over a prompt (dot fma, kv_split 1)";
   if (kvSplit < 1 || kvSplit > kMaxAttentionKVSplit)
     return emitError() << "kv_split must be 1.." << kMaxAttentionKVSplit << ", got " << kvSplit;
   if (kvSplit > 1 && (queryBlock > 1 || dot != ProductDot::FMA))

@@ -52,6 +52,8 @@ inline constexpr int64_t kAMXKBlock = 256;
 // Query rows (heads x positions) of one query-tiled attention work item: the
 // score accumulators of all of them are live at once.
 inline constexpr int64_t kMaxAttentionTileRows = 8;
+// At most this many register tiles per prompt work item (#q3.attention_config's query_tiles).
+inline constexpr int64_t kMaxAttentionQueryTiles = 16;
 // At most this many key ranges per decode work item (#q3.attention_config's kv_split).
 inline constexpr int64_t kMaxAttentionKVSplit = 64;
 // Query rows of one AMX attention work item at most (its scratch: 64 rows

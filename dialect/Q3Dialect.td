@@ -227,14 +227,25 @@ def Q3_AttentionConfigAttr : AttrDef<Q3_Dialect, "AttentionConfig"> {
     blocks into that many consecutive ranges, each its own parallel work
     item with its own softmax state (flash-decoding), combined in a second
     parallel loop: a decode step has heads x splits items for the threads,
-    not only the KV heads.
+    not only the KV heads. `value_block` (the FMA kernel over a key-blocked
+    cache, which needs it) is how many output elements of every tile row
+    one pass of the weighted value sum accumulates in registers: each V
+    vector is loaded and widened once for all the rows, so rows x
+    value_block f32 accumulators, the V vectors and a broadcast must fit
+    the target's vector registers. `query_tiles` > 1 (the same kernel, a
+    prompt chunk) makes a work item that many consecutive register tiles
+    of query_block rows, run one after the other over each key block while
+    the block is in L1: each K and V byte is read from L2/L3 or memory once
+    for head_block x query_block x query_tiles query rows, not once a tile.
   }];
   let parameters = (ins "int64_t":$headBlock, "int64_t":$scoreBlock,
                         DefaultValuedParameter<"int64_t", "1">:$queryBlock,
                         DefaultValuedParameter<"::q3::ProductDot", "::q3::ProductDot::FMA">:$dot,
-                        DefaultValuedParameter<"int64_t", "1">:$kvSplit);
+                        DefaultValuedParameter<"int64_t", "1">:$kvSplit,
+                        DefaultValuedParameter<"int64_t", "0">:$valueBlock,
+                        DefaultValuedParameter<"int64_t", "1">:$queryTiles);
   // `<head_block = H, score_block = S` then the non-default ones of
-  // query_block, dot and kv_split in any order (optional groups that all
+  // query_block, dot, kv_split, value_block and query_tiles in any order (optional groups that all
   // begin with `,` cannot be told apart by the generated parser).
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;

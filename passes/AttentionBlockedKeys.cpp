@@ -10,10 +10,19 @@
 //
 // A work item is query_block consecutive query rows of head_block heads of
 // one KV head ("tile rows": row i = r * head_block + g is query t0 + r,
-// head h0 + g). Each key block is read once for all of them, the V block
-// widened to f32 once (a bf16 cache), and every row's 16-lane score
-// accumulator is live at once (the strategy sizes the tile to the
-// registers). Decode is the same kernel with one query row.
+// head h0 + g). Each key block is read once for all of them, and every
+// row's 16-lane score accumulator is live at once (the strategy sizes the
+// tile to the registers). The block's weighted values are then summed in
+// passes of value_block output elements: each V vector is loaded (and
+// widened) once and feeds every row's accumulator, and each weight is one
+// broadcast load. Decode is the same kernel with one query row.
+//
+// With query_tiles = QT > 1 a work item is QT such register tiles of
+// consecutive query rows: each key block is loaded once per item and fed
+// to every tile in turn while it is in L1, so a long prompt reads the
+// cache QT times less often (prefill at a long context is bound by that
+// stream, not by the FMAs). A tile skips the blocks past its own last
+// row's keys.
 //
 // Causality and the end of the context are one mask: lane l of block j0
 // counts for row i when j0 + l < n_i = min(offset + t_i + 1, capacity); a
@@ -24,8 +33,8 @@
 //
 // An int8 cache (QuantisedCache.cpp): the K vectors are int8 widened to f32
 // and a block's 16 scores are multiplied by its 16 key scales once, after
-// the d loop; the V rows are widened into the block's scratch times their
-// row scales, so the weighted sum is the same loop.
+// the d loop; the V rows are widened into a block scratch times their
+// row scales, which the weighted sum then reads.
 //
 // Decode with kv_split = S > 1 (flash-decoding): work item (item, s) runs
 // the same loop over the s-th of S consecutive ranges of the key blocks
@@ -42,8 +51,10 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/ErrorHandling.h"
 
+#include <functional>
 #include <tuple>
 
 using namespace mlir;
@@ -59,55 +70,77 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
   const int64_t G = Hq / Hkv, vw = vectorWidth(D), nv = D / vw;
   const int64_t gb = tiling.headBlock, R = tiling.queryBlock, rowCount = gb * R;
   const int64_t blocks = G / gb, items = Hkv * blocks, S = tiling.kvSplit;
-  if (S > 1 && (T != 1 || !partials)) llvm::report_fatal_error("attentionBlockedKeys: kv_split needs one row and its partials");
-  // Output vectors accumulated in registers at once (8 ymm on AVX2), and
-  // the d steps of one score-loop iteration.
-  int64_t oc = 1, unroll = 1;
-  for (int64_t c = 1; c <= std::min<int64_t>(nv, 4); ++c)
-    if (nv % c == 0) oc = c;
+  if (S > 1 && (T != 1 || !partials || tiling.queryTiles != 1))
+    llvm::report_fatal_error("attentionBlockedKeys: kv_split needs one row, one query tile and its partials");
+  // One pass of the value sum: value_block output elements of every row,
+  // oc vectors of vvw lanes each; and the d steps of one score-loop
+  // iteration.
+  const int64_t VB = tiling.valueBlock;
+  if (VB <= 0 || D % VB != 0) llvm::report_fatal_error("attentionBlockedKeys: value_block must divide the head dim");
+  const int64_t vvw = vectorWidth(VB), oc = VB / vvw;
+  int64_t unroll = 1;
   for (int64_t u : {8, 4, 2})
     if (D % u == 0) {
       unroll = u;
       break;
     }
-  const bool widen = !llvm::cast<MemRefType>(v.getType()).getElementType().isF32();
   const bool quantised = isQuantisedCache(k); // int8 rows: q times the row's scale
   Type f32t = b.getF32Type();
   auto vt = VectorType::get({vw}, f32t);
-  auto vkb = VectorType::get({KB}, f32t);
+  auto vkb = VectorType::get({KB}, f32t), vvt = VectorType::get({vvw}, f32t);
   auto add = [&](Value a, Value c) { return Value(arith::AddIOp::create(b, loc, a, c)); };
   auto scratch = [&](ArrayRef<int64_t> shape) {
     return Value(memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32t)));
   };
 
-  // Work item wi: query rows t0.., item (heads), split s of its key blocks.
-  parallelLoop(0, (T / R) * items * S, 1, [&](Value wis) {
+  // Work item wi: query rows t0.. (query_tiles register tiles of
+  // query_block rows), item (heads), split s of its key blocks.
+  const int64_t QT = tiling.queryTiles, itemQueries = R * QT, itemRows = rowCount * QT;
+  parallelLoop(0, (T / itemQueries) * items * S, 1, [&](Value wis) {
     Value wi = S > 1 ? Value(arith::DivUIOp::create(b, loc, wis, idx(S))) : wis;
-    Value t0 = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, wi, idx(items)), idx(R));
+    Value t0 = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, wi, idx(items)), idx(itemQueries));
     Value item = arith::RemUIOp::create(b, loc, wi, idx(items));
     Value kvh, h0; // (a structured binding could not be captured in C++17)
     std::tie(kvh, h0) = itemHeads(item, G, gb);
-    SmallVector<Value> rowT, rowH, rowN; // query row, head, keys it sees
-    for (int64_t r = 0; r < R; ++r) {
-      Value t = add(t0, idx(r));
-      Value n = arith::MinUIOp::create(b, loc, add(offset, add(t, idx(1))), idx(C));
-      for (int64_t g = 0; g < gb; ++g) {
-        rowT.push_back(t);
-        rowH.push_back(add(h0, idx(g)));
-        rowN.push_back(n);
+    // Register tile tq: its row i is query t0 + tq * R + i / gb of head
+    // h0 + i % gb, and row tq * rowCount + i of the item's state.
+    struct TileRows {
+      SmallVector<Value> t, h, n, state; // query row, head, keys it sees, state row
+    };
+    auto tileRows = [&](Value tq) {
+      TileRows rows;
+      Value first = QT > 1 ? add(t0, arith::MulIOp::create(b, loc, tq, idx(R))) : t0;
+      Value stateBase = QT > 1 ? Value(arith::MulIOp::create(b, loc, tq, idx(rowCount))) : Value();
+      for (int64_t r = 0; r < R; ++r) {
+        Value t = add(first, idx(r));
+        Value n = arith::MinUIOp::create(b, loc, add(offset, add(t, idx(1))), idx(C));
+        for (int64_t g = 0; g < gb; ++g) {
+          rows.t.push_back(t);
+          rows.h.push_back(add(h0, idx(g)));
+          rows.n.push_back(n);
+          rows.state.push_back(stateBase ? add(stateBase, idx(r * gb + g)) : idx(r * gb + g));
+        }
       }
-    }
+      return rows;
+    };
+    auto forEachTile = [&](const std::function<void(const TileRows &)> &body) {
+      if (QT == 1) return body(tileRows(idx(0)));
+      loop(0, QT, 1, [&](Value tq) { body(tileRows(tq)); });
+    };
     // Per-item scratch (q3-hoist-parallel-scratch moves it to the region's
-    // start): output rows, running maximum and sum, a block's values widened.
-    Value O = scratch({rowCount, D}), M = scratch({rowCount}), L = scratch({rowCount});
-    Value P = scratch({rowCount, KB}), Vf = widen ? scratch({KB, D}) : Value();
-    for (int64_t i = 0; i < rowCount; ++i) {
-      storeScalar(f32(-1e30), M, {idx(i)}); // exp(-1e30 - m') is 0
-      storeScalar(f32(0.0), L, {idx(i)});
-      for (int64_t c = 0; c < nv; ++c) storeVec(zeros(vw), O, {idx(i), idx(c * vw)});
-    }
-    // Blocks up to the last row's keys (the rows before it mask the rest).
-    Value nLast = rowN.back();
+    // start): output rows, running maximum and sum of every row; a tile's
+    // block weights and corrections; a block's values widened (int8).
+    Value O = scratch({itemRows, D}), M = scratch({itemRows}), L = scratch({itemRows});
+    Value P = scratch({rowCount, KB}), Corr = scratch({rowCount}), Vf = quantised ? scratch({KB, D}) : Value();
+    forEachTile([&](const TileRows &rows) {
+      for (Value i : rows.state) {
+        storeScalar(f32(-1e30), M, {i}); // exp(-1e30 - m') is 0
+        storeScalar(f32(0.0), L, {i});
+        for (int64_t c = 0; c < nv; ++c) storeVec(zeros(vw), O, {i, idx(c * vw)});
+      }
+    });
+    // Blocks up to the item's last row's keys (the rows before it mask the rest).
+    Value nLast = arith::MinUIOp::create(b, loc, add(offset, add(t0, idx(itemQueries))), idx(C));
     Value nBlocks = arith::DivUIOp::create(b, loc, add(nLast, idx(KB - 1)), idx(KB));
     // Split s of S: blocks nBlocks * s / S .. nBlocks * (s + 1) / S (some
     // empty at short contexts: their state stays m = -1e30, l = 0, o = 0).
@@ -122,68 +155,94 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
     }
     loop(firstBlock, endBlock, 1, [&](Value jb) {
       Value j0 = arith::MulIOp::create(b, loc, jb, idx(KB));
-      // Scores: every row's accumulator against one key vector per d.
-      SmallVector<Value> init(rowCount, zeros(KB));
-      SmallVector<Value> acc = loopAcc(idx(0), idx(D), unroll, init, [&](Value d0, ValueRange a) {
-        SmallVector<Value> next(a.begin(), a.end());
-        for (int64_t u = 0; u < unroll; ++u) {
-          Value d = u ? add(d0, idx(u)) : d0;
-          Value kv = loadVec(k, {layer, kvh, jb, d, idx(0)}, KB);
-          for (int64_t i = 0; i < rowCount; ++i)
-            next[i] = vector::FMAOp::create(
-                b, loc, vector::BroadcastOp::create(b, loc, vkb, loadScalar(q, {rowT[i], rowH[i], d})), kv, next[i]);
-        }
-        return next;
-      });
-      if (quantised) { // the block's 16 key scales times its 16 scores
-        Value ks = cacheBlockScales(k, layer, kvh, jb);
-        for (Value &a : acc) a = arith::MulFOp::create(b, loc, a, ks);
-      }
-      if (widen)
+      Value ks = quantised ? cacheBlockScales(k, layer, kvh, jb) : Value(); // the block's 16 key scales
+      if (quantised) // int8 V rows widened once, times their row scales
         for (int64_t jj = 0; jj < KB; ++jj) {
           Value j = add(j0, idx(jj));
-          Value dv = quantised ? Value(vector::BroadcastOp::create(b, loc, vt, cacheRowScale(v, layer, kvh, j))) : Value();
-          for (int64_t c = 0; c < nv; ++c) {
-            Value row = loadVec(v, {layer, kvh, j, idx(c * vw)}, vw);
-            storeVec(quantised ? Value(arith::MulFOp::create(b, loc, row, dv)) : row, Vf, {idx(jj), idx(c * vw)});
-          }
+          Value dv = vector::BroadcastOp::create(b, loc, vt, cacheRowScale(v, layer, kvh, j));
+          for (int64_t c = 0; c < nv; ++c)
+            storeVec(arith::MulFOp::create(b, loc, loadVec(v, {layer, kvh, j, idx(c * vw)}, vw), dv), Vf,
+                     {idx(jj), idx(c * vw)});
         }
-      for (int64_t i = 0; i < rowCount; ++i) {
-        Value ii = idx(i);
-        Value s = maskedScores(acc[i], j0, rowN[i], scale);
-        Value m = loadScalar(M, {ii});
-        Value mNew = arith::MaximumFOp::create(
-            b, loc, m, vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF, s));
-        Value p = math::ExpOp::create(
-            b, loc, arith::SubFOp::create(b, loc, s, vector::BroadcastOp::create(b, loc, vkb, mNew)));
-        Value corr = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, m, mNew));
-        storeScalar(mNew, M, {ii});
-        storeScalar(arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, loadScalar(L, {ii}), corr),
-                                          vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, p)),
-                    L, {ii});
-        // o = o * corr + sum_jj p[jj] * V[j0 + jj], oc vectors at a time,
-        // in a loop over the block's keys: p goes through scratch so that
-        // each weight is one broadcast load (all 16 broadcast at once would
-        // not fit the registers).
-        vector::StoreOp::create(b, loc, p, P, ValueRange{ii, idx(0)});
-        Value cv = vector::BroadcastOp::create(b, loc, vt, corr);
-        for (int64_t c0 = 0; c0 < nv; c0 += oc) {
+      // One register tile against the block (which stays in L1 for the
+      // item's next tile).
+      auto tileStep = [&](const TileRows &rows) {
+        // Scores: every row's accumulator against one key vector per d.
+        SmallVector<Value> init(rowCount, zeros(KB));
+        SmallVector<Value> acc = loopAcc(idx(0), idx(D), unroll, init, [&](Value d0, ValueRange a) {
+          SmallVector<Value> next(a.begin(), a.end());
+          for (int64_t u = 0; u < unroll; ++u) {
+            Value d = u ? add(d0, idx(u)) : d0;
+            Value kv = loadVec(k, {layer, kvh, jb, d, idx(0)}, KB);
+            for (int64_t i = 0; i < rowCount; ++i)
+              next[i] = vector::FMAOp::create(
+                  b, loc, vector::BroadcastOp::create(b, loc, vkb, loadScalar(q, {rows.t[i], rows.h[i], d})), kv,
+                  next[i]);
+          }
+          return next;
+        });
+        if (quantised)
+          for (Value &a : acc) a = arith::MulFOp::create(b, loc, a, ks);
+        // Every row's softmax state first: its block weights p go to P,
+        // its correction e^(m - m') to Corr.
+        for (int64_t i = 0; i < rowCount; ++i) {
+          Value ii = idx(i), si = rows.state[i];
+          Value s = maskedScores(acc[i], j0, rows.n[i], scale);
+          Value m = loadScalar(M, {si});
+          Value mNew = arith::MaximumFOp::create(
+              b, loc, m, vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF, s));
+          Value p = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, s, vector::BroadcastOp::create(b, loc, vkb, mNew)));
+          Value corr = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, m, mNew));
+          storeScalar(mNew, M, {si});
+          storeScalar(arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, loadScalar(L, {si}), corr),
+                                            vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, p)),
+                      L, {si});
+          vector::StoreOp::create(b, loc, p, P, ValueRange{ii, idx(0)});
+          storeScalar(corr, Corr, {ii});
+        }
+        // Then o_i = o_i * corr_i + sum_jj p_i[jj] V[j0 + jj] for all rows
+        // at once, value_block elements of each row's output a pass: each
+        // V vector is loaded (and widened) once for every row, and each
+        // weight is one broadcast load. The passes are a loop, not
+        // unrolled, so that the register allocator sees one pass's
+        // accumulators at a time.
+        loop(0, D / VB, 1, [&](Value pass) {
+          Value c0 = arith::MulIOp::create(b, loc, pass, idx(VB));
+          auto col = [&](int64_t u) { return u ? add(c0, idx(u * vvw)) : c0; };
           SmallVector<Value> o;
-          for (int64_t u = 0; u < oc; ++u)
-            o.push_back(arith::MulFOp::create(b, loc, loadVec(O, {ii, idx((c0 + u) * vw)}, vw), cv));
+          for (int64_t i = 0; i < rowCount; ++i) {
+            Value cv = vector::BroadcastOp::create(b, loc, vvt, loadScalar(Corr, {idx(i)}));
+            for (int64_t u = 0; u < oc; ++u)
+              o.push_back(arith::MulFOp::create(b, loc, loadVec(O, {rows.state[i], col(u)}, vvw), cv));
+          }
           o = loopAcc(idx(0), idx(KB), 1, o, [&](Value jj, ValueRange a) {
-            Value pb = vector::BroadcastOp::create(b, loc, vt, loadScalar(P, {ii, jj}));
+            SmallVector<Value> vv;
+            for (int64_t u = 0; u < oc; ++u)
+              vv.push_back(quantised ? loadVec(Vf, {jj, col(u)}, vvw)
+                                     : loadVec(v, {layer, kvh, add(j0, jj), col(u)}, vvw));
             SmallVector<Value> next;
-            for (int64_t u = 0; u < oc; ++u) {
-              Value d = idx((c0 + u) * vw);
-              Value vv = widen ? loadVec(Vf, {jj, d}, vw) : loadVec(v, {layer, kvh, add(j0, jj), d}, vw);
-              next.push_back(vector::FMAOp::create(b, loc, pb, vv, a[u]));
+            for (int64_t i = 0; i < rowCount; ++i) {
+              Value pb = vector::BroadcastOp::create(b, loc, vvt, loadScalar(P, {idx(i), jj}));
+              for (int64_t u = 0; u < oc; ++u)
+                next.push_back(vector::FMAOp::create(b, loc, pb, vv[u], a[i * oc + u]));
             }
             return next;
           });
-          for (int64_t u = 0; u < oc; ++u) storeVec(o[u], O, {ii, idx((c0 + u) * vw)});
-        }
-      }
+          for (int64_t i = 0; i < rowCount; ++i)
+            for (int64_t u = 0; u < oc; ++u) storeVec(o[i * oc + u], O, {rows.state[i], col(u)});
+        });
+      };
+      if (QT == 1) return tileStep(tileRows(idx(0)));
+      loop(0, QT, 1, [&](Value tq) {
+        TileRows rows = tileRows(tq);
+        // A tile whose rows see none of this block (causal) keeps its state.
+        auto sees = scf::IfOp::create(b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, j0, rows.n.back()),
+                                      /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(sees.thenBlock());
+        tileStep(rows);
+      });
     });
     if (S > 1) { // the split's state, for the combine below
       for (int64_t i = 0; i < rowCount; ++i) {
@@ -194,13 +253,15 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
       }
       return;
     }
-    for (int64_t i = 0; i < rowCount; ++i) {
-      Value inv = vector::BroadcastOp::create(
-          b, loc, vt, arith::DivFOp::create(b, loc, f32(1.0), loadScalar(L, {idx(i)})));
-      for (int64_t c = 0; c < nv; ++c)
-        storeVec(arith::MulFOp::create(b, loc, loadVec(O, {idx(i), idx(c * vw)}, vw), inv), out,
-                 {rowT[i], rowH[i], idx(c * vw)});
-    }
+    forEachTile([&](const TileRows &rows) {
+      for (int64_t i = 0; i < rowCount; ++i) {
+        Value si = rows.state[i];
+        Value inv = vector::BroadcastOp::create(b, loc, vt, arith::DivFOp::create(b, loc, f32(1.0), loadScalar(L, {si})));
+        for (int64_t c = 0; c < nv; ++c)
+          storeVec(arith::MulFOp::create(b, loc, loadVec(O, {si, idx(c * vw)}, vw), inv), out,
+                   {rows.t[i], rows.h[i], idx(c * vw)});
+      }
+    });
   });
   if (S == 1) return;
   // The combine: m = max_s m_s, then o = sum_s o_s e^(m_s - m) over

@@ -498,6 +498,14 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         if (!keyBlock && tiling.kvSplit > 1)
           return a.emitOpError("kv_split = " + std::to_string(tiling.kvSplit) +
                                " needs the key-blocked cache (q3.key_cache_block)");
+        if (keyBlock && tiling.dot == ProductDot::FMA && tiling.valueBlock == 0)
+          return a.emitOpError("the fma kernel over a key-blocked cache needs a value_block in its q3.attention_config");
+        if (!keyBlock && tiling.valueBlock != 0)
+          return a.emitOpError("value_block = " + std::to_string(tiling.valueBlock) +
+                               " is for the key-blocked cache (q3.key_cache_block)");
+        if (!keyBlock && tiling.queryTiles > 1)
+          return a.emitOpError("query_tiles = " + std::to_string(tiling.queryTiles) +
+                               " needs the key-blocked cache (q3.key_cache_block)");
         if (!keyBlock && tiling.queryBlock > 1)
           return a.emitOpError("query_block = " + std::to_string(tiling.queryBlock) +
                                " needs the key-blocked cache (q3.key_cache_block)");

@@ -138,6 +138,8 @@ struct AttentionTiling {
   int64_t queryBlock = 1;  // consecutive query rows per work item (> 1: the query-tiled kernel)
   ProductDot dot = ProductDot::FMA; // amx / amx_emulated: scores and values as tile products
   int64_t kvSplit = 1;     // key ranges per decode work item (flash-decoding), combined after
+  int64_t valueBlock = 0;  // key-blocked fma kernel: output elements per row per pass of the value sum
+  int64_t queryTiles = 1;  // key-blocked fma kernel: register tiles per work item sharing each key block
 };
 
 inline constexpr const char *kAttentionConfigAttrName = "q3.attention_config";
@@ -154,10 +156,16 @@ inline constexpr const char *kAttentionConfigAttrName = "q3.attention_config";
 // chunk over a key-blocked bf16 cache takes the AMX kernel instead: all the
 // query heads of a KV head, query rows up to 64 in all (a multiple of 16),
 // so that each block of keys and values is repacked once for 2-4 row tiles.
-// Decode (one query row) over a key-blocked cache splits the keys into
-// kv_split ranges, the fewest (a power of two) that make at least
-// kDecodeAttentionItems work items: threads beyond the KV heads get work.
-inline constexpr int64_t kDecodeAttentionItems = 32;
+// On that kernel the weighted value sum runs in passes of value_block
+// output elements, the widest whose accumulators (rows x value_block), V
+// vectors and a broadcast fit the registers. A prompt chunk's work item
+// runs query_tiles register tiles over each key block, the most (up to
+// kMaxAttentionQueryTiles, a power of two dividing the rows) that leave at
+// least kAttentionWorkItems work items. Decode (one query row) over a
+// key-blocked cache splits the keys into kv_split ranges, the fewest (a
+// power of two) that make at least kAttentionWorkItems work items:
+// threads beyond the KV heads get work.
+inline constexpr int64_t kAttentionWorkItems = 32;
 AttentionTiling chooseAttentionTiling(mlir::Operation *attention, const TargetInfo &target, bool keysBlocked,
                                       ProductDot family = ProductDot::FMA);
 

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -134,6 +135,13 @@ std::vector<float> run(const Kernel &k, Buffers &b, const std::vector<float> &x)
   return out;
 }
 
+std::vector<int> kernelsOf(Kind kind) {
+  std::vector<int> ids;
+  for (int i = 0; i < int(std::size(kKernels)); ++i)
+    if (kKernels[i].kind == kind) ids.push_back(i);
+  return ids;
+}
+
 class KernelCheck : public ::testing::TestWithParam<int> {};
 
 TEST_P(KernelCheck, MatchesExactArithmetic) {
@@ -173,7 +181,129 @@ TEST_P(KernelCheck, MatchesExactArithmetic) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Generated, KernelCheck, ::testing::Range(0, int(std::size(kKernels))),
+INSTANTIATE_TEST_SUITE_P(Generated, KernelCheck, ::testing::ValuesIn(kernelsOf(Kind::Linear)),
+                         [](const ::testing::TestParamInfo<int> &i) { return std::string(kKernels[i.param].name); });
+
+// Attention: the cache holds values the kernel reads exactly (f32; bf16
+// values; int8 q times a power-of-two scale), written in the layout the
+// strategy chose (keys in blocks of kKeyCacheBlock positions or in rows;
+// values in rows; an int8 row's or block's scales where QuantisedCache.cpp
+// puts them). The expected output is the causal softmax attention of those
+// values in double: query row t is position `position + t` and sees keys
+// 0..position + t.
+struct Cache {
+  int64_t H, C, D;
+  std::vector<double> k, v; // logical [H][C][D]
+  std::vector<uint8_t> kBytes, vBytes;
+};
+
+uint16_t bf16Bits(float f) { // f is a bf16 value: its high half
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  return uint16_t(bits >> 16);
+}
+
+Cache makeCache(const Kernel &a, uint32_t seed) {
+  const int64_t H = a.kvHeads, C = a.context, D = a.dim, B = kKeyCacheBlock;
+  const bool int8 = a.cacheRowBytes == D + 4, bf16 = a.cacheRowBytes == 2 * D;
+  Cache c{H, C, D, std::vector<double>(size_t(H * C * D)), std::vector<double>(size_t(H * C * D)), {}, {}};
+  c.kBytes.assign(size_t(H * C * a.cacheRowBytes), 0);
+  c.vBytes.assign(c.kBytes.size(), 0);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::uniform_int_distribution<int> q8(-127, 127), e(-9, -5);
+  for (int which = 0; which < 2; ++which) {
+    std::vector<double> &x = which ? c.v : c.k;
+    uint8_t *bytes = which ? c.vBytes.data() : c.kBytes.data();
+    const bool blocked = which == 0 && B > 0;
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t p = 0; p < C; ++p) {
+        const float scale = std::ldexp(1.0f, e(rng)); // int8: the row's scale
+        // Where element d of (h, p) lives, counted in elements of the cache's type.
+        auto at = [&](int64_t d) {
+          const int64_t row = int8 ? D + 4 : D;
+          return blocked ? ((h * (C / B) + p / B) * row + d) * B + p % B : (h * C + p) * row + d;
+        };
+        for (int64_t d = 0; d < D; ++d) {
+          double &value = x[size_t((h * C + p) * D + d)];
+          if (int8) {
+            const int q = q8(rng);
+            bytes[at(d)] = uint8_t(int8_t(q));
+            value = double(q) * double(scale);
+          } else if (bf16) {
+            const float f = std::ldexp(float(int(u(rng) * 256)), -8); // 8 significant bits: exact in bf16
+            const uint16_t bits = bf16Bits(f);
+            std::memcpy(bytes + 2 * at(d), &bits, 2);
+            value = f;
+          } else {
+            const float f = u(rng);
+            std::memcpy(bytes + 4 * at(d), &f, 4);
+            value = f;
+          }
+        }
+        if (int8) // a row's scale after its D values; a block's 16 at byte row D, position l at 4l
+          std::memcpy(bytes + (blocked ? (h * (C / B) + p / B) * (D + 4) * B + D * B + 4 * (p % B) : at(D)), &scale, 4);
+      }
+  }
+  return c;
+}
+
+std::vector<double> expectedAttention(const Kernel &a, const Cache &c, const std::vector<float> &q) {
+  const int64_t G = a.heads / a.kvHeads, D = a.dim;
+  const double scale = 1.0 / std::sqrt(double(D));
+  std::vector<double> out(q.size(), 0), s;
+  for (int64_t t = 0; t < a.rows; ++t)
+    for (int64_t h = 0; h < a.heads; ++h) {
+      const int64_t kvh = h / G, n = std::min(a.position + t + 1, a.context);
+      const float *qr = q.data() + (t * a.heads + h) * D;
+      s.assign(size_t(n), 0);
+      double top = -1e300, sum = 0;
+      for (int64_t p = 0; p < n; ++p) {
+        for (int64_t d = 0; d < D; ++d) s[size_t(p)] += double(qr[d]) * c.k[size_t((kvh * c.C + p) * D + d)];
+        s[size_t(p)] *= scale;
+        top = std::max(top, s[size_t(p)]);
+      }
+      for (double &x : s) sum += (x = std::exp(x - top));
+      double *o = out.data() + (t * a.heads + h) * D;
+      for (int64_t p = 0; p < n; ++p)
+        for (int64_t d = 0; d < D; ++d) o[d] += s[size_t(p)] / sum * c.v[size_t((kvh * c.C + p) * D + d)];
+    }
+  return out;
+}
+
+class AttentionCheck : public ::testing::TestWithParam<int> {};
+
+TEST_P(AttentionCheck, MatchesSoftmaxAttention) {
+  const Kernel &a = kKernels[GetParam()];
+  ASSERT_EQ(a.kind, Kind::Attention);
+  ASSERT_EQ(kKeyCacheBlock, 16) << "the check kernels' caches are key-blocked (every attention online, 64 positions)";
+  qwen3c_rt::setThreads(2);
+  static Buffers b;
+  Cache c = makeCache(a, 3);
+  std::vector<float> q(size_t(a.rows * a.heads * a.dim)), out(q.size(), -1.0f);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-2, 2); // scores of a few units: a peaked softmax too
+  for (float &x : q) x = u(rng);
+  const int64_t row = a.cacheRowBytes == a.dim + 4 ? a.dim + 4 : a.dim; // memref elements of a row
+  MemRef<3> qv = view<3>(q.data(), {a.rows, a.heads, a.dim}), ov = view<3>(out.data(), {a.rows, a.heads, a.dim});
+  MemRef<4> kv = view<4>(c.kBytes.data(), {1, a.kvHeads, a.context, row}),
+            vv = view<4>(c.vBytes.data(), {1, a.kvHeads, a.context, row});
+  MemRef<1> wv = view<1>(b.weights.data(), {kWeightBytes}), av = view<1>(b.arena.data(), {kArenaBytes});
+  using Fn = void (*)(MemRef<3> *, MemRef<4> *, MemRef<4> *, long long, MemRef<3> *, MemRef<1> *, MemRef<1> *);
+  reinterpret_cast<Fn>(a.entry)(&qv, &kv, &vv, a.position, &ov, &wv, &av);
+  std::vector<double> want = expectedAttention(a, c, q);
+  double scale = 0, worst = 0;
+  size_t at = 0;
+  for (double v : want) scale = std::fmax(scale, std::fabs(v));
+  for (size_t i = 0; i < out.size(); ++i)
+    if (!(std::fabs(double(out[i]) - want[i]) <= worst)) worst = std::fabs(double(out[i]) - want[i]), at = i;
+  // f32 accumulation over at most 64 positions and an f32 exp: a few ulp of
+  // each term, far below a wrong mask, block or weight (those are O(max|o|)).
+  EXPECT_LE(worst, 2e-5 * scale) << a.shape << ": max |o - exact| " << worst << " at element " << at << " (query row "
+                                 << at / size_t(a.heads * a.dim) << ") of max |o| " << scale;
+}
+
+INSTANTIATE_TEST_SUITE_P(Generated, AttentionCheck, ::testing::ValuesIn(kernelsOf(Kind::Attention)),
                          [](const ::testing::TestParamInfo<int> &i) { return std::string(kKernels[i.param].name); });
 
 } // namespace

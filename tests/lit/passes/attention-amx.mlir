@@ -31,7 +31,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "sapphi
 // STRATEGY: dot = amx>
 // STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 32, dot = amx>
 // STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 16, dot = amx>
-// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, kv_split = 8>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, kv_split = 8, value_block = 64>
 // The 64-row chunk: 4 row tiles, scores in 2 groups of 2 x 2 tiles over 2
 // d steps (16 products), values in 2 groups x 2 d pairs of 2 x 2 (16).
 // LOWERED-LABEL: func.func @attend
@@ -65,7 +65,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "sapphi
   }
 }
 // STRATEGY-LABEL: func.func @f32cache
-// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 4>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 4, value_block = 32>
 // STRATEGY: return
 
 // -----
@@ -80,5 +80,5 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "sapphi
   }
 }
 // STRATEGY-LABEL: func.func @f32model
-// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 4>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 4, value_block = 32>
 // STRATEGY: return

@@ -21,7 +21,9 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
   }
 }
 // STRATEGY-LABEL: func.func @decode
-// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, kv_split = 4>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, kv_split = 4, value_block = 32>
+// STRATEGY-NOT: kv_split
+// STRATEGY: query_block = 2, value_block = 16, query_tiles = 2>
 // STRATEGY-NOT: kv_split
 // STRATEGY: return
 // LOWERED-LABEL: func.func @decode
@@ -41,4 +43,4 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
   }
 }
 // STRATEGY-LABEL: func.func @small
-// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, kv_split = 4>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, kv_split = 4, value_block = 32>

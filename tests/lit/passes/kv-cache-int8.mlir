@@ -31,9 +31,9 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "sapphi
 // STRATEGY-SAME: q3.key_cache_block = 16
 // STRATEGY: dot = amx>
 // STRATEGY-NOT: dot = amx>
-// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = {{[0-9]+}}>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = {{[0-9]+}}, value_block = {{[0-9]+}}>
 // STRATEGY-NOT: dot = amx>
-// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, kv_split = 8>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, kv_split = 8, value_block = 64>
 // LOWERED-LABEL: func.func @attend
 // LOWERED-SAME: memref<1x2x128x68xi8>
 // LOWERED: memref.reinterpret_cast {{.*}} to memref<1x2x8x68x16xi8>

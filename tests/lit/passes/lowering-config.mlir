@@ -150,14 +150,41 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 // key ranges (attention-kv-split.mlir). The
 // lowering views the keys as [1, 2, 64 / 16, 32, 16]; a block's scores are
 // broadcast-FMAs on one 16-key vector per d (8 d per loop step), four rows
-// at once for the chunk; the bf16 V block is widened into scratch.
+// at once for the chunk; the weighted values are summed value_block = 16
+// output elements at a time (the widest pass whose 4 row accumulators and a
+// V vector fit the 16 registers; decode's 2 rows take 32).
 // STRATEGY-LABEL: module attributes
 // STRATEGY-SAME: q3.key_cache_block = 16
-// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 2>
-// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, kv_split = 4>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 2, value_block = 16>
+// STRATEGY: q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, kv_split = 4, value_block = 32>
 // LOWERED-LABEL: func.func @blocked
 // LOWERED: memref.reinterpret_cast {{.*}} to memref<1x2x4x32x16xbf16>
 // LOWERED: memref.alloca() : memref<4x32xf32>
 // LOWERED: scf.for {{.*}} step %c8
 // LOWERED-COUNT-4: vector.fma {{.*}} : vector<16xf32>
 // LOWERED: memref.alloca() : memref<2x32xf32>
+
+// -----
+
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v3", vector_bits = 256, vector_registers = 16, l2_bytes = 0, features = "avx,avx2,fma">} {
+  func.func @tiles(%q: tensor<8x4x32xf32>, %k: tensor<1x2x64x32xbf16>, %v: tensor<1x2x64x32xbf16>, %p: index) -> tensor<8x4x32xf32> {
+    %l = arith.constant 0 : index
+    %o = q3.attention %q, %k, %v[%l] at %p {online_softmax, scale = 0.17677669529663687 : f64, q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 2, value_block = 16, query_tiles = 2>} : tensor<8x4x32xf32>, tensor<1x2x64x32xbf16>
+    return %o : tensor<8x4x32xf32>
+  }
+}
+// A pinned query_tiles = 2 is kept (the strategy takes tiles only where
+// enough work items remain: a long prompt, attention-kv-split.mlir). A
+// work item is 2 register tiles of 2 rows x 2 heads: 8 / 4 query rows x 2
+// KV heads = 4 items, each with 8 state rows; the tiles take each key block
+// in turn (scf.if: those that see it), so it streams from memory once per
+// item and the second tile finds it in L1.
+// STRATEGY-LABEL: func.func @tiles
+// STRATEGY: query_block = 2, value_block = 16, query_tiles = 2>
+// LOWERED-LABEL: func.func @tiles
+// LOWERED: scf.parallel {{.*}} to (%c4)
+// LOWERED: memref.alloca() : memref<8x32xf32>
+// LOWERED: scf.for
+// LOWERED: scf.for {{.*}} to %c2
+// LOWERED: scf.if
+// LOWERED: vector.load {{.*}} : memref<1x2x4x32x16xbf16>, vector<16xbf16>
