@@ -82,6 +82,7 @@ void addQ3CpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionP
   pm.addPass(q3::createHoistParallelScratch());
   pm.addPass(createCanonicalizerPass()); // inlines the memref.alloca_scope it adds
   pm.addPass(q3::createSliceableParallelRegions());
+  if (target.profileKernels) pm.addPass(q3::createProfileKernels());
 }
 
 LogicalResult runQ3Lowering(ModuleOp module, const std::vector<std::string> &fusionPasses, const CpuTarget &target) {
@@ -112,6 +113,8 @@ void registerQ3CpuPipeline() {
                                llvm::cl::init("bf16")};
     Option<std::string> int8Dot{*this, "int8-dot", llvm::cl::desc("int8 weights: auto, fma, i8 or i8-emulated"),
                                 llvm::cl::init("auto")};
+    Option<bool> profile{*this, "profile-kernels", llvm::cl::desc("time each kernel (q3-profile-kernels)"),
+                         llvm::cl::init(false)};
   };
   PassPipelineRegistration<Options>(
       "q3-cpu-pipeline",
@@ -128,7 +131,7 @@ void registerQ3CpuPipeline() {
           llvm::errs() << "q3-cpu-pipeline: " << error << "\n";
           std::exit(1);
         }
-        addQ3CpuPipeline(pm, passes, CpuTarget{o.cpu, o.features, o.dot, o.weights, o.lmHead, o.int8Dot});
+        addQ3CpuPipeline(pm, passes, CpuTarget{o.cpu, o.features, o.dot, o.weights, o.lmHead, o.int8Dot, o.profile});
       });
 }
 
@@ -328,6 +331,15 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const st
                   : usesIntrinsic({"llvm.x86.avx512.vpdpbusd", "llvm.x86.avx2.pmadd.ub.sw"}) ? "i8"
                   : usesIntrinsic({"llvm.x86.avx512bf16.dpbf16ps"}) ? "bf16"
                                                                     : "fma");
+  // A profiled build's kernel table (q3-profile-kernels): line N is
+  // "N<TAB>function<TAB>blocks" for kernel N, what the runtime's --profile names.
+  if (auto table = module->getAttrOfType<ArrayAttr>("q3.kernel_profile")) {
+    std::string lines;
+    for (auto [n, entry] : llvm::enumerate(table))
+      if (auto text = llvm::dyn_cast<StringAttr>(entry); text && !text.getValue().empty())
+        lines += std::to_string(n) + "\t" + text.getValue().str() + "\n";
+    addStringGlobal(*llvmModule, "qwen3c_kernel_profile_table", lines);
+  }
   optimise(*llvmModule, *tm);
   if (!asmPath.empty()) writeFileAtomically(asmPath, assemblyOf(*llvmModule, *tm)); // the same code as text
   std::error_code ec;

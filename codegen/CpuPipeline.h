@@ -26,6 +26,9 @@ struct CpuTarget {
   // int8 weights' arithmetic (the strategy passes' `int8-dot`): auto, fma,
   // i8 (vpdpbusd on int8 activations) or i8-emulated.
   std::string int8Dot = "auto";
+  // q3-profile-kernels last: each kernel timed by the runtime's profiler
+  // (`qwen3c build --profile-kernels`, the executable's --profile).
+  bool profileKernels = false;
 };
 
 // Where `qwen3c build --dump-ir-after` writes the IR: after the pass whose

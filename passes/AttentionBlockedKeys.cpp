@@ -153,8 +153,19 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
       firstBlock = bound(s);
       endBlock = bound(add(s, idx(1)));
     }
+    // A V row's cache lines: the value passes read a block's rows a slice
+    // at a time (strided), which the hardware prefetchers follow poorly, so
+    // the next block's rows are asked for whole while this one is summed.
+    auto vt0 = llvm::cast<MemRefType>(v.getType());
+    const int64_t rowElems = vt0.getDimSize(3), lineElems = 64 / (vt0.getElementTypeBitWidth() / 8);
     loop(firstBlock, endBlock, 1, [&](Value jb) {
       Value j0 = arith::MulIOp::create(b, loc, jb, idx(KB));
+      for (int64_t jj = 0; jj < KB; ++jj) {
+        Value j = arith::MinUIOp::create(b, loc, add(j0, idx(KB + jj)), idx(C - 1));
+        for (int64_t e = 0; e < rowElems; e += lineElems)
+          memref::PrefetchOp::create(b, loc, v, ValueRange{layer, kvh, j, idx(e)}, /*isWrite=*/false,
+                                     /*localityHint=*/3, /*isDataCache=*/true);
+      }
       Value ks = quantised ? cacheBlockScales(k, layer, kvh, jb) : Value(); // the block's 16 key scales
       if (quantised) // int8 V rows widened once, times their row scales
         for (int64_t jj = 0; jj < KB; ++jj) {

@@ -201,6 +201,22 @@ def SliceableParallelRegions : Pass<"q3-sliceable-parallel-regions", "mlir::Modu
   let dependentDialects = ["mlir::omp::OpenMPDialect"];
 }
 
+def ProfileKernels : Pass<"q3-profile-kernels", "mlir::ModuleOp"> {
+  let summary = "time each kernel: calls to the runtime's profiler around the ops lowered from it";
+  let description = [{
+    Runs last in the q3 pipeline (`qwen3c build --profile-kernels`). In each
+    block of every function (the layer loop's body included), a run of ops
+    lowered from kernel N (q3-kernel-locations' number) is bracketed by
+    `func.call @qwen3c_profile_begin(N)` and `@qwen3c_profile_end(N)`; pure
+    ops without regions (constants, views, index arithmetic) neither open nor
+    close a run, so a kernel hoisted constant costs no call. A kernel's
+    parallel region ends when its threads do, so the bracket is its wall
+    time. The module gets `q3.kernel_profile`: entry N is "function<TAB>block
+    names" of kernel N, which the object carries for the runtime's table.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::arith::ArithDialect"];
+}
+
 def HoistParallelScratch : Pass<"q3-hoist-parallel-scratch", "mlir::ModuleOp"> {
   let summary = "move a parallel loop body's fixed-size stack scratch to the start of its region";
   let description = [{

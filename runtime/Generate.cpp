@@ -136,6 +136,9 @@ const char *kRunFlagsHelp =
     "  --dump-logits FILE     f32 logits, one row of vocab_size per evaluated position\n"
     "  --dump-last-logits FILE  the same for the prompt's last position and each generated\n"
     "                         token only (the prompt runs as without a dump)\n"
+    "  --profile              after the run, each kernel's calls and time (a model built with\n"
+    "                         qwen3c build --profile-kernels)\n"
+    "  --profile-json FILE    the same as JSON\n"
     "  -t, --threads N        threads (default: the CPUs this process may use)\n"
     "  -h, --help             this text\n";
 

@@ -2,6 +2,7 @@
 #include "runtime/ChatFormat.h"
 #include "runtime/CompiledModel.h"
 #include "runtime/CpuFeatures.h"
+#include "runtime/KernelProfile.h"
 #include "runtime/ThreadPool.h"
 #include "runtime/UsableCpus.h"
 #include "runtime/Tokenizer.h"
@@ -9,6 +10,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -44,6 +47,25 @@ int main(int argc, char **argv) {
       defaults.threads = qwen3c_rt::usableCpus();
       return qwen3c_rt::runServer(qwen3c_rt::parseServerFlags(args, defaults, argv[0]), argv[0]);
     }
+    // --profile / --profile-json FILE: the kernel timer of a profiled build.
+    bool profile = false;
+    std::string profileJson;
+    for (size_t i = 0; i < args.size();) {
+      if (args[i] == "--profile") {
+        profile = true;
+        args.erase(args.begin() + long(i));
+      } else if (args[i] == "--profile-json") {
+        if (i + 1 >= args.size()) throw std::runtime_error("--profile-json: needs a file name");
+        profileJson = args[i + 1];
+        args.erase(args.begin() + long(i), args.begin() + long(i) + 2);
+      } else {
+        ++i;
+      }
+    }
+    if ((profile || !profileJson.empty()) && !qwen3c_rt::profiledBuild())
+      throw std::runtime_error("--profile: this model was built without kernel timers (rebuild it with "
+                               "`qwen3c build ... --profile-kernels`)");
+    if (profile || !profileJson.empty()) qwen3c_rt::enableKernelProfile();
     qwen3c_rt::RunOptions defaults;
     defaults.threads = qwen3c_rt::usableCpus();
     qwen3c_rt::RunOptions o = qwen3c_rt::parseRunFlags(args, defaults, argv[0]);
@@ -51,6 +73,13 @@ int main(int argc, char **argv) {
     qwen3c_rt::setThreads(int(o.threads));
     qwen3c_rt::CompiledModel model(o.weights);
     qwen3c_rt::generate(o, model, tokenizer.get(), qwen3c_rt::ChatFormat::ofCompiledModel());
+    if (profile) std::fprintf(stderr, "%s", qwen3c_rt::kernelProfileTable().c_str());
+    if (!profileJson.empty()) { // written whole, then renamed: never half a file
+      const std::string tmp = profileJson + ".tmp";
+      std::ofstream(tmp) << qwen3c_rt::kernelProfileJson();
+      if (std::rename(tmp.c_str(), profileJson.c_str()) != 0)
+        throw std::runtime_error("--profile-json: cannot write " + profileJson);
+    }
   } catch (const std::exception &e) {
     std::fprintf(stderr, "%s: error: %s\n", argv[0], e.what());
     return 1;

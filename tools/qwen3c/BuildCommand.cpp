@@ -46,7 +46,7 @@ struct BuildOptions {
   int64_t decodeBatch = kDefaultDecodeBatch; // rows of @decode_batch; 0: none
   std::vector<int64_t> chunks; // --chunk; none: kDefaultPrefillChunks within the context
   bool contextGiven = false; // else min(4096, max_position_embeddings)
-  bool verbose = false, fusionReport = false;
+  bool verbose = false, fusionReport = false, profileKernels = false;
   int64_t reportPosition = 1024;
   std::string dumpAfter, dumpDir = "qwen3c-ir";
   q3::FusionOptions fusion;
@@ -180,7 +180,7 @@ void build(BuildOptions o) {
   chooseFormats(ck, o); // auto made concrete: the check covers explicit and chosen formats alike
   if (o.lmHeadDtype != "bf16" && o.weightsDtype == "bf16")
     fail("--lm-head-dtype ", o.lmHeadDtype, " needs --weights-dtype int8 or int4");
-  const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype, o.int8Dot};
+  const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype, o.int8Dot, o.profileKernels};
   // An unknown CPU or a dot it cannot run fails here, in one line.
   const q3::TargetInfo target = describeTarget(cpuTarget);
   const ModelConfig &c = ck.config();
@@ -415,6 +415,9 @@ void addBuildCommand(CLI::App &app) {
                   "auto: embed up to 1.5 GiB")
       ->capture_default_str();
   cmd->add_flag("-v,--verbose", o->verbose, "print the time of each step");
+  cmd->add_flag("--profile-kernels", o->profileKernels,
+                "time every kernel (q3-profile-kernels): the executable's --profile then prints each kernel's "
+                "calls and time, named by the blocks it computes");
   cmd->add_flag("--fusion-report", o->fusionReport,
                 "print kernels, activation/weight bytes and FLOPs per layer and token (from the IR)");
   cmd->add_option("--report-position", o->reportPosition, "KV position the report's attention costs are taken at")

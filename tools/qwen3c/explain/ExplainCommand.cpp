@@ -21,6 +21,7 @@
 #include "passes/LayerGraph.h"
 #include "passes/TargetInfo.h"
 #include "tools/qwen3c/Commands.h"
+#include "tools/qwen3c/Subprocess.h"
 #include "tools/qwen3c/explain/AsmListing.h"
 #include "tools/qwen3c/explain/BuildingBlocks.h"
 #include "tools/qwen3c/explain/ExplainReport.h"
@@ -37,6 +38,7 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <nlohmann/json.hpp>
@@ -45,6 +47,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <unistd.h>
@@ -59,8 +62,8 @@ struct ExplainOptions {
   std::string input, block = "all", cpu = "host", features, dot = "auto", int8Dot = "auto", weightsDtype = "bf16",
               lmHeadDtype = "bf16", kvDtype = "bf16", dtype = "bf16", html;
   q3::FusionOptions fusion;
-  bool decode = false, prefill = false;
-  int64_t chunk = 16, context = 0, position = 1024, lines = 24;
+  bool decode = false, prefill = false, measure = false;
+  int64_t chunk = 16, context = 0, position = 1024, lines = 24, threads = 0;
 };
 
 using explain::BuildingBlock;
@@ -157,6 +160,74 @@ std::string layerPicture(func::FuncOp fn, const std::string &title) {
   return svg;
 }
 
+// --measure: the model built as `qwen3c build --profile-kernels` would
+// with the same options, run on a prompt that brings it to the explained
+// position, and its kernel timers read back: (function, blocks) -> calls and
+// seconds. `what` says what ran.
+struct Measured {
+  int64_t calls = 0;
+  double seconds = 0;
+};
+std::map<std::string, Measured> measureKernels(const ExplainOptions &o, const ModelConfig &c, int64_t maxContext,
+                                               int64_t position, bool prefill, std::string &what) {
+  if (!fs::is_directory(o.input) && fs::path(o.input).extension() == ".json")
+    fail("--measure runs the model, so it needs weights: ", o.input,
+         " is a config.json (qwen3c make-checkpoint writes a random-weight checkpoint of a preset shape)");
+  char dir[] = "/tmp/qwen3c-measure-XXXXXX";
+  if (!mkdtemp(dir)) fail("--measure: cannot make a temporary folder in /tmp");
+  struct Remove {
+    std::string dir;
+    ~Remove() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } remove{dir};
+  const std::string exe = std::string(dir) + "/model", prompt = std::string(dir) + "/prompt.txt",
+                    profile = std::string(dir) + "/profile.json";
+  std::vector<std::string> build = {selfExecutable(), "build", o.input, "-o", exe, "--profile-kernels",
+                                    "--dtype", o.dtype, "--weights-dtype", o.weightsDtype, "--kv-dtype", o.kvDtype,
+                                    "--max-context", std::to_string(maxContext), "--target-cpu", o.cpu,
+                                    "--prefill-dot", o.dot, "--int8-dot", o.int8Dot, "--fusion", o.fusion.level};
+  if (o.weightsDtype != "bf16") build.insert(build.end(), {"--lm-head-dtype", o.lmHeadDtype});
+  if (!o.features.empty()) build.insert(build.end(), {"--target-features", o.features});
+  for (const std::string &p : o.fusion.enable) build.insert(build.end(), {"--enable-pass", p});
+  for (const std::string &p : o.fusion.disable) build.insert(build.end(), {"--disable-pass", p});
+  if (prefill) build.insert(build.end(), {"--chunk", std::to_string(o.chunk)}); // the explained chunk alone
+  ProcessResult b = runProcess(build);
+  if (b.status != 0) fail("--measure: building the profiled model failed: ", b.lastErrorLine());
+
+  // Decode: a prompt of `position` tokens, then 8 decode steps from there;
+  // prefill: the prompt up to the explained chunk's end (every chunk counted).
+  const int64_t decodeSteps = 8, promptTokens = std::max<int64_t>(1, prefill ? position + o.chunk : position);
+  std::string ids;
+  uint64_t x = 88172645463325252ull; // xorshift: the same prompt every run
+  for (int64_t i = 0; i < promptTokens; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    ids += std::to_string(x % uint64_t(std::min<int64_t>(c.vocabSize, 100000))) + (i + 1 < promptTokens ? " " : "\n");
+  }
+  writeFileAtomically(prompt, ids);
+  std::vector<std::string> run = {exe, "--tokens-file", prompt, "-n", std::to_string(prefill ? 0 : decodeSteps),
+                                  "--temp", "0", "--ignore-eos", "--profile-json", profile};
+  if (o.threads > 0) run.insert(run.end(), {"-t", std::to_string(o.threads)});
+  ProcessResult r = runProcess(run);
+  if (r.status != 0) fail("--measure: running the profiled model failed: ", r.lastErrorLine());
+  std::ifstream in(profile);
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.contains("kernels")) fail("--measure: the profiled model wrote no profile");
+  std::map<std::string, Measured> out;
+  for (const auto &k : j["kernels"]) {
+    Measured &m = out[k["function"].get<std::string>() + "\t" + k["blocks"].get<std::string>()];
+    m.calls += k["calls"].get<int64_t>();
+    m.seconds += k["seconds"].get<double>();
+  }
+  what = "qwen3c build --profile-kernels, run on a prompt of " + std::to_string(promptTokens) + " tokens" +
+         (prefill ? " in chunks of " + std::to_string(o.chunk) + " (every chunk's call counted)"
+                  : " then " + std::to_string(decodeSteps) + " decode steps") +
+         (o.threads > 0 ? ", " + std::to_string(o.threads) + " threads" : ", the executable's default threads") +
+         "; a call is one layer's";
+  return out;
+}
+
 void explainModel(const ExplainOptions &o) {
   if (o.decode && o.prefill) fail("--decode and --prefill: choose one");
   const bool prefill = o.prefill;
@@ -238,6 +309,9 @@ void explainModel(const ExplainOptions &o) {
     if (fn.isPublic() && fn.getSymName() != entry) fn.erase();
   if (failed(runLLVMLowering(*module, /*lineTables=*/true))) fail("LLVM lowering failed: ", diagnostics);
   explain::AsmListing listing = explain::AsmListing::parse(emitAssembly(*module, target));
+  std::map<std::string, Measured> measured;
+  std::string measuredRun;
+  if (o.measure) measured = measureKernels(o, c, g.maxContext, position, prefill, measuredRun);
 
   // The report.
   explain::Report report;
@@ -250,6 +324,7 @@ void explainModel(const ExplainOptions &o) {
   if (auto t = (*snap->strategy)->getAttrOfType<q3::TargetAttr>(q3::kTargetAttrName)) report.target = printedAttr(t);
   report.asmInstructions = listing.instructions;
   report.asmAttributed = listing.attributed;
+  report.measuredRun = measuredRun;
 
   auto graphFns = [&](ModuleOp m) {
     std::vector<func::FuncOp> fns;
@@ -315,6 +390,17 @@ void explainModel(const ExplainOptions &o) {
           k.hasHotLoop = true;
         }
       }
+      // The profiled run's calls of the same blocks in this entry (a prompt
+      // runs @prefill's twins: _nologits for all chunks but the last, _last).
+      const std::string blocks = llvm::join(names, ",");
+      for (const auto &[key, m] : measured) {
+        llvm::StringRef function = llvm::StringRef(key).split('\t').first;
+        if (key.substr(function.size() + 1) != blocks) continue;
+        if (function == entry || (prefill && function.starts_with("prefill_"))) {
+          k.measuredCalls += m.calls;
+          k.measuredSeconds += m.seconds;
+        }
+      }
       br.kernels.push_back(std::move(k));
     });
     report.blocks.push_back(std::move(br));
@@ -364,6 +450,10 @@ void addExplainCommand(CLI::App &app) {
   cmd->add_option("--kv-dtype", o->kvDtype, "KV-cache element type: bf16, f32 or int8")->capture_default_str();
   cmd->add_option("--lines", o->lines, "lines of each loop-nest and assembly excerpt")->capture_default_str();
   cmd->add_option("--html", o->html, "also write the report as one self-contained HTML page here");
+  cmd->add_flag("--measure", o->measure,
+                "also build the model with kernel timers (MODEL: a checkpoint with weights) and run it to the "
+                "explained position: each kernel's measured time per call");
+  cmd->add_option("--threads", o->threads, "with --measure: threads of the run (default: the executable's)");
   cmd->callback([o] { explainModel(*o); });
 }
 

@@ -88,6 +88,7 @@ std::vector<Section> document(const Report &r, int64_t lines) {
                 (long long)r.asmInstructions, r.entry.c_str(), (long long)r.asmAttributed,
                 r.asmInstructions ? 100.0 * double(r.asmAttributed) / double(r.asmInstructions) : 0.0);
   head.parts.push_back({Part::Line, "assembly", buf});
+  if (!r.measuredRun.empty()) head.parts.push_back({Part::Line, "measured", r.measuredRun});
   doc.push_back(head);
 
   for (const BlockReport &b : r.blocks) {
@@ -121,6 +122,16 @@ std::vector<Section> document(const Report &r, int64_t lines) {
                          "activations read " + bytes(k.cost.activationRead) + ", written " +
                              bytes(k.cost.activationWritten) + ", weights " + bytes(k.cost.weightRead) + ", " +
                              flops(k.cost.flops)});
+      if (!r.measuredRun.empty()) {
+        char t[160];
+        if (k.measuredCalls)
+          std::snprintf(t, sizeof t, "%.1f us per call (%lld calls, %.3f ms in all)",
+                        k.measuredSeconds * 1e6 / double(k.measuredCalls), (long long)k.measuredCalls,
+                        k.measuredSeconds * 1e3);
+        else
+          std::snprintf(t, sizeof t, "not called in the measured run");
+        s.parts.push_back({Part::Line, "  measured", t});
+      }
       if (!k.loopNest.empty()) s.parts.push_back({Part::Pre, "  loop nest (after q3-lower-to-loops)", k.loopNest, "ir"});
       if (k.asmCounts.total == 0) {
         s.parts.push_back({Part::Line, "  assembly", "no instruction carries this kernel's line (LLVM merged or folded it)"});

@@ -34,6 +34,9 @@ struct KernelReport {
   std::vector<AsmLoop> loops; // all its innermost loops
   bool hasHotLoop = false;
   AsmLoop hotLoop;
+  // --measure: the profiled executable's calls of this kernel and their time.
+  int64_t measuredCalls = 0;
+  double measuredSeconds = 0;
 };
 
 struct BlockReport {
@@ -48,6 +51,7 @@ struct Report {
   std::string model, entry, fusion, target;
   std::vector<std::string> fusionPasses;
   int64_t tokens = 1, position = 0, asmInstructions = 0, asmAttributed = 0;
+  std::string measuredRun; // --measure: what ran (empty without)
   std::vector<BlockReport> blocks;
   // For the HTML page: a decode layer's Graphviz pictures (SVG, or dot
   // source when Graphviz is missing) without fusion and at the chosen level.
