@@ -156,8 +156,8 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
     // A V row's cache lines: the value passes read a block's rows a slice
     // at a time (strided), which the hardware prefetchers follow poorly, so
     // the next block's rows are asked for whole while this one is summed.
-    auto vt0 = llvm::cast<MemRefType>(v.getType());
-    const int64_t rowElems = vt0.getDimSize(3), lineElems = 64 / (vt0.getElementTypeBitWidth() / 8);
+    auto vCache = llvm::cast<MemRefType>(v.getType());
+    const int64_t rowElems = vCache.getDimSize(3), lineElems = 64 / (vCache.getElementTypeBitWidth() / 8);
     loop(firstBlock, endBlock, 1, [&](Value jb) {
       Value j0 = arith::MulIOp::create(b, loc, jb, idx(KB));
       for (int64_t jj = 0; jj < KB; ++jj) {

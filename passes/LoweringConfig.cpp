@@ -299,14 +299,13 @@ AttentionTiling chooseAttentionTiling(Operation *op, const TargetInfo &target, b
     // A prompt: register tiles per work item (each key block read once
     // for all of them), the most (a power of two dividing the rows) that
     // leave at least kAttentionWorkItems items for the threads.
-    const int64_t kvHeads = llvm::cast<RankedTensorType>(llvm::cast<AttentionOp>(op).getKeys().getType()).getDimSize(1);
-    const int64_t headItems = kvHeads * (G / t.headBlock);
+    auto keys = llvm::cast<RankedTensorType>(llvm::cast<AttentionOp>(op).getKeys().getType());
+    const int64_t items = keys.getDimSize(1) * (G / t.headBlock); // work items of one query row
     while (T > 1 && 2 * t.queryTiles <= kMaxAttentionQueryTiles && T % (2 * t.queryTiles * t.queryBlock) == 0 &&
-           headItems * (T / (2 * t.queryTiles * t.queryBlock)) >= kAttentionWorkItems)
+           items * (T / (2 * t.queryTiles * t.queryBlock)) >= kAttentionWorkItems)
       t.queryTiles *= 2;
     if (T == 1) {
-      auto keys = llvm::cast<RankedTensorType>(llvm::cast<AttentionOp>(op).getKeys().getType());
-      const int64_t items = keys.getDimSize(1) * (G / t.headBlock), blocks = keys.getDimSize(2) / kKeyCacheBlock;
+      const int64_t blocks = keys.getDimSize(2) / kKeyCacheBlock;
       while (items * t.kvSplit < kAttentionWorkItems && 2 * t.kvSplit <= std::min(blocks, kMaxAttentionKVSplit))
         t.kvSplit *= 2;
     }
@@ -366,9 +365,10 @@ AttentionTiling attentionTilingOf(Operation *op, std::string &error) {
   else if (t.kvSplit > 1 && T != 1)
     error = "q3.attention_config: kv_split = " + std::to_string(t.kvSplit) + " is for one query row (decode), got " +
             std::to_string(T);
-  else if (t.valueBlock > 0 && llvm::cast<RankedTensorType>(op->getOperand(0).getType()).getDimSize(2) % t.valueBlock != 0)
+  else if (const int64_t D = llvm::cast<RankedTensorType>(op->getOperand(0).getType()).getDimSize(2);
+           t.valueBlock > 0 && D % t.valueBlock != 0)
     error = "q3.attention_config: value_block = " + std::to_string(t.valueBlock) + " does not divide the head dim " +
-            std::to_string(llvm::cast<RankedTensorType>(op->getOperand(0).getType()).getDimSize(2));
+            std::to_string(D);
   else if (isAMXDot(t.dot) && t.queryBlock > T)
     error = "q3.attention_config: dot = " + stringifyProductDot(t.dot).str() + " needs " +
             std::to_string(t.queryBlock) + " query rows, got " + std::to_string(T);

@@ -1,5 +1,6 @@
 //===- Generate.cpp ---------------------------------------------------------===//
 #include "runtime/Generate.h"
+#include "runtime/AtomicOutput.h"
 #include "runtime/ChatFormat.h"
 #include "runtime/Tokenizer.h"
 
@@ -21,36 +22,6 @@ namespace qwen3c_rt {
 namespace {
 
 template <typename... Parts> [[noreturn]] void fail(const Parts &...parts) { failRun(parts...); }
-
-// Writes to a temporary and renames on success: no half-written dump.
-class AtomicOutput {
-public:
-  explicit AtomicOutput(const std::string &path) : path(path), tmp(path + ".tmp." + std::to_string(getpid())) {
-    f = std::fopen(tmp.c_str(), "wb");
-    if (!f) fail(path, ": cannot write: ", std::strerror(errno));
-  }
-  ~AtomicOutput() {
-    if (f) {
-      std::fclose(f);
-      std::remove(tmp.c_str());
-    }
-  }
-  void write(const float *data, size_t n) {
-    if (std::fwrite(data, sizeof(float), n, f) != n) fail(path, ": write failed: ", std::strerror(errno));
-  }
-  void commit() {
-    int rc = std::fclose(f);
-    f = nullptr;
-    if (rc != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      fail(path, ": write failed: ", std::strerror(errno));
-    }
-  }
-
-private:
-  std::string path, tmp;
-  FILE *f = nullptr;
-};
 
 // Prints decoded bytes as they come (Utf8Stream holds back partial characters).
 class TextStream {
@@ -360,7 +331,7 @@ struct Session {
     std::vector<float> logits =
         backend.forward(ids, int64_t(history.size()), /*allRows=*/dump != nullptr && !o.dumpLastOnly);
     history.insert(history.end(), ids.begin(), ids.end());
-    if (dump) dump->write(logits.data(), logits.size());
+    if (dump) dump->write(logits.data(), logits.size() * sizeof(float));
     return logits;
   }
 

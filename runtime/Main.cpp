@@ -1,4 +1,5 @@
 //===- Main.cpp - main() of every compiled model ----------------------------===//
+#include "runtime/AtomicOutput.h"
 #include "runtime/ChatFormat.h"
 #include "runtime/CompiledModel.h"
 #include "runtime/CpuFeatures.h"
@@ -10,7 +11,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -74,11 +74,10 @@ int main(int argc, char **argv) {
     qwen3c_rt::CompiledModel model(o.weights);
     qwen3c_rt::generate(o, model, tokenizer.get(), qwen3c_rt::ChatFormat::ofCompiledModel());
     if (profile) std::fprintf(stderr, "%s", qwen3c_rt::kernelProfileTable().c_str());
-    if (!profileJson.empty()) { // written whole, then renamed: never half a file
-      const std::string tmp = profileJson + ".tmp";
-      std::ofstream(tmp) << qwen3c_rt::kernelProfileJson();
-      if (std::rename(tmp.c_str(), profileJson.c_str()) != 0)
-        throw std::runtime_error("--profile-json: cannot write " + profileJson);
+    if (!profileJson.empty()) {
+      qwen3c_rt::AtomicOutput json(profileJson);
+      json.write(qwen3c_rt::kernelProfileJson());
+      json.commit();
     }
   } catch (const std::exception &e) {
     std::fprintf(stderr, "%s: error: %s\n", argv[0], e.what());

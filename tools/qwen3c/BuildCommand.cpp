@@ -15,6 +15,7 @@
 #include "passes/WeightPlan.h"
 #include "frontend/AtomicFile.h"
 #include "frontend/PhaseHook.h"
+#include "frontend/TempDir.h"
 #include "runtime/ModelAbi.h"
 #include "runtime/Tokenizer.h"
 #include "runtime/WeightsFile.h"
@@ -73,29 +74,6 @@ void writeLayerGraphs(mlir::ModuleOp module, const std::string &dir, const std::
       std::fprintf(stderr, "qwen3c build: Graphviz 'dot' not found; wrote %s.dot only\n", base.c_str());
   }
 }
-
-// A scratch folder removed on every exit path, signals included (its files
-// are named through file() so the signal handler knows them).
-struct TempDir {
-  fs::path path;
-  std::unique_ptr<RemoveOnSignal> onSignal;
-  std::vector<std::unique_ptr<RemoveOnSignal>> files;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "qwen3c-build-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) fail("cannot create a temporary folder in ", fs::temp_directory_path().string());
-    path = tmpl;
-    onSignal = std::make_unique<RemoveOnSignal>(path.string(), /*isFolder=*/true);
-  }
-  std::string file(const std::string &name) {
-    std::string p = (path / name).string();
-    files.push_back(std::make_unique<RemoveOnSignal>(p));
-    return p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // Weight bytes one decode step reads, from the plan (so int8 slots count
 // their bytes): every instance once, the experts' by top_k / num_experts,
@@ -272,7 +250,7 @@ void build(BuildOptions o) {
 
   // The blob: a temporary that the linker embeds, or the sidecar file
   // (header first, committed only once the executable is linked).
-  TempDir tmp;
+  TempDir tmp("qwen3c-build");
   std::string blobPath = sidecar ? o.output + ".weights" : tmp.file("weights.bin");
   AtomicFile blob(blobPath);
   if (sidecar) {

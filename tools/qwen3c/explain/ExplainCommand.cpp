@@ -14,6 +14,7 @@
 #include "frontend/Checkpoint.h"
 #include "frontend/Error.h"
 #include "frontend/GraphBuilder.h"
+#include "frontend/TempDir.h"
 #include "frontend/ModelConfig.h"
 #include "passes/CostModel.h"
 #include "passes/FusionPipeline.h"
@@ -170,20 +171,8 @@ struct Measured {
 };
 std::map<std::string, Measured> measureKernels(const ExplainOptions &o, const ModelConfig &c, int64_t maxContext,
                                                int64_t position, bool prefill, std::string &what) {
-  if (!fs::is_directory(o.input) && fs::path(o.input).extension() == ".json")
-    fail("--measure runs the model, so it needs weights: ", o.input,
-         " is a config.json (qwen3c make-checkpoint writes a random-weight checkpoint of a preset shape)");
-  char dir[] = "/tmp/qwen3c-measure-XXXXXX";
-  if (!mkdtemp(dir)) fail("--measure: cannot make a temporary folder in /tmp");
-  struct Remove {
-    std::string dir;
-    ~Remove() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } remove{dir};
-  const std::string exe = std::string(dir) + "/model", prompt = std::string(dir) + "/prompt.txt",
-                    profile = std::string(dir) + "/profile.json";
+  TempDir dir("qwen3c-measure");
+  const std::string exe = dir.file("model"), prompt = dir.file("prompt.txt"), profile = dir.file("profile.json");
   std::vector<std::string> build = {selfExecutable(), "build", o.input, "-o", exe, "--profile-kernels",
                                     "--dtype", o.dtype, "--weights-dtype", o.weightsDtype, "--kv-dtype", o.kvDtype,
                                     "--max-context", std::to_string(maxContext), "--target-cpu", o.cpu,
@@ -230,6 +219,9 @@ std::map<std::string, Measured> measureKernels(const ExplainOptions &o, const Mo
 
 void explainModel(const ExplainOptions &o) {
   if (o.decode && o.prefill) fail("--decode and --prefill: choose one");
+  if (o.measure && !fs::is_directory(o.input) && fs::path(o.input).extension() == ".json")
+    fail("--measure runs the model, so it needs weights: ", o.input,
+         " is a config.json (qwen3c make-checkpoint writes a random-weight checkpoint of a preset shape)");
   const bool prefill = o.prefill;
   const std::string entry = prefill ? "prefill" : "decode";
   // The model: a folder's config.json (no weights needed), a config.json, or a GGUF file.
