@@ -93,12 +93,16 @@ LogicalResult AttentionConfigAttr::verify(function_ref<InFlightDiagnostic()> emi
                                           int64_t valueBlock, int64_t queryTiles) {
   if (headBlock < 1) return emitError() << "head_block must be at least 1, got " << headBlock;
   if (valueBlock < 0) return emitError() << "value_block must be 0 (none) or more, got " << valueBlock;
-  if (valueBlock != 0 && dot != ProductDot::FMA)
-    return emitError() << "value_block is for the fma kernel, not dot = " << stringifyProductDot(dot);
+  // The vector kernel over a key-blocked cache takes fma and the bf16 pair
+  // dots (vdpbf16ps, emulated); AMX has its own.
+  const bool vectorKernel = dot == ProductDot::FMA || isBF16Dot(dot);
+  if (valueBlock != 0 && !vectorKernel)
+    return emitError() << "value_block is for the fma and bf16 kernels, not dot = " << stringifyProductDot(dot);
   if (queryTiles < 1 || queryTiles > kMaxAttentionQueryTiles)
     return emitError() << "query_tiles must be 1.." << kMaxAttentionQueryTiles << ", got " << queryTiles;
-  if (queryTiles > 1 && (dot != ProductDot::FMA || kvSplit > 1))
-    return emitError() << "query_tiles = " << queryTiles << " is for the fma kernel over a prompt (dot fma, kv_split 1)";
+  if (queryTiles > 1 && (!vectorKernel || kvSplit > 1))
+    return emitError() << "query_tiles = " << queryTiles
+                       << " is for the fma and bf16 kernels over a prompt (dot fma, bf16 or bf16_emulated; kv_split 1)";
   if (kvSplit < 1 || kvSplit > kMaxAttentionKVSplit)
     return emitError() << "kv_split must be 1.." << kMaxAttentionKVSplit << ", got " << kvSplit;
   if (kvSplit > 1 && (queryBlock > 1 || dot != ProductDot::FMA))
@@ -115,8 +119,11 @@ LogicalResult AttentionConfigAttr::verify(function_ref<InFlightDiagnostic()> emi
     if (scoreBlock != 16) return emitError() << "dot = " << stringifyProductDot(dot) << ": score_block must be 16";
     return success();
   }
-  if (dot != ProductDot::FMA)
-    return emitError() << "dot = " << stringifyProductDot(dot) << ": attention is fma, amx or amx_emulated";
+  if (!vectorKernel)
+    return emitError() << "dot = " << stringifyProductDot(dot)
+                       << ": attention is fma, bf16, bf16_emulated, amx or amx_emulated";
+  if (isBF16Dot(dot) && scoreBlock != 16)
+    return emitError() << "dot = " << stringifyProductDot(dot) << ": score_block must be 16";
   if (queryBlock > 1 && headBlock * queryBlock > kMaxAttentionTileRows)
     return emitError() << "head_block * query_block must be at most " << kMaxAttentionTileRows
                        << " query rows, got " << headBlock * queryBlock;

@@ -36,6 +36,10 @@ inline bool isQuantisedLayout(WeightLayout l) { return isQ8Layout(l) || isQ4Layo
 inline constexpr int64_t kQ8Group = 32;
 inline bool isPairedLayout(WeightLayout l) { return l == WeightLayout::K16Pairs || l == WeightLayout::K16GatedPairs; }
 inline bool isAMXDot(ProductDot d) { return d == ProductDot::AMX || d == ProductDot::AMXEmulated; }
+// vdpbf16ps (or its FMA emulation): pairs of bf16 products summed into f32.
+inline bool isBF16Dot(ProductDot d) { return d == ProductDot::BF16 || d == ProductDot::BF16Emulated; }
+// The families whose inputs are rounded to bf16 (AMX tiles, vdpbf16ps).
+inline bool roundsToBF16(ProductDot d) { return isAMXDot(d) || isBF16Dot(d); }
 // The int8 dot families: int8 activations against k16_q8_quads weights.
 inline bool isI8Dot(ProductDot d) {
   return d == ProductDot::I8 || d == ProductDot::I8Emulated || d == ProductDot::I8Madd;

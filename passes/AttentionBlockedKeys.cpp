@@ -36,6 +36,19 @@
 // the d loop; the V rows are widened into a block scratch times their
 // row scales, which the weighted sum then reads.
 //
+// With dot = bf16 (vdpbf16ps) or bf16_emulated (its FMA emulation), over a
+// bf16 cache, both products take bf16 pairs, as the AMX kernel's tiles do:
+// the item's query rows are rounded to bf16 once (scratch Qb), and a score
+// step is two dims of every row at once, the block's K rows d and d + 1
+// interleaved into (K[d][l], K[d + 1][l]) pairs (one word permute shared
+// by the tile's rows) against each row's broadcast (q[d], q[d + 1]) word;
+// the block's weights p are rounded to bf16 (scratch Pb) and a value step
+// is two keys, V rows j and j + 1 interleaved likewise against each row's
+// (p[j], p[j + 1]) word. Half the arithmetic instructions of the f32 FMAs,
+// no widening of K or V. The running sum l adds the unrounded weights.
+// Rounding q and p to bf16 (relative error 2^-9 each) is the numerics the
+// AMX kernel and PyTorch's bf16 attention have; kernel_check.cpp bounds it.
+//
 // Decode with kv_split = S > 1 (flash-decoding): work item (item, s) runs
 // the same loop over the s-th of S consecutive ranges of the key blocks
 // the row sees, and leaves its unnormalised output rows, maximum and sum in
@@ -85,13 +98,22 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
       break;
     }
   const bool quantised = isQuantisedCache(k); // int8 rows: q times the row's scale
+  const bool pairDot = isBF16Dot(tiling.dot), emulated = tiling.dot == ProductDot::BF16Emulated;
+  if (pairDot && (quantised || !kt.getElementType().isBF16() ||
+                  !llvm::cast<MemRefType>(v.getType()).getElementType().isBF16() || D % 2 != 0 || KB % 2 != 0))
+    llvm::report_fatal_error("attentionBlockedKeys: the bf16 dot needs a bf16 cache and an even head dim");
+  if (pairDot) unroll = std::max<int64_t>(1, unroll / 2); // d pairs per score-loop iteration
   Type f32t = b.getF32Type();
   auto vt = VectorType::get({vw}, f32t);
   auto vkb = VectorType::get({KB}, f32t), vvt = VectorType::get({vvw}, f32t);
   auto add = [&](Value a, Value c) { return Value(arith::AddIOp::create(b, loc, a, c)); };
-  auto scratch = [&](ArrayRef<int64_t> shape) {
-    return Value(memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32t)));
+  auto scratch = [&](ArrayRef<int64_t> shape, Type element = Type()) {
+    return Value(memref::AllocaOp::create(b, loc, MemRefType::get(shape, element ? element : f32t)));
   };
+  Type bf16t = b.getBF16Type();
+  const auto noNaNFlags = arith::FastMathFlags::nnan | arith::FastMathFlags::nsz;
+  auto noNaN = arith::FastMathFlagsAttr::get(b.getContext(), noNaNFlags);
+  auto keyPairs = VectorType::get({2 * KB}, bf16t), valuePairs = VectorType::get({2 * vvw}, bf16t);
 
   // Work item wi: query rows t0.. (query_tiles register tiles of
   // query_block rows), item (heads), split s of its key blocks.
@@ -131,13 +153,19 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
     // start): output rows, running maximum and sum of every row; a tile's
     // block weights and corrections; a block's values widened (int8).
     Value O = scratch({itemRows, D}), M = scratch({itemRows}), L = scratch({itemRows});
-    Value P = scratch({rowCount, KB}), Corr = scratch({rowCount}), Vf = quantised ? scratch({KB, D}) : Value();
+    Value P = scratch({rowCount, KB}, pairDot ? bf16t : Type()), Corr = scratch({rowCount}),
+          Vf = quantised ? scratch({KB, D}) : Value();
+    Value Qb = pairDot ? scratch({itemRows, D}, bf16t) : Value(); // the item's queries in bf16
     forEachTile([&](const TileRows &rows) {
       for (Value i : rows.state) {
         storeScalar(f32(-1e30), M, {i}); // exp(-1e30 - m') is 0
         storeScalar(f32(0.0), L, {i});
         for (int64_t c = 0; c < nv; ++c) storeVec(zeros(vw), O, {i, idx(c * vw)});
       }
+      if (pairDot) // storeVec rounds to the scratch's bf16
+        for (size_t i = 0; i < rows.state.size(); ++i)
+          for (int64_t c = 0; c < nv; ++c)
+            storeVec(loadVec(q, {rows.t[i], rows.h[i], idx(c * vw)}, vw), Qb, {rows.state[i], idx(c * vw)});
     });
     // Blocks up to the item's last row's keys (the rows before it mask the rest).
     Value nLast = arith::MinUIOp::create(b, loc, add(offset, add(t0, idx(itemQueries))), idx(C));
@@ -180,9 +208,19 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
       auto tileStep = [&](const TileRows &rows) {
         // Scores: every row's accumulator against one key vector per d.
         SmallVector<Value> init(rowCount, zeros(KB));
-        SmallVector<Value> acc = loopAcc(idx(0), idx(D), unroll, init, [&](Value d0, ValueRange a) {
+        SmallVector<Value> acc = loopAcc(idx(0), idx(pairDot ? D / 2 : D), unroll, init, [&](Value d0, ValueRange a) {
           SmallVector<Value> next(a.begin(), a.end());
-          for (int64_t u = 0; u < unroll; ++u) {
+          for (int64_t u = 0; pairDot && u < unroll; ++u) { // dims 2p, 2p + 1 of every row
+            Value d = arith::MulIOp::create(b, loc, u ? add(d0, idx(u)) : d0, idx(2));
+            auto row = [&](Value dim) {
+              return Value(vector::LoadOp::create(b, loc, VectorType::get({KB}, bf16t), k,
+                                                  ValueRange{layer, kvh, jb, dim, idx(0)}));
+            };
+            Value kp = interleavePairs(row(d), row(add(d, idx(1))));
+            for (int64_t i = 0; i < rowCount; ++i)
+              next[i] = dotPairs(next[i], kp, broadcastWord(Qb, {rows.state[i], d}, keyPairs), emulated);
+          }
+          for (int64_t u = 0; !pairDot && u < unroll; ++u) {
             Value d = u ? add(d0, idx(u)) : d0;
             Value kv = loadVec(k, {layer, kvh, jb, d, idx(0)}, KB);
             for (int64_t i = 0; i < rowCount; ++i)
@@ -195,22 +233,31 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
         if (quantised)
           for (Value &a : acc) a = arith::MulFOp::create(b, loc, a, ks);
         // Every row's softmax state first: its block weights p go to P,
-        // its correction e^(m - m') to Corr.
+        // its correction e^(m - m') to Corr, the rows' corrections one
+        // vector exp. Scores are finite (masked ones -1e30) and the sign of
+        // a zero maximum changes no weight: nnan/nsz make each maximum one
+        // vmaxps, not IEEE maximum's NaN and signed-zero blends.
+        SmallVector<Value> shifts, sums;
         for (int64_t i = 0; i < rowCount; ++i) {
           Value ii = idx(i), si = rows.state[i];
           Value s = maskedScores(acc[i], j0, rows.n[i], scale);
           Value m = loadScalar(M, {si});
           Value mNew = arith::MaximumFOp::create(
-              b, loc, m, vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF, s));
+              b, loc, m, vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF, s, noNaNFlags), noNaN);
           Value p = math::ExpOp::create(
               b, loc, arith::SubFOp::create(b, loc, s, vector::BroadcastOp::create(b, loc, vkb, mNew)));
-          Value corr = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, m, mNew));
+          shifts.push_back(arith::SubFOp::create(b, loc, m, mNew));
           storeScalar(mNew, M, {si});
-          storeScalar(arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, loadScalar(L, {si}), corr),
-                                            vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, p)),
-                      L, {si});
-          vector::StoreOp::create(b, loc, p, P, ValueRange{ii, idx(0)});
-          storeScalar(corr, Corr, {ii});
+          sums.push_back(vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, p));
+          storeVec(p, P, {ii, idx(0)}); // (rounded to bf16 for the pair dot)
+        }
+        Value corr = math::ExpOp::create(
+            b, loc, vector::FromElementsOp::create(b, loc, VectorType::get({rowCount}, f32t), shifts));
+        vector::StoreOp::create(b, loc, corr, Corr, ValueRange{idx(0)});
+        for (int64_t i = 0; i < rowCount; ++i) { // l = l * corr + sum(p)
+          Value li = arith::MulFOp::create(b, loc, loadScalar(L, {rows.state[i]}),
+                                           vector::ExtractOp::create(b, loc, corr, ArrayRef<int64_t>{i}));
+          storeScalar(arith::AddFOp::create(b, loc, li, sums[size_t(i)]), L, {rows.state[i]});
         }
         // Then o_i = o_i * corr_i + sum_jj p_i[jj] V[j0 + jj] for all rows
         // at once, value_block elements of each row's output a pass: each
@@ -227,7 +274,26 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
             for (int64_t u = 0; u < oc; ++u)
               o.push_back(arith::MulFOp::create(b, loc, loadVec(O, {rows.state[i], col(u)}, vvw), cv));
           }
-          o = loopAcc(idx(0), idx(KB), 1, o, [&](Value jj, ValueRange a) {
+          // The pair dot: keys (j, j + 1) a step, each V pair vector
+          // feeding every row.
+          auto pairStep = [&](Value jp, ValueRange a) {
+            Value jj = arith::MulIOp::create(b, loc, jp, idx(2)), j = add(j0, jj);
+            SmallVector<Value> vp;
+            for (int64_t u = 0; u < oc; ++u) {
+              auto row = [&](Value pos) {
+                return Value(vector::LoadOp::create(b, loc, VectorType::get({vvw}, bf16t), v,
+                                                    ValueRange{layer, kvh, pos, col(u)}));
+              };
+              vp.push_back(interleavePairs(row(j), row(add(j, idx(1)))));
+            }
+            SmallVector<Value> next;
+            for (int64_t i = 0; i < rowCount; ++i) {
+              Value pw = broadcastWord(P, {idx(i), jj}, valuePairs);
+              for (int64_t u = 0; u < oc; ++u) next.push_back(dotPairs(a[i * oc + u], vp[u], pw, emulated));
+            }
+            return next;
+          };
+          auto fmaStep = [&](Value jj, ValueRange a) {
             SmallVector<Value> vv;
             for (int64_t u = 0; u < oc; ++u)
               vv.push_back(quantised ? loadVec(Vf, {jj, col(u)}, vvw)
@@ -239,7 +305,8 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
                 next.push_back(vector::FMAOp::create(b, loc, pb, vv[u], a[i * oc + u]));
             }
             return next;
-          });
+          };
+          o = pairDot ? loopAcc(idx(0), idx(KB / 2), 1, o, pairStep) : loopAcc(idx(0), idx(KB), 1, o, fmaStep);
           for (int64_t i = 0; i < rowCount; ++i)
             for (int64_t u = 0; u < oc; ++u) storeVec(o[i * oc + u], O, {rows.state[i], col(u)});
         });

@@ -44,21 +44,22 @@ struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringC
         op->setAttr(kDownConfigAttrName, toAttr(&getContext(), down));
       }
     });
-    // Attention rounds to bf16 for tiles only in a function whose products
-    // do too (bf16 weights on AMX tiles), or that has none (one kernel
-    // alone): an f32 model, its products all FMA, keeps exact f32 attention.
+    // Attention rounds to bf16 (AMX tiles, vdpbf16ps) only in a function
+    // whose products do too (bf16 weights on AMX tiles or vdpbf16ps), or
+    // that has none (one kernel alone): an f32 model, its products all
+    // FMA, keeps exact f32 attention.
     module.walk([&](mlir::func::FuncOp fn) {
-      bool tiledProducts = false, fmaProducts = false;
+      bool roundingProducts = false, fmaProducts = false;
       fn.walk([&](mlir::Operation *op) {
         if (auto config = op->getAttrOfType<LoweringConfigAttr>(kLoweringConfigAttrName))
-          (isAMXDot(config.getDot()) ? tiledProducts : fmaProducts) = true;
+          (roundsToBF16(config.getDot()) ? roundingProducts : fmaProducts) = true;
       });
-      tiledProducts |= !fmaProducts;
+      roundingProducts |= !fmaProducts;
       fn.walk([&](AttentionOp op) {
         if (!op->hasAttr(kAttentionConfigAttrName))
           op->setAttr(kAttentionConfigAttrName,
                       toAttr(&getContext(), chooseAttentionTiling(op, *target, keysBlocked,
-                                                                  tiledProducts ? family : ProductDot::FMA)));
+                                                                  roundingProducts ? family : ProductDot::FMA)));
       });
     });
   }

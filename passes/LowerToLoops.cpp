@@ -498,8 +498,9 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         if (!keyBlock && tiling.kvSplit > 1)
           return a.emitOpError("kv_split = " + std::to_string(tiling.kvSplit) +
                                " needs the key-blocked cache (q3.key_cache_block)");
-        if (keyBlock && tiling.dot == ProductDot::FMA && tiling.valueBlock == 0)
-          return a.emitOpError("the fma kernel over a key-blocked cache needs a value_block in its q3.attention_config");
+        if (keyBlock && !isAMXDot(tiling.dot) && tiling.valueBlock == 0)
+          return a.emitOpError("the " + stringifyProductDot(tiling.dot).str() +
+                               " kernel over a key-blocked cache needs a value_block in its q3.attention_config");
         if (!keyBlock && tiling.valueBlock != 0)
           return a.emitOpError("value_block = " + std::to_string(tiling.valueBlock) +
                                " is for the key-blocked cache (q3.key_cache_block)");
@@ -511,6 +512,13 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
                                " needs the key-blocked cache (q3.key_cache_block)");
         auto keys = llvm::cast<RankedTensorType>(a.getKeys().getType());
         auto query = llvm::cast<RankedTensorType>(a.getQuery().getType());
+        if (isBF16Dot(tiling.dot)) {
+          auto values = llvm::cast<RankedTensorType>(a.getValues().getType());
+          if (!keyBlock || !keys.getElementType().isBF16() || !values.getElementType().isBF16() ||
+              query.getDimSize(2) % 2 != 0)
+            return a.emitOpError("dot = " + stringifyProductDot(tiling.dot).str() +
+                                 " needs a key-blocked bf16 cache and an even head dim");
+        }
         if (isAMXDot(tiling.dot)) {
           auto values = llvm::cast<RankedTensorType>(a.getValues().getType());
           if (!keyBlock || !keys.getElementType().isBF16() || !values.getElementType().isBF16() ||

@@ -304,6 +304,13 @@ AttentionTiling chooseAttentionTiling(Operation *op, const TargetInfo &target, b
     while (T > 1 && 2 * t.queryTiles <= kMaxAttentionQueryTiles && T % (2 * t.queryTiles * t.queryBlock) == 0 &&
            items * (T / (2 * t.queryTiles * t.queryBlock)) >= kAttentionWorkItems)
       t.queryTiles *= 2;
+    // A prompt chunk over a bf16 cache with the bf16 pair family: both
+    // products as vdpbf16ps on the same tile (queries and weights rounded
+    // to bf16, as the AMX kernel); decode, bound by the cache's bytes, stays
+    // exact f32.
+    auto values = llvm::cast<RankedTensorType>(llvm::cast<AttentionOp>(op).getValues().getType());
+    if (isBF16Dot(family) && T > 1 && D % 2 == 0 && keys.getElementType().isBF16() && values.getElementType().isBF16())
+      t.dot = family;
     if (T == 1) {
       const int64_t blocks = keys.getDimSize(2) / kKeyCacheBlock;
       while (items * t.kvSplit < kAttentionWorkItems && 2 * t.kvSplit <= std::min(blocks, kMaxAttentionKVSplit))

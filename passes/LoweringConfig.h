@@ -161,7 +161,10 @@ inline constexpr const char *kAttentionConfigAttrName = "q3.attention_config";
 // vectors and a broadcast fit the registers. A prompt chunk's work item
 // runs query_tiles register tiles over each key block, the most (up to
 // kMaxAttentionQueryTiles, a power of two dividing the rows) that leave at
-// least kAttentionWorkItems work items. Decode (one query row) over a
+// least kAttentionWorkItems work items. With the bf16 pair family
+// (vdpbf16ps, or bf16_emulated) a prompt chunk over a key-blocked bf16
+// cache takes the same tile with dot = family: both products on bf16
+// pairs. Decode (one query row) over a
 // key-blocked cache splits the keys into kv_split ranges, the fewest (a
 // power of two) that make at least kAttentionWorkItems work items:
 // threads beyond the KV heads get work.

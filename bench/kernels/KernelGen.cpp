@@ -20,16 +20,20 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/CpuPipeline.h"
 #include "dialect/Q3Dialect.h"
+#include "dialect/Q3Ops.h"
 #include "passes/LoweringConfig.h"
+#include "passes/Passes.h"
 #include "passes/WeightPlan.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -47,6 +51,7 @@ struct Kernel {
   std::string cache = "f32"; // attention: the KV cache's element type (f32, bf16, i8: int8 rows and scales)
   int64_t hidden = 0, experts = 0, topK = 0, inter = 0;               // MoE
   std::string layout, config; // pinned #q3.layout / #q3.lowering_config bodies (--check)
+  std::string dot = "fma";    // attention: the product arithmetic its config ended up with
 };
 
 std::string t(std::initializer_list<int64_t> dims, const char *elem) {
@@ -206,6 +211,22 @@ std::vector<Kernel> checkKernels(const q3::TargetInfo &host) {
       {"decode", 1, 40, ""},
       {"decode_split2", 1, 40, "head_block = 2, score_block = 16, kv_split = 2, value_block = 64"},
   };
+  // The bf16 pair family over the bf16 cache, pinned: emulated on every
+  // host, vdpbf16ps where the host has it.
+  std::vector<std::string> pairDots = {"bf16_emulated"};
+  if (host.has("avx512bf16")) pairDots.push_back("bf16");
+  for (const std::string &dot : pairDots)
+    for (const AttentionCase &c : cases) {
+      if (c.rows == 1 || !*c.config) continue;
+      Kernel a;
+      a.kind = Kind::Attention;
+      a.name = "check_attention_bf16_" + std::string(c.suffix) + "_" + dot;
+      a.config = std::string(c.config) + ", dot = " + dot;
+      a.shape = std::string(c.suffix) + ", 4 heads / 2 KV heads x 64, bf16 cache of 64 positions, pinned " + a.config;
+      a.heads = 4, a.kvHeads = 2, a.dim = 64, a.context = 64, a.position = c.position, a.rows = c.rows;
+      a.cache = "bf16";
+      ks.push_back(a);
+    }
   for (const std::string cache : {"f32", "bf16", "i8"})
     for (const AttentionCase &c : cases) {
       Kernel a;
@@ -241,6 +262,21 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "qwen3c-kernelgen: the kernel module does not parse:\n%s", text.c_str());
     return 1;
   }
+  // The strategy alone first, to record each attention's arithmetic (the
+  // check's reference rounds as it does); the pipeline keeps these configs.
+  {
+    mlir::PassManager pm(&ctx);
+    pm.addPass(q3::createSetTarget(q3::SetTargetOptions{"host", ""}));
+    pm.addPass(q3::createChooseLoweringConfig());
+    if (mlir::failed(pm.run(*module))) return 1;
+    std::map<std::string, std::string> dots;
+    module->walk([&](q3::AttentionOp a) {
+      if (auto config = a->getAttrOfType<q3::AttentionConfigAttr>(q3::kAttentionConfigAttrName))
+        dots[a->getParentOfType<mlir::func::FuncOp>().getName().str()] = q3::stringifyProductDot(config.getDot()).str();
+    });
+    for (Kernel &k : ks)
+      if (dots.count(k.name)) k.dot = dots[k.name];
+  }
   if (mlir::failed(q3c::runQ3Lowering(*module, /*fusionPasses=*/{}, q3c::CpuTarget{"host", ""}))) return 1;
   auto plan = q3::WeightPlan::read(*module);
   auto arena = (*module)->getAttrOfType<mlir::IntegerAttr>("q3.arena_bytes");
@@ -265,6 +301,7 @@ int main(int argc, char **argv) {
     << "  int cacheRowBytes; // attention: one position of one KV head: 4 dim (f32), 2 dim (bf16), dim + 4 (int8)\n"
     << "  long long weightOffsets[4]; // linear: w; MoE: router, gate, up, down\n"
     << "  const char *layout, *config; // pinned (--check), else empty\n"
+    << "  const char *dot; // attention: its arithmetic (fma, bf16, bf16_emulated, amx, amx_emulated)\n"
     << "  void *entry;\n};\n}\n\nusing qwen3c_abi::MemRef;\nextern \"C\" {\n";
   for (const auto &k : ks) {
     h << "void _mlir_ciface_" << k.name;
@@ -293,7 +330,7 @@ int main(int argc, char **argv) {
       << k.k << ", " << k.n << ", " << k.heads << ", " << k.kvHeads << ", " << k.dim << ", " << k.context << ", "
       << k.position << ", " << k.rows << ", " << k.hidden << ", " << k.experts << ", " << k.topK << ", " << k.inter << ", " << (k.cache == "bf16" ? 2 * k.dim : k.cache == "i8" ? k.dim + 4 : 4 * k.dim) << ", {" << offs[0]
       << ", " << offs[1] << ", " << offs[2] << ", " << offs[3] << "}, \"" << k.layout << "\", \"" << k.config
-      << "\", reinterpret_cast<void *>(&_mlir_ciface_"
+      << "\", \"" << k.dot << "\", reinterpret_cast<void *>(&_mlir_ciface_"
       << k.name << ")},\n";
   }
   h << "};\n} // namespace qwen3c_kernels\n";

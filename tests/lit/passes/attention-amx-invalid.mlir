@@ -1,5 +1,6 @@
 // A pinned AMX attention config is checked: by the attribute's verifier
-// (rows a multiple of 16 up to 64, score blocks of 16, no other dot) and by
+// (rows a multiple of 16 up to 64, score blocks of 16, no dot but the
+// attention families) and by
 // the lowering (a key-blocked bf16 cache).
 // RUN: not qwen3c-opt %s -split-input-file --q3-plan-weights --q3-lower-to-loops 2>&1 | FileCheck %s
 
@@ -17,11 +18,11 @@ module attributes {q3.num_layers = 1 : i64, q3.key_cache_block = 16 : i64} {
 module attributes {q3.num_layers = 1 : i64, q3.key_cache_block = 16 : i64} {
   func.func @dot(%q: tensor<16x4x64xf32>, %k: tensor<1x2x128x64xbf16>, %v: tensor<1x2x128x64xbf16>, %p: index) -> tensor<16x4x64xf32> {
     %l = arith.constant 0 : index
-    %o = q3.attention %q, %k, %v[%l] at %p {online_softmax, scale = 0.125 : f64, q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 8, dot = bf16>} : tensor<16x4x64xf32>, tensor<1x2x128x64xbf16>
+    %o = q3.attention %q, %k, %v[%l] at %p {online_softmax, scale = 0.125 : f64, q3.attention_config = #q3.attention_config<head_block = 2, score_block = 16, query_block = 8, dot = i8>} : tensor<16x4x64xf32>, tensor<1x2x128x64xbf16>
     return %o : tensor<16x4x64xf32>
   }
 }
-// CHECK: error: dot = bf16: attention is fma, amx or amx_emulated
+// CHECK: error: dot = i8: attention is fma, bf16, bf16_emulated, amx or amx_emulated
 
 // -----
 

@@ -74,17 +74,17 @@ module attributes {q3.num_layers = 1 : i64} {
 // RUN: sed -e 's/head_block = 3, score_block = 16/head_block = 2, score_block = 16, query_block = 2, kv_split = 2/' %S/Inputs/attention-config.mlir > %t13.mlir
 // RUN: not qwen3c-opt %t13.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=SPLITQ
 // SPLITQ: error: kv_split = 2 is for one query row on the fma kernel (query_block 1, dot fma)
-// The attribute's verifier: query_tiles only on the fma kernel over a
-// prompt and at most 16; value_block only on the fma kernel.
+// The attribute's verifier: query_tiles only on the fma and bf16 kernels
+// over a prompt and at most 16; value_block only on those kernels.
 // RUN: sed -e 's/head_block = 3, score_block = 16/head_block = 2, score_block = 16, kv_split = 2, query_tiles = 2/' %S/Inputs/attention-config.mlir > %t14.mlir
 // RUN: not qwen3c-opt %t14.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILESPLIT
-// TILESPLIT: error: query_tiles = 2 is for the fma kernel over a prompt (dot fma, kv_split 1)
+// TILESPLIT: error: query_tiles = 2 is for the fma and bf16 kernels over a prompt (dot fma, bf16 or bf16_emulated; kv_split 1)
 // RUN: sed -e 's/head_block = 3, score_block = 16/head_block = 2, score_block = 16, query_tiles = 17/' %S/Inputs/attention-config.mlir > %t15.mlir
 // RUN: not qwen3c-opt %t15.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILEMAX
 // TILEMAX: error: query_tiles must be 1..16, got 17
 // RUN: sed -e 's/head_block = 3, score_block = 16/head_block = 2, score_block = 16, query_block = 16, dot = amx, value_block = 16/' %S/Inputs/attention-config.mlir > %t16.mlir
 // RUN: not qwen3c-opt %t16.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=VALUEAMX
-// VALUEAMX: error: value_block is for the fma kernel, not dot = amx
+// VALUEAMX: error: value_block is for the fma and bf16 kernels, not dot = amx
 // The int8 dot and its layout go together: dot = i8 on k16_q8 weights, any
 // other dot but AMX on quads weights, and i8 in 8-lane vectors are refused.
 // RUN: sed -e 's/q3.weight "w" : tensor<128x64xf32>/q3.weight "w" {q3.layout = #q3.layout<k16_q8>} : tensor<128x64xf32>/; s/tile_blocks = 3, vector_width = 16, prefetch = 0, stage_norm = false, split_blocks = false/tile_blocks = 1, vector_width = 16, prefetch = 0, stage_norm = false, split_blocks = false, dot = i8/' %s > %t9.mlir
