@@ -42,7 +42,7 @@
 // step is two dims of every row at once, the block's K rows d and d + 1
 // interleaved into (K[d][l], K[d + 1][l]) pairs (one word permute shared
 // by the tile's rows) against each row's broadcast (q[d], q[d + 1]) word;
-// the block's weights p are rounded to bf16 (scratch Pb) and a value step
+// the block's weights p are rounded to bf16 (scratch P, bf16 then) and a value step
 // is two keys, V rows j and j + 1 interleaved likewise against each row's
 // (p[j], p[j + 1]) word. Half the arithmetic instructions of the f32 FMAs,
 // no widening of K or V. The running sum l adds the unrounded weights.
@@ -152,14 +152,19 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
     // Per-item scratch (q3-hoist-parallel-scratch moves it to the region's
     // start): output rows, running maximum and sum of every row; a tile's
     // block weights and corrections; a block's values widened (int8).
-    Value O = scratch({itemRows, D}), M = scratch({itemRows}), L = scratch({itemRows});
+    // L keeps each row's running sum as KB lane sums (one vector FMA a
+    // block, reduced once at the end), not a scalar reduced every block.
+    Value O = scratch({itemRows, D}), M = scratch({itemRows}), L = scratch({itemRows, KB});
     Value P = scratch({rowCount, KB}, pairDot ? bf16t : Type()), Corr = scratch({rowCount}),
           Vf = quantised ? scratch({KB, D}) : Value();
     Value Qb = pairDot ? scratch({itemRows, D}, bf16t) : Value(); // the item's queries in bf16
+    auto rowSum = [&](Value i) {
+      return Value(vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, loadVec(L, {i, idx(0)}, KB)));
+    };
     forEachTile([&](const TileRows &rows) {
       for (Value i : rows.state) {
         storeScalar(f32(-1e30), M, {i}); // exp(-1e30 - m') is 0
-        storeScalar(f32(0.0), L, {i});
+        storeVec(zeros(KB), L, {i, idx(0)});
         for (int64_t c = 0; c < nv; ++c) storeVec(zeros(vw), O, {i, idx(c * vw)});
       }
       if (pairDot) // storeVec rounds to the scratch's bf16
@@ -237,7 +242,7 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
         // vector exp. Scores are finite (masked ones -1e30) and the sign of
         // a zero maximum changes no weight: nnan/nsz make each maximum one
         // vmaxps, not IEEE maximum's NaN and signed-zero blends.
-        SmallVector<Value> shifts, sums;
+        SmallVector<Value> shifts, weights;
         for (int64_t i = 0; i < rowCount; ++i) {
           Value ii = idx(i), si = rows.state[i];
           Value s = maskedScores(acc[i], j0, rows.n[i], scale);
@@ -248,16 +253,16 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
               b, loc, arith::SubFOp::create(b, loc, s, vector::BroadcastOp::create(b, loc, vkb, mNew)));
           shifts.push_back(arith::SubFOp::create(b, loc, m, mNew));
           storeScalar(mNew, M, {si});
-          sums.push_back(vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, p));
+          weights.push_back(p);
           storeVec(p, P, {ii, idx(0)}); // (rounded to bf16 for the pair dot)
         }
         Value corr = math::ExpOp::create(
             b, loc, vector::FromElementsOp::create(b, loc, VectorType::get({rowCount}, f32t), shifts));
         vector::StoreOp::create(b, loc, corr, Corr, ValueRange{idx(0)});
-        for (int64_t i = 0; i < rowCount; ++i) { // l = l * corr + sum(p)
-          Value li = arith::MulFOp::create(b, loc, loadScalar(L, {rows.state[i]}),
-                                           vector::ExtractOp::create(b, loc, corr, ArrayRef<int64_t>{i}));
-          storeScalar(arith::AddFOp::create(b, loc, li, sums[size_t(i)]), L, {rows.state[i]});
+        for (int64_t i = 0; i < rowCount; ++i) { // l = l * corr + p, lane by lane
+          Value ci = vector::BroadcastOp::create(b, loc, vkb, vector::ExtractOp::create(b, loc, corr, ArrayRef<int64_t>{i}));
+          storeVec(vector::FMAOp::create(b, loc, loadVec(L, {rows.state[i], idx(0)}, KB), ci, weights[size_t(i)]), L,
+                   {rows.state[i], idx(0)});
         }
         // Then o_i = o_i * corr_i + sum_jj p_i[jj] V[j0 + jj] for all rows
         // at once, value_block elements of each row's output a pass: each
@@ -327,14 +332,14 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
         for (int64_t c = 0; c < nv; ++c)
           storeVec(loadVec(O, {idx(i), idx(c * vw)}, vw), partials, {wis, idx(i), idx(c * vw)});
         storeScalar(loadScalar(M, {idx(i)}), partials, {wis, idx(i), idx(D)});
-        storeScalar(loadScalar(L, {idx(i)}), partials, {wis, idx(i), idx(D + 1)});
+        storeScalar(rowSum(idx(i)), partials, {wis, idx(i), idx(D + 1)});
       }
       return;
     }
     forEachTile([&](const TileRows &rows) {
       for (int64_t i = 0; i < rowCount; ++i) {
         Value si = rows.state[i];
-        Value inv = vector::BroadcastOp::create(b, loc, vt, arith::DivFOp::create(b, loc, f32(1.0), loadScalar(L, {si})));
+        Value inv = vector::BroadcastOp::create(b, loc, vt, arith::DivFOp::create(b, loc, f32(1.0), rowSum(si)));
         for (int64_t c = 0; c < nv; ++c)
           storeVec(arith::MulFOp::create(b, loc, loadVec(O, {si, idx(c * vw)}, vw), inv), out,
                    {rows.t[i], rows.h[i], idx(c * vw)});
