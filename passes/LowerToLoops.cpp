@@ -512,20 +512,15 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
                                " needs the key-blocked cache (q3.key_cache_block)");
         auto keys = llvm::cast<RankedTensorType>(a.getKeys().getType());
         auto query = llvm::cast<RankedTensorType>(a.getQuery().getType());
-        if (isBF16Dot(tiling.dot)) {
+        // The bf16 families read bf16 pairs of dims: 32 at a time on tiles.
+        if (roundsToBF16(tiling.dot)) {
           auto values = llvm::cast<RankedTensorType>(a.getValues().getType());
+          const int64_t depth = isAMXDot(tiling.dot) ? kAMXTileDepth : 2;
           if (!keyBlock || !keys.getElementType().isBF16() || !values.getElementType().isBF16() ||
-              query.getDimSize(2) % 2 != 0)
-            return a.emitOpError("dot = " + stringifyProductDot(tiling.dot).str() +
-                                 " needs a key-blocked bf16 cache and an even head dim");
-        }
-        if (isAMXDot(tiling.dot)) {
-          auto values = llvm::cast<RankedTensorType>(a.getValues().getType());
-          if (!keyBlock || !keys.getElementType().isBF16() || !values.getElementType().isBF16() ||
-              query.getDimSize(2) % kAMXTileDepth != 0)
+              query.getDimSize(2) % depth != 0)
             return a.emitOpError("dot = " + stringifyProductDot(tiling.dot).str() +
                                  " needs a key-blocked bf16 cache and a head dim that is a multiple of " +
-                                 std::to_string(kAMXTileDepth));
+                                 std::to_string(depth));
         }
         // One row of scores per query head (heads run in parallel), unless
         // the softmax is online.
