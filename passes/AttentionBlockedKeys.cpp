@@ -215,17 +215,18 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
         SmallVector<Value> init(rowCount, zeros(KB));
         SmallVector<Value> acc = loopAcc(idx(0), idx(pairDot ? D / 2 : D), unroll, init, [&](Value d0, ValueRange a) {
           SmallVector<Value> next(a.begin(), a.end());
-          for (int64_t u = 0; pairDot && u < unroll; ++u) { // dims 2p, 2p + 1 of every row
-            Value d = arith::MulIOp::create(b, loc, u ? add(d0, idx(u)) : d0, idx(2));
-            auto row = [&](Value dim) {
-              return Value(vector::LoadOp::create(b, loc, VectorType::get({KB}, bf16t), k,
-                                                  ValueRange{layer, kvh, jb, dim, idx(0)}));
-            };
-            Value kp = interleavePairs(row(d), row(add(d, idx(1))));
-            for (int64_t i = 0; i < rowCount; ++i)
-              next[i] = dotPairs(next[i], kp, broadcastWord(Qb, {rows.state[i], d}, keyPairs), emulated);
-          }
-          for (int64_t u = 0; !pairDot && u < unroll; ++u) {
+          for (int64_t u = 0; u < unroll; ++u) {
+            if (pairDot) { // dims 2p, 2p + 1 of every row
+              Value d = arith::MulIOp::create(b, loc, u ? add(d0, idx(u)) : d0, idx(2));
+              auto row = [&](Value dim) {
+                return Value(vector::LoadOp::create(b, loc, VectorType::get({KB}, bf16t), k,
+                                                    ValueRange{layer, kvh, jb, dim, idx(0)}));
+              };
+              Value kp = vector::InterleaveOp::create(b, loc, row(d), row(add(d, idx(1))));
+              for (int64_t i = 0; i < rowCount; ++i)
+                next[i] = dotPairs(next[i], kp, broadcastWord(Qb, {rows.state[i], d}, keyPairs), emulated);
+              continue;
+            }
             Value d = u ? add(d0, idx(u)) : d0;
             Value kv = loadVec(k, {layer, kvh, jb, d, idx(0)}, KB);
             for (int64_t i = 0; i < rowCount; ++i)
@@ -289,7 +290,7 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
                 return Value(vector::LoadOp::create(b, loc, VectorType::get({vvw}, bf16t), v,
                                                     ValueRange{layer, kvh, pos, col(u)}));
               };
-              vp.push_back(interleavePairs(row(j), row(add(j, idx(1)))));
+              vp.push_back(vector::InterleaveOp::create(b, loc, row(j), row(add(j, idx(1)))));
             }
             SmallVector<Value> next;
             for (int64_t i = 0; i < rowCount; ++i) {

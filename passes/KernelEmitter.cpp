@@ -550,19 +550,6 @@ Value KernelEmitter::dotPairs(Value acc, Value x, Value y, bool emulated) {
   return vector::FMAOp::create(b, loc, xe, ye, vector::FMAOp::create(b, loc, xo, yo, acc));
 }
 
-Value KernelEmitter::interleavePairs(Value lo, Value hi) {
-  auto vt = llvm::cast<VectorType>(lo.getType());
-  const int64_t N = vt.getDimSize(0);
-  // As 16-bit integers: a permute of words (vpermt2w), whatever the
-  // target's bf16 support.
-  auto words = VectorType::get({N}, b.getI16Type());
-  SmallVector<int64_t> mask;
-  for (int64_t l = 0; l < N; ++l) mask.append({l, N + l});
-  Value both = vector::ShuffleOp::create(b, loc, vector::BitCastOp::create(b, loc, words, lo),
-                                         vector::BitCastOp::create(b, loc, words, hi), mask);
-  return vector::BitCastOp::create(b, loc, VectorType::get({2 * N}, vt.getElementType()), both);
-}
-
 KernelEmitter::ProductOutputs KernelEmitter::productOutputs(const LinearFusion &f) {
   ProductOutputs o;
   for (Value out : f.outs) {

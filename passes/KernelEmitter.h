@@ -265,9 +265,6 @@ private:
   // bf16> each, acc vector<VW x f32>): vdpbf16ps, or with `emulated` two
   // FMAs in its order (odd, then even) on the widened pairs.
   mlir::Value dotPairs(mlir::Value acc, mlir::Value x, mlir::Value y, bool emulated);
-  // Two vector<N x bf16> lo, hi as one vector<2N x bf16> of (lo[l], hi[l])
-  // pairs: two rows of a reduction side by side, as dotPairs reads them.
-  mlir::Value interleavePairs(mlir::Value lo, mlir::Value hi);
   void invRmsRows(mlir::Value x2, double eps, mlir::Value invRms); // the norm prologue
 
   mlir::OpBuilder &b;

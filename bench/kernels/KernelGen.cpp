@@ -52,6 +52,7 @@ struct Kernel {
   int64_t hidden = 0, experts = 0, topK = 0, inter = 0;               // MoE
   std::string layout, config; // pinned #q3.layout / #q3.lowering_config bodies (--check)
   std::string dot = "fma";    // attention: the product arithmetic its config ended up with
+  bool roundsToBF16 = false;  // ... and whether it rounds queries and weights to bf16
 };
 
 std::string t(std::initializer_list<int64_t> dims, const char *elem) {
@@ -269,13 +270,16 @@ int main(int argc, char **argv) {
     pm.addPass(q3::createSetTarget(q3::SetTargetOptions{"host", ""}));
     pm.addPass(q3::createChooseLoweringConfig());
     if (mlir::failed(pm.run(*module))) return 1;
-    std::map<std::string, std::string> dots;
+    std::map<std::string, q3::ProductDot> dots;
     module->walk([&](q3::AttentionOp a) {
       if (auto config = a->getAttrOfType<q3::AttentionConfigAttr>(q3::kAttentionConfigAttrName))
-        dots[a->getParentOfType<mlir::func::FuncOp>().getName().str()] = q3::stringifyProductDot(config.getDot()).str();
+        dots[a->getParentOfType<mlir::func::FuncOp>().getName().str()] = config.getDot();
     });
     for (Kernel &k : ks)
-      if (dots.count(k.name)) k.dot = dots[k.name];
+      if (dots.count(k.name)) {
+        k.dot = q3::stringifyProductDot(dots[k.name]).str();
+        k.roundsToBF16 = q3::roundsToBF16(dots[k.name]);
+      }
   }
   if (mlir::failed(q3c::runQ3Lowering(*module, /*fusionPasses=*/{}, q3c::CpuTarget{"host", ""}))) return 1;
   auto plan = q3::WeightPlan::read(*module);
@@ -302,6 +306,7 @@ int main(int argc, char **argv) {
     << "  long long weightOffsets[4]; // linear: w; MoE: router, gate, up, down\n"
     << "  const char *layout, *config; // pinned (--check), else empty\n"
     << "  const char *dot; // attention: its arithmetic (fma, bf16, bf16_emulated, amx, amx_emulated)\n"
+    << "  bool roundsToBF16; // attention: that arithmetic rounds the queries and weights to bf16\n"
     << "  void *entry;\n};\n}\n\nusing qwen3c_abi::MemRef;\nextern \"C\" {\n";
   for (const auto &k : ks) {
     h << "void _mlir_ciface_" << k.name;
@@ -330,7 +335,7 @@ int main(int argc, char **argv) {
       << k.k << ", " << k.n << ", " << k.heads << ", " << k.kvHeads << ", " << k.dim << ", " << k.context << ", "
       << k.position << ", " << k.rows << ", " << k.hidden << ", " << k.experts << ", " << k.topK << ", " << k.inter << ", " << (k.cache == "bf16" ? 2 * k.dim : k.cache == "i8" ? k.dim + 4 : 4 * k.dim) << ", {" << offs[0]
       << ", " << offs[1] << ", " << offs[2] << ", " << offs[3] << "}, \"" << k.layout << "\", \"" << k.config
-      << "\", \"" << k.dot << "\", reinterpret_cast<void *>(&_mlir_ciface_"
+      << "\", \"" << k.dot << "\", " << (k.roundsToBF16 ? "true" : "false") << ", reinterpret_cast<void *>(&_mlir_ciface_"
       << k.name << ")},\n";
   }
   h << "};\n} // namespace qwen3c_kernels\n";

@@ -305,7 +305,7 @@ TEST_P(AttentionCheck, MatchesSoftmaxAttention) {
   // relative error of at most 2^-9 moves o = sum p_j v_j / sum p_j by at
   // most 2^-9 max|v| (the sum l adds the unrounded weights).
   const std::string dot = a.dot;
-  const bool rounds = dot == "bf16" || dot == "bf16_emulated" || dot == "amx" || dot == "amx_emulated";
+  const bool rounds = a.roundsToBF16;
   std::vector<float> qRef = q;
   if (rounds)
     for (float &x : qRef) x = roundedToBF16(x);

@@ -7,7 +7,7 @@
 // every chunk over an f32 cache (second module).
 // The lowering rounds the item's queries into a bf16 scratch [8 rows, 32]
 // and the block's weights into [8, 16]; a score step interleaves K rows d
-// and d + 1 of a block (a word shuffle) for vdpbf16ps against each row's
+// and d + 1 of a block (vector.interleave) for vdpbf16ps against each row's
 // broadcast (q[d], q[d + 1]); a value step interleaves V rows j and j + 1.
 // bf16-emulated runs the same loops with the pair products as FMAs.
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config | FileCheck %s --check-prefix=STRATEGY
@@ -28,14 +28,14 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver4
 // LOWERED-LABEL: func.func @pairs
 // LOWERED-DAG: memref.alloca() : memref<8x16xbf16>
 // LOWERED-DAG: memref.alloca() : memref<8x32xbf16>
-// LOWERED: vector.shuffle {{.*}} [0, 16, 1, 17, 2, 18, {{.*}}, 15, 31] : vector<16xi16>, vector<16xi16>
+// LOWERED: vector.interleave {{.*}} : vector<16xbf16> -> vector<32xbf16>
 // LOWERED-COUNT-8: x86vector.avx512.dot {{.*}} : vector<32xbf16> -> vector<16xf32>
 // LOWERED: x86vector.avx512.dot {{.*}} : vector<32xbf16> -> vector<16xf32>
 // EMULATED-LABEL: func.func @pairs
 // EMULATED-NOT: x86vector
 // EMULATED: memref.alloca() : memref<8x32xbf16>
 // EMULATED-NOT: x86vector
-// EMULATED: vector.shuffle {{.*}} : vector<16xi16>, vector<16xi16>
+// EMULATED: vector.interleave {{.*}} : vector<16xbf16> -> vector<32xbf16>
 // EMULATED-NOT: x86vector
 // EMULATED: vector.fma
 
