@@ -31,6 +31,10 @@ struct TargetInfo {
   bool has(const std::string &feature) const;
   // f32 lanes of one vector register.
   int64_t f32Lanes() const { return vectorBits / 32; }
+  // Whether a product that streams each weight block once (decode) should
+  // ask for its blocks ahead with software prefetches: a fact of the CPU's
+  // memory system, measured per CPU (TargetInfo.cpp).
+  bool prefetchesStreams() const;
 
   // From LLVM's description of `cpu` ("host": this machine, with its
   // features) plus `extraFeatures` ("+avx512bf16,-amx-tile"). Fails with

@@ -59,7 +59,11 @@ void fillF32(float *p, size_t n, uint32_t seed) {
 struct Blob { // the generated kernels' weights and arena, shared by all
   uint8_t *weights, *arena;
   Blob() {
-    weights = static_cast<uint8_t *>(std::aligned_alloc(2 << 20, (size_t(kWeightBytes) + (2 << 20)) & ~size_t((2 << 20) - 1)));
+    // On huge pages, as a compiled model holds its weights (allocHuge): on
+    // 4 KiB pages the streaming products (the LM head) measured half speed.
+    const size_t weightBytes = (size_t(kWeightBytes) + (2 << 20)) & ~size_t((2 << 20) - 1);
+    weights = static_cast<uint8_t *>(std::aligned_alloc(2 << 20, weightBytes));
+    madvise(weights, weightBytes, MADV_HUGEPAGE);
     arena = static_cast<uint8_t *>(std::aligned_alloc(64, (size_t(kArenaBytes) + 64) & ~size_t(63)));
     fillBf16(reinterpret_cast<uint16_t *>(weights), size_t(kWeightBytes) / 2, 1);
   }

@@ -10,7 +10,7 @@
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts=dot=bf16-emulated --q3-choose-lowering-config=dot=bf16-emulated --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=EMULATED
 // RUN: not qwen3c-opt %s -split-input-file --q3-choose-weight-layouts=dot=bf16 2>&1 | FileCheck %s --check-prefix=NOBF16
 
-module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver4", vector_bits = 512, vector_registers = 32, l2_bytes = 0, features = "avx2,fma,avx512f,avx512bf16">} {
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver5", vector_bits = 512, vector_registers = 32, l2_bytes = 0, features = "avx2,fma,avx512f,avx512bf16">} {
   func.func @prefill(%x: tensor<8x64xf32>) -> tensor<8x128xf32> {
     %w = q3.weight "w" : tensor<128x64xbf16>
     %y = q3.linear %x, %w : tensor<8x64xf32>, tensor<128x64xbf16>

@@ -25,6 +25,23 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 
 // -----
 
+// The same decode for AMD Zen 4, whose hardware prefetchers stream faster
+// alone (TargetInfo::prefetchesStreams): no software prefetch.
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver4", vector_bits = 512, vector_registers = 32, l2_bytes = 0, features = "avx2,fma,avx512f">} {
+  func.func @decode_zen4(%x: tensor<1x64xf32>) -> tensor<1x128xf32> {
+    %w = q3.weight "w" : tensor<128x64xf32>
+    %y = q3.linear %x, %w : tensor<1x64xf32>, tensor<128x64xf32>
+    return %y : tensor<1x128xf32>
+  }
+}
+// STRATEGY-LABEL: func.func @decode_zen4
+// STRATEGY: q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 4, vector_width = 16, prefetch = 0, stage_norm = false, split_blocks = false>
+// LOWERED-LABEL: func.func @decode_zen4
+// LOWERED-NOT: memref.prefetch
+// LOWERED: scf.yield
+
+// -----
+
 module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v4", vector_bits = 512, vector_registers = 32, l2_bytes = 0, features = "avx2,fma,avx512f">} {
   func.func @prefill(%x: tensor<8x64xf32>) -> tensor<8x128xf32> {
     %w = q3.weight "w" : tensor<128x64xf32>
