@@ -160,7 +160,8 @@ uint64_t packWeights(const Checkpoint &ck, const q3::WeightPlan &plan, AtomicFil
         }
         size_t start = bytes.size();
         appendConverted(v, to, bytes);
-        if (inst.slot->layout) toK16(bytes.data() + start, shape[1], shape[2], dtypeSize(to)); // k16 per expert
+        if (inst.slot->layout) // k16 per expert, or its k-paired form
+          toK16(bytes.data() + start, shape[1], shape[2], dtypeSize(to), q3::isPairedLayout(*inst.slot->layout) ? 2 : 1);
       }
       bytes.insert(bytes.end(), values.begin(), values.end());
       bytes.insert(bytes.end(), scales.begin(), scales.end());

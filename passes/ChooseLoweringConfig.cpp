@@ -39,7 +39,7 @@ struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringC
         op->setAttr(kLoweringConfigAttrName, toAttr(&getContext(), t));
       }
       if (hasTiledExperts(op) && !op->hasAttr(kGateUpConfigAttrName)) {
-        auto [gateUp, down] = chooseExpertTilings(llvm::cast<MoEExpertsOp>(op), *target, int8Family);
+        auto [gateUp, down] = chooseExpertTilings(llvm::cast<MoEExpertsOp>(op), *target, family, int8Family);
         op->setAttr(kGateUpConfigAttrName, toAttr(&getContext(), gateUp));
         op->setAttr(kDownConfigAttrName, toAttr(&getContext(), down));
       }

@@ -58,10 +58,11 @@ std::optional<WeightLayout> chooseLayout(Value w) {
   return layout;
 }
 
-// k16 -> k16_pairs for a bf16 pair dot: bf16 weights with an even k.
+// k16 -> k16_pairs for a bf16 pair dot: bf16 weights with an even k (a
+// stack of experts: each expert's matrix alike).
 std::optional<WeightLayout> paired(Value w, std::optional<WeightLayout> layout) {
   auto t = llvm::cast<RankedTensorType>(w.getType());
-  if (!layout || t.getRank() != 2 || !t.getElementType().isBF16() || t.getDimSize(1) % 2 != 0) return layout;
+  if (!layout || t.getRank() < 2 || !t.getElementType().isBF16() || t.getShape().back() % 2 != 0) return layout;
   if (*layout != WeightLayout::K16 && *layout != WeightLayout::K16Gated) return layout; // int8 stays k16_q8
   return *layout == WeightLayout::K16Gated ? WeightLayout::K16GatedPairs : WeightLayout::K16Pairs;
 }

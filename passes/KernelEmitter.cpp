@@ -1509,6 +1509,7 @@ void KernelEmitter::moeExpertsTiled(Value x, Value weights, Value experts, Value
     g.upScales = scales.up;
     g.int4 = scales.gateUpInt4;
     g.int8Rows = scales.inputRows;
+    g.rounded = scales.inputRounded;
     linearK16(x, gate, g);
     LinearFusion d = product(downTiling, out, e, n);
     d.outRows = tokens;
@@ -1516,6 +1517,7 @@ void KernelEmitter::moeExpertsTiled(Value x, Value weights, Value experts, Value
     d.scales = scales.down;
     d.int4 = scales.downInt4;
     d.int8Rows = scales.actRows;
+    d.rounded = scales.actRounded;
     linearK16(act, down, d);
   };
   if (grouped) return forEachChosenExpert(weights, experts, E, tokens, sel, ffn);

@@ -78,6 +78,9 @@ struct ExpertScales {
   // The int8 dot's scratch for the gate/up product's input rows ([T, H])
   // and the down product's ([T, I]), where their configs have an int8 dot.
   Int8Rows inputRows, actRows;
+  // The same rows rounded to bf16 ([T, H] and [T, I] bf16), where their
+  // configs have a bf16 pair dot.
+  mlir::Value inputRounded, actRounded;
 };
 
 class KernelEmitter {

@@ -211,9 +211,11 @@ Value FunctionLowering::weightView(OpBuilder &b, Operation *op) {
                                               scalesAt, ValueRange{});
     if (int4) nibbleViews.insert(values);
     return values;
-  } else if (slot.layout && type.getRank() == 3) // stacked experts, k16 each: Wp[e][n / 16][k][n % 16]
-    type = MemRefType::get({type.getDimSize(0), type.getDimSize(1) / 16, type.getDimSize(2), 16},
+  } else if (slot.layout && type.getRank() == 3) { // stacked experts, k16 each: Wp[e][n / 16][k][n % 16]
+    const bool pairs = isPairedLayout(*slot.layout); // or Wp[e][n / 16][k / 2][n % 16][k % 2]
+    type = MemRefType::get({type.getDimSize(0), type.getDimSize(1) / 16, type.getDimSize(2) / (pairs ? 2 : 1), pairs ? 32 : 16},
                            type.getElementType());
+  }
   else if (slot.layout && isPairedLayout(*slot.layout)) // Wp[n / 16][k / 2][n % 16][k % 2]
     type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1) / 2, 32}, type.getElementType());
   else if (slot.layout) // k16 and k16_gated: Wp[n / 16][k][n % 16]
@@ -591,6 +593,9 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
           // The int8 dot's quantised rows: of x for gate/up, of act for down.
           if (isI8Dot(gateUp.dot)) scales.inputRows = int8RowsSlots(b, T, m.getInput().getType().getDimSize(1));
           if (isI8Dot(downTiling.dot)) scales.actRows = int8RowsSlots(b, T, I);
+          if (isBF16Dot(gateUp.dot))
+            scales.inputRounded = arenaSlot(b, MemRefType::get({T, m.getInput().getType().getDimSize(1)}, b.getBF16Type()));
+          if (isBF16Dot(downTiling.dot)) scales.actRounded = arenaSlot(b, MemRefType::get({T, I}, b.getBF16Type()));
           k.moeExpertsTiled(x, w, e, gate, up, down, tokens, sel, act, out, grouped, gateUp, downTiling, scales);
         }
         else

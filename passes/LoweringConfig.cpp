@@ -175,9 +175,16 @@ std::pair<LinearTiling, LinearTiling> expertTilingsOf(MoEExpertsOp m, std::strin
   return {gateUp, tilingOf(m, kDownConfigAttrName, expertProductShape(m, false), error)};
 }
 
-std::pair<LinearTiling, LinearTiling> chooseExpertTilings(MoEExpertsOp m, const TargetInfo &target, ProductDot int8Family) {
-  return {chooseTiling(expertProductShape(m, true), target, int8Family),
-          chooseTiling(expertProductShape(m, false), target, int8Family)};
+std::pair<LinearTiling, LinearTiling> chooseExpertTilings(MoEExpertsOp m, const TargetInfo &target, ProductDot family,
+                                                          ProductDot int8Family) {
+  const bool chunk = m.getGroupByExpert() && m.getInput().getType().getDimSize(0) > 1;
+  auto choose = [&](bool gateUp) {
+    ProductShape shape = expertProductShape(m, gateUp);
+    LinearTiling t = chooseTiling(shape, target, int8Family);
+    if (chunk && shape.paired && isBF16Dot(family)) t.dot = family;
+    return t;
+  };
+  return {choose(true), choose(false)};
 }
 
 LinearTiling tilingOf(Operation *op, llvm::StringRef name, const ProductShape &shape, std::string &error) {

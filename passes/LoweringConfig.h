@@ -110,8 +110,13 @@ LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target, P
 ProductDot int8Dot(const TargetInfo &target, llvm::StringRef preference, std::string &error);
 // The same for an expert product, whose rows are the tokens that chose the
 // expert: T * top_k / num_experts on average when grouped by expert, else 1.
+// Grouped (a prompt chunk) on paired weights, the products take a bf16 pair
+// family (vdpbf16ps or its emulation) as the chunk's other products do,
+// whatever the rows per expert, so that every product of a prompt rounds
+// alike; the AMX families leave the experts f32 FMA (vdpbf16ps runs at half
+// the FMA peak on the AMX hosts measured). Decode stays f32.
 std::pair<LinearTiling, LinearTiling> chooseExpertTilings(MoEExpertsOp experts, const TargetInfo &target,
-                                                          ProductDot int8Family = ProductDot::I8);
+                                                          ProductDot family, ProductDot int8Family = ProductDot::I8);
 
 // The tiling a k16 product is lowered with: its q3.lowering_config. Sets
 // `error` when it has none, or when the pinned configuration is illegal

@@ -72,7 +72,7 @@ def ChooseWeightLayouts : Pass<"q3-choose-weight-layouts", "mlir::ModuleOp"> {
     with an even k are `k16_pairs` / `k16_gated_pairs` instead (consecutive
     k paired, the operand order of vdpbf16ps; decode's FMA kernels read it
     too). Stacked experts [E, N, K] whose gate, up and down all have whole
-    blocks are `k16` per expert. Where quantised weights use an int8 dot
+    blocks are `k16` per expert (`k16_pairs` under a bf16 pair dot). Where quantised weights use an int8 dot
     (`int8-dot`), k16_q8 / k16_q4 weights (gated or not, stacked experts
     too) are their quads forms instead (`k16_q8_quads`, `k16_q4_quads`,
     ...: each output's consecutive k in quads, vpdpbusd's operand order).
@@ -119,7 +119,8 @@ def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
     vpmaddubsw + vpmaddwd in 8-lane halves of each block; i8-emulated, by
     plain vector ops) at decode and prefill, 16-lane vectors (i8-madd: 8),
     except products of AMX size under an AMX `dot`. A q3.moe_experts on k16 experts gets
-    q3.gate_up_config and q3.down_config.
+    q3.gate_up_config and q3.down_config; grouped by expert (a prompt chunk)
+    on paired experts, both take a bf16 pair `dot` (not an AMX one).
   }];
   let options = [
     Option<"dot", "dot", "std::string", /*default=*/"\"auto\"",

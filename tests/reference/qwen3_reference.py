@@ -75,6 +75,7 @@ class Qwen3:
         self.bf16_attention = False
         self.int8_inputs = set()  # id() of the weights whose products quantise their input rows
         self.int8_experts = False  # the experts' products too
+        self.bf16_expert_inputs = False  # the experts' products rounded as mm's bf16_inputs
 
     def mm(self, x, weight):
         """x @ weight.T; with bf16_inputs, both operands rounded to bf16 first
@@ -84,7 +85,7 @@ class Qwen3:
         others staying f32. The weight's rounding is the identity on a bf16
         checkpoint; on --quantize-int8 / --quantize-int4's dequantised weights it is the AMX
         family's widening of q * d to bf16 tiles. The experts' products are
-        not rounded (they run in f32)."""
+        rounded only with bf16_expert_inputs (see moe_block)."""
         if id(weight) in self.int8_inputs:
             x = quantise_rows_int8(x)
         if self.bf16_inputs and weight.shape[0] % 16 == 0 and weight.shape[1] % 2 == 0:
@@ -201,6 +202,16 @@ class Qwen3:
         if c.get("norm_topk_prob", False):
             weights = weights / weights.sum(dim=-1, keepdim=True)
         out = torch.zeros_like(x)
+
+        def expert_mm(rows, weight):
+            # qwen3c's vdpbf16ps family on a prompt chunk's experts (weights
+            # in whole blocks of 16 outputs with an even k): both operands
+            # rounded to bf16, as mm does for the other products.
+            if self.bf16_expert_inputs and weight.shape[0] % 16 == 0 and weight.shape[1] % 2 == 0:
+                rows = rows.to(torch.bfloat16).to(torch.float32)
+                weight = weight.to(torch.bfloat16).to(torch.float32)
+            return rows @ weight.T
+
         for t in range(x.shape[0]):
             for j in range(experts.shape[1]):
                 e = int(experts[t, j])
@@ -208,10 +219,10 @@ class Qwen3:
                 xt = x[t:t + 1]
                 if self.int8_experts:
                     xt = quantise_rows_int8(xt)
-                h = torch.nn.functional.silu(xt @ self.w[q + "gate_proj.weight"].T) * (xt @ self.w[q + "up_proj.weight"].T)
+                h = torch.nn.functional.silu(expert_mm(xt, self.w[q + "gate_proj.weight"])) * expert_mm(xt, self.w[q + "up_proj.weight"])
                 if self.int8_experts:
                     h = quantise_rows_int8(h)
-                out[t] += weights[t, j] * (h @ self.w[q + "down_proj.weight"].T)[0]
+                out[t] += weights[t, j] * expert_mm(h, self.w[q + "down_proj.weight"])[0]
         return out
 
     @torch.no_grad()
@@ -319,6 +330,9 @@ def main():
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--bf16-product-inputs", action="store_true",
                     help="round the inputs of the products qwen3c's bf16 dot kernels compute to bf16 (see Qwen3.mm)")
+    ap.add_argument("--bf16-expert-inputs", action="store_true",
+                    help="round the MoE experts' product inputs to bf16 too, as qwen3c's vdpbf16ps family does on "
+                         "prompt chunks (the AMX families leave the experts f32)")
     ap.add_argument("--bf16-attention", action="store_true",
                     help="round the queries and the softmax weights to bf16, as qwen3c's AMX attention does (prompt chunks)")
     ap.add_argument("--quantize-int8", action="store_true",
@@ -368,6 +382,7 @@ def main():
     model.int8_inputs = {id(w[n]) for n in int8_names}
     model.int8_experts = int8_experts
     model.bf16_inputs = a.bf16_product_inputs
+    model.bf16_expert_inputs = a.bf16_expert_inputs
     model.kv_dtype = a.kv_dtype
     model.bf16_attention = a.bf16_attention
     if a.tokens_of_run:

@@ -68,3 +68,39 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 // STRATEGY-NOT: q3.layout
 // STRATEGY: q3.moe_experts
 // STRATEGY-NOT: q3.gate_up_config
+
+// -----
+
+// A prompt chunk on an AVX512-BF16 target: the experts are k16_pairs and
+// both products take the chunk's vdpbf16ps family (x86vector.avx512.dot),
+// their input rows rounded to bf16 first; at decode the same paired weights
+// stay f32 FMA.
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver5", vector_bits = 512, vector_registers = 32, l2_bytes = 0, features = "avx2,fma,avx512f,avx512bw,avx512vl,avx512bf16">} {
+  func.func @prefill_bf16(%x: tensor<64x64xf32>, %w: tensor<64x2xf32>, %e: tensor<64x2xi32>) -> tensor<64x64xf32> {
+    %g = q3.weight "model.layers.0.mlp.experts.{expert}.gate_proj.weight" : tensor<8x32x64xbf16>
+    %u = q3.weight "model.layers.0.mlp.experts.{expert}.up_proj.weight" : tensor<8x32x64xbf16>
+    %d = q3.weight "model.layers.0.mlp.experts.{expert}.down_proj.weight" : tensor<8x64x32xbf16>
+    %y = q3.moe_experts %x, %w, %e, %g, %u, %d {group_by_expert} : tensor<64x64xf32>, tensor<64x2xf32>, tensor<64x2xi32>, tensor<8x32x64xbf16>, tensor<8x32x64xbf16>, tensor<8x64x32xbf16>
+    return %y : tensor<64x64xf32>
+  }
+  func.func @decode_bf16(%x: tensor<1x64xf32>, %w: tensor<1x2xf32>, %e: tensor<1x2xi32>) -> tensor<1x64xf32> {
+    %g = q3.weight "model.layers.0.mlp.experts.{expert}.gate_proj.weight" : tensor<8x32x64xbf16>
+    %u = q3.weight "model.layers.0.mlp.experts.{expert}.up_proj.weight" : tensor<8x32x64xbf16>
+    %d = q3.weight "model.layers.0.mlp.experts.{expert}.down_proj.weight" : tensor<8x64x32xbf16>
+    %y = q3.moe_experts %x, %w, %e, %g, %u, %d : tensor<1x64xf32>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<8x32x64xbf16>, tensor<8x32x64xbf16>, tensor<8x64x32xbf16>
+    return %y : tensor<1x64xf32>
+  }
+}
+// STRATEGY-LABEL: func.func @prefill_bf16
+// STRATEGY-COUNT-3: q3.weight {{.*}} {q3.layout = #q3.layout<k16_pairs>}
+// STRATEGY: q3.moe_experts {{.*}} {group_by_expert, q3.down_config = #q3.lowering_config<{{.*}}, dot = bf16>, q3.gate_up_config = #q3.lowering_config<{{.*}}, dot = bf16>}
+// STRATEGY-LABEL: func.func @decode_bf16
+// STRATEGY: q3.moe_experts
+// STRATEGY-NOT: dot =
+// STRATEGY-SAME: }
+// LOWERED-LABEL: func.func @prefill_bf16
+// LOWERED: arith.trunci {{.*}} to vector<16xi16>
+// LOWERED: x86vector.avx512.dot {{.*}} : vector<32xbf16> -> vector<16xf32>
+// LOWERED-LABEL: func.func @decode_bf16
+// LOWERED-NOT: x86vector.avx512.dot
+// LOWERED: vector.fma
