@@ -130,6 +130,7 @@ std::vector<Kernel> kernels() {
   // Qwen3-30B-A3B: hidden 2048, 32 heads / 4 KV heads of 128.
   linear("q30b", "q_proj", 1, 2048, 4096);
   linear("q30b", "q_proj", 64, 2048, 4096);
+  linear("q30b", "lm_head", 1, 2048, 151936); // three quarters of the 2-layer MoE's decode bytes
   // Attention: `rows` query rows ending at position len - 1 of a 4096 cache.
   auto attention = [&](int64_t rows, int64_t len, const std::string &cache) {
     Kernel a;
