@@ -568,7 +568,7 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
       .Case([&](MoEExpertsOp m) -> LogicalResult {
         int64_t T = m.getInput().getType().getDimSize(0);
         int64_t I = llvm::cast<RankedTensorType>(m.getGate().getType()).getDimSize(1);
-        const bool tiled = hasTiledExperts(m), grouped = m.getGroupByExpert() && T > 1;
+        const bool tiled = hasTiledExperts(m), grouped = runsGroupedByExpert(m);
         Value x = buffer(m.getInput()), w = buffer(m.getWeights()), e = buffer(m.getExperts());
         Value gate = buffer(m.getGate()), up = buffer(m.getUp()), down = buffer(m.getDown());
         if (!tiled && !grouped) { // row-layout experts, one token and selection at a time

@@ -42,7 +42,7 @@ ProductShape expertProductShape(MoEExpertsOp m, bool gateUp) {
   ProductShape s;
   // Grouped by expert, an expert sees T * top_k / E rows on average;
   // otherwise one token at a time.
-  s.rows = m.getGroupByExpert() && T > 1 ? std::max<int64_t>(1, T * topK / E) : 1;
+  s.rows = runsGroupedByExpert(m) ? std::max<int64_t>(1, T * topK / E) : 1;
   s.gated = gateUp;
   s.partEnds = {gateUp ? 2 * I / 16 : H / 16};
   s.depth = gateUp ? H : I;
@@ -51,6 +51,8 @@ ProductShape expertProductShape(MoEExpertsOp m, bool gateUp) {
 }
 
 } // namespace
+
+bool runsGroupedByExpert(MoEExpertsOp m) { return m.getGroupByExpert() && m.getInput().getType().getDimSize(0) > 1; }
 
 ProductShape productShape(Operation *op) {
   ProductShape s;
@@ -177,7 +179,7 @@ std::pair<LinearTiling, LinearTiling> expertTilingsOf(MoEExpertsOp m, std::strin
 
 std::pair<LinearTiling, LinearTiling> chooseExpertTilings(MoEExpertsOp m, const TargetInfo &target, ProductDot family,
                                                           ProductDot int8Family) {
-  const bool chunk = m.getGroupByExpert() && m.getInput().getType().getDimSize(0) > 1;
+  const bool chunk = runsGroupedByExpert(m);
   auto choose = [&](bool gateUp) {
     ProductShape shape = expertProductShape(m, gateUp);
     LinearTiling t = chooseTiling(shape, target, int8Family);

@@ -108,6 +108,9 @@ LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target, P
 // int8 / int4 weights k16_q8 / k16_q4, widened to f32 with f32 activations
 // (exact against the dequantised weights); i8-emulated works anywhere.
 ProductDot int8Dot(const TargetInfo &target, llvm::StringRef preference, std::string &error);
+// Whether a q3.moe_experts runs grouped by expert: marked group_by_expert
+// and over more than one token (a prompt chunk).
+bool runsGroupedByExpert(MoEExpertsOp experts);
 // The same for an expert product, whose rows are the tokens that chose the
 // expert: T * top_k / num_experts on average when grouped by expert, else 1.
 // Grouped (a prompt chunk) on paired weights, the products take a bf16 pair

@@ -59,6 +59,16 @@ def load(ckpt):
     return cfg, weights
 
 
+def product(x, weight, bf16_inputs):
+    """x @ weight.T; with bf16_inputs, both operands rounded to bf16 (nearest
+    even) first when the weight has whole blocks of 16 rows and an even number
+    of columns: the products qwen3c's bf16 dot kernels compute."""
+    if bf16_inputs and weight.shape[0] % 16 == 0 and weight.shape[1] % 2 == 0:
+        x = x.to(torch.bfloat16).to(torch.float32)
+        weight = weight.to(torch.bfloat16).to(torch.float32)
+    return x @ weight.T
+
+
 class Qwen3:
     def __init__(self, cfg, w):
         self.cfg, self.w = cfg, w
@@ -88,10 +98,7 @@ class Qwen3:
         rounded only with bf16_expert_inputs (see moe_block)."""
         if id(weight) in self.int8_inputs:
             x = quantise_rows_int8(x)
-        if self.bf16_inputs and weight.shape[0] % 16 == 0 and weight.shape[1] % 2 == 0:
-            x = x.to(torch.bfloat16).to(torch.float32)
-            weight = weight.to(torch.bfloat16).to(torch.float32)
-        return x @ weight.T
+        return product(x, weight, self.bf16_inputs)
 
     def sparse(self, layer):
         c = self.cfg
@@ -202,16 +209,7 @@ class Qwen3:
         if c.get("norm_topk_prob", False):
             weights = weights / weights.sum(dim=-1, keepdim=True)
         out = torch.zeros_like(x)
-
-        def expert_mm(rows, weight):
-            # qwen3c's vdpbf16ps family on a prompt chunk's experts (weights
-            # in whole blocks of 16 outputs with an even k): both operands
-            # rounded to bf16, as mm does for the other products.
-            if self.bf16_expert_inputs and weight.shape[0] % 16 == 0 and weight.shape[1] % 2 == 0:
-                rows = rows.to(torch.bfloat16).to(torch.float32)
-                weight = weight.to(torch.bfloat16).to(torch.float32)
-            return rows @ weight.T
-
+        rounds = self.bf16_expert_inputs  # qwen3c's vdpbf16ps family on a prompt chunk's experts
         for t in range(x.shape[0]):
             for j in range(experts.shape[1]):
                 e = int(experts[t, j])
@@ -219,10 +217,10 @@ class Qwen3:
                 xt = x[t:t + 1]
                 if self.int8_experts:
                     xt = quantise_rows_int8(xt)
-                h = torch.nn.functional.silu(expert_mm(xt, self.w[q + "gate_proj.weight"])) * expert_mm(xt, self.w[q + "up_proj.weight"])
+                h = torch.nn.functional.silu(product(xt, self.w[q + "gate_proj.weight"], rounds)) * product(xt, self.w[q + "up_proj.weight"], rounds)
                 if self.int8_experts:
                     h = quantise_rows_int8(h)
-                out[t] += weights[t, j] * expert_mm(h, self.w[q + "down_proj.weight"])[0]
+                out[t] += weights[t, j] * product(h, self.w[q + "down_proj.weight"], rounds)[0]
         return out
 
     @torch.no_grad()
