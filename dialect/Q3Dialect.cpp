@@ -47,6 +47,7 @@ LogicalResult LoweringConfigAttr::verify(function_ref<InFlightDiagnostic()> emit
 Attribute AttentionConfigAttr::parse(AsmParser &p, Type) {
   int64_t headBlock = 0, scoreBlock = 0, queryBlock = 1, kvSplit = 1, valueBlock = 0, queryTiles = 1;
   ProductDot dot = ProductDot::FMA;
+  bool prefetchValues = true;
   if (p.parseLess() || p.parseKeyword("head_block") || p.parseEqual() || p.parseInteger(headBlock) || p.parseComma() ||
       p.parseKeyword("score_block") || p.parseEqual() || p.parseInteger(scoreBlock))
     return {};
@@ -61,6 +62,13 @@ Attribute AttentionConfigAttr::parse(AsmParser &p, Type) {
       if (p.parseInteger(valueBlock)) return {};
     } else if (key == "query_tiles") {
       if (p.parseInteger(queryTiles)) return {};
+    } else if (key == "prefetch_values") {
+      StringRef value;
+      SMLoc at = p.getCurrentLocation();
+      if (p.parseKeyword(&value)) return {};
+      if (value != "true" && value != "false")
+        return p.emitError(at, "prefetch_values must be true or false, got '") << value << "'", Attribute();
+      prefetchValues = value == "true";
     } else if (key == "dot") {
       StringRef name;
       SMLoc at = p.getCurrentLocation();
@@ -69,13 +77,13 @@ Attribute AttentionConfigAttr::parse(AsmParser &p, Type) {
       if (!d) return p.emitError(at, "unknown dot '") << name << "'", Attribute();
       dot = *d;
     } else {
-      return p.emitError(p.getCurrentLocation(), "expected query_block, dot, kv_split, value_block or query_tiles, got '") << key << "'",
+      return p.emitError(p.getCurrentLocation(), "expected query_block, dot, kv_split, value_block, query_tiles or prefetch_values, got '") << key << "'",
              Attribute();
     }
   }
   if (p.parseGreater()) return {};
   return getChecked([&] { return p.emitError(p.getNameLoc()); }, p.getContext(), headBlock, scoreBlock, queryBlock,
-                    dot, kvSplit, valueBlock, queryTiles);
+                    dot, kvSplit, valueBlock, queryTiles, prefetchValues);
 }
 
 void AttentionConfigAttr::print(AsmPrinter &p) const {
@@ -85,12 +93,13 @@ void AttentionConfigAttr::print(AsmPrinter &p) const {
   if (getKvSplit() != 1) p << ", kv_split = " << getKvSplit();
   if (getValueBlock() != 0) p << ", value_block = " << getValueBlock();
   if (getQueryTiles() != 1) p << ", query_tiles = " << getQueryTiles();
+  if (!getPrefetchValues()) p << ", prefetch_values = false";
   p << ">";
 }
 
 LogicalResult AttentionConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t headBlock,
                                           int64_t scoreBlock, int64_t queryBlock, ProductDot dot, int64_t kvSplit,
-                                          int64_t valueBlock, int64_t queryTiles) {
+                                          int64_t valueBlock, int64_t queryTiles, bool prefetchValues) {
   if (headBlock < 1) return emitError() << "head_block must be at least 1, got " << headBlock;
   if (valueBlock < 0) return emitError() << "value_block must be 0 (none) or more, got " << valueBlock;
   // The vector kernel over a key-blocked cache takes fma and the bf16 pair
@@ -98,6 +107,8 @@ LogicalResult AttentionConfigAttr::verify(function_ref<InFlightDiagnostic()> emi
   const bool vectorKernel = dot == ProductDot::FMA || isBF16Dot(dot);
   if (valueBlock != 0 && !vectorKernel)
     return emitError() << "value_block is for the fma and bf16 kernels, not dot = " << stringifyProductDot(dot);
+  if (!prefetchValues && !vectorKernel)
+    return emitError() << "prefetch_values is for the fma and bf16 kernels, not dot = " << stringifyProductDot(dot);
   if (queryTiles < 1 || queryTiles > kMaxAttentionQueryTiles)
     return emitError() << "query_tiles must be 1.." << kMaxAttentionQueryTiles << ", got " << queryTiles;
   if (queryTiles > 1 && (!vectorKernel || kvSplit > 1))

@@ -237,15 +237,21 @@ def Q3_AttentionConfigAttr : AttrDef<Q3_Dialect, "AttentionConfig"> {
     of query_block rows, run one after the other over each key block while
     the block is in L1: each K and V byte is read from L2/L3 or memory once
     for head_block x query_block x query_tiles query rows, not once a tile.
+    `prefetch_values` (the same kernel; printed only when false) asks for
+    the next key block's V rows whole while this block's are summed: the
+    value passes read a block's rows a slice at a time, which some
+    hardware prefetchers follow poorly; where they stream better alone
+    (AMD Zen 4) the requests only cost bandwidth.
   }];
   let parameters = (ins "int64_t":$headBlock, "int64_t":$scoreBlock,
                         DefaultValuedParameter<"int64_t", "1">:$queryBlock,
                         DefaultValuedParameter<"::q3::ProductDot", "::q3::ProductDot::FMA">:$dot,
                         DefaultValuedParameter<"int64_t", "1">:$kvSplit,
                         DefaultValuedParameter<"int64_t", "0">:$valueBlock,
-                        DefaultValuedParameter<"int64_t", "1">:$queryTiles);
+                        DefaultValuedParameter<"int64_t", "1">:$queryTiles,
+                        DefaultValuedParameter<"bool", "true">:$prefetchValues);
   // `<head_block = H, score_block = S` then the non-default ones of
-  // query_block, dot, kv_split, value_block and query_tiles in any order (optional groups that all
+  // query_block, dot, kv_split, value_block, query_tiles and prefetch_values in any order (optional groups that all
   // begin with `,` cannot be told apart by the generated parser).
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;

@@ -188,12 +188,13 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
     }
     // A V row's cache lines: the value passes read a block's rows a slice
     // at a time (strided), which the hardware prefetchers follow poorly, so
-    // the next block's rows are asked for whole while this one is summed.
+    // the next block's rows are asked for whole while this one is summed
+    // (prefetch_values: not where the target's prefetchers do better alone).
     auto vCache = llvm::cast<MemRefType>(v.getType());
     const int64_t rowElems = vCache.getDimSize(3), lineElems = 64 / (vCache.getElementTypeBitWidth() / 8);
     loop(firstBlock, endBlock, 1, [&](Value jb) {
       Value j0 = arith::MulIOp::create(b, loc, jb, idx(KB));
-      for (int64_t jj = 0; jj < KB; ++jj) {
+      for (int64_t jj = 0; tiling.prefetchValues && jj < KB; ++jj) {
         Value j = arith::MinUIOp::create(b, loc, add(j0, idx(KB + jj)), idx(C - 1));
         for (int64_t e = 0; e < rowElems; e += lineElems)
           memref::PrefetchOp::create(b, loc, v, ValueRange{layer, kvh, j, idx(e)}, /*isWrite=*/false,

@@ -322,6 +322,9 @@ AttentionTiling chooseAttentionTiling(Operation *op, const TargetInfo &target, b
     auto values = llvm::cast<RankedTensorType>(llvm::cast<AttentionOp>(op).getValues().getType());
     if (isBF16Dot(family) && T > 1 && D % 2 == 0 && keys.getElementType().isBF16() && values.getElementType().isBF16())
       t.dot = family;
+    // Measured on Zen 4 (0.6B decode at 4096 positions, alternating builds):
+    // 11.05 / 11.59 tokens/s with the V prefetch, 13.96 / 14.18 without.
+    t.prefetchValues = target.prefetchesStreams();
     if (T == 1) {
       const int64_t blocks = keys.getDimSize(2) / kKeyCacheBlock;
       while (items * t.kvSplit < kAttentionWorkItems && 2 * t.kvSplit <= std::min(blocks, kMaxAttentionKVSplit))
@@ -369,6 +372,7 @@ AttentionTiling attentionTilingOf(Operation *op, std::string &error) {
   t.kvSplit = attr.getKvSplit();
   t.valueBlock = attr.getValueBlock();
   t.queryTiles = attr.getQueryTiles();
+  t.prefetchValues = attr.getPrefetchValues();
   int64_t G = attentionShape(op).first;
   int64_t T = llvm::cast<RankedTensorType>(llvm::cast<AttentionOp>(op).getQuery().getType()).getDimSize(0);
   if (G % t.headBlock != 0)
@@ -395,7 +399,7 @@ AttentionTiling attentionTilingOf(Operation *op, std::string &error) {
 
 AttentionConfigAttr toAttr(MLIRContext *ctx, const AttentionTiling &t) {
   return AttentionConfigAttr::get(ctx, t.headBlock, t.scoreBlock, t.queryBlock, t.dot, t.kvSplit, t.valueBlock,
-                                  t.queryTiles);
+                                  t.queryTiles, t.prefetchValues);
 }
 
 LoweringConfigAttr toAttr(MLIRContext *ctx, const LinearTiling &t) {

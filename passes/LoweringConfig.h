@@ -148,6 +148,7 @@ struct AttentionTiling {
   int64_t kvSplit = 1;     // key ranges per decode work item (flash-decoding), combined after
   int64_t valueBlock = 0;  // key-blocked fma kernel: output elements per row per pass of the value sum
   int64_t queryTiles = 1;  // key-blocked fma kernel: register tiles per work item sharing each key block
+  bool prefetchValues = true; // key-blocked fma kernel: ask for the next block's V rows (target.prefetchesStreams())
 };
 
 inline constexpr const char *kAttentionConfigAttrName = "q3.attention_config";
@@ -175,7 +176,9 @@ inline constexpr const char *kAttentionConfigAttrName = "q3.attention_config";
 // pairs. Decode (one query row) over a
 // key-blocked cache splits the keys into kv_split ranges, the fewest (a
 // power of two) that make at least kAttentionWorkItems work items:
-// threads beyond the KV heads get work.
+// threads beyond the KV heads get work. Over a key-blocked cache the
+// next block's V rows are prefetched where the target's hardware
+// prefetchers need the help (TargetInfo::prefetchesStreams).
 inline constexpr int64_t kAttentionWorkItems = 32;
 AttentionTiling chooseAttentionTiling(mlir::Operation *attention, const TargetInfo &target, bool keysBlocked,
                                       ProductDot family = ProductDot::FMA);

@@ -14,7 +14,7 @@
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts=dot=bf16-emulated --q3-choose-lowering-config=dot=bf16-emulated --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=EMULATED
 
-module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver4", vector_bits = 512, vector_registers = 32, l2_bytes = 1048576, features = "avx,avx2,fma,avx512f,avx512bw,avx512vl,avx512bf16">} {
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver5", vector_bits = 512, vector_registers = 32, l2_bytes = 1048576, features = "avx,avx2,fma,avx512f,avx512bw,avx512vl,avx512bf16">} {
   func.func @pairs(%q: tensor<4x4x32xf32>, %q1: tensor<1x4x32xf32>, %k: tensor<1x2x64x32xbf16>, %v: tensor<1x2x64x32xbf16>, %p: index) -> (tensor<4x4x32xf32>, tensor<1x4x32xf32>) {
     %l = arith.constant 0 : index
     %o = q3.attention %q, %k, %v[%l] at %p {online_softmax, scale = 0.17677669529663687 : f64} : tensor<4x4x32xf32>, tensor<1x2x64x32xbf16>
@@ -41,7 +41,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver4
 
 // -----
 
-module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver4", vector_bits = 512, vector_registers = 32, l2_bytes = 1048576, features = "avx,avx2,fma,avx512f,avx512bw,avx512vl,avx512bf16">} {
+module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver5", vector_bits = 512, vector_registers = 32, l2_bytes = 1048576, features = "avx,avx2,fma,avx512f,avx512bw,avx512vl,avx512bf16">} {
   func.func @f32cache(%q: tensor<4x4x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>, %p: index) -> tensor<4x4x32xf32> {
     %l = arith.constant 0 : index
     %o = q3.attention %q, %k, %v[%l] at %p {online_softmax, scale = 0.17677669529663687 : f64} : tensor<4x4x32xf32>, tensor<1x2x64x32xf32>
