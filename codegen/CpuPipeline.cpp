@@ -67,7 +67,7 @@ void addQ3CpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionP
   pm.addPass(q3::createAddLogitsFreePrefill());
   pm.addPass(q3::createSetTarget(q3::SetTargetOptions{target.cpu, target.features}));
   pm.addPass(q3::createChooseWeightLayouts(q3::ChooseWeightLayoutsOptions{target.dot, target.weights, target.lmHead, target.int8Dot}));
-  pm.addPass(q3::createChooseLoweringConfig(q3::ChooseLoweringConfigOptions{target.dot, target.int8Dot}));
+  pm.addPass(q3::createChooseLoweringConfig(q3::ChooseLoweringConfigOptions{target.dot, target.int8Dot, target.decodeDot}));
   pm.addPass(q3::createPlanWeights());
   pm.addPass(createInlinerPass());
   pm.addPass(createSymbolDCEPass());
@@ -113,6 +113,8 @@ void registerQ3CpuPipeline() {
                                llvm::cl::init("bf16")};
     Option<std::string> int8Dot{*this, "int8-dot", llvm::cl::desc("int8 weights: auto, fma, i8 or i8-emulated"),
                                 llvm::cl::init("auto")};
+    Option<std::string> decodeDot{*this, "decode-dot", llvm::cl::desc("decode products on paired bf16 weights: auto or fma"),
+                                  llvm::cl::init("auto")};
     Option<bool> profile{*this, "profile-kernels", llvm::cl::desc("time each kernel (q3-profile-kernels)"),
                          llvm::cl::init(false)};
   };
@@ -131,7 +133,7 @@ void registerQ3CpuPipeline() {
           llvm::errs() << "q3-cpu-pipeline: " << error << "\n";
           std::exit(1);
         }
-        addQ3CpuPipeline(pm, passes, CpuTarget{o.cpu, o.features, o.dot, o.weights, o.lmHead, o.int8Dot, o.profile});
+        addQ3CpuPipeline(pm, passes, CpuTarget{o.cpu, o.features, o.dot, o.weights, o.lmHead, o.int8Dot, o.decodeDot, o.profile});
       });
 }
 
@@ -240,6 +242,8 @@ q3::TargetInfo describeTarget(const CpuTarget &target) {
   if (!error.empty()) fail("--prefill-dot", error[0] == '\'' ? "" : " " + target.dot, ": ", error);
   q3::int8Dot(info, target.int8Dot, error);
   if (!error.empty()) fail("--int8-dot", error[0] == '\'' ? "" : " " + target.int8Dot, ": ", error);
+  q3::decodeDot(target.decodeDot, error);
+  if (!error.empty()) fail("--decode-dot: ", error);
   return info;
 }
 

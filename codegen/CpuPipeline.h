@@ -26,6 +26,9 @@ struct CpuTarget {
   // int8 weights' arithmetic (the strategy passes' `int8-dot`): auto, fma,
   // i8 (vpdpbusd on int8 activations) or i8-emulated.
   std::string int8Dot = "auto";
+  // Decode products on paired bf16 weights (the strategy's `decode-dot`):
+  // auto (the bf16 pair family where prefill has it) or fma (exact f32).
+  std::string decodeDot = "auto";
   // q3-profile-kernels last: each kernel timed by the runtime's profiler
   // (`qwen3c build --profile-kernels`, the executable's --profile).
   bool profileKernels = false;
@@ -41,7 +44,7 @@ void setIRDump(const IRDump &dump);
 
 // The target `target` names, as the strategy sees it (q3::TargetInfo);
 // fails with a message for an unknown CPU, or a --prefill-dot / --int8-dot
-// choice the CPU cannot run.
+// choice the CPU cannot run (or a --decode-dot that is not auto or fma).
 q3::TargetInfo describeTarget(const CpuTarget &target);
 
 // q3 passes: the fusion passes named (see passes/FusionPipeline.h), the

@@ -29,17 +29,22 @@ struct ChooseLoweringConfigPass : impl::ChooseLoweringConfigBase<ChooseLoweringC
       module.emitError("int8-dot=" + int8DotOption + ": " + error);
       return signalPassFailure();
     }
+    const bool decodeFamily = q3::decodeDot(decodeDotOption, error);
+    if (!error.empty()) {
+      module.emitError("decode-dot=" + decodeDotOption + ": " + error);
+      return signalPassFailure();
+    }
     if (!module->hasAttr(kKeyCacheBlockAttrName))
       if (int64_t block = chooseKeyCacheBlock(module))
         module->setAttr(kKeyCacheBlockAttrName, mlir::IntegerAttr::get(mlir::IntegerType::get(&getContext(), 64), block));
     const bool keysBlocked = keyCacheBlockOf(module) != 0;
     module.walk([&](mlir::Operation *op) {
       if (isTiledProduct(op) && !op->hasAttr(kLoweringConfigAttrName)) { // a pinned config stays
-        LinearTiling t = chooseLinearTiling(op, *target, family, int8Family);
+        LinearTiling t = chooseLinearTiling(op, *target, family, int8Family, decodeFamily);
         op->setAttr(kLoweringConfigAttrName, toAttr(&getContext(), t));
       }
       if (hasTiledExperts(op) && !op->hasAttr(kGateUpConfigAttrName)) {
-        auto [gateUp, down] = chooseExpertTilings(llvm::cast<MoEExpertsOp>(op), *target, family, int8Family);
+        auto [gateUp, down] = chooseExpertTilings(llvm::cast<MoEExpertsOp>(op), *target, family, int8Family, decodeFamily);
         op->setAttr(kGateUpConfigAttrName, toAttr(&getContext(), gateUp));
         op->setAttr(kDownConfigAttrName, toAttr(&getContext(), down));
       }

@@ -34,6 +34,20 @@ void setWeightFormat(Value weight, ProductShape &s) {
   s.quads = isQuadLayout(layout.getValue());
 }
 
+// Decode (one row) on paired weights under a bf16 pair family: that family,
+// the folded norm staged (the kernel reads the rounded, normalised row) and
+// the fewest blocks a work item (one weight stream; see chooseLinearTiling).
+void onePairedRow(const ProductShape &shape, ProductDot family, LinearTiling &t) {
+  if (!shape.paired || !isBF16Dot(family)) return;
+  t.dot = family;
+  t.stageNorm = true;
+  for (int64_t blocks : {1, 2})
+    if (blocksFit(shape, blocks)) {
+      t.blocks = blocks;
+      break;
+    }
+}
+
 // A q3.moe_experts' gate/up (true) or down product.
 ProductShape expertProductShape(MoEExpertsOp m, bool gateUp) {
   auto x = m.getInput().getType(), gate = llvm::cast<RankedTensorType>(m.getGate().getType());
@@ -84,10 +98,14 @@ bool isTiledProduct(Operation *op) {
   return w && w->getAttrOfType<WeightLayoutAttr>("q3.layout");
 }
 
-LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target, ProductDot family, ProductDot int8Family) {
+LinearTiling chooseLinearTiling(Operation *op, const TargetInfo &target, ProductDot family, ProductDot int8Family,
+                                bool decodeFamily) {
   ProductShape shape = productShape(op);
   LinearTiling t = chooseTiling(shape, target, int8Family);
-  if (shape.rows == 1) return t; // decode stays exact f32 (or the int8 dot on int8 quads)
+  if (shape.rows == 1) {
+    if (decodeFamily) onePairedRow(shape, family, t);
+    return t; // else exact f32 (or the int8 dot on int8 quads)
+  }
   if (!isAMXDot(family)) {
     if (shape.paired) t.dot = family;
     return t;
@@ -178,12 +196,13 @@ std::pair<LinearTiling, LinearTiling> expertTilingsOf(MoEExpertsOp m, std::strin
 }
 
 std::pair<LinearTiling, LinearTiling> chooseExpertTilings(MoEExpertsOp m, const TargetInfo &target, ProductDot family,
-                                                          ProductDot int8Family) {
+                                                          ProductDot int8Family, bool decodeFamily) {
   const bool chunk = runsGroupedByExpert(m);
   auto choose = [&](bool gateUp) {
     ProductShape shape = expertProductShape(m, gateUp);
     LinearTiling t = chooseTiling(shape, target, int8Family);
     if (chunk && shape.paired && isBF16Dot(family)) t.dot = family;
+    else if (!chunk && decodeFamily) onePairedRow(shape, family, t);
     return t;
   };
   return {choose(true), choose(false)};
@@ -405,6 +424,13 @@ AttentionConfigAttr toAttr(MLIRContext *ctx, const AttentionTiling &t) {
 LoweringConfigAttr toAttr(MLIRContext *ctx, const LinearTiling &t) {
   return LoweringConfigAttr::get(ctx, t.rows, t.blocks, t.vectorWidth, t.prefetch, BoolAttr::get(ctx, t.stageNorm),
                                  BoolAttr::get(ctx, t.splitBlocks), t.dot, t.kBlock);
+}
+
+bool decodeDot(llvm::StringRef preference, std::string &error) {
+  if (preference == "auto") return true;
+  if (preference == "fma") return false;
+  error = "'" + preference.str() + "' is not auto or fma";
+  return false;
 }
 
 ProductDot prefillDot(const TargetInfo &target, llvm::StringRef preference, std::string &error) {

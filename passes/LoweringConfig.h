@@ -90,15 +90,30 @@ bool hasTiledExperts(mlir::Operation *op);
 // (i8 or i8_emulated: int8Dot) at every row count, in 16-lane vectors,
 // except that products of AMX size on an AMX family stay AMX (their
 // weights widened to bf16 tiles per work item).
+//
+// Decode (one row) stays f32 FMA, except on paired weights under a bf16 pair
+// family with `decodeFamily` (decodeDot): then that family, the folded
+// norm staged, one block per work item. The weights stream from memory
+// once, so the step's arithmetic is what binds: one vdpbf16ps per 64 bytes
+// against two widenings and a chain of two FMAs, and one stream per thread
+// for the prefetchers. Measured on Zen 4 (0.6B bf16, tg64, five alternating
+// runs, medians): 18.66 -> 22.65 tokens/s at 1 thread (4 blocks: 20.68),
+// 26.18 -> 26.45 at 2 (the bandwidth). The activations are then rounded
+// to bf16 in decode as in prefill (and as PyTorch and llama.cpp's bf16).
 LinearTiling chooseLinearTiling(mlir::Operation *op, const TargetInfo &target, ProductDot family,
-                                ProductDot int8Family = ProductDot::I8);
+                                ProductDot int8Family = ProductDot::I8, bool decodeFamily = true);
+
+// A strategy pass's `decode-dot` option: auto (true: decode takes the bf16
+// pair family where prefill has it) or fma (false); anything else sets
+// `error`.
+bool decodeDot(llvm::StringRef preference, std::string &error);
 
 // The arithmetic of products with several rows (prefill) for a strategy
 // pass's `dot` option: auto is amx where the target has AMX-BF16, else
 // bf16 where it has AVX512-BF16 (and 8- or 16-lane vectors), else fma;
 // amx or bf16 on a target without the instructions is an error (`error`
 // set, without the option's name); bf16-emulated and amx-emulated work
-// anywhere. Decode is always fma.
+// anywhere. Decode follows the bf16 pair families only (chooseLinearTiling).
 ProductDot prefillDot(const TargetInfo &target, llvm::StringRef preference, std::string &error);
 LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target, ProductDot int8Family = ProductDot::I8);
 
@@ -117,9 +132,11 @@ bool runsGroupedByExpert(MoEExpertsOp experts);
 // family (vdpbf16ps or its emulation) as the chunk's other products do,
 // whatever the rows per expert, so that every product of a prompt rounds
 // alike; the AMX families leave the experts f32 FMA (vdpbf16ps runs at half
-// the FMA peak on the AMX hosts measured). Decode stays f32.
+// the FMA peak on the AMX hosts measured). Decode takes the same family
+// under `decodeFamily`, as the dense products do (chooseLinearTiling).
 std::pair<LinearTiling, LinearTiling> chooseExpertTilings(MoEExpertsOp experts, const TargetInfo &target,
-                                                          ProductDot family, ProductDot int8Family = ProductDot::I8);
+                                                          ProductDot family, ProductDot int8Family = ProductDot::I8,
+                                                          bool decodeFamily = true);
 
 // The tiling a k16 product is lowered with: its q3.lowering_config. Sets
 // `error` when it has none, or when the pinned configuration is illegal

@@ -113,14 +113,17 @@ def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
     activations rounded to bf16; `bf16-emulated`: the same by FMAs, any
     target; `amx`: AMX-BF16 tiles for products of 16 rows or more with k a
     multiple of 32, f32 FMA for the others; `amx-emulated`: the same tile
-    loops by FMAs); decode stays f32 FMA. Products on quads weights
+    loops by FMAs). Decode (one row) on paired weights takes a bf16 pair
+    `dot` too unless `decode-dot=fma` (one block per work item: a single
+    weight stream), and stays f32 FMA under the other families. Products on quads weights
     take the int8 dot (`int8-dot`: i8, vpdpbusd on activations quantised to
     int8 per row and group of 32; i8-madd, the same integers by AVX2's
     vpmaddubsw + vpmaddwd in 8-lane halves of each block; i8-emulated, by
     plain vector ops) at decode and prefill, 16-lane vectors (i8-madd: 8),
     except products of AMX size under an AMX `dot`. A q3.moe_experts on k16 experts gets
     q3.gate_up_config and q3.down_config; grouped by expert (a prompt chunk)
-    on paired experts, both take a bf16 pair `dot` (not an AMX one).
+    on paired experts, both take a bf16 pair `dot` (not an AMX one), and
+    one token at a time (decode) too unless `decode-dot=fma`.
   }];
   let options = [
     Option<"dot", "dot", "std::string", /*default=*/"\"auto\"",
@@ -130,6 +133,9 @@ def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
            "int8 weights' arithmetic: auto (i8 where the target has AVX512-VNNI with 512-bit vectors, else "
            "i8-madd where it has AVX2 with 256-bit vectors, else fma), fma (k16_q8 / k16_q4, widened to f32), i8 (their quads, int8 "
            "activations, vpdpbusd), i8-madd (the same integers by AVX2's vpmaddubsw + vpmaddwd), i8-emulated">,
+    Option<"decodeDotOption", "decode-dot", "std::string", /*default=*/"\"auto\"",
+           "one-row (decode) products on paired bf16 weights: auto (the prefill family where it is bf16 or "
+           "bf16-emulated: activations rounded to bf16, one weight stream per work item), fma (exact f32 activations)">,
   ];
 }
 

@@ -42,7 +42,7 @@ namespace {
 
 struct BuildOptions {
   std::string checkpoint, output, dtype = "bf16", cpu = "host", features, weights = "auto", dot = "auto", int8Dot = "auto",
-              weightsDtype = "auto", lmHeadDtype = "auto", kvDtype = "bf16";
+              decodeDot = "auto", weightsDtype = "auto", lmHeadDtype = "auto", kvDtype = "bf16";
   int64_t context = 0;
   int64_t decodeBatch = kDefaultDecodeBatch; // rows of @decode_batch; 0: none
   std::vector<int64_t> chunks; // --chunk; none: kDefaultPrefillChunks within the context
@@ -158,7 +158,7 @@ void build(BuildOptions o) {
   chooseFormats(ck, o); // auto made concrete: the check covers explicit and chosen formats alike
   if (o.lmHeadDtype != "bf16" && o.weightsDtype == "bf16")
     fail("--lm-head-dtype ", o.lmHeadDtype, " needs --weights-dtype int8 or int4");
-  const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype, o.int8Dot, o.profileKernels};
+  const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype, o.int8Dot, o.decodeDot, o.profileKernels};
   // An unknown CPU or a dot it cannot run fails here, in one line.
   const q3::TargetInfo target = describeTarget(cpuTarget);
   const ModelConfig &c = ck.config();
@@ -387,6 +387,10 @@ void addBuildCommand(CLI::App &app) {
                   "vpdpbusd), i8-madd (the same integers by AVX2's vpmaddubsw + vpmaddwd), fma (activations in f32, "
                   "weights widened: exact against the dequantised weights), i8-emulated (i8's arithmetic in plain "
                   "vector ops, any CPU)")
+      ->capture_default_str();
+  cmd->add_option("--decode-dot", o->decodeDot,
+                  "decode products on bf16 weights: auto (where prefill runs bf16 or bf16-emulated, decode too: "
+                  "activations rounded to bf16, as in prefill), fma (exact f32 activations)")
       ->capture_default_str();
   cmd->add_option("--weights", o->weights,
                   "embed: weights inside the executable; sidecar: in EXE.weights, read at start-up; "

@@ -1,11 +1,16 @@
 // The bf16 pair-dot family in the strategy: where the target has
 // AVX512-BF16 (dot=auto), bf16 weights with an even k are packed
 // #q3.layout<k16_pairs> and products of several rows get `dot = bf16`
-// (vdpbf16ps: x86vector.avx512.dot, two k steps each); decode keeps f32 FMA
-// on the same paired weights (even k, then odd). `dot=bf16-emulated` gives
-// any target the family's arithmetic by FMAs; `dot=fma` keeps k16.
+// (vdpbf16ps: x86vector.avx512.dot, two k steps each); decode takes the
+// same family with one block per work item (one weight stream, one
+// vdpbf16ps per k pair), or with `decode-dot=fma` f32 FMA on the same paired
+// weights (even k, then odd). `dot=bf16-emulated` gives any target the
+// family's arithmetic by FMAs; `dot=fma` keeps k16.
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config | FileCheck %s --check-prefix=STRATEGY
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
+// RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config=decode-dot=fma --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=DECODEFMA
+// RUN: not qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config=decode-dot=bf17 2>&1 | FileCheck %s --check-prefix=BADDECODE
+// BADDECODE: error: decode-dot=bf17: 'bf17' is not auto or fma
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts=dot=fma --q3-choose-lowering-config=dot=fma | FileCheck %s --check-prefix=FMA
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts=dot=bf16-emulated --q3-choose-lowering-config=dot=bf16-emulated --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=EMULATED
 // RUN: not qwen3c-opt %s -split-input-file --q3-choose-weight-layouts=dot=bf16 2>&1 | FileCheck %s --check-prefix=NOBF16
@@ -27,7 +32,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver5
 // STRATEGY: q3.linear {{.*}} {q3.lowering_config = #q3.lowering_config<tile_rows = 4, tile_blocks = 4, vector_width = 16, prefetch = 0, stage_norm = true, split_blocks = false, dot = bf16>}
 // STRATEGY-LABEL: func.func @decode
 // STRATEGY: q3.weight "w" {q3.layout = #q3.layout<k16_pairs>}
-// STRATEGY: q3.linear {{.*}} {q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 4, vector_width = 16, prefetch = 64, stage_norm = false, split_blocks = false>}
+// STRATEGY: q3.linear {{.*}} {q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 1, vector_width = 16, prefetch = 64, stage_norm = true, split_blocks = false, dot = bf16>}
 // FMA-LABEL: func.func @prefill
 // FMA: q3.weight "w" {q3.layout = #q3.layout<k16>}
 // FMA-NOT: dot =
@@ -41,11 +46,19 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver5
 // LOWERED-NOT: x86vector.avx512.dot
 // LOWERED: scf.yield
 // LOWERED-LABEL: func.func @decode
-// LOWERED-NOT: x86vector.avx512.dot
+// LOWERED: arith.trunci {{.*}} to vector<16xi16>
+// LOWERED: scf.parallel
 // LOWERED: memref.prefetch
-// LOWERED-COUNT-8: vector.fma {{.*}} : vector<16xf32>
+// LOWERED-COUNT-1: x86vector.avx512.dot {{.*}} : vector<32xbf16> -> vector<16xf32>
+// LOWERED-NOT: x86vector.avx512.dot
 // LOWERED-NOT: vector.fma
 // LOWERED: scf.yield
+// DECODEFMA-LABEL: func.func @decode
+// DECODEFMA-NOT: x86vector.avx512.dot
+// DECODEFMA: memref.prefetch
+// DECODEFMA-COUNT-8: vector.fma {{.*}} : vector<16xf32>
+// DECODEFMA-NOT: vector.fma
+// DECODEFMA: scf.yield
 // EMULATED-LABEL: func.func @prefill
 // EMULATED-NOT: x86vector
 // EMULATED-COUNT-32: vector.fma {{.*}} : vector<16xf32>

@@ -60,7 +60,7 @@ namespace q3c {
 namespace {
 
 struct ExplainOptions {
-  std::string input, block = "all", cpu = "host", features, dot = "auto", int8Dot = "auto", weightsDtype = "bf16",
+  std::string input, block = "all", cpu = "host", features, dot = "auto", int8Dot = "auto", decodeDot = "auto", weightsDtype = "bf16",
               lmHeadDtype = "bf16", kvDtype = "bf16", dtype = "bf16", html;
   q3::FusionOptions fusion;
   bool decode = false, prefill = false, measure = false;
@@ -176,7 +176,7 @@ std::map<std::string, Measured> measureKernels(const ExplainOptions &o, const Mo
   std::vector<std::string> build = {selfExecutable(), "build", o.input, "-o", exe, "--profile-kernels",
                                     "--dtype", o.dtype, "--weights-dtype", o.weightsDtype, "--kv-dtype", o.kvDtype,
                                     "--max-context", std::to_string(maxContext), "--target-cpu", o.cpu,
-                                    "--prefill-dot", o.dot, "--int8-dot", o.int8Dot, "--fusion", o.fusion.level};
+                                    "--prefill-dot", o.dot, "--int8-dot", o.int8Dot, "--decode-dot", o.decodeDot, "--fusion", o.fusion.level};
   if (o.weightsDtype != "bf16") build.insert(build.end(), {"--lm-head-dtype", o.lmHeadDtype});
   if (!o.features.empty()) build.insert(build.end(), {"--target-features", o.features});
   for (const std::string &p : o.fusion.enable) build.insert(build.end(), {"--enable-pass", p});
@@ -256,7 +256,7 @@ void explainModel(const ExplainOptions &o) {
   if (!isFormat(o.lmHeadDtype)) fail("--lm-head-dtype: '", o.lmHeadDtype, "' is not bf16, int8 or int4");
   if (o.lmHeadDtype != "bf16" && o.weightsDtype == "bf16")
     fail("--lm-head-dtype ", o.lmHeadDtype, " needs --weights-dtype int8 or int4");
-  const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype, o.int8Dot};
+  const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype, o.int8Dot, o.decodeDot};
   const q3::TargetInfo target = describeTarget(cpuTarget);
   std::string fusionError;
   std::vector<std::string> fusionPasses = q3::selectFusionPasses(o.fusion, fusionError);
@@ -436,6 +436,7 @@ void addExplainCommand(CLI::App &app) {
   cmd->add_option("--target-features", o->features, "extra LLVM target features");
   cmd->add_option("--prefill-dot", o->dot, "as qwen3c build")->capture_default_str();
   cmd->add_option("--int8-dot", o->int8Dot, "as qwen3c build")->capture_default_str();
+  cmd->add_option("--decode-dot", o->decodeDot, "as qwen3c build")->capture_default_str();
   cmd->add_option("--dtype", o->dtype, "weight type: bf16 or f32")->capture_default_str();
   cmd->add_option("--weights-dtype", o->weightsDtype, "the layers' weights: bf16, int8 or int4")->capture_default_str();
   cmd->add_option("--lm-head-dtype", o->lmHeadDtype, "with int8 / int4 weights: the LM head's")->capture_default_str();
