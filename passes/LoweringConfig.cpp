@@ -341,8 +341,10 @@ AttentionTiling chooseAttentionTiling(Operation *op, const TargetInfo &target, b
     auto values = llvm::cast<RankedTensorType>(llvm::cast<AttentionOp>(op).getValues().getType());
     if (isBF16Dot(family) && T > 1 && D % 2 == 0 && keys.getElementType().isBF16() && values.getElementType().isBF16())
       t.dot = family;
-    // Measured on Zen 4 (0.6B decode at 4096 positions, alternating builds):
-    // 11.05 / 11.59 tokens/s with the V prefetch, 13.96 / 14.18 without.
+    // Measured on Zen 4 (0.6B decode after 4096 positions, 1 thread,
+    // alternating builds): 11.05 / 11.59 tokens/s with the V prefetch, 13.96
+    // / 14.18 without (session 18); 9.16 / 10.61 against 9.99 / 12.68
+    // (session 19, where 2 threads were within the noise both ways).
     t.prefetchValues = target.prefetchesStreams();
     if (T == 1) {
       const int64_t blocks = keys.getDimSize(2) / kKeyCacheBlock;
