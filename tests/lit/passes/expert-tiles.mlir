@@ -7,6 +7,9 @@
 // rows are not whole blocks keep the checkpoint's rows and the dot kernel.
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config | FileCheck %s --check-prefix=STRATEGY
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
+// RUN: sed 's/cpu = "znver5"/cpu = "znver4"/' %s | qwen3c-opt -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config | FileCheck %s --check-prefix=ZEN4
+// ZEN4-LABEL: func.func @decode_bf16
+// ZEN4: q3.moe_experts {{.*}} {q3.down_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 1, {{.*}}, dot = bf16>, q3.gate_up_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 2, {{.*}}, dot = bf16>}
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config=decode-dot=fma --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=DECODEFMA
 
 module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64-v3", vector_bits = 256, vector_registers = 16, l2_bytes = 0, features = "avx,avx2,fma">} {
@@ -75,7 +78,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "x86-64
 // A prompt chunk on an AVX512-BF16 target: the experts are k16_pairs and
 // both products take the chunk's vdpbf16ps family (x86vector.avx512.dot),
 // their input rows rounded to bf16 first; at decode too (one token at a
-// time: down one block a work item, the gated pair two), unless
+// time; on Zen 4, down one block a work item and the gated pair two), unless
 // decode-dot=fma keeps f32 FMA on the same paired weights.
 module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver5", vector_bits = 512, vector_registers = 32, l2_bytes = 0, features = "avx2,fma,avx512f,avx512bw,avx512vl,avx512bf16">} {
   func.func @prefill_bf16(%x: tensor<64x64xf32>, %w: tensor<64x2xf32>, %e: tensor<64x2xi32>) -> tensor<64x64xf32> {
@@ -97,7 +100,7 @@ module attributes {q3.num_layers = 1 : i64, q3.target = #q3.target<cpu = "znver5
 // STRATEGY-COUNT-3: q3.weight {{.*}} {q3.layout = #q3.layout<k16_pairs>}
 // STRATEGY: q3.moe_experts {{.*}} {group_by_expert, q3.down_config = #q3.lowering_config<{{.*}}, dot = bf16>, q3.gate_up_config = #q3.lowering_config<{{.*}}, dot = bf16>}
 // STRATEGY-LABEL: func.func @decode_bf16
-// STRATEGY: q3.moe_experts {{.*}} {q3.down_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 1, {{.*}}, dot = bf16>, q3.gate_up_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 2, {{.*}}, dot = bf16>}
+// STRATEGY: q3.moe_experts {{.*}} {q3.down_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 4, {{.*}}, dot = bf16>, q3.gate_up_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 4, {{.*}}, dot = bf16>}
 // LOWERED-LABEL: func.func @prefill_bf16
 // LOWERED: arith.trunci {{.*}} to vector<16xi16>
 // LOWERED: x86vector.avx512.dot {{.*}} : vector<32xbf16> -> vector<16xf32>

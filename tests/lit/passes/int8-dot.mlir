@@ -11,6 +11,10 @@
 // k16_q8. An AVX2 target has no i8: auto gives it i8_madd
 // (int8-dot-madd.mlir), and a target with neither fma.
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int8 --q3-choose-lowering-config | FileCheck %s --check-prefix=STRATEGY
+// Zen 4 (no software prefetch): decode streams one block a work item.
+// RUN: sed 's/cpu = "[a-z0-9-]*"/cpu = "znver4"/' %s | qwen3c-opt --q3-choose-weight-layouts=weights=int8 --q3-choose-lowering-config | FileCheck %s --check-prefix=ZEN4
+// ZEN4-LABEL: func.func @decode
+// ZEN4: q3.lowering_config = #q3.lowering_config<tile_rows = 1, tile_blocks = 1, vector_width = 16, prefetch = 0, {{.*}}, dot = i8>
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts=weights=int8 --q3-choose-lowering-config --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts="weights=int8 int8-dot=i8-emulated" --q3-choose-lowering-config=int8-dot=i8-emulated --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=EMULATED
 // RUN: qwen3c-opt %s --q3-choose-weight-layouts="weights=int8 int8-dot=fma" --q3-choose-lowering-config=int8-dot=fma | FileCheck %s --check-prefix=FMA
