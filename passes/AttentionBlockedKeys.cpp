@@ -194,12 +194,13 @@ void KernelEmitter::attentionBlockedKeys(Value q, Value k, Value v, Value layer,
     const int64_t rowElems = vCache.getDimSize(3), lineElems = 64 / (vCache.getElementTypeBitWidth() / 8);
     loop(firstBlock, endBlock, 1, [&](Value jb) {
       Value j0 = arith::MulIOp::create(b, loc, jb, idx(KB));
-      for (int64_t jj = 0; tiling.prefetchValues && jj < KB; ++jj) {
-        Value j = arith::MinUIOp::create(b, loc, add(j0, idx(KB + jj)), idx(C - 1));
-        for (int64_t e = 0; e < rowElems; e += lineElems)
-          memref::PrefetchOp::create(b, loc, v, ValueRange{layer, kvh, j, idx(e)}, /*isWrite=*/false,
-                                     /*localityHint=*/3, /*isDataCache=*/true);
-      }
+      if (tiling.prefetchValues)
+        for (int64_t jj = 0; jj < KB; ++jj) {
+          Value j = arith::MinUIOp::create(b, loc, add(j0, idx(KB + jj)), idx(C - 1));
+          for (int64_t e = 0; e < rowElems; e += lineElems)
+            memref::PrefetchOp::create(b, loc, v, ValueRange{layer, kvh, j, idx(e)}, /*isWrite=*/false,
+                                       /*localityHint=*/3, /*isDataCache=*/true);
+        }
       Value ks = quantised ? cacheBlockScales(k, layer, kvh, jb) : Value(); // the block's 16 key scales
       if (quantised) // int8 V rows widened once, times their row scales
         for (int64_t jj = 0; jj < KB; ++jj) {

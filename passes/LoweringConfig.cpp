@@ -41,15 +41,28 @@ int64_t fewestBlocks(const ProductShape &shape) {
   return 0;
 }
 
+// A streaming tile (each weight block read from memory once) whose step is
+// one dot instruction per 64 bytes (vpdpbusd on quads, vdpbf16ps on pairs),
+// where the hardware prefetchers stream alone (Zen 4): the fewest blocks a
+// work item, so each thread reads one weight stream (a block's quads and
+// scales, or its pairs), which those prefetchers follow better than four.
+// Measured on Zen 4 (0.6B, tg64, 4-5 alternating runs, medians, tokens/s at
+// 1 / 2 threads): int8 (int8 LM head) 23.5 -> 30.1 and 36.6 -> 43.1; int4
+// 35.2 -> 43.2 and 52.5 -> 59.9; the bf16 decode dot 20.7 (4 blocks) -> 22.7
+// at 1 thread. f32 FMA keeps its blocks: one block's chain of FMAs measured
+// slower.
+void streamOneBlock(const ProductShape &shape, const TargetInfo &target, LinearTiling &t) {
+  if (!target.prefetchesStreams() && fewestBlocks(shape)) t.blocks = fewestBlocks(shape);
+}
+
 // Decode (one row) on paired weights under a bf16 pair family: that family,
 // the folded norm staged (the kernel reads the rounded, normalised row),
-// and where the target streams without software prefetch, the fewest
-// blocks a work item (one weight stream; see chooseLinearTiling).
+// one weight stream a work item where the target wants it.
 void onePairedRow(const ProductShape &shape, const TargetInfo &target, ProductDot family, LinearTiling &t) {
   if (!shape.paired || !isBF16Dot(family)) return;
   t.dot = family;
   t.stageNorm = true;
-  if (!target.prefetchesStreams() && fewestBlocks(shape)) t.blocks = fewestBlocks(shape);
+  streamOneBlock(shape, target, t);
 }
 
 // A q3.moe_experts' gate/up (true) or down product.
@@ -185,14 +198,7 @@ LinearTiling chooseTiling(const ProductShape &shape, const TargetInfo &target, P
   // int4, 256.
   const bool streams = M <= std::max<int64_t>(t.rows, 1);
   t.prefetch = streams && target.prefetchesStreams() ? (shape.int4 ? 256 : shape.quantised ? 128 : 64) : 0;
-  // Where the hardware prefetchers stream alone (Zen 4), the int8 dot on
-  // quads streams one block (its quads and its scales) a work item: the
-  // prefetchers follow fewer streams better, and a vpdpbusd per 64 bytes
-  // keeps up. Measured on Zen 4 (0.6B, int8 LM head, tg64, 4-5 alternating
-  // runs, medians): int8 23.5 -> 30.1 tokens/s at 1 thread, 36.6 -> 43.1 at
-  // 2; int4 35.2 -> 43.2 and 52.5 -> 59.9. (f32 FMA keeps its blocks: one
-  // block's chain of FMAs measured slower.)
-  if (streams && shape.quads && !target.prefetchesStreams() && fewestBlocks(shape)) t.blocks = fewestBlocks(shape);
+  if (streams && shape.quads) streamOneBlock(shape, target, t); // the int8 dot's one stream (Zen 4)
   return t;
 }
 

@@ -99,8 +99,9 @@ bool hasTiledExperts(mlir::Operation *op);
 // vdpbf16ps per 64 bytes against two widenings and a chain of two FMAs,
 // and one stream per thread for the prefetchers. Measured on Zen 4 (0.6B
 // bf16, tg64, five alternating runs, medians): 18.66 -> 22.65 tokens/s at
-// 1 thread (4 blocks: 20.68), 26.18 -> 26.45 at 2 (the bandwidth). The activations are then rounded
-// to bf16 in decode as in prefill (and as PyTorch and llama.cpp's bf16).
+// 1 thread (4 blocks: 20.68), 26.18 -> 26.45 at 2 (the bandwidth). The
+// activations are then rounded to bf16 in decode as in prefill (and as
+// PyTorch and llama.cpp's bf16).
 LinearTiling chooseLinearTiling(mlir::Operation *op, const TargetInfo &target, ProductDot family,
                                 ProductDot int8Family = ProductDot::I8, bool decodeFamily = true);
 

@@ -114,8 +114,9 @@ def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
     target; `amx`: AMX-BF16 tiles for products of 16 rows or more with k a
     multiple of 32, f32 FMA for the others; `amx-emulated`: the same tile
     loops by FMAs). Decode (one row) on paired weights takes a bf16 pair
-    `dot` too unless `decode-dot=fma` (one block per work item: a single
-    weight stream), and stays f32 FMA under the other families. Products on quads weights
+    `dot` too unless `decode-dot=fma` (where the target streams without
+    software prefetch, one block per work item: a single weight stream),
+    and stays f32 FMA under the other families. Products on quads weights
     take the int8 dot (`int8-dot`: i8, vpdpbusd on activations quantised to
     int8 per row and group of 32; i8-madd, the same integers by AVX2's
     vpmaddubsw + vpmaddwd in 8-lane halves of each block; i8-emulated, by
@@ -135,7 +136,7 @@ def ChooseLoweringConfig : Pass<"q3-choose-lowering-config", "mlir::ModuleOp"> {
            "activations, vpdpbusd), i8-madd (the same integers by AVX2's vpmaddubsw + vpmaddwd), i8-emulated">,
     Option<"decodeDotOption", "decode-dot", "std::string", /*default=*/"\"auto\"",
            "one-row (decode) products on paired bf16 weights: auto (the prefill family where it is bf16 or "
-           "bf16-emulated: activations rounded to bf16, one weight stream per work item), fma (exact f32 activations)">,
+           "bf16-emulated: activations rounded to bf16), fma (exact f32 activations)">,
   ];
 }
 

@@ -192,8 +192,8 @@ std::string compiledModel(const BenchOptions &o, const std::string &dtype, const
   progress("building %s\n", exe.c_str());
   // int8 / int4: the layers' projections as Q8_0 / Q4_0 (--weights-dtype)
   // and the LM head (the tied embedding) in int8, as llama-quantize makes
-  // a Q8_0 file (its head Q8_0; Q4_0's is Q6_K, between our int4 and int8):
-  // the same bytes per token as the llama.cpp file it is set beside.
+  // a Q8_0 file (its head Q8_0: the same bytes per token as the Q8_0 row;
+  // Q4_0's head is Q6_K, between our int4 and int8).
   const bool quantised = dtype == "int8" || dtype == "int4";
   std::vector<std::string> argv = {self, "build", o.checkpoint, "-o", exe, "--dtype", quantised ? "bf16" : dtype,
                                    "--max-context", std::to_string(context)};

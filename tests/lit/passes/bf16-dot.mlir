@@ -3,9 +3,10 @@
 // #q3.layout<k16_pairs> and products of several rows get `dot = bf16`
 // (vdpbf16ps: x86vector.avx512.dot, two k steps each); decode takes the
 // same family (one vdpbf16ps per k pair; on Zen 4, which streams without
-// software prefetch, one block per work item, ZEN4 below), or with `decode-dot=fma` f32 FMA on the same paired
-// weights (even k, then odd). `dot=bf16-emulated` gives any target the
-// family's arithmetic by FMAs; `dot=fma` keeps k16.
+// software prefetch, one block per work item, ZEN4 below), or with
+// `decode-dot=fma` f32 FMA on the same paired weights (even k, then odd).
+// `dot=bf16-emulated` gives any target the family's arithmetic by FMAs;
+// `dot=fma` keeps k16.
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config | FileCheck %s --check-prefix=STRATEGY
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=LOWERED
 // RUN: qwen3c-opt %s -split-input-file --q3-choose-weight-layouts --q3-choose-lowering-config=decode-dot=fma --q3-plan-weights --q3-lower-to-loops | FileCheck %s --check-prefix=DECODEFMA
