@@ -17,7 +17,9 @@
 #include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -38,8 +40,8 @@ using namespace mlir;
 
 namespace q3c {
 namespace {
-
 IRDump gDump;
+} // namespace
 
 void applyIRDump(PassManager &pm) {
   if (gDump.after.empty()) return;
@@ -51,8 +53,6 @@ void applyIRDump(PassManager &pm) {
                                 /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
                                 /*printAfterOnlyOnFailure=*/false, gDump.dir);
 }
-
-} // namespace
 
 void setIRDump(const IRDump &dump) { gDump = dump; }
 
@@ -254,6 +254,10 @@ std::unique_ptr<llvm::Module> translate(ModuleOp module, llvm::LLVMContext &llvm
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
+  // A CUDA build's gpu.binary (its PTX as a global the runtime's
+  // mgpuModuleLoadJIT reads) and gpu.launch_func (mgpuLaunchKernel calls).
+  registerGPUDialectTranslation(registry);
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
   module.getContext()->appendDialectRegistry(registry);
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmContext, "qwen3c_model");
   if (!llvmModule) fail("internal error: translation to LLVM IR failed");
@@ -326,6 +330,9 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const st
   for (const auto &f : target.features)
     if (usesTiles || !llvm::StringRef(f).starts_with("amx-")) recorded.push_back(f);
   addStringGlobal(*llvmModule, "qwen3c_target_cpu", target.cpu);
+  // Where the kernels run: "" (this CPU) or "cuda:sm_NN" (q3-lower-to-gpu's launches).
+  auto device = module->getAttrOfType<StringAttr>("q3.device");
+  addStringGlobal(*llvmModule, "qwen3c_device", device ? device.getValue().str() : "");
   addStringGlobal(*llvmModule, "qwen3c_target_features", llvm::join(recorded, ","));
   // The widest instructions the products run: tiles, then the int8 dot
   // (vpdpbusd, or AVX2's vpmaddubsw pairs: quantised layers, the bulk of

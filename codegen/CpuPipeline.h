@@ -41,6 +41,8 @@ struct IRDump {
   std::string after, dir;
 };
 void setIRDump(const IRDump &dump);
+// Adds the dump setIRDump asked for to a pass manager (the CPU's and the GPU's pipelines).
+void applyIRDump(mlir::PassManager &pm);
 
 // The target `target` names, as the strategy sees it (q3::TargetInfo);
 // fails with a message for an unknown CPU, or a --prefill-dot / --int8-dot

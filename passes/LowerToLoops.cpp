@@ -1,23 +1,18 @@
 //===- LowerToLoops.cpp - q3-lower-to-loops ---------------------------------===//
 //
-// Bufferization and kernel emission in one walk, because the graph's memory
-// story is simple and known: caches are updated in place, logits go to an
-// out-parameter, every other tensor gets its own 64-byte aligned slice of one
-// arena (q3-plan-arena then packs the slices by liveness: planning is not
-// this pass's business), loop-carried values keep one buffer and are copied
-// into it at the yield when the body produced them elsewhere.
+// The CPU's kernel lowering: FunctionLowering assigns the buffers, this file
+// turns each q3 op into the scf/vector loop nest its #q3.lowering_config
+// describes (KernelEmitter), with the scratch each kernel family needs.
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/Q3Ops.h"
+#include "passes/FunctionLowering.h"
 #include "passes/KernelEmitter.h"
 #include "passes/Passes.h"
 #include "passes/WeightPlan.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/TypeSwitch.h"
-#include "llvm/Support/SaveAndRestore.h"
 
 namespace q3 {
 #define GEN_PASS_DEF_LOWERTOLOOPS
@@ -27,203 +22,27 @@ namespace {
 
 using namespace mlir;
 
-constexpr const char *kOffsetsTable = "q3_weight_offsets";
-
-MemRefType memrefFor(Type t) {
-  auto rt = llvm::cast<RankedTensorType>(t);
-  SmallVector<int64_t> shape(rt.getShape());
-  // An int8 KV cache (the only rank-4 i8 tensor): each row's f32 scale
-  // follows its head_dim bytes (QuantisedCache.cpp).
-  if (rt.getRank() == 4 && rt.getElementType().isInteger(8)) shape.back() += kCacheScaleBytes;
-  return MemRefType::get(shape, rt.getElementType());
-}
-
-class FunctionLowering {
+class CpuFunctionLowering : public FunctionLowering {
 public:
-  FunctionLowering(ModuleOp module, const WeightPlan &plan, MemRefType tableType)
-      : module(module), plan(plan), tableType(tableType), currentLoc(UnknownLoc::get(module.getContext())) {}
-
-  // Lowers `src` into the body of `dst`; returns failure after an error.
-  LogicalResult run(func::FuncOp src, func::FuncOp dst);
-  int64_t arenaBytes() const { return arenaSize; }
+  using FunctionLowering::FunctionLowering;
 
 private:
-  LogicalResult lowerOps(Block &block, OpBuilder &b);
-  LogicalResult lowerOp(Operation &op, OpBuilder &b);
-  LogicalResult lowerFor(scf::ForOp op, OpBuilder &b);
-  LogicalResult lowerIf(scf::IfOp op, OpBuilder &b);
-  LogicalResult lowerQ3(Operation &op, OpBuilder &b);
-  Value buffer(Value tensor) { return map.lookup(tensor); }
-  Value allocate(OpBuilder &b, Value result);      // a result's buffer (preassigned or arena)
-  Value arenaSlot(OpBuilder &b, MemRefType type);
+  LogicalResult lowerQ3(Operation &op, OpBuilder &b) override;
   // The int8 dot's scratch for M input rows of K (Int8Rows).
   Int8Rows int8RowsSlots(OpBuilder &b, int64_t M, int64_t K);
-  Value weightView(OpBuilder &b, Operation *op); // a q3.weight or q3.concat with a slot
-  // A K cache's buffer as the kernels address it: the key-blocked
-  // [L, kv_heads, C / 16, D, 16] view when the strategy blocked keys.
-  Value keyView(OpBuilder &b, Value cache);
   // What a fused linear needs besides its operands (scratch for a folded
   // norm, and for the unfused fallback on row-layout weights).
   FailureOr<LinearFusion> fusion(OpBuilder &b, Operation *op, Value norm, FloatAttr eps);
-  Value index(OpBuilder &b, int64_t v) { return arith::ConstantIndexOp::create(b, loc(), v); }
-  // The location of the op being lowered: a kernel's loops carry its op's
-  // (q3-kernel-locations' number and block names).
-  Location loc() { return currentLoc; }
-
-  ModuleOp module;
-  const WeightPlan &plan;
-  MemRefType tableType;
-  Location currentLoc;
-  Value offsetsTable;
-  int constCounter = 0;
-  Value arena, weights;
-  int64_t arenaSize = 0;
-  IRMapping map;                           // tensors -> buffers, scalars -> scalars
-  llvm::DenseMap<Value, Value> preassigned; // tensors that must land in an out-param
-  llvm::DenseMap<Value, Value> scalesOf;    // an int8 / int4 weight's view -> its scales' view
-  llvm::DenseSet<Value> nibbleViews;        // the int4 ones (two values a byte)
-  int64_t keyBlock = 0;                     // q3.key_cache_block (0: rows)
-  llvm::DenseSet<Operation *> keyWriters;   // the kv_write / norm_rope_write ops that fill a K cache
+  Value index(OpBuilder &b, int64_t v) { return FunctionLowering::index(b, v); }
 };
 
-Value FunctionLowering::keyView(OpBuilder &b, Value cache) {
-  if (!keyBlock) return cache;
-  auto t = llvm::cast<MemRefType>(cache.getType());
-  int64_t L = t.getDimSize(0), H = t.getDimSize(1), C = t.getDimSize(2), D = t.getDimSize(3);
-  SmallVector<int64_t> sizes{L, H, C / keyBlock, D, keyBlock};
-  SmallVector<int64_t> strides{H * C * D, C * D, D * keyBlock, keyBlock, 1};
-  return memref::ReinterpretCastOp::create(b, loc(), MemRefType::get(sizes, t.getElementType()), cache, 0, sizes,
-                                           strides);
-}
-
-LogicalResult FunctionLowering::run(func::FuncOp src, func::FuncOp dst) {
-  Block &entry = src.getBody().front();
-  Block *body = dst.addEntryBlock();
-  unsigned nIn = entry.getNumArguments();
-  for (unsigned i = 0; i < nIn; ++i) map.map(entry.getArgument(i), body->getArgument(i));
-  weights = body->getArgument(dst.getNumArguments() - 2);
-  arena = body->getArgument(dst.getNumArguments() - 1);
-  // Results: a cache comes back in its own argument's buffer; anything else
-  // (the logits) is written straight into its out-parameter.
-  auto ret = llvm::cast<func::ReturnOp>(entry.getTerminator());
-  unsigned outParam = nIn;
-  SmallVector<std::pair<Value, Value>> copies;
-  for (Value v : ret.getOperands()) {
-    bool isArgCache = false;
-    for (Value a = v; a;) {
-      if (auto ba = llvm::dyn_cast<BlockArgument>(a)) {
-        isArgCache = ba.getOwner() == &entry;
-        break;
-      }
-      if (auto kv = a.getDefiningOp<KVWriteOp>()) a = kv.getCache();
-      else if (auto nr = a.getDefiningOp<NormRopeWriteOp>()) a = nr.getCache();
-      else if (auto f = a.getDefiningOp<scf::ForOp>()) a = f.getInitArgs()[llvm::cast<OpResult>(a).getResultNumber()];
-      else break;
-    }
-    if (!isArgCache) preassigned[v] = body->getArgument(outParam++);
-  }
-  // Which cache writes fill a K cache: those an attention's keys come from.
-  keyBlock = keyCacheBlockOf(module);
-  src.walk([&](AttentionOp a) {
-    for (Value c = a.getKeys(); c;) {
-      Operation *def = c.getDefiningOp();
-      if (auto kv = llvm::dyn_cast_or_null<KVWriteOp>(def)) c = kv.getCache();
-      else if (auto nr = llvm::dyn_cast_or_null<NormRopeWriteOp>(def)) c = nr.getCache();
-      else break;
-      keyWriters.insert(def);
-    }
-  });
-  OpBuilder b = OpBuilder::atBlockBegin(body);
-  offsetsTable = memref::GetGlobalOp::create(b, loc(), tableType, kOffsetsTable);
-  if (failed(lowerOps(entry, b))) return failure();
-  func::ReturnOp::create(b, loc());
-  return success();
-}
-
-LogicalResult FunctionLowering::lowerOps(Block &block, OpBuilder &b) {
-  for (Operation &op : block.without_terminator())
-    if (failed(lowerOp(op, b))) return failure();
-  return success();
-}
-
-Int8Rows FunctionLowering::int8RowsSlots(OpBuilder &b, int64_t M, int64_t K) {
+Int8Rows CpuFunctionLowering::int8RowsSlots(OpBuilder &b, int64_t M, int64_t K) {
   return {arenaSlot(b, MemRefType::get({M, K}, b.getI8Type())),
           arenaSlot(b, MemRefType::get({M, K / kQ8Group}, b.getF32Type())),
           arenaSlot(b, MemRefType::get({M, K / kQ8Group}, b.getI32Type()))};
 }
 
-Value FunctionLowering::arenaSlot(OpBuilder &b, MemRefType type) {
-  int64_t bytes = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
-  arenaSize = (arenaSize + kWeightAlignment - 1) / kWeightAlignment * kWeightAlignment;
-  Value offset = index(b, arenaSize);
-  arenaSize += bytes;
-  return memref::ViewOp::create(b, loc(), type, arena, offset, ValueRange{});
-}
-
-Value FunctionLowering::allocate(OpBuilder &b, Value result) {
-  if (Value out = preassigned.lookup(result)) {
-    map.map(result, out);
-    return out;
-  }
-  Value slot = arenaSlot(b, memrefFor(result.getType()));
-  map.map(result, slot);
-  return slot;
-}
-
-Value FunctionLowering::weightView(OpBuilder &b, Operation *op) {
-  auto slotAttr = op->getAttrOfType<IntegerAttr>("q3.slot");
-  const WeightSlot &slot = plan.slots[size_t(slotAttr.getInt())];
-  Value offset;
-  if (!slot.perLayer) {
-    offset = index(b, slot.offsets[0]);
-  } else {
-    // offsets[slot * layers + layer] from the table compiled into the model.
-    Value layerOperand;
-    if (auto w = llvm::dyn_cast<WeightOp>(op)) layerOperand = w.getLayer();
-    else layerOperand = llvm::cast<ConcatOp>(op).getInputs()[0].getDefiningOp<WeightOp>().getLayer();
-    Value layer = map.lookup(layerOperand);
-    Value i = arith::AddIOp::create(b, loc(), index(b, slotAttr.getInt() * plan.numLayers), layer);
-    Value off = memref::LoadOp::create(b, loc(), offsetsTable, ValueRange{i});
-    offset = arith::IndexCastOp::create(b, loc(), b.getIndexType(), off);
-  }
-  MemRefType type = memrefFor(op->getResult(0).getType());
-  if (slot.layout && isQuantisedLayout(*slot.layout)) {
-    // Wq[n / 16][k][n % 16] i8 (int4: Wq[n / 16][k / 2][n % 16] bytes of
-    // two nibbles), then Ws[n / 16][k / 32][n % 16] f16; stacked experts
-    // (rank 3) every expert's values, then every expert's scales, each
-    // with a leading expert index.
-    const bool stacked = type.getRank() == 3;
-    int64_t E = stacked ? type.getDimSize(0) : 1, N = type.getDimSize(stacked ? 1 : 0), K = type.getShape().back();
-    const bool int4 = isQ4Layout(*slot.layout);
-    const int64_t depth = int4 ? K / 2 : K;
-    auto shaped = [&](SmallVector<int64_t> dims, Type element) {
-      if (stacked) dims.insert(dims.begin(), E);
-      return MemRefType::get(dims, element);
-    };
-    // Quads: Wq[n / 16][k / 4][64] (int4: [k / 8][64]), each 64-byte row
-    // 16 outputs' quads of k.
-    const bool quads = isQuadLayout(*slot.layout);
-    SmallVector<int64_t> valueDims = quads ? SmallVector<int64_t>{N / 16, K / (int4 ? 8 : 4), 64}
-                                           : SmallVector<int64_t>{N / 16, depth, 16};
-    Value values = memref::ViewOp::create(b, loc(), shaped(valueDims, b.getI8Type()), weights, offset, ValueRange{});
-    Value scalesAt = arith::AddIOp::create(b, loc(), offset, index(b, E * N * depth));
-    scalesOf[values] = memref::ViewOp::create(b, loc(), shaped({N / 16, K / kQ8Group, 16}, b.getF16Type()), weights,
-                                              scalesAt, ValueRange{});
-    if (int4) nibbleViews.insert(values);
-    return values;
-  } else if (slot.layout && type.getRank() == 3) { // stacked experts, k16 each: Wp[e][n / 16][k][n % 16]
-    const bool pairs = isPairedLayout(*slot.layout); // or Wp[e][n / 16][k / 2][n % 16][k % 2]
-    type = MemRefType::get({type.getDimSize(0), type.getDimSize(1) / 16, type.getDimSize(2) / (pairs ? 2 : 1), pairs ? 32 : 16},
-                           type.getElementType());
-  }
-  else if (slot.layout && isPairedLayout(*slot.layout)) // Wp[n / 16][k / 2][n % 16][k % 2]
-    type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1) / 2, 32}, type.getElementType());
-  else if (slot.layout) // k16 and k16_gated: Wp[n / 16][k][n % 16]
-    type = MemRefType::get({type.getDimSize(0) / 16, type.getDimSize(1), 16}, type.getElementType());
-  return memref::ViewOp::create(b, loc(), type, weights, offset, ValueRange{});
-}
-
-FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Value norm, FloatAttr eps) {
+FailureOr<LinearFusion> CpuFunctionLowering::fusion(OpBuilder &b, Operation *op, Value norm, FloatAttr eps) {
   Value input = op->getOperand(0), weight = op->getOperand(1);
   LinearFusion f;
   std::string error;
@@ -266,140 +85,7 @@ FailureOr<LinearFusion> FunctionLowering::fusion(OpBuilder &b, Operation *op, Va
   return f;
 }
 
-LogicalResult FunctionLowering::lowerOp(Operation &op, OpBuilder &b) {
-  llvm::SaveAndRestore at(currentLoc, op.getLoc());
-  return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
-      .Case([&](arith::ConstantOp c) -> LogicalResult {
-        if (auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue())) {
-          // A constant table (the layer-kind table): a private global.
-          std::string name;
-          do name = "q3_const_" + std::to_string(constCounter++);
-          while (module.lookupSymbol(name));
-          auto type = memrefFor(c.getType());
-          {
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPointToStart(module.getBody());
-            memref::GlobalOp::create(b, loc(), name, b.getStringAttr("private"), type, dense, true,
-                                     IntegerAttr());
-          }
-          map.map(c.getResult(), memref::GetGlobalOp::create(b, loc(), type, name));
-          return success();
-        }
-        b.clone(*c, map);
-        return success();
-      })
-      .Case([&](tensor::ExtractOp e) -> LogicalResult {
-        SmallVector<Value> indices;
-        for (Value i : e.getIndices()) indices.push_back(map.lookup(i));
-        map.map(e.getResult(), memref::LoadOp::create(b, loc(), buffer(e.getTensor()), indices));
-        return success();
-      })
-      .Case([&](tensor::ExpandShapeOp r) -> LogicalResult {
-        map.map(r.getResult(), memref::ExpandShapeOp::create(b, loc(), memrefFor(r.getType()),
-                                                             buffer(r.getSrc()),
-                                                             r.getReassociationIndices()));
-        return success();
-      })
-      .Case([&](tensor::CollapseShapeOp r) -> LogicalResult {
-        map.map(r.getResult(), memref::CollapseShapeOp::create(b, loc(), buffer(r.getSrc()),
-                                                               r.getReassociationIndices()));
-        return success();
-      })
-      // @decode_batch's rows: copies in and out of the row-major [T, heads,
-      // D] buffers (contiguous, so each is one memcpy).
-      .Case([&](tensor::ExtractSliceOp e) -> LogicalResult {
-        // Offsets may be dynamic (the one row of logits a prompt's last chunk
-        // keeps); sizes and strides are static.
-        if (!e.hasUnitStride() || !e.getSizes().empty() || !e.getStrides().empty())
-          return e.emitOpError("only static-size unit-stride slices are supported by q3-lower-to-loops");
-        SmallVector<OpFoldResult> offsets;
-        for (OpFoldResult o : e.getMixedOffsets())
-          offsets.push_back(llvm::isa<Value>(o) ? OpFoldResult(map.lookup(llvm::cast<Value>(o))) : o);
-        Value view = memref::SubViewOp::create(b, loc(), buffer(e.getSource()), offsets, e.getMixedSizes(),
-                                               e.getMixedStrides());
-        memref::CopyOp::create(b, loc(), view, allocate(b, e.getResult()));
-        return success();
-      })
-      .Case([&](tensor::ConcatOp c) -> LogicalResult {
-        Value out = allocate(b, c.getResult());
-        auto outType = llvm::cast<MemRefType>(out.getType());
-        int64_t at = 0, dim = int64_t(c.getDim());
-        for (Value in : c.getInputs()) {
-          auto inType = llvm::cast<RankedTensorType>(in.getType());
-          SmallVector<OpFoldResult> offsets(outType.getRank(), b.getIndexAttr(0)), sizes, strides;
-          offsets[size_t(dim)] = b.getIndexAttr(at);
-          for (int64_t d : inType.getShape()) sizes.push_back(b.getIndexAttr(d));
-          strides.assign(size_t(outType.getRank()), b.getIndexAttr(1));
-          Value view = memref::SubViewOp::create(b, loc(), out, offsets, sizes, strides);
-          memref::CopyOp::create(b, loc(), buffer(in), view);
-          at += inType.getDimSize(dim);
-        }
-        return success();
-      })
-      .Case([&](scf::ForOp f) { return lowerFor(f, b); })
-      .Case([&](scf::IfOp i) { return lowerIf(i, b); })
-      .Case([&](func::CallOp c) -> LogicalResult {
-        return c.emitOpError("calls must be inlined before q3-lower-to-loops");
-      })
-      .Default([&](Operation *o) -> LogicalResult {
-        if (llvm::isa<Q3Dialect>(o->getDialect())) return lowerQ3(*o, b);
-        if (o->getNumRegions() == 0 && llvm::none_of(o->getResultTypes(), [](Type t) {
-              return llvm::isa<TensorType>(t);
-            })) {
-          b.clone(*o, map); // index arithmetic and the like
-          return success();
-        }
-        return o->emitOpError("is not supported by q3-lower-to-loops");
-      });
-}
-
-LogicalResult FunctionLowering::lowerFor(scf::ForOp op, OpBuilder &b) {
-  // Each carried tensor keeps one buffer for the whole loop.
-  SmallVector<Value> carried;
-  for (Value init : op.getInitArgs()) {
-    Value buf = buffer(init);
-    if (!init.hasOneUse()) { // still read after the loop: carry a copy
-      Value copy = arenaSlot(b, llvm::cast<MemRefType>(buf.getType()));
-      memref::CopyOp::create(b, loc(), buf, copy);
-      buf = copy;
-    }
-    carried.push_back(buf);
-  }
-  auto loop = scf::ForOp::create(b, loc(), map.lookup(op.getLowerBound()),
-                                 map.lookup(op.getUpperBound()), map.lookup(op.getStep()));
-  OpBuilder inner = OpBuilder::atBlockBegin(loop.getBody());
-  map.map(op.getInductionVar(), loop.getInductionVar());
-  for (auto [arg, buf] : llvm::zip(op.getRegionIterArgs(), carried)) map.map(arg, buf);
-  if (failed(lowerOps(*op.getBody(), inner))) return failure();
-  auto yield = llvm::cast<scf::YieldOp>(op.getBody()->getTerminator());
-  for (auto [v, buf] : llvm::zip(yield.getOperands(), carried))
-    if (buffer(v) != buf) memref::CopyOp::create(inner, loc(), buffer(v), buf);
-  for (auto [r, buf] : llvm::zip(op.getResults(), carried)) map.map(r, buf);
-  return success();
-}
-
-LogicalResult FunctionLowering::lowerIf(scf::IfOp op, OpBuilder &b) {
-  auto ifOp = scf::IfOp::create(b, loc(), map.lookup(op.getCondition()), /*withElse=*/true);
-  OpBuilder thenB = OpBuilder::atBlockTerminator(ifOp.thenBlock());
-  OpBuilder elseB = OpBuilder::atBlockTerminator(ifOp.elseBlock());
-  if (failed(lowerOps(*op.thenBlock(), thenB)) || failed(lowerOps(*op.elseBlock(), elseB)))
-    return failure();
-  auto thenYield = op.thenYield(), elseYield = op.elseYield();
-  for (unsigned i = 0; i < op.getNumResults(); ++i) {
-    Value tb = buffer(thenYield.getOperand(i)), eb = buffer(elseYield.getOperand(i));
-    if (tb == eb) { // both branches updated the same buffer (a cache)
-      map.map(op.getResult(i), tb);
-      continue;
-    }
-    OpBuilder before(ifOp); // the slot must exist in both branches
-    Value slot = allocate(before, op.getResult(i));
-    memref::CopyOp::create(thenB, loc(), tb, slot);
-    memref::CopyOp::create(elseB, loc(), eb, slot);
-  }
-  return success();
-}
-
-LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
+LogicalResult CpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
   KernelEmitter k(b, loc(), module);
   using EW = KernelEmitter::Elementwise;
   // The fused linears: scratch and tiling from fusion(), the op's own
@@ -613,56 +299,10 @@ LogicalResult FunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
 
 struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
   void runOnOperation() override {
-    ModuleOp module = getOperation();
-    auto plan = WeightPlan::read(module);
-    if (!plan) {
-      module.emitError("q3-lower-to-loops needs q3.weight_plan: run q3-plan-weights first");
-      return signalPassFailure();
-    }
-    OpBuilder b(module.getContext());
-    Location loc = module.getLoc();
-    // The per-layer weight offsets, compiled into the model.
-    SmallVector<int64_t> table;
-    for (const WeightSlot &s : plan->slots)
-      for (int64_t l = 0; l < plan->numLayers; ++l)
-        table.push_back(s.perLayer ? s.offsets[size_t(l)] : s.offsets[0]);
-    auto tableType = MemRefType::get({int64_t(table.size())}, b.getI64Type());
-    b.setInsertionPointToStart(module.getBody());
-    memref::GlobalOp::create(
-        b, loc, kOffsetsTable, b.getStringAttr("private"), tableType,
-        DenseElementsAttr::get(RankedTensorType::get({int64_t(table.size())}, b.getI64Type()),
-                               ArrayRef<int64_t>(table)),
-        true, IntegerAttr());
-
-    int64_t arena = 0;
-    SmallVector<func::FuncOp> entries;
-    for (auto fn : module.getOps<func::FuncOp>())
-      if (fn.isPublic() && !fn.isExternal()) entries.push_back(fn);
-    for (func::FuncOp src : entries) {
-      // (inputs as buffers..., out-params for non-cache results..., weights, arena)
-      SmallVector<Type> inputs;
-      for (Type t : src.getArgumentTypes())
-        inputs.push_back(llvm::isa<RankedTensorType>(t) ? Type(memrefFor(t)) : t);
-      for (Type t : src.getResultTypes()) {
-        bool cache = llvm::cast<RankedTensorType>(t).getRank() == 4 &&
-                     llvm::is_contained(src.getArgumentTypes(), t);
-        if (!cache) inputs.push_back(memrefFor(t));
-      }
-      auto blob = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
-      inputs.push_back(blob);
-      inputs.push_back(blob);
-      b.setInsertionPoint(src);
-      auto dst = func::FuncOp::create(b, loc, (src.getName() + ".lowered").str(),
-                                      b.getFunctionType(inputs, {}));
-      dst->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-      FunctionLowering lowering(module, *plan, tableType);
-      if (failed(lowering.run(src, dst))) return signalPassFailure();
-      arena = std::max(arena, lowering.arenaBytes());
-      std::string name = src.getName().str();
-      src.erase();
-      dst.setName(name);
-    }
-    module->setAttr("q3.arena_bytes", b.getI64IntegerAttr(arena));
+    if (failed(lowerEntryPoints(getOperation(), getArgument(), [](ModuleOp m, const WeightPlan &plan, MemRefType table) {
+          return std::make_unique<CpuFunctionLowering>(m, plan, table);
+        })))
+      signalPassFailure();
   }
 };
 

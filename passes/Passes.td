@@ -171,6 +171,35 @@ def LowerToLoops : Pass<"q3-lower-to-loops", "mlir::ModuleOp"> {
                            "mlir::amx::AMXDialect", "mlir::LLVM::LLVMDialect"];
 }
 
+def LowerToGpu : Pass<"q3-lower-to-gpu", "mlir::ModuleOp"> {
+  let summary = "lower q3 entry points to host code that launches CUDA kernels (gpu.launch)";
+  let description = [{
+    The CUDA target's counterpart of q3-lower-to-loops: the same buffers
+    (FunctionLowering: caches in place, one arena, weight views of the
+    blob), each q3 op one or more `gpu.launch` regions of its kernel family
+    (GpuKernelEmitter: a warp per product column, a block per norm row,
+    per (head, token) for RoPE and attention, a thread per element
+    otherwise). Copies are kernels too; the host code never reads device
+    memory. Weights must be in the row layout (no q3-choose-weight-layouts);
+    quantised weights, int8 or key-blocked caches, MoE and @decode_batch are
+    errors naming the op.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect", "mlir::arith::ArithDialect",
+                           "mlir::gpu::GPUDialect", "mlir::LLVM::LLVMDialect"];
+}
+
+def MergeGpuModules : Pass<"q3-merge-gpu-modules", "mlir::ModuleOp"> {
+  let summary = "move every outlined kernel into one gpu.module (one PTX module to load)";
+  let description = [{
+    After gpu-kernel-outlining, which makes one gpu.module per launch: the
+    kernels and one copy of each global they share go into `q3_kernels`,
+    and every gpu.launch_func is pointed at it. A model then carries one
+    PTX text that the driver JIT-compiles and loads once.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
 def ApproximateMath : Pass<"q3-approximate-math", "mlir::ModuleOp"> {
   let summary = "replace math.exp with a polynomial (no libm call per lane)";
   let description = [{

@@ -1,5 +1,6 @@
 //===- CompiledModel.cpp ----------------------------------------------------===//
 #include "runtime/CompiledModel.h"
+#include "runtime/CudaDriver.h"
 #include "runtime/Tokenizer.h"
 #include "runtime/WeightsFile.h"
 
@@ -143,12 +144,14 @@ CompiledModel::CompiledModel(const std::string &weightsPath, int64_t sequences) 
   if (info(kAbiVersion) != kCurrentAbiVersion)
     throw RunError("model was compiled for runtime ABI " + std::to_string(info(kAbiVersion)) +
                    ", this runtime speaks " + std::to_string(kCurrentAbiVersion));
+  onDevice = qwen3c_device[0] != '\0';
+  if (onDevice) cuda::open(qwen3c_device); // before any work: no driver or device is one line
   if (info(kWeightsMode) == 1) {
     weights = loadSidecar(weightsPath.empty() ? defaultSidecar() : weightsPath);
     ownsWeights = true;
   } else if (!weightsPath.empty()) {
     throw RunError("--weights: this model's weights are embedded in the executable");
-  } else if (std::getenv("QWEN3C_WEIGHTS_IN_PLACE")) {
+  } else if (onDevice || std::getenv("QWEN3C_WEIGHTS_IN_PLACE")) { // a device reads its own copy
     weights = qwen3c_weights;
   } else {
     // Weights read in place from the executable's file mapping stream at
@@ -159,6 +162,10 @@ CompiledModel::CompiledModel(const std::string &weightsPath, int64_t sequences) 
     std::memcpy(copy, qwen3c_weights, bytes);
     weights = copy;
     ownsWeights = true;
+  }
+  if (onDevice) {
+    openDevice();
+    return;
   }
   arena = allocZeroed(info(kArenaBytes));
   shapes.logitsChunk = info(kPrefillChunk);
@@ -173,7 +180,37 @@ CompiledModel::CompiledModel(const std::string &weightsPath, int64_t sequences) 
   vCaches = mapZeroedOnDemand(cacheBytes * size_t(allocatedSequences));
 }
 
+void CompiledModel::openDevice() {
+  // The weights uploaded once; the host copy (a sidecar's) is not kept.
+  const size_t weightBytes = size_t(info(kWeightBytes));
+  void *deviceWeights = cuda::allocate(weightBytes);
+  cuda::upload(deviceWeights, weights, weightBytes);
+  if (ownsWeights) std::free(const_cast<uint8_t *>(weights));
+  weights = static_cast<const uint8_t *>(deviceWeights);
+  ownsWeights = false;
+  arena = cuda::allocate(size_t(info(kArenaBytes)));
+  shapes.logitsChunk = info(kPrefillChunk);
+  shapes.promptChunks.clear();
+  int64_t mostRows = info(kPrefillChunk);
+  for (int64_t i = 0; i < info(kNumPromptChunks); ++i) {
+    shapes.promptChunks.push_back(qwen3c_prompt_entries[i].rows);
+    mostRows = std::max(mostRows, qwen3c_prompt_entries[i].rows);
+  }
+  shapes.lastRowLogits = !shapes.promptChunks.empty();
+  cacheBytes = size_t(info(kNumLayers) * info(kKVHeads) * info(kContext) * cacheRowElements() * cacheElementBytes());
+  numSequences = allocatedSequences = 1; // one sequence: no @decode_batch on the device yet
+  kCaches = cuda::allocate(cacheBytes);
+  vCaches = cuda::allocate(cacheBytes);
+  deviceTokens = cuda::allocate(size_t(mostRows) * sizeof(int32_t));
+  deviceLogits = cuda::allocate(size_t(info(kPrefillChunk) * vocab()) * sizeof(float));
+}
+
 CompiledModel::~CompiledModel() {
+  if (onDevice) {
+    for (void *p : {const_cast<void *>(static_cast<const void *>(weights)), arena, kCaches, vCaches, deviceTokens, deviceLogits})
+      cuda::release(p);
+    return;
+  }
   if (ownsWeights) std::free(const_cast<uint8_t *>(weights));
   std::free(arena);
   munmap(kCaches, cacheBytes * size_t(allocatedSequences));
@@ -205,16 +242,29 @@ std::vector<float> CompiledModel::forwardSequence(int64_t seq, const std::vector
   int64_t weightSizes[1] = {info(kWeightBytes)}, arenaSizes[1] = {info(kArenaBytes)};
   MemRef<1> w = view<1>(const_cast<uint8_t *>(weights), weightSizes);
   MemRef<1> a = view<1>(arena, arenaSizes);
+  if (onDevice) cuda::bindThread();
+  // On a device the tokens go up first and the logits come back after.
+  float *logits = onDevice ? static_cast<float *>(deviceLogits) : rows.data();
   return evaluateInChunks(tokens, pos, shapes, V, maxContext(), allRows,
                           [&](const std::vector<int32_t> &ids, int64_t position, bool decode, bool needLogits,
                               int64_t row) {
                             int64_t tokSizes[1] = {int64_t(ids.size())}, logitSizes[2] = {int64_t(ids.size()), V};
-                            MemRef<1> t = view<1>(const_cast<int32_t *>(ids.data()), tokSizes);
-                            MemRef<2> l = view<2>(rows.data(), logitSizes);
+                            int32_t *idsAt = const_cast<int32_t *>(ids.data());
+                            if (onDevice) {
+                              cuda::upload(deviceTokens, ids.data(), ids.size() * sizeof(int32_t));
+                              idsAt = static_cast<int32_t *>(deviceTokens);
+                            }
+                            MemRef<1> t = view<1>(idsAt, tokSizes);
+                            MemRef<2> l = view<2>(logits, logitSizes);
+                            auto back = [&](int64_t n) { // the logits rows, on the host
+                              if (onDevice) cuda::download(rows.data(), deviceLogits, size_t(n * V) * sizeof(float));
+                              return static_cast<const float *>(rows.data());
+                            };
                             if (row >= 0) { // a prompt's last chunk: its last row's logits
                               int64_t oneRow[2] = {1, V};
-                              MemRef<2> l1 = view<2>(rows.data(), oneRow);
+                              MemRef<2> l1 = view<2>(logits, oneRow);
                               promptEntry(int64_t(ids.size())).runLast(&t, position, &k, &v, row, &l1, &w, &a);
+                              return back(1);
                             } else if (decode) {
                               _mlir_ciface_decode(&t, position, &k, &v, &l, &w, &a);
                             } else if (!needLogits) { // a quarter of the 0.6B's prefill FLOPs is the LM head
@@ -223,14 +273,14 @@ std::vector<float> CompiledModel::forwardSequence(int64_t seq, const std::vector
                             } else {
                               _mlir_ciface_prefill(&t, position, &k, &v, &l, &w, &a);
                             }
-                            return static_cast<const float *>(rows.data());
+                            return back(int64_t(ids.size()));
                           });
 }
 
 const float *CompiledModel::forwardBatch(int64_t first, const std::vector<int32_t> &tokens,
                                          const std::vector<int64_t> &positions) {
   const int64_t N = decodeBatchRows(), V = vocab();
-  if (N == 0 || !_mlir_ciface_decode_batch) throw RunError("internal error: this model has no @decode_batch");
+  if (N == 0 || !_mlir_ciface_decode_batch || onDevice) throw RunError("internal error: this model has no @decode_batch");
   if (first < 0 || first % N != 0 || first + N > allocatedSequences || int64_t(tokens.size()) != N ||
       int64_t(positions.size()) != N)
     throw RunError("internal error: a batch of sequences " + std::to_string(first) + ".. does not fit");

@@ -48,6 +48,12 @@ public:
 private:
   static const qwen3c_abi::PromptEntry &promptEntry(int64_t rows);
 
+  // A CUDA build (qwen3c_device): weights, arena, caches, the tokens in and
+  // the logits out are device memory; `rows` is the host copy of the logits.
+  bool onDevice = false;
+  void *deviceTokens = nullptr, *deviceLogits = nullptr;
+  void openDevice();
+
   const uint8_t *weights = nullptr;
   bool ownsWeights = false;
   void *arena = nullptr;

@@ -27,13 +27,13 @@ int main(int argc, char **argv) {
       std::printf("{\"layers\":%lld,\"kv_heads\":%lld,\"head_dim\":%lld,\"max_context\":%lld,"
                   "\"prefill_chunk\":%lld,\"prompt_chunks\":[%s],\"vocab\":%lld,\"arena_bytes\":%lld,"
                   "\"weight_bytes\":%lld,\"decode_weight_bytes\":%lld,\"tokenizer\":%s,"
-                  "\"target_cpu\":\"%s\",\"target_features\":\"%s\",\"prefill_arithmetic\":\"%s\","
+                  "\"target_cpu\":\"%s\",\"target_features\":\"%s\",\"device\":\"%s\",\"prefill_arithmetic\":\"%s\","
                   "\"kv_dtype\":\"%s\",\"kv_bytes_per_position\":%lld,\"kv_cache_bytes\":%lld,"
                   "\"decode_batch\":%lld,\"default_threads\":%d}\n",
                   (long long)m[kNumLayers], (long long)m[kKVHeads], (long long)m[kHeadDim],
                   (long long)m[kContext], (long long)m[kPrefillChunk], chunks.c_str(), (long long)m[kVocab],
                   (long long)m[kArenaBytes], (long long)m[kWeightBytes], (long long)m[kDecodeWeightBytes],
-                  qwen3c_tokenizer ? "true" : "false", qwen3c_target_cpu, qwen3c_target_features,
+                  qwen3c_tokenizer ? "true" : "false", qwen3c_target_cpu, qwen3c_target_features, qwen3c_device,
                   qwen3c_prefill_arithmetic, qwen3c_rt::cacheDTypeName(), (long long)qwen3c_rt::kvBytesPerPosition(),
                   (long long)(qwen3c_rt::kvBytesPerPosition() * m[kContext]), (long long)m[kDecodeBatch],
                   qwen3c_rt::usableCpus());
@@ -43,6 +43,9 @@ int main(int argc, char **argv) {
     // gets one line, not SIGILL.
     qwen3c_rt::requireCpuFeatures(qwen3c_target_features, qwen3c_target_cpu);
     if (std::find(args.begin(), args.end(), "--server") != args.end()) {
+      if (qwen3c_device[0])
+        throw std::runtime_error(std::string("--server: not supported yet by a CUDA build (") + qwen3c_device +
+                                 "): it needs @decode_batch on the device");
       qwen3c_rt::ServerOptions defaults;
       defaults.threads = qwen3c_rt::usableCpus();
       return qwen3c_rt::runServer(qwen3c_rt::parseServerFlags(args, defaults, argv[0]), argv[0]);

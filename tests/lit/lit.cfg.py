@@ -34,3 +34,10 @@ except OSError:
 for flag, feature in (("avx2", "avx2"), ("avx512f", "avx512f"), ("avx512_bf16", "avx512bf16"), ("amx_bf16", "amx"), ("avx512_vnni", "avx512vnni")):
     if flag in flags:
         config.available_features.add(feature)
+
+# The CUDA target: PTX is checked by ptxas where the toolkit is installed
+# (Inputs/ptxas_check.sh says "skipped" otherwise), and the kernels run
+# where a driver and a device are (REQUIRES: cuda-device).
+config.substitutions.append(("%ptxas_check", "sh " + os.path.join(os.path.dirname(__file__), "Inputs", "ptxas_check.sh")))
+if os.path.exists("/proc/driver/nvidia/gpus") and os.listdir("/proc/driver/nvidia/gpus"):
+    config.available_features.add("cuda-device")

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/CpuPipeline.h"
+#include "codegen/GpuPipeline.h"
 #include "dialect/Q3Dialect.h"
 #include "passes/FusionPipeline.h"
 #include "passes/Passes.h"
@@ -12,6 +13,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -25,11 +28,13 @@ int main(int argc, char **argv) {
   registry.insert<q3::Q3Dialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
                   mlir::scf::SCFDialect, mlir::tensor::TensorDialect,
                   mlir::memref::MemRefDialect, mlir::vector::VectorDialect,
-                  mlir::math::MathDialect, mlir::omp::OpenMPDialect>();
+                  mlir::math::MathDialect, mlir::omp::OpenMPDialect, mlir::gpu::GPUDialect,
+                  mlir::LLVM::LLVMDialect>();
   mlir::func::registerInlinerExtension(registry);
   q3::registerQ3Passes();
   q3::registerFusionPipeline();
   q3c::registerQ3CpuPipeline();
+  q3c::registerQ3GpuPipeline();
   // Generic clean-up passes our pipelines run between q3 rewrites.
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

@@ -1,5 +1,6 @@
 //===- BuildCommand.cpp - `qwen3c build`: checkpoint to executable -----------===//
 #include "codegen/CpuPipeline.h"
+#include "codegen/GpuPipeline.h"
 #include "codegen/Linker.h"
 #include "codegen/WeightPacker.h"
 #include "frontend/ChatTemplateFile.h"
@@ -53,6 +54,9 @@ struct BuildOptions {
   q3::FusionOptions fusion;
   std::string graphDir;
   std::string asmPath; // --emit-asm
+  std::string target = "cpu"; // --target: cpu or cuda
+  GpuTarget gpu;              // --gpu-arch
+  std::string ptxPath;        // --emit-ptx
 };
 
 // Writes DIR/<layer function>.<level>.dot (and .svg when Graphviz's `dot`
@@ -158,6 +162,24 @@ void build(BuildOptions o) {
   chooseFormats(ck, o); // auto made concrete: the check covers explicit and chosen formats alike
   if (o.lmHeadDtype != "bf16" && o.weightsDtype == "bf16")
     fail("--lm-head-dtype ", o.lmHeadDtype, " needs --weights-dtype int8 or int4");
+  const bool cuda = o.target == "cuda";
+  if (o.target != "cpu" && !cuda) fail("--target: '", o.target, "' is not cpu or cuda");
+  if (!cuda && !o.ptxPath.empty()) fail("--emit-ptx: only a --target cuda build has PTX");
+  if (cuda) {
+    // What the GPU code generator lowers today; the rest fails here in the
+    // flags' words rather than deep in the lowering.
+    checkGpuTarget(o.gpu);
+    if (o.weightsDtype != "bf16")
+      fail("--target cuda: --weights-dtype ", o.weightsDtype, " is not lowered for the GPU yet (bf16 only)");
+    if (*kvDt == CacheDType::Int8) fail("--target cuda: --kv-dtype int8 is not lowered for the GPU yet (bf16 or f32)");
+    if (ck.config().moe)
+      fail(o.checkpoint, ": --target cuda: MoE models are not lowered for the GPU yet (dense Qwen3 only)");
+    if (o.profileKernels) fail("--target cuda: --profile-kernels times CPU kernels only");
+    if (o.cpu != "host" || !o.features.empty() || o.dot != "auto" || o.int8Dot != "auto" || o.decodeDot != "auto")
+      fail("--target cuda: --target-cpu, --target-features and the --*-dot choices are for the CPU target");
+    o.decodeBatch = 0; // the server's @decode_batch reads positions on the host: not on the device yet
+    o.cpu = "x86-64";  // the host code only launches kernels: any x86-64 runs it
+  }
   const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype, o.int8Dot, o.decodeDot, o.profileKernels};
   // An unknown CPU or a dot it cannot run fails here, in one line.
   const q3::TargetInfo target = describeTarget(cpuTarget);
@@ -224,7 +246,12 @@ void build(BuildOptions o) {
   phaseReached("lower");
   if (!o.dumpAfter.empty()) fs::create_directories(o.dumpDir);
   setIRDump({o.dumpAfter, o.dumpDir});
-  if (mlir::failed(runQ3Lowering(*module, fusionPasses, cpuTarget))) fail("q3 lowering failed: ", diagnostics);
+  if (cuda ? mlir::failed(runQ3GpuLowering(*module, fusionPasses, o.gpu))
+           : mlir::failed(runQ3Lowering(*module, fusionPasses, cpuTarget)))
+    fail("q3 lowering failed: ", diagnostics);
+  if (cuda && o.verbose)
+    std::fprintf(stderr, "qwen3c build: target cuda %s (PTX ISA %lld.%lld, JIT-compiled by the driver); host code x86-64\n",
+                 o.gpu.arch.c_str(), (long long)(o.gpu.ptxVersion / 10), (long long)(o.gpu.ptxVersion % 10));
   if (o.verbose)
     if (auto t = (*module)->getAttrOfType<q3::TargetAttr>(q3::kTargetAttrName))
       std::fprintf(stderr, "qwen3c build: target %s: %lld-bit vectors, %lld vector registers; features %s\n",
@@ -245,7 +272,9 @@ void build(BuildOptions o) {
   if (sidecar && o.weights == "auto")
     std::fprintf(stderr, "qwen3c build: %.2f GiB of weights go to %s.weights beside the executable (more than an "
                          "executable can embed)\n", double(plan->totalBytes) / double(1 << 30), o.output.c_str());
-  if (mlir::failed(runLLVMLowering(*module))) fail("LLVM lowering failed: ", diagnostics);
+  if (cuda ? mlir::failed(runGpuLLVMLowering(*module, o.gpu)) : mlir::failed(runLLVMLowering(*module)))
+    fail("LLVM lowering failed: ", diagnostics);
+  if (!o.ptxPath.empty()) writeFileAtomically(o.ptxPath, ptxOf(*module));
   auto t1 = clock::now();
 
   // The blob: a temporary that the linker embeds, or the sidecar file
@@ -264,6 +293,7 @@ void build(BuildOptions o) {
   std::string identity = c.toJson().dump() + std::to_string(o.context) + "/" + chunkList +
                          "/" + o.dtype + "/" + std::to_string(checksum);
   for (const auto &p : fusionPasses) identity += "/" + p;
+  if (cuda) identity += "/cuda:" + o.gpu.arch;
   id.add(identity.data(), identity.size());
   if (sidecar) {
     qwen3c_abi::WeightsHeader h{};
@@ -418,6 +448,13 @@ void addBuildCommand(CLI::App &app) {
                                                    "or after every pass ('all')");
   cmd->add_option("--dump-dir", o->dumpDir, "where --dump-ir-after writes")->capture_default_str();
   cmd->add_option("--emit-asm", o->asmPath, "also write the model's machine code as assembly to this file");
+  cmd->add_option("--target", o->target,
+                  "where the model runs: cpu (this CPU, or --target-cpu), or cuda (an NVIDIA GPU: kernels as PTX inside "
+                  "the executable, run through the CUDA driver, which the executable opens at start-up; dense models, "
+                  "bf16 or f32 weights and caches)")
+      ->capture_default_str();
+  cmd->add_option("--gpu-arch", o->gpu.arch, "with --target cuda: the PTX target, sm_70 or later")->capture_default_str();
+  cmd->add_option("--emit-ptx", o->ptxPath, "with --target cuda: also write the kernels' PTX to this file");
   cmd->callback([o, context] {
     o->contextGiven = context->count() > 0;
     build(*o);

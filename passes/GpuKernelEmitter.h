@@ -1,0 +1,114 @@
+//===- GpuKernelEmitter.h - q3 ops as CUDA kernels (gpu.launch) -*- C++ -*-===//
+//
+// The GPU's kernel families, built as `gpu.launch` regions on the buffers
+// FunctionLowering assigned (device memory: the host code around them only
+// computes views and launches). gpu-kernel-outlining makes each region a
+// kernel of the module's gpu.module; the NVVM lowering and
+// gpu-module-to-binary turn those into PTX. Activations are f32, weights
+// and caches bf16 or f32, widened in registers; accumulation is f32.
+//
+// The families and how they use the machine:
+//   products   one warp per output column, lanes along k with vector loads
+//              of the row-major weight, a block of rows (the rows of one
+//              grid row) sharing each weight load, shuffles to reduce;
+//              epilogues: residual add, split outputs, SwiGLU of a
+//              [gate; up] pair.
+//   norms      one block per row, a block reduction (gpu.all_reduce).
+//   rope       one block per (token, head), a thread per rotated pair, the
+//              QK-norm folded in, rows written to the cache directly.
+//   attention  one block per (query head, token): a warp per key for the
+//              scores, block reductions for the softmax, a thread per dim
+//              for the values.
+//   elementwise, copies and cache writes: a thread per element.
+// No libdevice: exp is ex2.approx, sqrt is sqrt.rn, sin/cos are reduced
+// to [-pi, pi] in f32 then sin.approx / cos.approx (NVVM intrinsics), so a
+// build needs no CUDA toolkit.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QWEN3C_PASSES_GPUKERNELEMITTER_H
+#define QWEN3C_PASSES_GPUKERNELEMITTER_H
+
+#include "dialect/RopeFrequencies.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <functional>
+
+namespace q3 {
+
+// Launch shapes of the GPU kernel families: the one place they are set.
+struct GpuLaunchShapes {
+  int64_t threads = 256;         // elementwise, norms, attention
+  int64_t productWarps = 4;      // output columns per product block
+  int64_t productRows = 8;       // most input rows one block shares a weight load with
+  int64_t productVector = 8;     // most weight elements one lane loads at once (16 bytes of bf16)
+};
+
+// What a product adds to y = x * W^T (row-layout W [N, K]).
+struct GpuProduct {
+  mlir::Value residual;                // [M, N]: added in the epilogue
+  bool gated = false;                  // W = [gate; up]: out = silu(gate row) * up row
+  llvm::SmallVector<mlir::Value> outs; // one output, or one per split part (columns in order)
+};
+
+class GpuKernelEmitter {
+public:
+  GpuKernelEmitter(mlir::OpBuilder &b, mlir::Location loc, mlir::ModuleOp module, GpuLaunchShapes shapes = {})
+      : b(b), loc(loc), module(module), shapes(shapes) {}
+
+  void embedding(mlir::Value table, mlir::Value ids, mlir::Value out);
+  void rmsNorm(mlir::Value x, mlir::Value w, double eps, mlir::Value out);
+  void product(mlir::Value x, mlir::Value w, const GpuProduct &p);
+  // RoPE of [T, heads, D] rows, QK-norm first when `norm` is given; rows to
+  // `out`, or into cache[layer] at offset + t (dropped past its capacity).
+  void rope(mlir::Value x, mlir::Value norm, double eps, mlir::Value offset, const RopeSpec &spec, bool splitHalves,
+            mlir::Value out, mlir::Value cache, mlir::Value layer);
+  void kvWrite(mlir::Value value, mlir::Value cache, mlir::Value layer, mlir::Value offset);
+  // `scores`: [T, heads, C] f32 scratch.
+  void attention(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer, mlir::Value offset, double scale,
+                 mlir::Value scores, mlir::Value out);
+  enum class Elementwise { SiLU, SwiGLU, Add, Mul };
+  void elementwise(Elementwise kind, mlir::Value lhs, mlir::Value rhs, mlir::Value out);
+  void copy(mlir::Value from, mlir::Value to);
+
+private:
+  struct Ids {
+    mlir::Value bx, by, tx;
+  };
+  using Body = std::function<void(const Ids &)>;
+  // A gpu.launch of grid (gx, gy) and `threads` threads; `body` builds its region.
+  void launch(mlir::Value gx, mlir::Value gy, int64_t threads, const Body &body);
+  void launch(int64_t gx, int64_t gy, int64_t threads, const Body &body);
+
+  mlir::Value idx(int64_t v);
+  mlir::Value f32(double v);
+  mlir::Value load(mlir::Value mem, mlir::ValueRange at);                 // widened to f32
+  void store(mlir::Value v, mlir::Value mem, mlir::ValueRange at);        // rounded to the memref's type
+  mlir::Value loadVector(mlir::Value mem, mlir::ValueRange at, int64_t n); // vector<n x f32>
+  llvm::SmallVector<mlir::Value> delinearize(mlir::Value linear, llvm::ArrayRef<int64_t> shape);
+  void ifThen(mlir::Value cond, const std::function<void()> &then);
+  void forLoop(mlir::Value lb, mlir::Value ub, mlir::Value step, const std::function<void(mlir::Value)> &body);
+  mlir::Value forReduce(mlir::Value lb, mlir::Value ub, mlir::Value step, mlir::ValueRange init,
+                        const std::function<llvm::SmallVector<mlir::Value>(mlir::Value, mlir::ValueRange)> &body,
+                        unsigned result = 0, llvm::SmallVector<mlir::Value> *all = nullptr);
+  mlir::Value warpSum(mlir::Value v);
+  mlir::Value blockSum(mlir::Value v);
+  mlir::Value blockMax(mlir::Value v);
+  mlir::Value exp(mlir::Value x);
+  mlir::Value sqrt(mlir::Value x);
+  mlir::Value silu(mlir::Value x);
+  // sin / cos of an f32 angle of any size: reduced to [-pi, pi] first.
+  std::pair<mlir::Value, mlir::Value> cosSin(mlir::Value angle);
+  mlir::Value nvvm(llvm::StringRef intrinsic, mlir::Value x);
+  mlir::Value ropeFrequencies(int64_t D, const RopeSpec &spec);
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  mlir::ModuleOp module;
+  GpuLaunchShapes shapes;
+};
+
+} // namespace q3
+
+#endif
