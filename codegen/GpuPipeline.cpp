@@ -7,6 +7,9 @@
 
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/InitAllExtensions.h"
@@ -112,6 +115,32 @@ LogicalResult runGpuLLVMLowering(ModuleOp module, const GpuTarget &target) {
   gpu::buildLowerToNVVMPassPipeline(pm, options);
   applyIRDump(pm);
   return pm.run(module);
+}
+
+namespace {
+
+int64_t launchesIn(Block &block) {
+  int64_t n = 0;
+  for (Operation &op : block) {
+    if (llvm::isa<gpu::LaunchOp>(op)) {
+      ++n;
+    } else if (auto loop = llvm::dyn_cast<scf::ForOp>(op)) {
+      auto lb = getConstantIntValue(loop.getLowerBound()), ub = getConstantIntValue(loop.getUpperBound());
+      auto step = getConstantIntValue(loop.getStep());
+      const int64_t trips = lb && ub && step && *step > 0 ? (*ub - *lb + *step - 1) / *step : 1;
+      n += trips * launchesIn(*loop.getBody());
+    } else if (auto branch = llvm::dyn_cast<scf::IfOp>(op)) {
+      n += std::max(launchesIn(*branch.thenBlock()), branch.elseBlock() ? launchesIn(*branch.elseBlock()) : 0);
+    }
+  }
+  return n;
+}
+
+} // namespace
+
+int64_t gpuLaunchesPerCall(ModuleOp module, llvm::StringRef function) {
+  auto fn = module.lookupSymbol<func::FuncOp>(function);
+  return fn && !fn.isExternal() ? launchesIn(fn.getBody().front()) : 0;
 }
 
 std::string ptxOf(ModuleOp module) {

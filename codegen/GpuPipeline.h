@@ -41,6 +41,10 @@ void registerQ3GpuPipeline();
 // launches to the LLVM dialect: what emitObject translates.
 mlir::LogicalResult runGpuLLVMLowering(mlir::ModuleOp module, const GpuTarget &target);
 
+// Kernel launches one call of `function` makes (after runQ3GpuLowering): a
+// loop's launches times its trip count, a branch's larger arm (layer kinds).
+int64_t gpuLaunchesPerCall(mlir::ModuleOp module, llvm::StringRef function);
+
 // The PTX of every gpu.binary in the module (after runGpuLLVMLowering).
 std::string ptxOf(mlir::ModuleOp module);
 

@@ -113,6 +113,21 @@ Value GpuKernelEmitter::warpSum(Value v) {
   return v;
 }
 
+int64_t GpuKernelEmitter::laneVector(int64_t K) const {
+  int64_t vw = shapes.productVector;
+  while (vw > 1 && K % (kWarp * vw)) vw /= 2;
+  return vw;
+}
+
+SmallVector<Value> GpuKernelEmitter::warpDots(Value lane, int64_t K, int64_t vw, int64_t count,
+                                              const std::function<SmallVector<Value>(Value, ValueRange)> &step) {
+  auto zero = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(VectorType::get({vw}, b.getF32Type()), 0.0f));
+  SmallVector<Value> init(size_t(count), zero), sums;
+  forReduce(arith::MulIOp::create(b, loc, lane, idx(vw)), idx(K), idx(kWarp * vw), init, step, 0, &sums);
+  for (Value &v : sums) v = warpSum(vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, v));
+  return sums;
+}
+
 Value GpuKernelEmitter::blockSum(Value v) {
   auto op = gpu::AllReduceOperationAttr::get(b.getContext(), gpu::AllReduceOperation::ADD);
   return gpu::AllReduceOp::create(b, loc, v, op, b.getUnitAttr());
@@ -367,6 +382,98 @@ void GpuKernelEmitter::attention(Value q, Value k, Value v, Value layer, Value o
         return {arith::AddFOp::create(b, loc, a[0], arith::MulFOp::create(b, loc, load(scores, {t, h, j}), load(v, {layer, g, j, d})))};
       });
       store(arith::MulFOp::create(b, loc, acc, inv), out, {t, h, d});
+    });
+  });
+}
+
+void GpuKernelEmitter::moeRouter(Value logits, int64_t topK, bool normalise, Value probs, Value weights,
+                                 Value experts) {
+  auto lt = typeOf(logits);
+  const int64_t T = lt.getDimSize(0), E = lt.getDimSize(1), n = kWarp;
+  const float lowest = -std::numeric_limits<float>::infinity();
+  launch(ceilDiv(T, n), 1, n, [&](const Ids &id) {
+    Value t = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, id.bx, idx(n)), id.tx);
+    ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, t, idx(T)), [&] {
+      Value zero = idx(0), all = idx(E), one = idx(1);
+      Value mx = forReduce(zero, all, one, {f32(lowest)}, [&](Value e, ValueRange a) -> SmallVector<Value> {
+        return {arith::MaximumFOp::create(b, loc, a[0], load(logits, {t, e}))};
+      });
+      Value sum = forReduce(zero, all, one, {f32(0)}, [&](Value e, ValueRange a) -> SmallVector<Value> {
+        Value p = exp(arith::SubFOp::create(b, loc, load(logits, {t, e}), mx));
+        store(p, probs, {t, e});
+        return {arith::AddFOp::create(b, loc, a[0], p)};
+      });
+      forLoop(zero, all, one, [&](Value e) { store(arith::DivFOp::create(b, loc, load(probs, {t, e}), sum), probs, {t, e}); });
+      // top_k rounds of a strict maximum in expert order (the first of equal
+      // probabilities wins); a taken expert's probability becomes -1.
+      Value kept = f32(0);
+      for (int64_t j = 0; j < topK; ++j) {
+        SmallVector<Value> best;
+        forReduce(zero, all, one, {f32(-2), zero}, [&](Value e, ValueRange a) -> SmallVector<Value> {
+          Value p = load(probs, {t, e});
+          Value better = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, p, a[0]);
+          return {arith::SelectOp::create(b, loc, better, p, a[0]), arith::SelectOp::create(b, loc, better, e, a[1])};
+        }, 0, &best);
+        store(f32(-1), probs, {t, best[1]});
+        store(best[0], weights, {t, idx(j)});
+        Value id32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), best[1]);
+        memref::StoreOp::create(b, loc, id32, experts, ValueRange{t, idx(j)});
+        kept = arith::AddFOp::create(b, loc, kept, best[0]);
+      }
+      if (normalise)
+        for (int64_t j = 0; j < topK; ++j)
+          store(arith::DivFOp::create(b, loc, load(weights, {t, idx(j)}), kept), weights, {t, idx(j)});
+    });
+  });
+}
+
+void GpuKernelEmitter::moeExperts(Value x, Value weights, Value experts, Value gate, Value up, Value down, Value act,
+                                  Value out) {
+  const int64_t T = typeOf(x).getDimSize(0), H = typeOf(x).getDimSize(1);
+  const int64_t k = typeOf(weights).getDimSize(1), I = typeOf(gate).getDimSize(1);
+  const int64_t warps = shapes.productWarps;
+  auto expertOf = [&](Value t, Value j) {
+    Value e = memref::LoadOp::create(b, loc, experts, ValueRange{t, j});
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), e);
+  };
+  // Per (token, selection): its expert's gate and up rows against x[t].
+  const int64_t vwH = laneVector(H);
+  launch(ceilDiv(I, warps), T * k, warps * kWarp, [&](const Ids &id) {
+    Value lane = arith::RemUIOp::create(b, loc, id.tx, idx(kWarp));
+    Value n = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, id.bx, idx(warps)),
+                                    arith::DivUIOp::create(b, loc, id.tx, idx(kWarp)));
+    Value t = arith::DivUIOp::create(b, loc, id.by, idx(k)), j = arith::RemUIOp::create(b, loc, id.by, idx(k));
+    ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n, idx(I)), [&] {
+      Value e = expertOf(t, j);
+      SmallVector<Value> gu = warpDots(lane, H, vwH, 2, [&](Value kk, ValueRange a) -> SmallVector<Value> {
+        Value xv = loadVector(x, {t, kk}, vwH);
+        return {arith::AddFOp::create(b, loc, a[0], arith::MulFOp::create(b, loc, xv, loadVector(gate, {e, n, kk}, vwH))),
+                arith::AddFOp::create(b, loc, a[1], arith::MulFOp::create(b, loc, xv, loadVector(up, {e, n, kk}, vwH)))};
+      });
+      ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, idx(0)),
+             [&] { store(arith::MulFOp::create(b, loc, silu(gu[0]), gu[1]), act, {id.by, n}); });
+    });
+  });
+  // Per token: each output column sums its selections' down rows.
+  const int64_t vwI = laneVector(I);
+  launch(ceilDiv(H, warps), T, warps * kWarp, [&](const Ids &id) {
+    Value lane = arith::RemUIOp::create(b, loc, id.tx, idx(kWarp));
+    Value n = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, id.bx, idx(warps)),
+                                    arith::DivUIOp::create(b, loc, id.tx, idx(kWarp)));
+    Value t = id.by;
+    ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n, idx(H)), [&] {
+      Value total = f32(0);
+      for (int64_t j = 0; j < k; ++j) {
+        Value e = expertOf(t, idx(j));
+        Value row = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, t, idx(k)), idx(j));
+        Value dot = warpDots(lane, I, vwI, 1, [&](Value kk, ValueRange a) -> SmallVector<Value> {
+          return {arith::AddFOp::create(b, loc, a[0],
+                                        arith::MulFOp::create(b, loc, loadVector(act, {row, kk}, vwI),
+                                                              loadVector(down, {e, n, kk}, vwI)))};
+        })[0];
+        total = arith::AddFOp::create(b, loc, total, arith::MulFOp::create(b, loc, load(weights, {t, idx(j)}), dot));
+      }
+      ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, idx(0)), [&] { store(total, out, {t, n}); });
     });
   });
 }

@@ -19,6 +19,9 @@
 //   attention  one block per (query head, token): a warp per key for the
 //              scores, block reductions for the softmax, a thread per dim
 //              for the values.
+//   MoE        a thread per token for the router; a warp per column of
+//              each (token, selection) for the experts' gate/up, then a
+//              warp per output column of each token over its selections.
 //   elementwise, copies and cache writes: a thread per element.
 // No libdevice: exp is ex2.approx, sqrt is sqrt.rn, sin/cos are reduced
 // to [-pi, pi] in f32 then sin.approx / cos.approx (NVVM intrinsics), so a
@@ -68,6 +71,18 @@ public:
   // `scores`: [T, heads, C] f32 scratch.
   void attention(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer, mlir::Value offset, double scale,
                  mlir::Value scores, mlir::Value out);
+  // Per token (a thread each): softmax over the experts into `probs`
+  // ([T, E] f32 scratch), the top_k largest (ties: lower expert first),
+  // renormalised when `normalise`: `weights` [T, k] f32, `experts` [T, k] i32.
+  void moeRouter(mlir::Value logits, int64_t topK, bool normalise, mlir::Value probs, mlir::Value weights,
+                 mlir::Value experts);
+  // The selected experts' SwiGLU FFNs (row-layout [E, I, H] / [E, H, I]
+  // weights), the expert of each (token, selection) read on the device:
+  // silu(gate x) * up x into `act` ([T * k, I] f32 scratch), a warp per
+  // column of each (token, selection); then a warp per output column of
+  // each token sums its selections' down products times their weights.
+  void moeExperts(mlir::Value x, mlir::Value weights, mlir::Value experts, mlir::Value gate, mlir::Value up,
+                  mlir::Value down, mlir::Value act, mlir::Value out);
   enum class Elementwise { SiLU, SwiGLU, Add, Mul };
   void elementwise(Elementwise kind, mlir::Value lhs, mlir::Value rhs, mlir::Value out);
   void copy(mlir::Value from, mlir::Value to);
@@ -93,6 +108,12 @@ private:
                         const std::function<llvm::SmallVector<mlir::Value>(mlir::Value, mlir::ValueRange)> &body,
                         unsigned result = 0, llvm::SmallVector<mlir::Value> *all = nullptr);
   mlir::Value warpSum(mlir::Value v);
+  // A warp's dot products along k (K of them, `vw` a lane at a time, lane
+  // `lane`): `step` adds one k's vectors to `count` accumulators; returns
+  // each accumulator's total, in every lane.
+  llvm::SmallVector<mlir::Value> warpDots(mlir::Value lane, int64_t K, int64_t vw, int64_t count,
+                                          const std::function<llvm::SmallVector<mlir::Value>(mlir::Value, mlir::ValueRange)> &step);
+  int64_t laneVector(int64_t K) const; // the widest lane vector whole warps of which cover K
   mlir::Value blockSum(mlir::Value v);
   mlir::Value blockMax(mlir::Value v);
   mlir::Value exp(mlir::Value x);

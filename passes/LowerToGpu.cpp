@@ -5,11 +5,13 @@
 // this file turns each q3 op into the gpu.launch kernels of its family
 // (GpuKernelEmitter). The host code left around the launches computes views
 // and loops over layers; it never reads a device buffer, so a scalar the
-// function reads itself must come from a host constant (the layer-kind table).
+// function reads itself must come from a host constant (the layer-kind
+// table) or a host argument (below).
 //
 // Weights are read in the checkpoint's row layout ([out, in]); quantised
-// weights, int8 caches, key-blocked caches, MoE and @decode_batch are not
-// lowered yet and fail here by name.
+// weights, int8 caches and key-blocked caches are not lowered yet and fail
+// here by name. @decode_batch's positions are the one input the host code
+// reads: the runtime keeps them in host memory.
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/Q3Ops.h"
@@ -35,10 +37,14 @@ public:
 private:
   LogicalResult lowerQ3(Operation &op, OpBuilder &b) override;
   void copy(OpBuilder &b, Value from, Value to) override { GpuKernelEmitter(b, loc(), module).copy(from, to); }
+  // The host reads a constant table, or an entry's argument that stays in
+  // host memory: @decode_batch's positions (the runtime passes them so);
+  // anything a kernel computed is on the device.
   FailureOr<Value> loadScalar(OpBuilder &b, Operation *at, Value buffer, ValueRange indices) override {
-    if (!buffer.getDefiningOp<memref::GetGlobalOp>())
-      return at->emitOpError("reads a device buffer on the host: not supported by the GPU code generator "
-                             "(build without @decode_batch: --decode-batch 0)");
+    auto arg = llvm::dyn_cast<BlockArgument>(buffer);
+    const bool hostArgument = arg && llvm::isa<func::FuncOp>(arg.getOwner()->getParentOp());
+    if (!buffer.getDefiningOp<memref::GetGlobalOp>() && !hostArgument)
+      return at->emitOpError("reads a device buffer on the host: not supported by the GPU code generator");
     return FunctionLowering::loadScalar(b, at, buffer, indices);
   }
   // Products: an optional folded norm first (normalised rows in scratch),
@@ -171,6 +177,27 @@ LogicalResult GpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
       })
       .Case([&](MulOp m) {
         k.elementwise(EW::Mul, buffer(m.getLhs()), buffer(m.getRhs()), allocate(b, m.getResult()));
+        return success();
+      })
+      .Case([&](MoERouterOp r) {
+        auto logits = llvm::cast<RankedTensorType>(r.getLogits().getType());
+        Value probs = arenaSlot(b, MemRefType::get(logits.getShape(), b.getF32Type()));
+        k.moeRouter(buffer(r.getLogits()), r.getTopKAttr().getInt(), r.getNormTopkProb(), probs,
+                    allocate(b, r.getWeights()), allocate(b, r.getExperts()));
+        return success();
+      })
+      .Case([&](MoEExpertsOp m) -> LogicalResult {
+        // group_by_expert or not, one kernel pair: the experts are read per
+        // (token, selection) (the prefill's grouping is a CPU strategy).
+        Value gate = buffer(m.getGate()), up = buffer(m.getUp()), down = buffer(m.getDown());
+        for (Value w : {gate, up, down})
+          if (llvm::cast<MemRefType>(w.getType()).getRank() != 3 || scalesOf.count(w))
+            return m.emitOpError("the GPU code generator reads row-layout bf16 or f32 expert weights");
+        auto weights = llvm::cast<RankedTensorType>(m.getWeights().getType());
+        const int64_t T = m.getInput().getType().getDimSize(0), I = llvm::cast<MemRefType>(gate.getType()).getDimSize(1);
+        Value act = arenaSlot(b, MemRefType::get({T * weights.getDimSize(1), I}, b.getF32Type()));
+        k.moeExperts(buffer(m.getInput()), buffer(m.getWeights()), buffer(m.getExperts()), gate, up, down, act,
+                     allocate(b, m.getResult()));
         return success();
       })
       .Default([&](Operation *o) { return o->emitOpError("has no GPU lowering yet"); });

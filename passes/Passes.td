@@ -178,11 +178,13 @@ def LowerToGpu : Pass<"q3-lower-to-gpu", "mlir::ModuleOp"> {
     (FunctionLowering: caches in place, one arena, weight views of the
     blob), each q3 op one or more `gpu.launch` regions of its kernel family
     (GpuKernelEmitter: a warp per product column, a block per norm row,
-    per (head, token) for RoPE and attention, a thread per element
-    otherwise). Copies are kernels too; the host code never reads device
-    memory. Weights must be in the row layout (no q3-choose-weight-layouts);
-    quantised weights, int8 or key-blocked caches, MoE and @decode_batch are
-    errors naming the op.
+    per (head, token) for RoPE and attention, a thread per token for the
+    MoE router and a warp per column of each selection for the experts, a
+    thread per element otherwise). Copies are kernels too; the host code
+    never reads device
+    memory but @decode_batch's positions (a host argument). Weights must be
+    in the row layout (no q3-choose-weight-layouts); quantised weights and
+    int8 or key-blocked caches are errors naming the op.
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
                            "mlir::vector::VectorDialect", "mlir::arith::ArithDialect",

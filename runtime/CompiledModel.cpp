@@ -163,6 +163,9 @@ CompiledModel::CompiledModel(const std::string &weightsPath, int64_t sequences) 
     weights = copy;
     ownsWeights = true;
   }
+  numSequences = sequences;
+  const int64_t N = decodeBatchRows();
+  allocatedSequences = N > 0 && sequences > 1 ? (sequences + N - 1) / N * N : sequences;
   if (onDevice) {
     openDevice();
     return;
@@ -173,9 +176,6 @@ CompiledModel::CompiledModel(const std::string &weightsPath, int64_t sequences) 
   for (int64_t i = 0; i < info(kNumPromptChunks); ++i) shapes.promptChunks.push_back(qwen3c_prompt_entries[i].rows);
   shapes.lastRowLogits = !shapes.promptChunks.empty();
   cacheBytes = size_t(info(kNumLayers) * info(kKVHeads) * info(kContext) * cacheRowElements() * cacheElementBytes());
-  numSequences = sequences;
-  const int64_t N = decodeBatchRows();
-  allocatedSequences = N > 0 && sequences > 1 ? (sequences + N - 1) / N * N : sequences;
   kCaches = mapZeroedOnDemand(cacheBytes * size_t(allocatedSequences));
   vCaches = mapZeroedOnDemand(cacheBytes * size_t(allocatedSequences));
 }
@@ -198,11 +198,11 @@ void CompiledModel::openDevice() {
   }
   shapes.lastRowLogits = !shapes.promptChunks.empty();
   cacheBytes = size_t(info(kNumLayers) * info(kKVHeads) * info(kContext) * cacheRowElements() * cacheElementBytes());
-  numSequences = allocatedSequences = 1; // one sequence: no @decode_batch on the device yet
-  kCaches = cuda::allocate(cacheBytes);
-  vCaches = cuda::allocate(cacheBytes);
-  deviceTokens = cuda::allocate(size_t(mostRows) * sizeof(int32_t));
-  deviceLogits = cuda::allocate(size_t(info(kPrefillChunk) * vocab()) * sizeof(float));
+  kCaches = cuda::allocate(cacheBytes * size_t(allocatedSequences));
+  vCaches = cuda::allocate(cacheBytes * size_t(allocatedSequences));
+  const int64_t batch = decodeBatchRows();
+  deviceTokens = cuda::allocate(size_t(std::max(mostRows, batch)) * sizeof(int32_t));
+  deviceLogits = cuda::allocate(size_t(std::max(info(kPrefillChunk), batch) * vocab()) * sizeof(float));
 }
 
 CompiledModel::~CompiledModel() {
@@ -280,7 +280,7 @@ std::vector<float> CompiledModel::forwardSequence(int64_t seq, const std::vector
 const float *CompiledModel::forwardBatch(int64_t first, const std::vector<int32_t> &tokens,
                                          const std::vector<int64_t> &positions) {
   const int64_t N = decodeBatchRows(), V = vocab();
-  if (N == 0 || !_mlir_ciface_decode_batch || onDevice) throw RunError("internal error: this model has no @decode_batch");
+  if (N == 0 || !_mlir_ciface_decode_batch) throw RunError("internal error: this model has no @decode_batch");
   if (first < 0 || first % N != 0 || first + N > allocatedSequences || int64_t(tokens.size()) != N ||
       int64_t(positions.size()) != N)
     throw RunError("internal error: a batch of sequences " + std::to_string(first) + ".. does not fit");
@@ -292,10 +292,17 @@ const float *CompiledModel::forwardBatch(int64_t first, const std::vector<int32_
   int64_t weightSizes[1] = {info(kWeightBytes)}, arenaSizes[1] = {info(kArenaBytes)}, rowSizes[1] = {N};
   int64_t logitSizes[2] = {N, V};
   MemRef<1> w = view<1>(const_cast<uint8_t *>(weights), weightSizes), a = view<1>(arena, arenaSizes);
-  MemRef<1> t = view<1>(const_cast<int32_t *>(tokens.data()), rowSizes);
+  int32_t *ids = const_cast<int32_t *>(tokens.data());
+  if (onDevice) { // the tokens go up; the positions stay here, where the host code reads them
+    cuda::bindThread();
+    cuda::upload(deviceTokens, ids, size_t(N) * sizeof(int32_t));
+    ids = static_cast<int32_t *>(deviceTokens);
+  }
+  MemRef<1> t = view<1>(ids, rowSizes);
   MemRef<1> p = view<1>(const_cast<int64_t *>(positions.data()), rowSizes);
-  MemRef<2> l = view<2>(rows.data(), logitSizes);
+  MemRef<2> l = view<2>(onDevice ? static_cast<float *>(deviceLogits) : rows.data(), logitSizes);
   _mlir_ciface_decode_batch(&t, &p, &k, &v, &l, &w, &a);
+  if (onDevice) cuda::download(rows.data(), deviceLogits, size_t(N * V) * sizeof(float));
   return rows.data();
 }
 

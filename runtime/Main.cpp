@@ -43,9 +43,6 @@ int main(int argc, char **argv) {
     // gets one line, not SIGILL.
     qwen3c_rt::requireCpuFeatures(qwen3c_target_features, qwen3c_target_cpu);
     if (std::find(args.begin(), args.end(), "--server") != args.end()) {
-      if (qwen3c_device[0])
-        throw std::runtime_error(std::string("--server: not supported yet by a CUDA build (") + qwen3c_device +
-                                 "): it needs @decode_batch on the device");
       qwen3c_rt::ServerOptions defaults;
       defaults.threads = qwen3c_rt::usableCpus();
       return qwen3c_rt::runServer(qwen3c_rt::parseServerFlags(args, defaults, argv[0]), argv[0]);

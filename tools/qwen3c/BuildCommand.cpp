@@ -172,12 +172,9 @@ void build(BuildOptions o) {
     if (o.weightsDtype != "bf16")
       fail("--target cuda: --weights-dtype ", o.weightsDtype, " is not lowered for the GPU yet (bf16 only)");
     if (*kvDt == CacheDType::Int8) fail("--target cuda: --kv-dtype int8 is not lowered for the GPU yet (bf16 or f32)");
-    if (ck.config().moe)
-      fail(o.checkpoint, ": --target cuda: MoE models are not lowered for the GPU yet (dense Qwen3 only)");
     if (o.profileKernels) fail("--target cuda: --profile-kernels times CPU kernels only");
     if (o.cpu != "host" || !o.features.empty() || o.dot != "auto" || o.int8Dot != "auto" || o.decodeDot != "auto")
       fail("--target cuda: --target-cpu, --target-features and the --*-dot choices are for the CPU target");
-    o.decodeBatch = 0; // the server's @decode_batch reads positions on the host: not on the device yet
     o.cpu = "x86-64";  // the host code only launches kernels: any x86-64 runs it
   }
   const CpuTarget cpuTarget{o.cpu, o.features, o.dot, o.weightsDtype, o.lmHeadDtype, o.int8Dot, o.decodeDot, o.profileKernels};
@@ -246,9 +243,20 @@ void build(BuildOptions o) {
   phaseReached("lower");
   if (!o.dumpAfter.empty()) fs::create_directories(o.dumpDir);
   setIRDump({o.dumpAfter, o.dumpDir});
+  // The GPU's fusion report: kernel launches per decoded token, unfused and
+  // at the chosen level (each launch costs a few microseconds of its own).
+  std::optional<int64_t> unfusedLaunches;
+  if (cuda && o.fusionReport) {
+    mlir::OwningOpRef<mlir::ModuleOp> unfused(llvm::cast<mlir::ModuleOp>((*module)->clone()));
+    if (mlir::failed(runQ3GpuLowering(*unfused, {}, o.gpu))) fail("q3 lowering failed: ", diagnostics);
+    unfusedLaunches = gpuLaunchesPerCall(*unfused, "decode");
+  }
   if (cuda ? mlir::failed(runQ3GpuLowering(*module, fusionPasses, o.gpu))
            : mlir::failed(runQ3Lowering(*module, fusionPasses, cpuTarget)))
     fail("q3 lowering failed: ", diagnostics);
+  if (unfusedLaunches)
+    std::printf("GPU kernel launches per decoded token (cuda %s): fusion none %lld, fusion %s %lld\n", o.gpu.arch.c_str(),
+                (long long)*unfusedLaunches, fusionName.c_str(), (long long)gpuLaunchesPerCall(*module, "decode"));
   if (cuda && o.verbose)
     std::fprintf(stderr, "qwen3c build: target cuda %s (PTX ISA %lld.%lld, JIT-compiled by the driver); host code x86-64\n",
                  o.gpu.arch.c_str(), (long long)(o.gpu.ptxVersion / 10), (long long)(o.gpu.ptxVersion % 10));
@@ -450,8 +458,8 @@ void addBuildCommand(CLI::App &app) {
   cmd->add_option("--emit-asm", o->asmPath, "also write the model's machine code as assembly to this file");
   cmd->add_option("--target", o->target,
                   "where the model runs: cpu (this CPU, or --target-cpu), or cuda (an NVIDIA GPU: kernels as PTX inside "
-                  "the executable, run through the CUDA driver, which the executable opens at start-up; dense models, "
-                  "bf16 or f32 weights and caches)")
+                  "the executable, run through the CUDA driver, which the executable opens at start-up; dense and MoE "
+                  "models, bf16 or f32 weights and caches)")
       ->capture_default_str();
   cmd->add_option("--gpu-arch", o->gpu.arch, "with --target cuda: the PTX target, sm_70 or later")->capture_default_str();
   cmd->add_option("--emit-ptx", o->ptxPath, "with --target cuda: also write the kernels' PTX to this file");
