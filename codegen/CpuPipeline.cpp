@@ -338,7 +338,8 @@ void emitObject(ModuleOp module, const std::vector<int64_t> &modelInfo, const st
   // (vpdpbusd, or AVX2's vpmaddubsw pairs: quantised layers, the bulk of
   // their work, beside a bf16 LM head), then the bf16 pair dot.
   addStringGlobal(*llvmModule, "qwen3c_prefill_arithmetic",
-                  usesTiles                                                                  ? "amx"
+                  device && !device.getValue().empty()                                       ? "cuda-fma"
+                  : usesTiles                                                                  ? "amx"
                   : usesIntrinsic({"llvm.x86.avx512.vpdpbusd", "llvm.x86.avx2.pmadd.ub.sw"}) ? "i8"
                   : usesIntrinsic({"llvm.x86.avx512bf16.dpbf16ps"}) ? "bf16"
                                                                     : "fma");

@@ -75,6 +75,7 @@ LogicalResult FunctionLowering::run(func::FuncOp src, func::FuncOp dst) {
   });
   OpBuilder b = OpBuilder::atBlockBegin(body);
   offsetsTable = memref::GetGlobalOp::create(b, loc(), tableType, kOffsetsTable);
+  beginFunction(b, dst);
   if (failed(lowerOps(entry, b))) return failure();
   func::ReturnOp::create(b, loc());
   return success();

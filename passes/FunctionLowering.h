@@ -39,6 +39,9 @@ public:
   int64_t arenaBytes() const { return arenaSize; }
 
 protected:
+  // Before the first op, the arguments mapped: where a target puts what
+  // every kernel of the function reads.
+  virtual void beginFunction(mlir::OpBuilder &b, mlir::func::FuncOp dst) {}
   // One q3 op, its operands' buffers already mapped.
   virtual mlir::LogicalResult lowerQ3(mlir::Operation &op, mlir::OpBuilder &b) = 0;
   // `from` into `to` (same shape): slices, concats, loop-carried values.

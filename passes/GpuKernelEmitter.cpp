@@ -25,6 +25,12 @@ constexpr int64_t kWarp = 32;
 // --- building blocks -------------------------------------------------------
 
 Value GpuKernelEmitter::idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+Value GpuKernelEmitter::indexOf(const KernelIndex &i) {
+  if (!i.device) return i.host;
+  Value v = memref::LoadOp::create(b, loc, i.device, ValueRange{idx(i.slot)});
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+}
+
 Value GpuKernelEmitter::f32(double v) { return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v))); }
 
 void GpuKernelEmitter::launch(Value gx, Value gy, int64_t threads, const Body &body) {
@@ -287,7 +293,7 @@ void GpuKernelEmitter::product(Value x, Value w, const GpuProduct &p) {
   });
 }
 
-void GpuKernelEmitter::rope(Value x, Value norm, double eps, Value offset, const RopeSpec &spec, bool splitHalves,
+void GpuKernelEmitter::rope(Value x, Value norm, double eps, const KernelIndex &offset, const RopeSpec &spec, bool splitHalves,
                             Value out, Value cache, Value layer) {
   auto xt = typeOf(x);
   const int64_t T = xt.getDimSize(0), heads = xt.getDimSize(1), D = xt.getDimSize(2), half = D / 2;
@@ -304,7 +310,7 @@ void GpuKernelEmitter::rope(Value x, Value norm, double eps, Value offset, const
       a = arith::MulFOp::create(b, loc, load(norm, {i0}), arith::MulFOp::create(b, loc, a, inv));
       c = arith::MulFOp::create(b, loc, load(norm, {i1}), arith::MulFOp::create(b, loc, c, inv));
     }
-    Value p = arith::AddIOp::create(b, loc, offset, t);
+    Value p = arith::AddIOp::create(b, loc, indexOf(offset), t);
     Value pos = arith::SIToFPOp::create(b, loc, b.getF32Type(), arith::IndexCastOp::create(b, loc, b.getI64Type(), p));
     Value angle = arith::MulFOp::create(b, loc, pos, memref::LoadOp::create(b, loc, ropeFrequencies(D, spec), ValueRange{i}));
     auto [cs, sn] = cosSin(angle);
@@ -326,13 +332,13 @@ void GpuKernelEmitter::rope(Value x, Value norm, double eps, Value offset, const
   });
 }
 
-void GpuKernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offset) {
+void GpuKernelEmitter::kvWrite(Value value, Value cache, Value layer, const KernelIndex &offset) {
   auto vt = typeOf(value);
   const int64_t T = vt.getDimSize(0), H = vt.getDimSize(1), D = vt.getDimSize(2), C = typeOf(cache).getDimSize(2);
   const int64_t n = shapes.threads;
   launch(ceilDiv(H * D, n), T, n, [&](const Ids &id) {
     Value e = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, id.bx, idx(n)), id.tx);
-    Value p = arith::AddIOp::create(b, loc, offset, id.by);
+    Value p = arith::AddIOp::create(b, loc, indexOf(offset), id.by);
     Value inside = arith::AndIOp::create(b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, e, idx(H * D)),
                                          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, p, idx(C)));
     ifThen(inside, [&] {
@@ -342,7 +348,7 @@ void GpuKernelEmitter::kvWrite(Value value, Value cache, Value layer, Value offs
   });
 }
 
-void GpuKernelEmitter::attention(Value q, Value k, Value v, Value layer, Value offset, double scale, Value scores,
+void GpuKernelEmitter::attention(Value q, Value k, Value v, Value layer, const KernelIndex &offset, double scale, Value scores,
                                  Value out) {
   auto qt = typeOf(q), kt = typeOf(k);
   const int64_t T = qt.getDimSize(0), heads = qt.getDimSize(1), D = qt.getDimSize(2);
@@ -355,7 +361,7 @@ void GpuKernelEmitter::attention(Value q, Value k, Value v, Value layer, Value o
     Value warp = arith::DivUIOp::create(b, loc, id.tx, idx(kWarp));
     Value lane = arith::RemUIOp::create(b, loc, id.tx, idx(kWarp));
     // Query t sees positions 0 .. offset + t (causal), those the cache holds.
-    Value keys = arith::MinUIOp::create(b, loc, arith::AddIOp::create(b, loc, offset, arith::AddIOp::create(b, loc, t, idx(1))),
+    Value keys = arith::MinUIOp::create(b, loc, arith::AddIOp::create(b, loc, indexOf(offset), arith::AddIOp::create(b, loc, t, idx(1))),
                                         idx(C));
     // Scores: a warp per key, lanes along the head dim.
     Value localMax = forReduce(warp, keys, idx(warps), {f32(lowest)}, [&](Value j, ValueRange a) -> SmallVector<Value> {

@@ -40,6 +40,15 @@
 
 namespace q3 {
 
+// A run-time index a kernel reads (a chunk's first position): a host value
+// passed as a kernel argument, or, with `device` (memref<N x i64>), read
+// from device memory inside the kernel, so that a captured CUDA graph of the
+// function replays with the next call's value.
+struct KernelIndex {
+  mlir::Value host, device; // device: memref<N x i64>, the value at [slot]
+  int64_t slot = 0;
+};
+
 // Launch shapes of the GPU kernel families: the one place they are set.
 struct GpuLaunchShapes {
   int64_t threads = 256;         // elementwise, norms, attention
@@ -65,11 +74,11 @@ public:
   void product(mlir::Value x, mlir::Value w, const GpuProduct &p);
   // RoPE of [T, heads, D] rows, QK-norm first when `norm` is given; rows to
   // `out`, or into cache[layer] at offset + t (dropped past its capacity).
-  void rope(mlir::Value x, mlir::Value norm, double eps, mlir::Value offset, const RopeSpec &spec, bool splitHalves,
+  void rope(mlir::Value x, mlir::Value norm, double eps, const KernelIndex &offset, const RopeSpec &spec, bool splitHalves,
             mlir::Value out, mlir::Value cache, mlir::Value layer);
-  void kvWrite(mlir::Value value, mlir::Value cache, mlir::Value layer, mlir::Value offset);
+  void kvWrite(mlir::Value value, mlir::Value cache, mlir::Value layer, const KernelIndex &offset);
   // `scores`: [T, heads, C] f32 scratch.
-  void attention(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer, mlir::Value offset, double scale,
+  void attention(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer, const KernelIndex &offset, double scale,
                  mlir::Value scores, mlir::Value out);
   // Per token (a thread each): softmax over the experts into `probs`
   // ([T, E] f32 scratch), the top_k largest (ties: lower expert first),
@@ -97,6 +106,7 @@ private:
   void launch(int64_t gx, int64_t gy, int64_t threads, const Body &body);
 
   mlir::Value idx(int64_t v);
+  mlir::Value indexOf(const KernelIndex &i); // inside a kernel
   mlir::Value f32(double v);
   mlir::Value load(mlir::Value mem, mlir::ValueRange at);                 // widened to f32
   void store(mlir::Value v, mlir::Value mem, mlir::ValueRange at);        // rounded to the memref's type

@@ -47,6 +47,25 @@ private:
       return at->emitOpError("reads a device buffer on the host: not supported by the GPU code generator");
     return FunctionLowering::loadScalar(b, at, buffer, indices);
   }
+  // The entry's index arguments (a chunk's position, a prompt's last row)
+  // as i64 at the arena's start, where the runtime writes them before each
+  // call: the kernels read them there, so a captured CUDA graph of the
+  // function replays with the next call's values. The view is the
+  // function's first slice and pinned (q3-plan-arena keeps it at 0).
+  void beginFunction(OpBuilder &b, func::FuncOp dst) override {
+    for (BlockArgument a : dst.getArguments())
+      if (a.getType().isIndex()) indexSlots[a] = int64_t(indexSlots.size());
+    if (indexSlots.empty()) return;
+    deviceIndices = arenaSlot(b, MemRefType::get({int64_t(indexSlots.size())}, b.getI64Type()));
+    deviceIndices.getDefiningOp()->setAttr(kArenaPinnedAttr, b.getUnitAttr());
+  }
+  KernelIndex kernelIndex(Value host) {
+    auto it = indexSlots.find(host);
+    if (it == indexSlots.end()) return {host, Value(), 0};
+    return {host, deviceIndices, it->second};
+  }
+  llvm::DenseMap<Value, int64_t> indexSlots;
+  Value deviceIndices;
   // Products: an optional folded norm first (normalised rows in scratch),
   // then the product and its epilogue.
   LogicalResult product(OpBuilder &b, Operation *op, Value norm, FloatAttr eps, GpuProduct p);
@@ -126,19 +145,19 @@ LogicalResult GpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         return success();
       })
       .Case([&](RopeOp r) {
-        k.rope(buffer(r.getInput()), Value(), 0, map.lookup(r.getOffset()), ropeSpecOf(r),
+        k.rope(buffer(r.getInput()), Value(), 0, kernelIndex(map.lookup(r.getOffset())), ropeSpecOf(r),
                r.getStyle() == RopeStyle::SplitHalves, allocate(b, r.getResult()), Value(), Value());
         return success();
       })
       .Case([&](NormRopeOp r) {
-        k.rope(buffer(r.getInput()), buffer(r.getNorm()), r.getEpsAttr().getValueAsDouble(), map.lookup(r.getOffset()),
+        k.rope(buffer(r.getInput()), buffer(r.getNorm()), r.getEpsAttr().getValueAsDouble(), kernelIndex(map.lookup(r.getOffset())),
                ropeSpecOf(r), r.getStyle() == RopeStyle::SplitHalves, allocate(b, r.getResult()), Value(), Value());
         return success();
       })
       .Case([&](NormRopeWriteOp w) -> LogicalResult {
         Value cache = buffer(w.getCache());
         if (failed(checkCache(w, cache))) return failure();
-        k.rope(buffer(w.getInput()), buffer(w.getNorm()), w.getEpsAttr().getValueAsDouble(), map.lookup(w.getOffset()),
+        k.rope(buffer(w.getInput()), buffer(w.getNorm()), w.getEpsAttr().getValueAsDouble(), kernelIndex(map.lookup(w.getOffset())),
                ropeSpecOf(w), w.getStyle() == RopeStyle::SplitHalves, Value(), cache, map.lookup(w.getLayer()));
         map.map(w.getResult(), cache); // in place
         return success();
@@ -146,7 +165,7 @@ LogicalResult GpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
       .Case([&](KVWriteOp w) -> LogicalResult {
         Value cache = buffer(w.getCache());
         if (failed(checkCache(w, cache))) return failure();
-        k.kvWrite(buffer(w.getValue()), cache, map.lookup(w.getLayer()), map.lookup(w.getOffset()));
+        k.kvWrite(buffer(w.getValue()), cache, map.lookup(w.getLayer()), kernelIndex(map.lookup(w.getOffset())));
         map.map(w.getResult(), cache); // in place
         return success();
       })
@@ -160,7 +179,7 @@ LogicalResult GpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         Value scores = arenaSlot(
             b, MemRefType::get({query.getDimSize(0), query.getDimSize(1), keys.getDimSize(2)}, b.getF32Type()));
         k.attention(buffer(a.getQuery()), buffer(a.getKeys()), buffer(a.getValues()), map.lookup(a.getLayer()),
-                    map.lookup(a.getOffset()), a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()));
+                    kernelIndex(map.lookup(a.getOffset())), a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()));
         return success();
       })
       .Case([&](SiLUOp s) {

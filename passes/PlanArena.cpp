@@ -12,7 +12,8 @@
 // loop; one defined in the loop body lives within one iteration. Operations
 // are numbered in pre-order, so the two arms of an scf.if (only one runs)
 // never overlap. Slices are placed first-fit in order of their start,
-// 64-byte aligned.
+// 64-byte aligned, after those marked q3.arena_pinned, which keep their
+// offsets for the whole function.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -22,6 +23,7 @@
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace q3 {
 #define GEN_PASS_DEF_PLANARENA
@@ -34,6 +36,7 @@ using namespace mlir;
 struct Slice {
   memref::ViewOp view;
   int64_t bytes = 0, start = 0, end = 0, offset = 0;
+  int64_t pinnedAt = -1; // q3.arena_pinned: the offset it keeps
 };
 
 int64_t bytesOf(MemRefType t) {
@@ -63,6 +66,7 @@ int64_t planFunction(func::FuncOp fn, int64_t &unplanned) {
     auto offset = view.getByteShift().getDefiningOp<arith::ConstantIndexOp>();
     if (!offset) return -1;
     Slice s{view, bytesOf(view.getType()), order[view], order[view], 0};
+    if (view->hasAttr(kArenaPinnedAttr)) s.pinnedAt = offset.value();
     unplanned = std::max(unplanned, offset.value() + s.bytes);
     Block *home = view->getBlock();
     SmallVector<Value> aliases{view.getResult()};
@@ -78,15 +82,25 @@ int64_t planFunction(func::FuncOp fn, int64_t &unplanned) {
     }
     slices.push_back(s);
   }
-  std::sort(slices.begin(), slices.end(), [](const Slice &a, const Slice &b) { return a.start < b.start; });
+  // Pinned slices first, where they are; then the rest by start.
+  std::sort(slices.begin(), slices.end(), [](const Slice &a, const Slice &b) {
+    return (a.pinnedAt >= 0) != (b.pinnedAt >= 0) ? a.pinnedAt >= 0 : a.start < b.start;
+  });
   std::vector<const Slice *> placed; // live slices, by offset
   int64_t size = 0;
   for (Slice &s : slices) {
     llvm::erase_if(placed, [&](const Slice *p) { return p->end < s.start; });
     int64_t at = 0;
-    for (const Slice *p : placed) { // placed is sorted by offset: the first gap that fits
-      if (p->offset >= at + s.bytes) break;
-      at = std::max(at, (p->offset + p->bytes + kWeightAlignment - 1) / kWeightAlignment * kWeightAlignment);
+    if (s.pinnedAt >= 0) { // alive for its whole function: never erased from placed
+      for (const Slice *p : placed)
+        if (p->offset < s.pinnedAt + s.bytes && s.pinnedAt < p->offset + p->bytes) return -1;
+      at = s.pinnedAt;
+      s.end = std::numeric_limits<int64_t>::max();
+    } else {
+      for (const Slice *p : placed) { // placed is sorted by offset: the first gap that fits
+        if (p->offset >= at + s.bytes) break;
+        at = std::max(at, (p->offset + p->bytes + kWeightAlignment - 1) / kWeightAlignment * kWeightAlignment);
+      }
     }
     s.offset = at;
     size = std::max(size, at + s.bytes);

@@ -45,6 +45,9 @@ struct WeightPlan {
 };
 
 inline constexpr int64_t kWeightAlignment = 64;
+// On an arena slice (memref.view) that must stay where the lowering put it:
+// q3-plan-arena packs the others around it (the GPU's run-time indices at 0).
+inline constexpr const char *kArenaPinnedAttr = "q3.arena_pinned";
 
 // A q3.weight read only through q3.concat stacks: it gets no slot of its
 // own, it is packed as part of its stack.

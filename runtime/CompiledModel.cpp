@@ -5,6 +5,7 @@
 #include "runtime/WeightsFile.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <cerrno>
@@ -87,6 +88,25 @@ uint8_t *loadSidecar(const std::string &path) {
   return buf;
 }
 
+// QWEN3C_RANDOM_WEIGHTS=SEED, for a sidecar build: small random bf16 words
+// instead of the weight file, so a timing run (a device check that cannot
+// carry a 1.2 GB sidecar) needs only the executable. The logits mean nothing.
+uint8_t *randomWeights(uint64_t seed) {
+  const size_t bytes = size_t(CompiledModel::info(kWeightBytes));
+  uint8_t *buf = allocHuge(bytes);
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (size_t i = 0; i + 1 < bytes; i += 2) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    const float v = (float(x >> 40) / float(1 << 24) - 0.5f) * 0.1f; // [-0.05, 0.05)
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    const uint16_t word = uint16_t(bits >> 16);
+    std::memcpy(buf + i, &word, 2);
+  }
+  std::fprintf(stderr, "qwen3c: QWEN3C_RANDOM_WEIGHTS: random weights (timing only, the logits mean nothing)\n");
+  return buf;
+}
+
 // Zeroed memory on demand, in 4 KiB pages, so that a sequence's cache costs
 // only the positions it used. Each (layer, KV head) owns a span of the cache
 // (1 MiB of bf16 for the 0.6B at 4096 positions), so huge pages would fault
@@ -146,7 +166,10 @@ CompiledModel::CompiledModel(const std::string &weightsPath, int64_t sequences) 
                    ", this runtime speaks " + std::to_string(kCurrentAbiVersion));
   onDevice = qwen3c_device[0] != '\0';
   if (onDevice) cuda::open(qwen3c_device); // before any work: no driver or device is one line
-  if (info(kWeightsMode) == 1) {
+  if (info(kWeightsMode) == 1 && std::getenv("QWEN3C_RANDOM_WEIGHTS")) {
+    weights = randomWeights(std::strtoull(std::getenv("QWEN3C_RANDOM_WEIGHTS"), nullptr, 10));
+    ownsWeights = true;
+  } else if (info(kWeightsMode) == 1) {
     weights = loadSidecar(weightsPath.empty() ? defaultSidecar() : weightsPath);
     ownsWeights = true;
   } else if (!weightsPath.empty()) {
@@ -189,6 +212,8 @@ void CompiledModel::openDevice() {
   weights = static_cast<const uint8_t *>(deviceWeights);
   ownsWeights = false;
   arena = cuda::allocate(size_t(info(kArenaBytes)));
+  const char *graphs = std::getenv("QWEN3C_CUDA_GRAPH");
+  useGraphs = cuda::hasGraphs() && !(graphs && std::string(graphs) == "0");
   shapes.logitsChunk = info(kPrefillChunk);
   shapes.promptChunks.clear();
   int64_t mostRows = info(kPrefillChunk);
@@ -203,6 +228,10 @@ void CompiledModel::openDevice() {
   const int64_t batch = decodeBatchRows();
   deviceTokens = cuda::allocate(size_t(std::max(mostRows, batch)) * sizeof(int32_t));
   deviceLogits = cuda::allocate(size_t(std::max(info(kPrefillChunk), batch) * vocab()) * sizeof(float));
+}
+
+void CompiledModel::writeIndices(std::initializer_list<int64_t> values) {
+  if (onDevice) cuda::upload(arena, values.begin(), values.size() * sizeof(int64_t));
 }
 
 CompiledModel::~CompiledModel() {
@@ -263,14 +292,28 @@ std::vector<float> CompiledModel::forwardSequence(int64_t seq, const std::vector
                             if (row >= 0) { // a prompt's last chunk: its last row's logits
                               int64_t oneRow[2] = {1, V};
                               MemRef<2> l1 = view<2>(logits, oneRow);
+                              writeIndices({position, row});
                               promptEntry(int64_t(ids.size())).runLast(&t, position, &k, &v, row, &l1, &w, &a);
                               return back(1);
                             } else if (decode) {
-                              _mlir_ciface_decode(&t, position, &k, &v, &l, &w, &a);
+                              writeIndices({position});
+                              if (!useGraphs || seq != 0) {
+                                _mlir_ciface_decode(&t, position, &k, &v, &l, &w, &a);
+                              } else {
+                                if (!decodeGraph && decodeCalls++ > 0) { // the first call loaded the kernels
+                                  cuda::beginCapture();
+                                  _mlir_ciface_decode(&t, position, &k, &v, &l, &w, &a);
+                                  decodeGraph = cuda::endCapture();
+                                }
+                                if (decodeGraph) cuda::replay(decodeGraph);
+                                else _mlir_ciface_decode(&t, position, &k, &v, &l, &w, &a);
+                              }
                             } else if (!needLogits) { // a quarter of the 0.6B's prefill FLOPs is the LM head
+                              writeIndices({position});
                               promptEntry(int64_t(ids.size())).run(&t, position, &k, &v, &w, &a);
                               return static_cast<const float *>(nullptr);
                             } else {
+                              writeIndices({position});
                               _mlir_ciface_prefill(&t, position, &k, &v, &l, &w, &a);
                             }
                             return back(int64_t(ids.size()));

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <initializer_list>
 #include <vector>
 
 namespace qwen3c_rt {
@@ -53,6 +54,14 @@ private:
   bool onDevice = false;
   void *deviceTokens = nullptr, *deviceLogits = nullptr;
   void openDevice();
+  // The entry's index arguments, where its kernels read them (the arena's
+  // start, q3-lower-to-gpu): written before each call.
+  void writeIndices(std::initializer_list<int64_t> values);
+  // Sequence 0's @decode as a CUDA graph: the first call runs as it is, the
+  // second is captured, later ones replay it (QWEN3C_CUDA_GRAPH=0: never).
+  bool useGraphs = false;
+  void *decodeGraph = nullptr;
+  int64_t decodeCalls = 0;
 
   const uint8_t *weights = nullptr;
   bool ownsWeights = false;

@@ -46,7 +46,13 @@ struct Driver {
   CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
   CUresult (*cuMemcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
   CUresult (*cuGetErrorString)(CUresult, const char **);
+  // Optional (graphs): null where the driver has none.
+  CUresult (*cuStreamBeginCapture)(CUstream, int);
+  CUresult (*cuStreamEndCapture)(CUstream, void **);
+  CUresult (*cuGraphInstantiateWithFlags)(void **, void *, unsigned long long);
+  CUresult (*cuGraphLaunch)(void *, CUstream);
 };
+constexpr int kCaptureModeRelaxed = 2; // CU_STREAM_CAPTURE_MODE_RELAXED: other threads' calls are not checked
 
 // Plain data only: the model's module constructor (mgpuModuleLoadJIT) runs
 // before this file's dynamic initialisers would.
@@ -131,6 +137,11 @@ void open(const std::string &deviceName) {
   resolve(lib, driver.cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2");
   resolve(lib, driver.cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2");
   resolve(lib, driver.cuGetErrorString, "cuGetErrorString");
+  driver.cuStreamBeginCapture = reinterpret_cast<decltype(driver.cuStreamBeginCapture)>(dlsym(lib, "cuStreamBeginCapture_v2"));
+  driver.cuStreamEndCapture = reinterpret_cast<decltype(driver.cuStreamEndCapture)>(dlsym(lib, "cuStreamEndCapture"));
+  driver.cuGraphInstantiateWithFlags =
+      reinterpret_cast<decltype(driver.cuGraphInstantiateWithFlags)>(dlsym(lib, "cuGraphInstantiateWithFlags"));
+  driver.cuGraphLaunch = reinterpret_cast<decltype(driver.cuGraphLaunch)>(dlsym(lib, "cuGraphLaunch"));
   CUresult r = driver.cuInit(0);
   if (r != 0) throw RunError("this model runs on CUDA (" + deviceName + "): cuInit failed: " + errorText(r));
   int count = 0;
@@ -186,6 +197,22 @@ void download(void *dst, const void *src, size_t bytes) {
 }
 
 void synchronize() { check(driver.cuStreamSynchronize(stream), "cuStreamSynchronize (a kernel failed)"); }
+
+bool hasGraphs() {
+  return opened && driver.cuStreamBeginCapture && driver.cuStreamEndCapture && driver.cuGraphInstantiateWithFlags &&
+         driver.cuGraphLaunch;
+}
+
+void beginCapture() { check(driver.cuStreamBeginCapture(stream, kCaptureModeRelaxed), "cuStreamBeginCapture"); }
+
+void *endCapture() {
+  void *graph = nullptr, *exec = nullptr;
+  check(driver.cuStreamEndCapture(stream, &graph), "cuStreamEndCapture");
+  check(driver.cuGraphInstantiateWithFlags(&exec, graph, 0), "cuGraphInstantiateWithFlags");
+  return exec;
+}
+
+void replay(void *graph) { check(driver.cuGraphLaunch(graph, stream), "cuGraphLaunch"); }
 
 } // namespace qwen3c_rt::cuda
 

@@ -30,6 +30,14 @@ void release(void *p);
 void upload(void *device, const void *host, size_t bytes);   // ordered after queued launches
 void download(void *host, const void *device, size_t bytes); // waits for them
 void synchronize();
+// CUDA graphs: the launches between beginCapture and endCapture (one model
+// call) recorded instead of run; replay() runs them again, with the same
+// arguments (the indices a kernel reads from device memory may change). Null
+// from endCapture where the driver lacks graphs.
+bool hasGraphs();
+void beginCapture();
+void *endCapture();
+void replay(void *graph);
 
 } // namespace qwen3c_rt::cuda
 

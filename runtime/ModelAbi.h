@@ -84,7 +84,9 @@ extern const int64_t qwen3c_model_info[qwen3c_abi::kModelInfoSize];
 extern const char qwen3c_target_cpu[];
 extern const char qwen3c_target_features[];
 // Where the kernels run: "" (this CPU) or "cuda:sm_NN" (a `--target cuda`
-// build: arena, caches and weights are device memory, runtime/CudaDriver).
+// build: arena, caches and weights are device memory, runtime/CudaDriver;
+// an entry's index arguments are also written, as i64 in order, at the
+// arena's start before each call: its kernels read them there).
 extern const char qwen3c_device[];
 // The instructions the prefill products compute with, as found in the code:
 // "amx" (tdpbf16ps), "i8" (vpdpbusd), "bf16" (vdpbf16ps) or "fma" (f32). The bench takes the
