@@ -26,6 +26,15 @@ MemRefType memrefFor(Type t) {
   return MemRefType::get(shape, rt.getElementType());
 }
 
+std::optional<ElementwiseOp> elementwiseOf(Operation &op) {
+  return llvm::TypeSwitch<Operation *, std::optional<ElementwiseOp>>(&op)
+      .Case([](SiLUOp s) { return ElementwiseOp{ElementwiseKind::SiLU, s.getInput(), Value(), s.getResult()}; })
+      .Case([](SwiGLUOp s) { return ElementwiseOp{ElementwiseKind::SwiGLU, s.getGate(), s.getUp(), s.getResult()}; })
+      .Case([](AddOp a) { return ElementwiseOp{ElementwiseKind::Add, a.getLhs(), a.getRhs(), a.getResult()}; })
+      .Case([](MulOp m) { return ElementwiseOp{ElementwiseKind::Mul, m.getLhs(), m.getRhs(), m.getResult()}; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
 Value FunctionLowering::keyView(OpBuilder &b, Value cache) {
   if (!keyBlock) return cache;
   auto t = llvm::cast<MemRefType>(cache.getType());

@@ -23,11 +23,22 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace q3 {
 
 // A tensor type's buffer type (an int8 KV cache's rows carry their scale).
 mlir::MemRefType memrefFor(mlir::Type t);
+
+// The elementwise q3 ops, one kernel family on every target.
+enum class ElementwiseKind { SiLU, SwiGLU, Add, Mul };
+struct ElementwiseOp {
+  ElementwiseKind kind;
+  mlir::Value lhs, rhs; // rhs null for SiLU
+  mlir::Value result;
+};
+// q3.silu / swiglu / add / mul as an ElementwiseOp; nothing for another op.
+std::optional<ElementwiseOp> elementwiseOf(mlir::Operation &op);
 
 class FunctionLowering {
 public:

@@ -33,6 +33,8 @@
 
 #include "dialect/RopeFrequencies.h"
 
+#include "passes/FunctionLowering.h" // ElementwiseKind
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -92,7 +94,7 @@ public:
   // each token sums its selections' down products times their weights.
   void moeExperts(mlir::Value x, mlir::Value weights, mlir::Value experts, mlir::Value gate, mlir::Value up,
                   mlir::Value down, mlir::Value act, mlir::Value out);
-  enum class Elementwise { SiLU, SwiGLU, Add, Mul };
+  using Elementwise = ElementwiseKind;
   void elementwise(Elementwise kind, mlir::Value lhs, mlir::Value rhs, mlir::Value out);
   void copy(mlir::Value from, mlir::Value to);
 

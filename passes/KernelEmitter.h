@@ -15,6 +15,8 @@
 #include "passes/LoweringConfig.h"
 #include "passes/TargetInfo.h"
 
+#include "passes/FunctionLowering.h" // ElementwiseKind
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -111,7 +113,7 @@ public:
   void attention(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer,
                  mlir::Value offset, double scale, mlir::Value scores, mlir::Value out,
                  const AttentionTiling &tiling, mlir::Value partials = {});
-  enum class Elementwise { SiLU, SwiGLU, Add, Mul };
+  using Elementwise = ElementwiseKind;
   void elementwise(Elementwise kind, mlir::Value lhs, mlir::Value rhs, mlir::Value out);
   void moeRouter(mlir::Value logits, int64_t topK, bool normalise, mlir::Value probs,
                  mlir::Value weights, mlir::Value experts);

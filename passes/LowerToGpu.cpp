@@ -90,7 +90,6 @@ LogicalResult GpuFunctionLowering::product(OpBuilder &b, Operation *op, Value no
 
 LogicalResult GpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
   GpuKernelEmitter k(b, loc(), module);
-  using EW = GpuKernelEmitter::Elementwise;
   auto checkCache = [&](Operation *o, Value cache) -> LogicalResult {
     auto t = llvm::cast<MemRefType>(cache.getType());
     if (!t.getElementType().isF32() && !t.getElementType().isBF16())
@@ -98,6 +97,10 @@ LogicalResult GpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
     if (keyBlock) return o->emitOpError("the GPU code generator reads the row cache, not the key-blocked one");
     return success();
   };
+  if (auto e = elementwiseOf(op)) {
+    k.elementwise(e->kind, buffer(e->lhs), e->rhs ? buffer(e->rhs) : Value(), allocate(b, e->result));
+    return success();
+  }
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
       .Case<WeightOp, ConcatOp>([&](Operation *w) -> LogicalResult {
         if (!w->hasAttr("q3.slot")) {
@@ -180,22 +183,6 @@ LogicalResult GpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
             b, MemRefType::get({query.getDimSize(0), query.getDimSize(1), keys.getDimSize(2)}, b.getF32Type()));
         k.attention(buffer(a.getQuery()), buffer(a.getKeys()), buffer(a.getValues()), map.lookup(a.getLayer()),
                     kernelIndex(map.lookup(a.getOffset())), a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()));
-        return success();
-      })
-      .Case([&](SiLUOp s) {
-        k.elementwise(EW::SiLU, buffer(s.getInput()), Value(), allocate(b, s.getResult()));
-        return success();
-      })
-      .Case([&](SwiGLUOp s) {
-        k.elementwise(EW::SwiGLU, buffer(s.getGate()), buffer(s.getUp()), allocate(b, s.getResult()));
-        return success();
-      })
-      .Case([&](AddOp a) {
-        k.elementwise(EW::Add, buffer(a.getLhs()), buffer(a.getRhs()), allocate(b, a.getResult()));
-        return success();
-      })
-      .Case([&](MulOp m) {
-        k.elementwise(EW::Mul, buffer(m.getLhs()), buffer(m.getRhs()), allocate(b, m.getResult()));
         return success();
       })
       .Case([&](MoERouterOp r) {

@@ -87,7 +87,6 @@ FailureOr<LinearFusion> CpuFunctionLowering::fusion(OpBuilder &b, Operation *op,
 
 LogicalResult CpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
   KernelEmitter k(b, loc(), module);
-  using EW = KernelEmitter::Elementwise;
   // The fused linears: scratch and tiling from fusion(), the op's own
   // epilogue and outputs from `complete`.
   auto fusedLinear = [&](Operation *op, Value norm, FloatAttr eps,
@@ -107,6 +106,10 @@ LogicalResult CpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
                map.lookup(op.getOffset()), ropeSpecOf(op),
                op.getStyle() == RopeStyle::SplitHalves, table, out, cache, layer, row);
   };
+  if (auto e = elementwiseOf(op)) {
+    k.elementwise(e->kind, buffer(e->lhs), e->rhs ? buffer(e->rhs) : Value(), allocate(b, e->result));
+    return success();
+  }
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
       .Case([&](WeightOp w) -> LogicalResult {
         if (!w->hasAttr("q3.slot")) {
@@ -226,22 +229,6 @@ LogicalResult CpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         k.attention(buffer(a.getQuery()), keyView(b, buffer(a.getKeys())), buffer(a.getValues()),
                     map.lookup(a.getLayer()), map.lookup(a.getOffset()),
                     a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()), tiling, partials);
-        return success();
-      })
-      .Case([&](SiLUOp s) {
-        k.elementwise(EW::SiLU, buffer(s.getInput()), Value(), allocate(b, s.getResult()));
-        return success();
-      })
-      .Case([&](SwiGLUOp s) {
-        k.elementwise(EW::SwiGLU, buffer(s.getGate()), buffer(s.getUp()), allocate(b, s.getResult()));
-        return success();
-      })
-      .Case([&](AddOp a) {
-        k.elementwise(EW::Add, buffer(a.getLhs()), buffer(a.getRhs()), allocate(b, a.getResult()));
-        return success();
-      })
-      .Case([&](MulOp m) {
-        k.elementwise(EW::Mul, buffer(m.getLhs()), buffer(m.getRhs()), allocate(b, m.getResult()));
         return success();
       })
       .Case([&](MoERouterOp r) {
