@@ -349,22 +349,32 @@ void GpuKernelEmitter::kvWrite(Value value, Value cache, Value layer, const Kern
 }
 
 void GpuKernelEmitter::attention(Value q, Value k, Value v, Value layer, const KernelIndex &offset, double scale, Value scores,
-                                 Value out) {
+                                 Value out, Value partials) {
   auto qt = typeOf(q), kt = typeOf(k);
   const int64_t T = qt.getDimSize(0), heads = qt.getDimSize(1), D = qt.getDimSize(2);
   const int64_t kvHeads = kt.getDimSize(1), C = kt.getDimSize(2), group = heads / kvHeads;
   const int64_t n = shapes.threads, warps = n / kWarp;
+  const int64_t splits = partials ? typeOf(partials).getDimSize(1) : 1;
   const float lowest = -std::numeric_limits<float>::infinity();
-  launch(heads, T, n, [&](const Ids &id) {
-    Value h = id.bx, t = id.by;
+  // Grid y: the tokens, or (one token) the key ranges.
+  launch(heads, partials ? splits : T, n, [&](const Ids &id) {
+    Value h = id.bx, t = partials ? idx(0) : id.by;
     Value g = arith::DivUIOp::create(b, loc, h, idx(group));
     Value warp = arith::DivUIOp::create(b, loc, id.tx, idx(kWarp));
     Value lane = arith::RemUIOp::create(b, loc, id.tx, idx(kWarp));
     // Query t sees positions 0 .. offset + t (causal), those the cache holds.
     Value keys = arith::MinUIOp::create(b, loc, arith::AddIOp::create(b, loc, indexOf(offset), arith::AddIOp::create(b, loc, t, idx(1))),
                                         idx(C));
+    // This block's keys [first, last): all of them, or range id.by of
+    // `splits` ranges of ceil(keys / splits) (the last ones may be empty).
+    Value first = idx(0), last = keys;
+    if (partials) {
+      Value span = arith::DivUIOp::create(b, loc, arith::AddIOp::create(b, loc, keys, idx(splits - 1)), idx(splits));
+      first = arith::MinUIOp::create(b, loc, arith::MulIOp::create(b, loc, id.by, span), keys);
+      last = arith::MinUIOp::create(b, loc, arith::AddIOp::create(b, loc, first, span), keys);
+    }
     // Scores: a warp per key, lanes along the head dim.
-    Value localMax = forReduce(warp, keys, idx(warps), {f32(lowest)}, [&](Value j, ValueRange a) -> SmallVector<Value> {
+    Value localMax = forReduce(arith::AddIOp::create(b, loc, first, warp), last, idx(warps), {f32(lowest)}, [&](Value j, ValueRange a) -> SmallVector<Value> {
       Value dot = forReduce(lane, idx(D), idx(kWarp), {f32(0)}, [&](Value d, ValueRange s) -> SmallVector<Value> {
         return {arith::AddFOp::create(b, loc, s[0], arith::MulFOp::create(b, loc, load(q, {t, h, d}), load(k, {layer, g, j, d})))};
       });
@@ -375,19 +385,50 @@ void GpuKernelEmitter::attention(Value q, Value k, Value v, Value layer, const K
     });
     gpu::BarrierOp::create(b, loc); // the scores are in memory for every thread
     Value mx = blockMax(localMax);
-    Value localSum = forReduce(id.tx, keys, idx(n), {f32(0)}, [&](Value j, ValueRange a) -> SmallVector<Value> {
+    // An empty range's maximum is -inf: its exps are not taken (no keys),
+    // and the combine weighs it by exp(-inf) = 0.
+    Value localSum = forReduce(arith::AddIOp::create(b, loc, first, id.tx), last, idx(n), {f32(0)}, [&](Value j, ValueRange a) -> SmallVector<Value> {
       Value e = exp(arith::SubFOp::create(b, loc, load(scores, {t, h, j}), mx));
       store(e, scores, {t, h, j});
       return {arith::AddFOp::create(b, loc, a[0], e)};
     });
-    Value inv = arith::DivFOp::create(b, loc, f32(1), blockSum(localSum));
+    Value sum = blockSum(localSum);
+    Value inv = arith::DivFOp::create(b, loc, f32(1), sum);
     gpu::BarrierOp::create(b, loc);
     // The values: a thread per dim over the keys.
     forLoop(id.tx, idx(D), idx(n), [&](Value d) {
-      Value acc = forReduce(idx(0), keys, idx(1), {f32(0)}, [&](Value j, ValueRange a) -> SmallVector<Value> {
+      Value acc = forReduce(first, last, idx(1), {f32(0)}, [&](Value j, ValueRange a) -> SmallVector<Value> {
         return {arith::AddFOp::create(b, loc, a[0], arith::MulFOp::create(b, loc, load(scores, {t, h, j}), load(v, {layer, g, j, d})))};
       });
-      store(arith::MulFOp::create(b, loc, acc, inv), out, {t, h, d});
+      if (!partials) return store(arith::MulFOp::create(b, loc, acc, inv), out, {t, h, d});
+      store(acc, partials, {h, id.by, d}); // unnormalised
+    });
+    if (partials)
+      ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, id.tx, idx(0)), [&] {
+        store(mx, partials, {h, id.by, idx(D)});
+        store(sum, partials, {h, id.by, idx(D + 1)});
+      });
+  });
+  if (!partials) return;
+  // The combine: per head, each range weighed by exp(its max - the max).
+  const int64_t combineThreads = std::min<int64_t>(n, ceilDiv(D, kWarp) * kWarp);
+  launch(heads, 1, combineThreads, [&](const Ids &id) {
+    Value h = id.bx;
+    Value zero = idx(0), ranges = idx(splits), one = idx(1);
+    Value mx = forReduce(zero, ranges, one, {f32(lowest)}, [&](Value s, ValueRange a) -> SmallVector<Value> {
+      return {arith::MaximumFOp::create(b, loc, a[0], load(partials, {h, s, idx(D)}))};
+    });
+    Value total = forReduce(zero, ranges, one, {f32(0)}, [&](Value s, ValueRange a) -> SmallVector<Value> {
+      Value w = exp(arith::SubFOp::create(b, loc, load(partials, {h, s, idx(D)}), mx));
+      return {arith::AddFOp::create(b, loc, a[0], arith::MulFOp::create(b, loc, w, load(partials, {h, s, idx(D + 1)})))};
+    });
+    Value inv = arith::DivFOp::create(b, loc, f32(1), total);
+    forLoop(id.tx, idx(D), idx(combineThreads), [&](Value d) {
+      Value acc = forReduce(zero, ranges, one, {f32(0)}, [&](Value s, ValueRange a) -> SmallVector<Value> {
+        Value w = exp(arith::SubFOp::create(b, loc, load(partials, {h, s, idx(D)}), mx));
+        return {arith::AddFOp::create(b, loc, a[0], arith::MulFOp::create(b, loc, w, load(partials, {h, s, d})))};
+      });
+      store(arith::MulFOp::create(b, loc, acc, inv), out, {idx(0), h, d});
     });
   });
 }

@@ -18,7 +18,8 @@
 //              QK-norm folded in, rows written to the cache directly.
 //   attention  one block per (query head, token): a warp per key for the
 //              scores, block reductions for the softmax, a thread per dim
-//              for the values.
+//              for the values; a decode token's keys split into ranges, a
+//              block per (head, range), then a combine (flash-decoding).
 //   MoE        a thread per token for the router; a warp per column of
 //              each (token, selection) for the experts' gate/up, then a
 //              warp per output column of each token over its selections.
@@ -57,6 +58,7 @@ struct GpuLaunchShapes {
   int64_t productWarps = 4;      // output columns per product block
   int64_t productRows = 8;       // most input rows one block shares a weight load with
   int64_t productVector = 8;     // most weight elements one lane loads at once (16 bytes of bf16)
+  int64_t decodeSplits = 32;     // key ranges of one decode token's attention per query head
 };
 
 // What a product adds to y = x * W^T (row-layout W [N, K]).
@@ -79,9 +81,12 @@ public:
   void rope(mlir::Value x, mlir::Value norm, double eps, const KernelIndex &offset, const RopeSpec &spec, bool splitHalves,
             mlir::Value out, mlir::Value cache, mlir::Value layer);
   void kvWrite(mlir::Value value, mlir::Value cache, mlir::Value layer, const KernelIndex &offset);
-  // `scores`: [T, heads, C] f32 scratch.
+  // `scores`: [T, heads, C] f32 scratch. With `partials` ([heads, splits,
+  // D + 2] f32 scratch; one token), split-KV: a block per (query head, key
+  // range) leaves its unnormalised sum, maximum and exp-sum there, and a
+  // second kernel combines the ranges.
   void attention(mlir::Value q, mlir::Value k, mlir::Value v, mlir::Value layer, const KernelIndex &offset, double scale,
-                 mlir::Value scores, mlir::Value out);
+                 mlir::Value scores, mlir::Value out, mlir::Value partials = {});
   // Per token (a thread each): softmax over the experts into `probs`
   // ([T, E] f32 scratch), the top_k largest (ties: lower expert first),
   // renormalised when `normalise`: `weights` [T, k] f32, `experts` [T, k] i32.

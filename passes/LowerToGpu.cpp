@@ -181,8 +181,16 @@ LogicalResult GpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         auto keys = llvm::cast<RankedTensorType>(a.getKeys().getType());
         Value scores = arenaSlot(
             b, MemRefType::get({query.getDimSize(0), query.getDimSize(1), keys.getDimSize(2)}, b.getF32Type()));
+        // One token (decode): its keys split into ranges (flash-decoding),
+        // each range's unnormalised sum, maximum and exp-sum in scratch.
+        Value partials;
+        if (query.getDimSize(0) == 1)
+          partials = arenaSlot(b, MemRefType::get({query.getDimSize(1), GpuLaunchShapes().decodeSplits,
+                                                   query.getDimSize(2) + 2},
+                                                  b.getF32Type()));
         k.attention(buffer(a.getQuery()), buffer(a.getKeys()), buffer(a.getValues()), map.lookup(a.getLayer()),
-                    kernelIndex(map.lookup(a.getOffset())), a.getScaleAttr().getValueAsDouble(), scores, allocate(b, a.getResult()));
+                    kernelIndex(map.lookup(a.getOffset())), a.getScaleAttr().getValueAsDouble(), scores,
+                    allocate(b, a.getResult()), partials);
         return success();
       })
       .Case([&](MoERouterOp r) {
