@@ -34,7 +34,7 @@ void checkGpuTarget(const GpuTarget &target) {
     fail("--gpu-arch: '", target.arch, "' is not an NVIDIA arch sm_70 or later (sm_80, sm_90, ...)");
 }
 
-void addQ3GpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionPasses, const GpuTarget &) {
+void addQ3GpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionPasses, const GpuTarget &target) {
   q3::addFusionPasses(pm, fusionPasses);
   pm.addPass(q3::createAddLogitsFreePrefill());
   // No layout strategy: the GPU kernels read the checkpoint's row layout.
@@ -42,6 +42,7 @@ void addQ3GpuPipeline(OpPassManager &pm, const std::vector<std::string> &fusionP
   pm.addPass(createInlinerPass());
   pm.addPass(createSymbolDCEPass());
   pm.addPass(q3::createKernelLocations());
+  pm.addPass(q3::createChooseGpuLaunch(q3::ChooseGpuLaunchOptions{target.arch}));
   pm.addPass(q3::createLowerToGpu());
   pm.addPass(q3::createPlanArena());
   pm.addPass(createCanonicalizerPass());

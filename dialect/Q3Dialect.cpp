@@ -152,6 +152,34 @@ LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError, S
   return success();
 }
 
+LogicalResult GpuLaunchAttr::verify(function_ref<InFlightDiagnostic()> emitError, StringRef arch, int64_t threads,
+                                    int64_t productWarps, int64_t productRows, int64_t productVector,
+                                    int64_t decodeSplits, int64_t mmaMinRows, int64_t mmaWarpRows,
+                                    int64_t mmaWarpCols) {
+  unsigned sm = 0;
+  if (!arch.starts_with("sm_") || arch.drop_front(3).getAsInteger(10, sm))
+    return emitError() << "arch must be sm_NN, got '" << arch << "'";
+  if (threads < 32 || threads > 1024 || threads % 32)
+    return emitError() << "threads must be a multiple of 32 from 32 to 1024, got " << threads;
+  if (productWarps < 1 || productWarps > 32)
+    return emitError() << "product_warps must be 1 to 32 (a block of at most 1024 threads), got " << productWarps;
+  if (productRows < 1 || productRows > 64 || (productRows & (productRows - 1)))
+    return emitError() << "product_rows must be a power of two from 1 to 64, got " << productRows;
+  if (productVector != 1 && productVector != 2 && productVector != 4 && productVector != 8)
+    return emitError() << "product_vector must be 1, 2, 4 or 8, got " << productVector;
+  if (decodeSplits < 1) return emitError() << "decode_splits must be at least 1, got " << decodeSplits;
+  if (mmaMinRows < 0 || mmaMinRows % 16)
+    return emitError() << "mma_min_rows must be 0 (no tensor cores) or a multiple of 16, got " << mmaMinRows;
+  if (mmaMinRows && sm < 80)
+    return emitError() << "mma_min_rows = " << mmaMinRows << ": bf16 tensor cores (mma.sync m16n8k16) need sm_80 or later, not "
+                       << arch;
+  if (mmaWarpRows != 16 && mmaWarpRows != 32 && mmaWarpRows != 64)
+    return emitError() << "mma_warp_rows must be 16, 32 or 64, got " << mmaWarpRows;
+  if (mmaWarpCols < 8 || mmaWarpCols > 64 || mmaWarpCols % 8)
+    return emitError() << "mma_warp_cols must be 8 to 64 in steps of 8, got " << mmaWarpCols;
+  return success();
+}
+
 namespace {
 // Every q3 op is pure and region-free, so inlining a layer function into the
 // layer loop is always legal.

@@ -278,4 +278,38 @@ def Q3_TargetAttr : AttrDef<Q3_Dialect, "Target"> {
   let genVerifyDecl = 1;
 }
 
+// How q3-lower-to-gpu launches each kernel family (q3-choose-gpu-launch):
+// the GPU's lowering config, one per module.
+def Q3_GpuLaunchAttr : AttrDef<Q3_Dialect, "GpuLaunch"> {
+  let mnemonic = "gpu_launch";
+  let summary = "the launch shapes of the GPU kernel families";
+  let description = [{
+    `arch`: the NVIDIA arch the PTX targets. `threads`: a block of the
+    elementwise, norm and attention kernels (a multiple of 32, at most
+    1024). `product_warps`: output columns (a warp each) per product block.
+    `product_rows`: the most input rows one product block shares each
+    weight load with (a power of two; a block takes the largest that
+    divides the rows). `product_vector`: the most weight elements a lane
+    loads at once (1, 2, 4 or 8: up to 16 bytes of bf16; a product takes
+    the widest whose whole warps cover k). `decode_splits`: the key ranges
+    of one token's attention per query head (flash-decoding), combined by
+    a second kernel. `mma_min_rows`: products of at least this many rows
+    (a multiple of 16; bf16 weights, k a multiple of 16, columns of 16)
+    run on the tensor cores (mma.sync m16n8k16 bf16, activations rounded
+    to bf16; sm_80 or later), 0 for none; each warp computes a tile of
+    `mma_warp_rows` x `mma_warp_cols` outputs (16, 32 or 64 rows; 8 to 64
+    columns in steps of 8), `product_warps` warps of them side by side.
+  }];
+  let parameters = (ins StringRefParameter<>:$arch, "int64_t":$threads, "int64_t":$productWarps,
+                        "int64_t":$productRows, "int64_t":$productVector, "int64_t":$decodeSplits,
+                        "int64_t":$mmaMinRows, "int64_t":$mmaWarpRows, "int64_t":$mmaWarpCols);
+  let assemblyFormat = [{
+    `<` `arch` `=` $arch `,` `threads` `=` $threads `,` `product_warps` `=` $productWarps `,`
+        `product_rows` `=` $productRows `,` `product_vector` `=` $productVector `,`
+        `decode_splits` `=` $decodeSplits `,` `mma_min_rows` `=` $mmaMinRows `,`
+        `mma_warp_rows` `=` $mmaWarpRows `,` `mma_warp_cols` `=` $mmaWarpCols `>`
+  }];
+  let genVerifyDecl = 1;
+}
+
 #endif // Q3_DIALECT_TD

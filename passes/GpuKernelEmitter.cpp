@@ -4,6 +4,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -229,7 +230,30 @@ void GpuKernelEmitter::rmsNorm(Value x, Value w, double eps, Value out) {
   });
 }
 
+void GpuKernelEmitter::storeProductOutput(const GpuProduct &p, Value m, Value n, Value v) {
+  if (p.residual) v = arith::AddFOp::create(b, loc, v, load(p.residual, {m, n}));
+  if (p.outs.size() == 1) return store(v, p.outs[0], {m, n});
+  int64_t at = 0; // split outputs: the part whose columns hold n
+  for (Value part : p.outs) {
+    const int64_t width = typeOf(part).getDimSize(1);
+    Value inside =
+        arith::AndIOp::create(b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, n, idx(at)),
+                              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n, idx(at + width)));
+    ifThen(inside, [&] { store(v, part, {m, arith::SubIOp::create(b, loc, n, idx(at))}); });
+    at += width;
+  }
+}
+
+bool GpuKernelEmitter::onTensorCores(Value x, Value w, const GpuProduct &p) const {
+  auto xt = typeOf(x), wt = typeOf(w);
+  const int64_t M = xt.getDimSize(0), K = xt.getDimSize(1), N = wt.getDimSize(0);
+  const int64_t columns = p.gated ? N / 2 : N;
+  return shapes.mmaMinRows > 0 && M >= shapes.mmaMinRows && M % 16 == 0 && K % 16 == 0 && columns % 16 == 0 &&
+         wt.getElementType().isBF16() && xt.getElementType().isF32();
+}
+
 void GpuKernelEmitter::product(Value x, Value w, const GpuProduct &p) {
+  if (onTensorCores(x, w, p)) return productMma(x, w, p);
   auto xt = typeOf(x);
   const int64_t M = xt.getDimSize(0), K = xt.getDimSize(1), N = typeOf(w).getDimSize(0);
   const int64_t columns = p.gated ? N / 2 : N;
@@ -274,22 +298,100 @@ void GpuKernelEmitter::product(Value x, Value w, const GpuProduct &p) {
         Value v = total(sums[size_t(r)]);
         if (p.gated) v = arith::MulFOp::create(b, loc, silu(v), total(sums[size_t(rows + r)]));
         Value m = arith::AddIOp::create(b, loc, m0, idx(r));
-        ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, idx(0)), [&] {
-          Value out = v;
-          if (p.residual) out = arith::AddFOp::create(b, loc, out, load(p.residual, {m, n}));
-          if (p.outs.size() == 1) return store(out, p.outs[0], {m, n});
-          int64_t at = 0; // split outputs: the part whose columns hold n
-          for (Value part : p.outs) {
-            const int64_t width = typeOf(part).getDimSize(1);
-            Value inside = arith::AndIOp::create(
-                b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, n, idx(at)),
-                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n, idx(at + width)));
-            ifThen(inside, [&] { store(out, part, {m, arith::SubIOp::create(b, loc, n, idx(at))}); });
-            at += width;
-          }
-        });
+        ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, idx(0)),
+               [&] { storeProductOutput(p, m, n, v); });
       }
     });
+  });
+}
+
+Value GpuKernelEmitter::bf16Pair(Value mem, ValueRange at) {
+  // Two adjacent elements as one 32-bit register, the lower column in the
+  // low half (the mma operands' packing); f32 rows are rounded to bf16
+  // (to nearest even), bf16 weights are loaded as they are.
+  Value v;
+  if (typeOf(mem).getElementType().isBF16())
+    v = vector::LoadOp::create(b, loc, VectorType::get({2}, b.getBF16Type()), mem, at, /*nontemporal=*/false,
+                               llvm::MaybeAlign(4));
+  else
+    v = arith::TruncFOp::create(b, loc, VectorType::get({2}, b.getBF16Type()), loadVector(mem, at, 2));
+  Value word = vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()), v);
+  return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
+}
+
+void GpuKernelEmitter::productMma(Value x, Value w, const GpuProduct &p) {
+  // mma.sync m16n8k16 (row A, col B, bf16 in, f32 accumulators). Fragments
+  // of lane l, g = l / 4, t = l % 4 (PTX ISA, "Matrix Fragments for
+  // mma.m16n8k16"): A (16 x 16 rows of x) a0 = (g, 2t..2t+1), a1 = (g+8, 2t..),
+  // a2 = (g, 2t+8..), a3 = (g+8, 2t+8..); B (16 x 8, W^T: a weight row is a
+  // B column) b0 = k 2t..2t+1 and b1 = k 2t+8.. of column g; C / D c0, c1 =
+  // (g, 2t), (g, 2t+1), c2, c3 = (g+8, 2t), (g+8, 2t+1). The fragments are
+  // loaded straight from global memory (no shared-memory staging yet): the
+  // warps of a block and the blocks of a grid column share weight rows
+  // through the caches.
+  auto xt = typeOf(x);
+  const int64_t M = xt.getDimSize(0), K = xt.getDimSize(1), N = typeOf(w).getDimSize(0);
+  const int64_t columns = p.gated ? N / 2 : N;
+  int64_t warpRows = shapes.mmaWarpRows;
+  while (M % warpRows) warpRows /= 2; // M is a multiple of 16
+  const int64_t warpCols = std::min(shapes.mmaWarpCols, columns), warps = shapes.productWarps;
+  const int64_t fm = warpRows / 16, fn = warpCols / 8, halves = p.gated ? 2 : 1; // gate tiles, then up tiles
+  const int64_t tiles = fm * fn * halves;
+  auto resultType = LLVM::LLVMStructType::getLiteral(b.getContext(), SmallVector<Type>(4, b.getF32Type()));
+  launch(ceilDiv(columns, warps * warpCols), M / warpRows, warps * kWarp, [&](const Ids &id) {
+    Value warp = arith::DivUIOp::create(b, loc, id.tx, idx(kWarp));
+    Value lane = arith::RemUIOp::create(b, loc, id.tx, idx(kWarp));
+    Value g = arith::DivUIOp::create(b, loc, lane, idx(4));
+    Value t2 = arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, lane, idx(4)), idx(2));
+    Value m0 = arith::MulIOp::create(b, loc, id.by, idx(warpRows));
+    Value n0 = arith::MulIOp::create(b, loc, arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, id.bx, idx(warps)), warp),
+                                     idx(warpCols));
+    auto plus = [&](Value v, int64_t c) { return c ? Value(arith::AddIOp::create(b, loc, v, idx(c))) : v; };
+    // A lane's weight row of tile j (clamped: a warp past the last column
+    // computes on a valid row and stores nothing, every lane staying in
+    // the mma).
+    SmallVector<Value> wRows; // tile j of half h: index h * fn + j
+    for (int64_t h = 0; h < halves; ++h)
+      for (int64_t j = 0; j < fn; ++j) {
+        Value n = arith::MinUIOp::create(b, loc, arith::AddIOp::create(b, loc, plus(n0, 8 * j), g), idx(columns - 1));
+        wRows.push_back(plus(n, h * columns));
+      }
+    SmallVector<Value> init(size_t(tiles * 4), f32(0)), acc;
+    forReduce(
+        idx(0), idx(K), idx(16), init,
+        [&](Value k0, ValueRange c) -> SmallVector<Value> {
+          Value ka = arith::AddIOp::create(b, loc, k0, t2), kb = plus(ka, 8);
+          SmallVector<std::array<Value, 4>> a;
+          for (int64_t i = 0; i < fm; ++i) {
+            Value r0 = arith::AddIOp::create(b, loc, plus(m0, 16 * i), g), r1 = plus(r0, 8);
+            a.push_back({bf16Pair(x, {r0, ka}), bf16Pair(x, {r1, ka}), bf16Pair(x, {r0, kb}), bf16Pair(x, {r1, kb})});
+          }
+          SmallVector<std::array<Value, 2>> bw;
+          for (Value r : wRows) bw.push_back({bf16Pair(w, {r, ka}), bf16Pair(w, {r, kb})});
+          SmallVector<Value> next;
+          for (int64_t i = 0; i < fm; ++i)
+            for (int64_t j = 0; j < fn * halves; ++j) {
+              const size_t base = size_t((i * fn * halves + j) * 4);
+              auto d = NVVM::MmaOp::create(b, loc, resultType, ValueRange(a[size_t(i)]), ValueRange(bw[size_t(j)]),
+                                           c.slice(base, 4), ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+                                           std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
+                                           std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
+              for (int64_t e = 0; e < 4; ++e) next.push_back(LLVM::ExtractValueOp::create(b, loc, d, ArrayRef<int64_t>{e}));
+            }
+          return next;
+        },
+        0, &acc);
+    // The epilogue: each lane's four outputs of every tile.
+    for (int64_t i = 0; i < fm; ++i)
+      for (int64_t j = 0; j < fn; ++j)
+        for (int64_t e = 0; e < 4; ++e) {
+          Value m = arith::AddIOp::create(b, loc, plus(m0, 16 * i + 8 * (e / 2)), g);
+          Value n = arith::AddIOp::create(b, loc, plus(n0, 8 * j + e % 2), t2);
+          Value v = acc[size_t((i * fn * halves + j) * 4 + e)];
+          if (p.gated) v = arith::MulFOp::create(b, loc, silu(v), acc[size_t((i * fn * halves + fn + j) * 4 + e)]);
+          ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n, idx(columns)),
+                 [&] { storeProductOutput(p, m, n, v); });
+        }
   });
 }
 

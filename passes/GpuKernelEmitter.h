@@ -11,6 +11,8 @@
 //   products   one warp per output column, lanes along k with vector loads
 //              of the row-major weight, a block of rows (the rows of one
 //              grid row) sharing each weight load, shuffles to reduce;
+//              with many rows (prompt chunks, bf16 weights) a warp per
+//              tile of outputs on the tensor cores (mma.sync m16n8k16);
 //              epilogues: residual add, split outputs, SwiGLU of a
 //              [gate; up] pair.
 //   norms      one block per row, a block reduction (gpu.all_reduce).
@@ -32,6 +34,7 @@
 #ifndef QWEN3C_PASSES_GPUKERNELEMITTER_H
 #define QWEN3C_PASSES_GPUKERNELEMITTER_H
 
+#include "dialect/Q3Dialect.h"
 #include "dialect/RopeFrequencies.h"
 
 #include "passes/FunctionLowering.h" // ElementwiseKind
@@ -52,13 +55,27 @@ struct KernelIndex {
   int64_t slot = 0;
 };
 
-// Launch shapes of the GPU kernel families: the one place they are set.
+// Launch shapes of the GPU kernel families, as the module's
+// #q3.gpu_launch gives them (q3-choose-gpu-launch; the defaults are its
+// choice today).
+inline constexpr const char *kGpuLaunchAttrName = "q3.gpu_launch";
 struct GpuLaunchShapes {
   int64_t threads = 256;         // elementwise, norms, attention
   int64_t productWarps = 4;      // output columns per product block
   int64_t productRows = 8;       // most input rows one block shares a weight load with
   int64_t productVector = 8;     // most weight elements one lane loads at once (16 bytes of bf16)
   int64_t decodeSplits = 32;     // key ranges of one decode token's attention per query head
+  int64_t mmaMinRows = 16;       // products of this many rows or more on tensor cores (0: none)
+  int64_t mmaWarpRows = 32;      // a warp's output tile on the tensor cores: rows
+  int64_t mmaWarpCols = 32;      // and columns
+  static GpuLaunchShapes of(GpuLaunchAttr a) {
+    return {a.getThreads(),     a.getProductWarps(), a.getProductRows(),  a.getProductVector(), a.getDecodeSplits(),
+            a.getMmaMinRows(),  a.getMmaWarpRows(),  a.getMmaWarpCols()};
+  }
+  GpuLaunchAttr attr(mlir::MLIRContext *context, llvm::StringRef arch) const {
+    return GpuLaunchAttr::get(context, arch, threads, productWarps, productRows, productVector, decodeSplits, mmaMinRows,
+                              mmaWarpRows, mmaWarpCols);
+  }
 };
 
 // What a product adds to y = x * W^T (row-layout W [N, K]).
@@ -70,7 +87,7 @@ struct GpuProduct {
 
 class GpuKernelEmitter {
 public:
-  GpuKernelEmitter(mlir::OpBuilder &b, mlir::Location loc, mlir::ModuleOp module, GpuLaunchShapes shapes = {})
+  GpuKernelEmitter(mlir::OpBuilder &b, mlir::Location loc, mlir::ModuleOp module, GpuLaunchShapes shapes)
       : b(b), loc(loc), module(module), shapes(shapes) {}
 
   void embedding(mlir::Value table, mlir::Value ids, mlir::Value out);
@@ -111,6 +128,14 @@ private:
   // A gpu.launch of grid (gx, gy) and `threads` threads; `body` builds its region.
   void launch(mlir::Value gx, mlir::Value gy, int64_t threads, const Body &body);
   void launch(int64_t gx, int64_t gy, int64_t threads, const Body &body);
+
+  // Products of many rows on the tensor cores (#q3.gpu_launch's mma_*):
+  // bf16 mma.sync tiles, activations rounded to bf16.
+  bool onTensorCores(mlir::Value x, mlir::Value w, const GpuProduct &p) const;
+  void productMma(mlir::Value x, mlir::Value w, const GpuProduct &p);
+  mlir::Value bf16Pair(mlir::Value mem, mlir::ValueRange at); // two elements, bf16, as an i32
+  // The epilogue of output (m, n): the residual, then the output (part) holding n.
+  void storeProductOutput(const GpuProduct &p, mlir::Value m, mlir::Value n, mlir::Value v);
 
   mlir::Value idx(int64_t v);
   mlir::Value indexOf(const KernelIndex &i); // inside a kernel

@@ -32,11 +32,12 @@ using namespace mlir;
 
 class GpuFunctionLowering : public FunctionLowering {
 public:
-  using FunctionLowering::FunctionLowering;
+  GpuFunctionLowering(ModuleOp module, const WeightPlan &plan, MemRefType table, GpuLaunchShapes shapes)
+      : FunctionLowering(module, plan, table), shapes(shapes) {}
 
 private:
   LogicalResult lowerQ3(Operation &op, OpBuilder &b) override;
-  void copy(OpBuilder &b, Value from, Value to) override { GpuKernelEmitter(b, loc(), module).copy(from, to); }
+  void copy(OpBuilder &b, Value from, Value to) override { GpuKernelEmitter(b, loc(), module, shapes).copy(from, to); }
   // The host reads a constant table, or an entry's argument that stays in
   // host memory: @decode_batch's positions (the runtime passes them so);
   // anything a kernel computed is on the device.
@@ -64,6 +65,7 @@ private:
     if (it == indexSlots.end()) return {host, Value(), 0};
     return {host, deviceIndices, it->second};
   }
+  GpuLaunchShapes shapes; // the module's #q3.gpu_launch
   llvm::DenseMap<Value, int64_t> indexSlots;
   Value deviceIndices;
   // Products: an optional folded norm first (normalised rows in scratch),
@@ -72,7 +74,7 @@ private:
 };
 
 LogicalResult GpuFunctionLowering::product(OpBuilder &b, Operation *op, Value norm, FloatAttr eps, GpuProduct p) {
-  GpuKernelEmitter k(b, loc(), module);
+  GpuKernelEmitter k(b, loc(), module, shapes);
   Value x = buffer(op->getOperand(0)), w = buffer(op->getOperand(1));
   auto xt = llvm::cast<MemRefType>(x.getType()), wt = llvm::cast<MemRefType>(w.getType());
   if (xt.getRank() != 2 || wt.getRank() != 2)
@@ -89,7 +91,7 @@ LogicalResult GpuFunctionLowering::product(OpBuilder &b, Operation *op, Value no
 }
 
 LogicalResult GpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
-  GpuKernelEmitter k(b, loc(), module);
+  GpuKernelEmitter k(b, loc(), module, shapes);
   auto checkCache = [&](Operation *o, Value cache) -> LogicalResult {
     auto t = llvm::cast<MemRefType>(cache.getType());
     if (!t.getElementType().isF32() && !t.getElementType().isBF16())
@@ -185,7 +187,7 @@ LogicalResult GpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
         // each range's unnormalised sum, maximum and exp-sum in scratch.
         Value partials;
         if (query.getDimSize(0) == 1)
-          partials = arenaSlot(b, MemRefType::get({query.getDimSize(1), GpuLaunchShapes().decodeSplits,
+          partials = arenaSlot(b, MemRefType::get({query.getDimSize(1), shapes.decodeSplits,
                                                    query.getDimSize(2) + 2},
                                                   b.getF32Type()));
         k.attention(buffer(a.getQuery()), buffer(a.getKeys()), buffer(a.getValues()), map.lookup(a.getLayer()),
@@ -219,8 +221,14 @@ LogicalResult GpuFunctionLowering::lowerQ3(Operation &op, OpBuilder &b) {
 
 struct LowerToGpuPass : impl::LowerToGpuBase<LowerToGpuPass> {
   void runOnOperation() override {
-    if (failed(lowerEntryPoints(getOperation(), getArgument(), [](ModuleOp m, const WeightPlan &plan, MemRefType table) {
-          return std::make_unique<GpuFunctionLowering>(m, plan, table);
+    auto launch = getOperation()->getAttrOfType<GpuLaunchAttr>(kGpuLaunchAttrName);
+    if (!launch) {
+      getOperation().emitError("q3-lower-to-gpu needs q3.gpu_launch: run q3-choose-gpu-launch first");
+      return signalPassFailure();
+    }
+    const GpuLaunchShapes shapes = GpuLaunchShapes::of(launch);
+    if (failed(lowerEntryPoints(getOperation(), getArgument(), [&](ModuleOp m, const WeightPlan &plan, MemRefType table) {
+          return std::make_unique<GpuFunctionLowering>(m, plan, table, shapes);
         })))
       signalPassFailure();
   }

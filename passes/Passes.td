@@ -171,6 +171,17 @@ def LowerToLoops : Pass<"q3-lower-to-loops", "mlir::ModuleOp"> {
                            "mlir::amx::AMXDialect", "mlir::LLVM::LLVMDialect"];
 }
 
+def ChooseGpuLaunch : Pass<"q3-choose-gpu-launch", "mlir::ModuleOp"> {
+  let summary = "choose the GPU kernel families' launch shapes (#q3.gpu_launch)";
+  let description = [{
+    The CUDA target's strategy: writes `q3.gpu_launch = #q3.gpu_launch<...>`
+    on the module for `gpu-arch`, what q3-lower-to-gpu builds every kernel
+    with (it chooses nothing itself). Today every arch gets the same shapes;
+    none has been tuned on a device yet.
+  }];
+  let options = [Option<"gpuArch", "gpu-arch", "std::string", "\"sm_90\"", "NVIDIA arch (sm_NN)">];
+}
+
 def LowerToGpu : Pass<"q3-lower-to-gpu", "mlir::ModuleOp"> {
   let summary = "lower q3 entry points to host code that launches CUDA kernels (gpu.launch)";
   let description = [{
@@ -182,13 +193,14 @@ def LowerToGpu : Pass<"q3-lower-to-gpu", "mlir::ModuleOp"> {
     MoE router and a warp per column of each selection for the experts, a
     thread per element otherwise). Copies are kernels too; the host code
     never reads device
-    memory but @decode_batch's positions (a host argument). Weights must be
+    memory but @decode_batch's positions (a host argument). The launch
+    shapes come from the module's #q3.gpu_launch (none is an error). Weights must be
     in the row layout (no q3-choose-weight-layouts); quantised weights and
     int8 or key-blocked caches are errors naming the op.
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
                            "mlir::vector::VectorDialect", "mlir::arith::ArithDialect",
-                           "mlir::gpu::GPUDialect", "mlir::LLVM::LLVMDialect"];
+                           "mlir::gpu::GPUDialect", "mlir::LLVM::LLVMDialect", "mlir::NVVM::NVVMDialect"];
 }
 
 def MergeGpuModules : Pass<"q3-merge-gpu-modules", "mlir::ModuleOp"> {

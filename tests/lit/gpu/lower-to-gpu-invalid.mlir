@@ -1,6 +1,6 @@
 // What q3-lower-to-gpu refuses, by name: a scalar the host code would read
 // from a kernel's result (device memory), and an op without a GPU kernel.
-// RUN: not qwen3c-opt %s --split-input-file --q3-plan-weights --q3-lower-to-gpu -o /dev/null 2>&1 | FileCheck %s
+// RUN: not qwen3c-opt %s --split-input-file --q3-choose-gpu-launch --q3-plan-weights --q3-lower-to-gpu -o /dev/null 2>&1 | FileCheck %s
 
 // CHECK: error: 'tensor.extract' op reads a device buffer on the host: not supported by the GPU code generator
 module attributes {q3.num_layers = 1 : i64} {

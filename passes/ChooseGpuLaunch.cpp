@@ -1,0 +1,42 @@
+//===- ChooseGpuLaunch.cpp - q3-choose-gpu-launch ---------------------------===//
+//
+// The CUDA target's strategy, the one place its launch shapes are chosen:
+// `q3.gpu_launch` on the module, which q3-lower-to-gpu reads. The shapes
+// are the same for every arch until a device run tunes them: 256-thread
+// blocks, 4 warps (columns) per product block sharing each weight load
+// with up to 8 rows, 16-byte lane loads, 32 key ranges per decode head;
+// products of 16 rows or more on the tensor cores from sm_80 (bf16 mma),
+// a warp computing 32 x 32 outputs.
+// A module that already carries one (a test pinning a shape) keeps it.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/GpuKernelEmitter.h"
+#include "passes/Passes.h"
+
+namespace q3 {
+#define GEN_PASS_DEF_CHOOSEGPULAUNCH
+#include "passes/Passes.h.inc"
+
+namespace {
+
+struct ChooseGpuLaunchPass : impl::ChooseGpuLaunchBase<ChooseGpuLaunchPass> {
+  using ChooseGpuLaunchBase::ChooseGpuLaunchBase;
+  void runOnOperation() override {
+    mlir::ModuleOp module = getOperation();
+    if (module->hasAttrOfType<GpuLaunchAttr>(kGpuLaunchAttrName)) return; // a pinned config stays
+    GpuLaunchShapes shapes; // the defaults
+    unsigned sm = 0;
+    // Before sm_80 there is no bf16 mma: every product stays on the CUDA cores.
+    llvm::StringRef number(gpuArch);
+    if (number.consume_front("sm_") && !number.getAsInteger(10, sm) && sm < 80) shapes.mmaMinRows = 0;
+    auto emitError = [&] { return module.emitError("q3-choose-gpu-launch: "); };
+    if (mlir::failed(GpuLaunchAttr::verifyInvariants(emitError, gpuArch, shapes.threads, shapes.productWarps,
+                                                     shapes.productRows, shapes.productVector, shapes.decodeSplits,
+                                                     shapes.mmaMinRows, shapes.mmaWarpRows, shapes.mmaWarpCols)))
+      return signalPassFailure();
+    module->setAttr(kGpuLaunchAttrName, shapes.attr(module.getContext(), gpuArch));
+  }
+};
+
+} // namespace
+} // namespace q3
