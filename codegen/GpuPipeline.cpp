@@ -1,6 +1,7 @@
 //===- GpuPipeline.cpp - q3 to a host object with embedded PTX -------------===//
 #include "codegen/GpuPipeline.h"
 #include "codegen/CpuPipeline.h" // applyIRDump
+#include "dialect/Q3Dialect.h"  // nvidiaArchNumber
 #include "frontend/Error.h"
 #include "passes/FusionPipeline.h"
 #include "passes/Passes.h"
@@ -22,15 +23,14 @@
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Transforms/Passes.h"
 
-#include <regex>
 
 using namespace mlir;
 
 namespace q3c {
 
 void checkGpuTarget(const GpuTarget &target) {
-  std::smatch m;
-  if (!std::regex_match(target.arch, m, std::regex("sm_([0-9]+)a?")) || std::stoi(m[1]) < 70)
+  const std::optional<unsigned> sm = q3::nvidiaArchNumber(target.arch);
+  if (!sm || *sm < 70)
     fail("--gpu-arch: '", target.arch, "' is not an NVIDIA arch sm_70 or later (sm_80, sm_90, ...)");
 }
 

@@ -152,13 +152,20 @@ LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError, S
   return success();
 }
 
+std::optional<unsigned> q3::nvidiaArchNumber(StringRef arch) {
+  unsigned sm = 0;
+  if (!arch.consume_front("sm_")) return std::nullopt;
+  arch.consume_back("a"); // sm_90a: the arch-specific features
+  if (arch.empty() || arch.getAsInteger(10, sm)) return std::nullopt;
+  return sm;
+}
+
 LogicalResult GpuLaunchAttr::verify(function_ref<InFlightDiagnostic()> emitError, StringRef arch, int64_t threads,
                                     int64_t productWarps, int64_t productRows, int64_t productVector,
                                     int64_t decodeSplits, int64_t mmaMinRows, int64_t mmaWarpRows,
                                     int64_t mmaWarpCols) {
-  unsigned sm = 0;
-  if (!arch.starts_with("sm_") || arch.drop_front(3).getAsInteger(10, sm))
-    return emitError() << "arch must be sm_NN, got '" << arch << "'";
+  const std::optional<unsigned> sm = nvidiaArchNumber(arch);
+  if (!sm) return emitError() << "arch must be sm_NN, got '" << arch << "'";
   if (threads < 32 || threads > 1024 || threads % 32)
     return emitError() << "threads must be a multiple of 32 from 32 to 1024, got " << threads;
   if (productWarps < 1 || productWarps > 32)
@@ -170,7 +177,7 @@ LogicalResult GpuLaunchAttr::verify(function_ref<InFlightDiagnostic()> emitError
   if (decodeSplits < 1) return emitError() << "decode_splits must be at least 1, got " << decodeSplits;
   if (mmaMinRows < 0 || mmaMinRows % 16)
     return emitError() << "mma_min_rows must be 0 (no tensor cores) or a multiple of 16, got " << mmaMinRows;
-  if (mmaMinRows && sm < 80)
+  if (mmaMinRows && *sm < 80)
     return emitError() << "mma_min_rows = " << mmaMinRows << ": bf16 tensor cores (mma.sync m16n8k16) need sm_80 or later, not "
                        << arch;
   if (mmaWarpRows != 16 && mmaWarpRows != 32 && mmaWarpRows != 64)

@@ -13,6 +13,10 @@
 #include "dialect/Q3OpsAttrDefs.h.inc"
 
 namespace q3 {
+// The compute capability of an NVIDIA arch name: "sm_90" and "sm_90a" give
+// 90; anything else none (#q3.gpu_launch's verifier, the strategy, --gpu-arch).
+std::optional<unsigned> nvidiaArchNumber(llvm::StringRef arch);
+
 inline bool isGatedLayout(WeightLayout l) {
   return l == WeightLayout::K16Gated || l == WeightLayout::K16GatedPairs || l == WeightLayout::K16GatedQ8 ||
          l == WeightLayout::K16GatedQ4 || l == WeightLayout::K16GatedQ8Quads || l == WeightLayout::K16GatedQ4Quads;

@@ -25,16 +25,12 @@ struct ChooseGpuLaunchPass : impl::ChooseGpuLaunchBase<ChooseGpuLaunchPass> {
     mlir::ModuleOp module = getOperation();
     if (module->hasAttrOfType<GpuLaunchAttr>(kGpuLaunchAttrName)) return; // a pinned config stays
     GpuLaunchShapes shapes; // the defaults
-    unsigned sm = 0;
     // Before sm_80 there is no bf16 mma: every product stays on the CUDA cores.
-    llvm::StringRef number(gpuArch);
-    if (number.consume_front("sm_") && !number.getAsInteger(10, sm) && sm < 80) shapes.mmaMinRows = 0;
+    if (std::optional<unsigned> sm = nvidiaArchNumber(gpuArch); sm && *sm < 80) shapes.mmaMinRows = 0;
     auto emitError = [&] { return module.emitError("q3-choose-gpu-launch: "); };
-    if (mlir::failed(GpuLaunchAttr::verifyInvariants(emitError, gpuArch, shapes.threads, shapes.productWarps,
-                                                     shapes.productRows, shapes.productVector, shapes.decodeSplits,
-                                                     shapes.mmaMinRows, shapes.mmaWarpRows, shapes.mmaWarpCols)))
-      return signalPassFailure();
-    module->setAttr(kGpuLaunchAttrName, shapes.attr(module.getContext(), gpuArch));
+    GpuLaunchAttr launch = shapes.attr(emitError, module.getContext(), gpuArch);
+    if (!launch) return signalPassFailure();
+    module->setAttr(kGpuLaunchAttrName, launch);
   }
 };
 

@@ -72,9 +72,11 @@ struct GpuLaunchShapes {
     return {a.getThreads(),     a.getProductWarps(), a.getProductRows(),  a.getProductVector(), a.getDecodeSplits(),
             a.getMmaMinRows(),  a.getMmaWarpRows(),  a.getMmaWarpCols()};
   }
-  GpuLaunchAttr attr(mlir::MLIRContext *context, llvm::StringRef arch) const {
-    return GpuLaunchAttr::get(context, arch, threads, productWarps, productRows, productVector, decodeSplits, mmaMinRows,
-                              mmaWarpRows, mmaWarpCols);
+  // As the attribute, or null after `emitError` said which field is out of range.
+  GpuLaunchAttr attr(llvm::function_ref<mlir::InFlightDiagnostic()> emitError, mlir::MLIRContext *context,
+                     llvm::StringRef arch) const {
+    return GpuLaunchAttr::getChecked(emitError, context, arch, threads, productWarps, productRows, productVector,
+                                     decodeSplits, mmaMinRows, mmaWarpRows, mmaWarpCols);
   }
 };
 
