@@ -176,8 +176,10 @@ def ChooseGpuLaunch : Pass<"q3-choose-gpu-launch", "mlir::ModuleOp"> {
   let description = [{
     The CUDA target's strategy: writes `q3.gpu_launch = #q3.gpu_launch<...>`
     on the module for `gpu-arch`, what q3-lower-to-gpu builds every kernel
-    with (it chooses nothing itself). Today every arch gets the same shapes;
-    none has been tuned on a device yet.
+    with (it chooses nothing itself). Today every arch gets the same shapes,
+    except that before sm_80 no product runs on the tensor cores
+    (mma_min_rows = 0); none has been tuned on a device yet. A module that
+    already has a config keeps it.
   }];
   let options = [Option<"gpuArch", "gpu-arch", "std::string", "\"sm_90\"", "NVIDIA arch (sm_NN)">];
 }
